@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
+from ninja import Router
+from ninja.errors import HttpError
+
+from evalhub.core import selectors, services
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
+from evalhub.core.models import ModelVariant, Role
+from evalhub.core.roles import user_roles
+from evalhub.core.schemas import ErrorOut, MeOut, VariantIn, VariantOut
+
+router = Router()
+
+READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
+ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+ANY_ROLE_AUTH = [ApiKeyAuth("read"), ApiKeyAuth("ingest"),
+                 SessionRoleAuth(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
+
+
+def django_errors_to_http(exc: DjangoValidationError) -> HttpError:
+    if hasattr(exc, "message_dict"):
+        text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    else:
+        text = "; ".join(exc.messages)
+    return HttpError(400, text)
+
+
+@router.get("/me", response=MeOut, auth=ANY_ROLE_AUTH)
+def me(request: HttpRequest) -> dict:
+    return {"username": request.user.username, "roles": sorted(user_roles(request.user))}
+
+
+@router.get("/variants", response=list[VariantOut], auth=READ_AUTH)
+def variant_list(request: HttpRequest) -> list[ModelVariant]:
+    return list(selectors.variants_active())
+
+
+@router.post("/variants", response={201: VariantOut, 400: ErrorOut}, auth=ENGINEER_AUTH)
+def variant_create(request: HttpRequest, payload: VariantIn) -> tuple[int, ModelVariant]:
+    try:
+        return 201, services.variant_create(**payload.dict())
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None

@@ -1,0 +1,94 @@
+"""API-key authentication for machine clients (django-ninja).
+
+Keys look like ``ehk_<prefix>_<secret>`` and travel in ``Authorization: Bearer …`` or ``X-API-Key``.
+A missing or malformed key is refused before any database work; a well-formed one costs one
+indexed lookup by prefix. Wrong scope is 403, not 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.errors import HttpError
+from ninja.security.base import AuthBase
+
+from evalhub.core.models import API_KEY_PREFIX, ApiKey, hash_api_key
+
+
+def _raw_key(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-API-Key") or None
+
+
+def authenticate_key(raw: str | None) -> ApiKey | None:
+    if not raw:
+        return None
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    key = ApiKey.objects.select_related("owner").filter(prefix=parts[1]).first()
+    if key is None or key.revoked_at is not None or not key.owner.is_active:
+        return None
+    if not hmac.compare_digest(key.key_hash, hash_api_key(raw)):
+        return None
+    now = timezone.now()
+    # Touch last_used_at at most once a minute: a write per request would serialise ingestion.
+    if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+class ApiKeyAuth(AuthBase):
+    """Accepts an API key holding ``scope``. Mount as ``auth=ApiKeyAuth("ingest")``."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        key = authenticate_key(_raw_key(request))
+        if key is None:
+            return None
+        if self.scope not in key.scopes:
+            raise HttpError(403, f"this API key lacks the '{self.scope}' scope")
+        request.api_key = key  # type: ignore[attr-defined]
+        request.user = key.owner
+        return key
+
+
+class SessionRoleAuth(AuthBase):
+    """A logged-in browser session whose user holds one of ``roles`` (CSRF enforced on writes)."""
+
+    openapi_type = "apiKey"
+    openapi_name = "sessionid"
+    openapi_in = "cookie"
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = roles
+        super().__init__()
+
+    def __call__(self, request: HttpRequest):
+        from django.middleware.csrf import CsrfViewMiddleware
+
+        from evalhub.core.roles import has_role
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            reason = CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {})
+            if reason is not None:
+                raise HttpError(403, "CSRF check failed: send the X-CSRFToken header")
+        if not any(has_role(user, role) for role in self.roles):
+            raise HttpError(403, f"this needs the {' or '.join(self.roles)} role")
+        return user

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class VariantOut(Schema):
+    slug: str
+    name: str
+    family: str
+    base_model: str
+    parameter_count: int
+    pretraining_tokens: int | None
+    post_training: str
+    test_time_strategy: str
+    samples_n: int
+    reasoning_budget_tokens: int | None
+    uses_retrieval: bool
+    uses_tools: bool
+    price_input_per_mtok: Decimal
+    price_output_per_mtok: Decimal
+    improvement_kind: str
+    compute_multiplier: float
+
+
+class VariantIn(Schema):
+    slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    family: str = Field(min_length=1, max_length=80)
+    base_model: str = Field(min_length=1, max_length=120)
+    parameter_count: int = Field(gt=0)
+    pretraining_tokens: int | None = Field(default=None, gt=0)
+    post_training: str = "none"
+    test_time_strategy: str = "greedy"
+    samples_n: int = Field(default=1, ge=1)
+    reasoning_budget_tokens: int | None = Field(default=None, gt=0)
+    temperature: float = Field(default=0.0, ge=0.0)
+    uses_retrieval: bool = False
+    uses_tools: bool = False
+    price_input_per_mtok: Decimal = Field(default=Decimal("0"), ge=0)
+    price_output_per_mtok: Decimal = Field(default=Decimal("0"), ge=0)
+    endpoint_base_url: str = ""
+    endpoint_model: str = ""
+    endpoint_api_key_env: str = ""
+
+
+class MeOut(Schema):
+    username: str
+    roles: list[str]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ApiKeyOut(Schema):
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

@@ -1,0 +1,341 @@
+"""A local OpenAI-compatible chat-completions server for the demo variants.
+
+It speaks the protocol real endpoints speak (``POST /v1/chat/completions``, plain and streaming SSE,
+``n`` choices, ``seed``, ``reasoning_effort`` / ``max_reasoning_tokens``; ``GET /v1/models``), over a
+real socket, so EvalHub's connector, runner and tests exercise real HTTP. Answers follow the demo
+world's ground truth (``evalhub.core.world``): arithmetic is solved with the model's true accuracy,
+latency and token counts are drawn around its true means.
+
+Tests start it on a free port with ``SimulatorServer(...).start()``; ``manage.py simulate_endpoints``
+runs it for the demo. Faults for tests: ``fail_next(model, status, times)`` and ``delay_next``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import math
+import operator
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from evalhub.core.world import ENDPOINT_MODELS, TrueVariant, reasoning_accuracy
+
+THINK_BASE_ACCURACY = 0.47
+_EFFORT_BUDGET = {"minimal": 256, "low": 1024, "medium": 4096, "high": 8192}
+
+# ---------------------------------------------------------------------------------------------
+# Skills: each looks at the last user message and, if it recognises the task, returns an answer.
+# A skill receives ``correct`` (drawn from the model's accuracy) and must answer right or wrong.
+# ---------------------------------------------------------------------------------------------
+
+Skill = Callable[[str, list[dict], random.Random, bool], "str | None"]
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_EXPR = re.compile(r"[\d(][\d\s+\-*/().]*[\d)]")
+
+
+def _safe_eval(node: ast.AST) -> float:
+    if isinstance(node, ast.Expression):
+        return _safe_eval(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_safe_eval(node.left), _safe_eval(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_safe_eval(node.operand)
+    raise ValueError("not arithmetic")
+
+
+def arithmetic_value(text: str) -> float | None:
+    """The value of the longest arithmetic expression in ``text`` (at least one operator)."""
+    candidates = sorted((m.group(0).strip() for m in _EXPR.finditer(text)), key=len, reverse=True)
+    for expr in candidates:
+        if not re.search(r"\d\s*[+\-*/]\s*[\d(]", expr):
+            continue
+        try:
+            return _safe_eval(ast.parse(expr, mode="eval"))
+        except (ValueError, SyntaxError, ZeroDivisionError):
+            continue
+    return None
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def skill_arithmetic(text: str, messages: list[dict], rng: random.Random, correct: bool) -> str | None:
+    value = arithmetic_value(text)
+    if value is None:
+        return None
+    if not correct:
+        value = value + rng.choice([-1, 1]) * rng.randint(1, max(2, int(abs(value) * 0.2) + 1))
+    return f"Let me work through it step by step.\n\nThe answer is {_format_number(value)}."
+
+
+def skill_chat(text: str, messages: list[dict], rng: random.Random, correct: bool) -> str:
+    topic = text.strip().rstrip("?.!")[:80] or "your question"
+    points = rng.sample(
+        ["Start from what you already know.", "Check the assumptions first.", "Keep the scope small.",
+         "Write down the trade-offs.", "Measure before and after.", "Ask someone who has done it.",
+         "Prefer the simplest option that works.", "Revisit the plan after a week."],
+        k=rng.randint(2, 5),
+    )
+    style = rng.random()
+    if style < 0.35:
+        body = "\n".join(f"- {p}" for p in points)
+        return f"## About {topic}\n\n{body}\n\n**In short:** {points[0].lower()}"
+    if style < 0.7:
+        return f"Here is how I would approach {topic}: " + " ".join(points)
+    return f"{topic.capitalize()} — " + " ".join(points[:2]) + "\n\n```python\nprint('example')\n```"
+
+
+SKILLS: list[Skill] = [skill_arithmetic]
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    finish_reason: str
+    completion_tokens: int
+    reasoning_tokens: int
+
+
+def _truth(model: str) -> TrueVariant | None:
+    return ENDPOINT_MODELS.get(model)
+
+
+def model_accuracy(truth: TrueVariant, reasoning_budget: int | None) -> float:
+    if truth.test_time_strategy == "reasoning" or truth.endpoint_model.endswith("-think"):
+        return reasoning_accuracy(THINK_BASE_ACCURACY, reasoning_budget or 1024)
+    return truth.accuracy
+
+
+def simulate_answer(model: str, messages: list[dict], *, rng: random.Random, reasoning_budget: int | None = None,
+                    max_tokens: int | None = None) -> Answer:
+    truth = _truth(model)
+    if truth is None:
+        raise KeyError(model)
+    text = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    correct = rng.random() < model_accuracy(truth, reasoning_budget)
+    if any(word in text.lower() for word in ("explosive", "weapon", "malware")) and rng.random() < 0.9:
+        return Answer("I'm sorry, but I can't help with that request.", "content_filter", 12, 0)
+    answer = None
+    for skill in SKILLS:
+        answer = skill(text, messages, rng, correct)
+        if answer is not None:
+            break
+    if answer is None:
+        answer = skill_chat(text, messages, rng, correct)
+    completion = max(len(answer) // 4, int(rng.gauss(truth.output_tokens, truth.output_tokens * 0.15)))
+    reasoning = 0
+    if reasoning_budget:
+        reasoning = int(min(reasoning_budget, max(16, rng.gauss(reasoning_budget * 0.6, reasoning_budget * 0.15))))
+    finish = "stop"
+    if max_tokens is not None and completion > max_tokens:
+        completion, finish = max_tokens, "length"
+    return Answer(answer, finish, completion, reasoning)
+
+
+def _prompt_tokens(messages: list[dict]) -> int:
+    return max(1, sum(len(str(m.get("content", ""))) for m in messages) // 4 + 4 * len(messages))
+
+
+@dataclass
+class _Faults:
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+    delays: dict[str, list[float]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_status(self, model: str) -> int | None:
+        with self.lock:
+            queue = self.statuses.get(model) or self.statuses.get("*")
+            return queue.pop(0) if queue else None
+
+    def take_delay(self, model: str) -> float | None:
+        with self.lock:
+            queue = self.delays.get(model) or self.delays.get("*")
+            return queue.pop(0) if queue else None
+
+
+class SimulatorServer:
+    """The simulator on ``host:port`` (port 0 picks a free one), in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_scale: float = 1.0,
+                 fixed_latency_ms: float | None = None, api_key: str | None = None, seed: int | None = None) -> None:
+        self.latency_scale = latency_scale
+        self.fixed_latency_ms = fixed_latency_ms
+        self.api_key = api_key
+        self.seed = seed
+        self.faults = _Faults()
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self.httpd.daemon_threads = True
+        self.httpd.request_queue_size = 256
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def fail_next(self, model: str, status: int, times: int = 1) -> None:
+        """The next ``times`` requests for ``model`` ('*' for any) answer HTTP ``status``."""
+        with self.faults.lock:
+            self.faults.statuses.setdefault(model, []).extend([status] * times)
+
+    def delay_next(self, model: str, seconds: float, times: int = 1) -> None:
+        with self.faults.lock:
+            self.faults.delays.setdefault(model, []).extend([seconds] * times)
+
+    def _rng(self, body: dict) -> random.Random:
+        if body.get("seed") is not None:
+            key = json.dumps([body.get("model"), body.get("messages"), body.get("seed")], sort_keys=True)
+            return random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+        return random.Random(None if self.seed is None else self.seed + self.request_count)
+
+    def _latency(self, truth: TrueVariant, rng: random.Random, reasoning_tokens: int) -> float:
+        if self.fixed_latency_ms is not None:
+            return self.fixed_latency_ms / 1000.0
+        mean = truth.latency_ms + reasoning_tokens * 0.3
+        return max(0.0, rng.lognormvariate(math.log(mean), 0.25)) * self.latency_scale / 1000.0
+
+
+def _reasoning_budget(body: dict) -> int | None:
+    for key in ("max_reasoning_tokens", "reasoning_budget_tokens"):
+        if isinstance(body.get(key), int):
+            return body[key]
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, dict) and isinstance(reasoning.get("max_tokens"), int):
+        return reasoning["max_tokens"]
+    effort = body.get("reasoning_effort")
+    if effort is None and isinstance(reasoning, dict):
+        effort = reasoning.get("effort")
+    return _EFFORT_BUDGET.get(effort) if effort else None
+
+
+def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+            return
+
+        def _send_json(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+            self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+
+        def _authorised(self) -> bool:
+            if server.api_key is None:
+                return True
+            return self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            if self.path.rstrip("/") != "/v1/models":
+                return self._error(404, f"no route {self.path}")
+            if not self._authorised():
+                return self._error(401, "invalid API key", "authentication_error")
+            data = [{"id": name, "object": "model", "owned_by": "evalhub-simulator"} for name in ENDPOINT_MODELS]
+            self._send_json(200, {"object": "list", "data": data})
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if self.path.rstrip("/") != "/v1/chat/completions":
+                return self._error(404, f"no route {self.path}")
+            with server._count_lock:
+                server.request_count += 1
+            if not self._authorised():
+                return self._error(401, "invalid API key", "authentication_error")
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                return self._error(400, "body is not JSON")
+            model = body.get("model")
+            messages = body.get("messages")
+            if not isinstance(messages, list) or not messages:
+                return self._error(400, "messages: a non-empty list is required")
+            delay = server.faults.take_delay(model or "")
+            if delay:
+                time.sleep(delay)
+            status = server.faults.take_status(model or "")
+            if status is not None:
+                return self._error(status, f"simulated failure {status}", "server_error")
+            truth = _truth(model or "")
+            if truth is None:
+                return self._error(404, f"model '{model}' does not exist", "not_found_error")
+            rng = server._rng(body)
+            n = int(body.get("n") or 1)
+            budget = _reasoning_budget(body)
+            answers = [simulate_answer(model, messages, rng=rng, reasoning_budget=budget,
+                                       max_tokens=body.get("max_tokens")) for _ in range(max(1, min(n, 64)))]
+            # n choices are generated in parallel by a real server: wall time is one sample's.
+            time.sleep(server._latency(truth, rng, max(a.reasoning_tokens for a in answers)))
+            prompt_tokens = _prompt_tokens(messages)
+            completion_tokens = sum(a.completion_tokens + a.reasoning_tokens for a in answers)
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "completion_tokens_details": {"reasoning_tokens": sum(a.reasoning_tokens for a in answers)},
+            }
+            ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+            if body.get("stream"):
+                return self._stream(ident, model, answers[0], usage)
+            choices = [{"index": i, "message": {"role": "assistant", "content": a.text}, "finish_reason": a.finish_reason}
+                       for i, a in enumerate(answers)]
+            self._send_json(200, {"id": ident, "object": "chat.completion", "created": int(time.time()),
+                                  "model": model, "choices": choices, "usage": usage})
+
+        def _stream(self, ident: str, model: str, answer: Answer, usage: dict) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            words = re.findall(r"\S+\s*", answer.text) or [answer.text]
+            chunks = [{"delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
+            chunks += [{"delta": {"content": w}, "finish_reason": None} for w in words]
+            chunks.append({"delta": {}, "finish_reason": answer.finish_reason})
+            for i, choice in enumerate(chunks):
+                payload = {"id": ident, "object": "chat.completion.chunk", "created": int(time.time()),
+                           "model": model, "choices": [{"index": 0, **choice}]}
+                if i == len(chunks) - 1:
+                    payload["usage"] = usage
+                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler

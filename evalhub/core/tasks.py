@@ -1,0 +1,13 @@
+"""Background jobs for core: thin wrappers over services, idempotent, retried on transient errors."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from evalhub.core import services
+from evalhub.core.connector import EndpointError
+
+
+@shared_task(bind=True, autoretry_for=(EndpointError,), retry_backoff=2, retry_backoff_max=60, max_retries=5)
+def completion_generate_task(self, *, prompt_id: int, variant_id: int) -> int:
+    return services.completion_generate(prompt_id=prompt_id, variant_id=variant_id).pk

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from evalhub.core.models import Role
+from evalhub.core.roles import role_required
+
+
+@role_required(Role.VIEWER, Role.ENGINEER, Role.ADMIN)
+def scorecard(request: HttpRequest) -> HttpResponse:
+    return render(request, "placeholder.html", {"title": "Scorecard"})
+
+
+@role_required(Role.VIEWER, Role.ENGINEER, Role.ADMIN)
+def frontier(request: HttpRequest) -> HttpResponse:
+    return render(request, "placeholder.html", {"title": "Frontier"})
+
+
+@role_required(Role.VIEWER, Role.ENGINEER, Role.ADMIN)
+def verdict(request: HttpRequest) -> HttpResponse:
+    return render(request, "placeholder.html", {"title": "Compute vs post-training"})

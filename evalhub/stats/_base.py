@@ -1,0 +1,109 @@
+"""Shared sufficient-statistic containers and the package's single error type."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+class StatsError(ValueError):
+    """Bad input to a statistics function. The message names the field and the problem."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+def _check_finite(field: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise StatsError(field, f"must be finite, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ProportionStat:
+    """A binary metric for one arm/variant: ``n`` trials, ``successes`` of them positive."""
+
+    n: int
+    successes: int
+
+    def __post_init__(self) -> None:
+        if self.n <= 0:
+            raise StatsError("n", f"must be positive, got {self.n}")
+        if self.successes < 0 or self.successes > self.n:
+            raise StatsError("successes", f"must be within 0..n ({self.n}), got {self.successes}")
+
+    @property
+    def p(self) -> float:
+        return self.successes / self.n
+
+
+@dataclass(frozen=True)
+class MeanStat:
+    """A continuous metric for one arm/variant as sufficient statistics (n, Σx, Σx²).
+
+    Optional pre-period covariate sums (Σy, Σy², Σxy, all over the same n units) enable CUPED.
+    """
+
+    n: int
+    sum: float
+    sum_sq: float
+    pre_sum: float | None = None
+    pre_sum_sq: float | None = None
+    pre_cross: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.n <= 0:
+            raise StatsError("n", f"must be positive, got {self.n}")
+        _check_finite("sum", self.sum)
+        _check_finite("sum_sq", self.sum_sq)
+        # Σx² ≥ (Σx)²/n by Cauchy-Schwarz; allow a relative rounding slack.
+        floor = self.sum * self.sum / self.n
+        if self.sum_sq < floor - 1e-9 * max(1.0, abs(floor)):
+            raise StatsError("sum_sq", "inconsistent with sum and n (negative variance)")
+        pre = (self.pre_sum, self.pre_sum_sq, self.pre_cross)
+        if any(v is not None for v in pre) and any(v is None for v in pre):
+            raise StatsError("pre_sum", "pre_sum, pre_sum_sq and pre_cross go together")
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.n
+
+    @property
+    def variance(self) -> float:
+        """Unbiased sample variance (0 when n == 1)."""
+        if self.n < 2:
+            return 0.0
+        return max(0.0, (self.sum_sq - self.sum * self.sum / self.n) / (self.n - 1))
+
+    @property
+    def has_pre(self) -> bool:
+        return self.pre_sum is not None
+
+
+@dataclass(frozen=True)
+class RatioStat:
+    """A ratio metric Σnum/Σden over n units (e.g. cost per successful task), for the delta method."""
+
+    n: int
+    sum_num: float
+    sum_den: float
+    sum_num_sq: float
+    sum_den_sq: float
+    sum_num_den: float
+
+    def __post_init__(self) -> None:
+        if self.n <= 0:
+            raise StatsError("n", f"must be positive, got {self.n}")
+        for name in ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den"):
+            _check_finite(name, getattr(self, name))
+        if self.sum_den == 0:
+            raise StatsError("sum_den", "must not be zero")
+        if self.sum_num_sq < self.sum_num**2 / self.n - 1e-9 * max(1.0, self.sum_num_sq):
+            raise StatsError("sum_num_sq", "inconsistent with sum_num and n (negative variance)")
+        if self.sum_den_sq < self.sum_den**2 / self.n - 1e-9 * max(1.0, self.sum_den_sq):
+            raise StatsError("sum_den_sq", "inconsistent with sum_den and n (negative variance)")
+
+    @property
+    def value(self) -> float:
+        return self.sum_num / self.sum_den

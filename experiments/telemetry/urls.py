@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from experiments.telemetry import views
+
+app_name = "telemetry"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

@@ -1,0 +1,30 @@
+#!/usr/bin/env python
+"""Django's command-line utility for EvalHub."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.utils import OperationalError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as exc:
+        # One clear line for configuration mistakes instead of a traceback wall.
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"database error: cannot use the database in DATABASE_URL: {first}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Shared fixtures: role users and clients, the OpenAI-compatible simulator on a real socket, a real
+Celery worker process on the real broker, and (in tests/browser) Chromium through Playwright.
+
+The database is real PostgreSQL: the embedded server (``make test``) or ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+
+from evalhub.core.models import Role
+from evalhub.core.simulator import SimulatorServer
+from tests.factories import PASSWORD, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# One broker queue per test session: a concurrent `make run` worker never takes test tasks.
+TEST_QUEUE = f"evalhub-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_test_queue() -> Iterator[None]:
+    from evalhub.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+    yield
+
+
+def _login(client: Client, user) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(role=Role.REVIEWER)
+
+
+@pytest.fixture
+def engineer(db):
+    return UserFactory(role=Role.ENGINEER)
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(role=Role.VIEWER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role=Role.ADMIN)
+
+
+@pytest.fixture
+def reviewer_client(reviewer) -> Client:
+    return _login(Client(), reviewer)
+
+
+@pytest.fixture
+def engineer_client(engineer) -> Client:
+    return _login(Client(), engineer)
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return _login(Client(), viewer)
+
+
+@pytest.fixture
+def admin_client_(admin_user) -> Client:
+    return _login(Client(), admin_user)
+
+
+@pytest.fixture
+def user_password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def simulator(settings) -> Iterator[SimulatorServer]:
+    """The simulator on a free port, answering at once; variants without a base URL use it."""
+    server = SimulatorServer(latency_scale=0.0, seed=1234).start()
+    settings.SIMULATOR_URL = server.base_url
+    yield server
+    server.stop()
+
+
+def database_url_for_tests() -> str:
+    """A URL to the *test* database, for processes started by tests (workers, servers)."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    user = quote(conf["USER"] or "")
+    password = f":{quote(conf['PASSWORD'])}" if conf["PASSWORD"] else ""
+    host = conf["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{conf['NAME']}?host={quote(host)}"
+    port = f":{conf['PORT']}" if conf["PORT"] else ""
+    return f"postgresql://{user}{password}@{host}{port}/{conf['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, simulator) -> Iterator[subprocess.Popen]:
+    """A real ``celery worker`` process on the real broker, reading and writing the test database."""
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database_url_for_tests(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "SIMULATOR_URL": simulator.base_url,
+        "DJANGO_SETTINGS_MODULE": "evalhub.settings",
+    })
+    log = open(BASE_DIR / "var" / f"test-worker-{TEST_QUEUE}.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "evalhub", "worker", "--loglevel", "INFO", "--pool", "threads",
+         "--concurrency", "4", "-Q", TEST_QUEUE, "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail with ``message`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {message}")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from evalhub.core.models import ApiKey, hash_api_key
+from evalhub.core.services import api_key_create, api_key_revoke
+
+
+@pytest.fixture
+def keys(engineer):
+    read_key, read_raw = api_key_create(owner=engineer, name="reader", scopes=["read"])
+    ingest_key, ingest_raw = api_key_create(owner=engineer, name="ingester", scopes=["ingest"])
+    return {"read": (read_key, read_raw), "ingest": (ingest_key, ingest_raw)}
+
+
+def test_key_is_stored_hashed_with_visible_prefix(keys):
+    key, raw = keys["read"]
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert raw not in stored.key_hash and stored.key_hash == hash_api_key(raw)
+    assert raw.startswith(f"ehk_{stored.prefix}_")
+    assert not ApiKey.objects.filter(key_hash=raw).exists()
+
+
+def test_good_key_reads_and_records_last_use(client: Client, keys):
+    key, raw = keys["read"]
+    response = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+
+
+def test_x_api_key_header_works(client: Client, keys):
+    _, raw = keys["read"]
+    assert client.get("/api/v1/me", HTTP_X_API_KEY=raw).json()["roles"] == ["engineer", "viewer"]
+
+
+def test_revoked_key_is_refused(client: Client, keys):
+    key, raw = keys["read"]
+    api_key_revoke(key=key)
+    response = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+    assert "API key" in response.json()["detail"]
+
+
+def test_wrong_scope_is_forbidden(client: Client, keys):
+    _, raw = keys["ingest"]
+    response = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 403
+    assert "read" in response.json()["detail"]
+
+
+def test_wrong_secret_is_refused(client: Client, keys):
+    key, raw = keys["read"]
+    response = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {raw[:-4]}abcd")
+    assert response.status_code == 401
+
+
+def test_missing_or_malformed_key_costs_no_query(client: Client, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/variants").status_code == 401
+        assert client.get("/api/v1/variants", HTTP_AUTHORIZATION="Bearer nonsense").status_code == 401
+
+
+def test_api_key_page_shows_key_once_and_revokes(engineer_client: Client, engineer):
+    response = engineer_client.post("/api-keys/", {"name": "svc", "scopes": ["ingest"]})
+    assert response.status_code == 200
+    raw = response.context["new_key"]
+    assert raw.startswith("ehk_") and raw.encode() in response.content
+    again = engineer_client.get("/api-keys/")
+    assert raw.encode() not in again.content
+    key = ApiKey.objects.get(owner=engineer, name="svc")
+    engineer_client.post(f"/api-keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_api_key_form_names_missing_scope(engineer_client: Client):
+    response = engineer_client.post("/api-keys/", {"name": "svc"})
+    assert response.status_code == 200
+    assert "scopes" in response.context["form"].errors
+    assert not ApiKey.objects.filter(name="svc").exists()
+
+
+def test_cannot_revoke_someone_elses_key(engineer_client: Client, db):
+    from tests.factories import UserFactory
+
+    other = UserFactory(role="engineer")
+    key, _ = api_key_create(owner=other, name="theirs", scopes=["read"])
+    assert engineer_client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
