@@ -58,6 +58,10 @@ def main() -> int:
             _say("stopping the embedded PostgreSQL")
             embedded.stop()
 
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)  # `kill` and service managers stop us like Ctrl-C does
     try:
         if subprocess.call([*manage, "migrate", "--noinput"], env=env) != 0:
             stop_all()
@@ -73,7 +77,7 @@ def main() -> int:
         children.append(subprocess.Popen([python, "-m", "gunicorn", "evalhub.wsgi", "--bind", f"{host}:{port}",
                                           "--workers", env.get("WEB_WORKERS", "2"), "--threads", "8",
                                           "--access-logfile", "-", "--graceful-timeout", "5"], env=env))
-        from evalhub.core.demo import DEMO_PASSWORD, DEMO_USERS
+        from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
 
         time.sleep(1.5)
         _say(f"EvalHub is running on http://{host}:{port}/  (simulated demo data; Ctrl-C stops everything)")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evalhub.core import selectors, services
@@ -38,8 +38,8 @@ def variant_list(request: HttpRequest) -> list[ModelVariant]:
 
 
 @router.post("/variants", response={201: VariantOut, 400: ErrorOut}, auth=ENGINEER_AUTH)
-def variant_create(request: HttpRequest, payload: VariantIn) -> tuple[int, ModelVariant]:
+def variant_create(request: HttpRequest, payload: VariantIn) -> Status:
     try:
-        return 201, services.variant_create(**payload.dict())
+        return Status(201, services.variant_create(**payload.dict()))
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None

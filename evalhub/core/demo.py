@@ -13,18 +13,8 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from evalhub.core import services
-from evalhub.core.models import ModelVariant, Prompt, Role
-from evalhub.core.world import FAMILY, VARIANTS
-
-DEMO_PASSWORD = "evalhub-demo"
-DEMO_USERS = {
-    "admin": Role.ADMIN,
-    "engineer": Role.ENGINEER,
-    "viewer": Role.VIEWER,
-    "reviewer": Role.REVIEWER,
-    "reviewer2": Role.REVIEWER,
-    "reviewer3": Role.REVIEWER,
-}
+from evalhub.core.models import ModelVariant, Prompt
+from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS, FAMILY, VARIANTS
 
 PROMPT_TOPICS = {
     "writing": ["Write a short email declining a meeting politely.", "Draft a product update for customers.",

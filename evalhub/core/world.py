@@ -41,6 +41,17 @@ class TrueVariant:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
+# Demo logins, one per role (roles as in ``evalhub.core.models.Role``).
+DEMO_PASSWORD = "evalhub-demo"
+DEMO_USERS: dict[str, str] = {
+    "admin": "admin",
+    "engineer": "engineer",
+    "viewer": "viewer",
+    "reviewer": "reviewer",
+    "reviewer2": "reviewer",
+    "reviewer3": "reviewer",
+}
+
 FAMILY = "acme"
 BASE_7B = "acme-7b"
 

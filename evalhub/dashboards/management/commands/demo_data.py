@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from evalhub.core.demo import DEMO_PASSWORD, DEMO_USERS, DemoWorld, build_core
+from evalhub.core.demo import DemoWorld, build_core
+from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
 from evalhub.core.models import ModelVariant
 
 APP_DEMOS = [

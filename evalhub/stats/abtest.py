@@ -1,0 +1,70 @@
+"""Online A/B experiments: lift, intervals, p-values, trust checks, power and a ship decision.
+
+Every function takes sufficient statistics (``ProportionStat``, ``MeanStat``, ``RatioStat``,
+histograms with shared edges) aggregated per arm in SQL, so each call costs microseconds however
+many events the arm holds. Two-sided tests throughout; lift = treatment - control.
+
+- fixed horizon (``_ab_fixed``, ``_ab_quantile``): two-proportion z, Welch t with optional CUPED
+  (Deng et al. 2013), ratio metrics by the delta method (Deng et al. 2018), quantiles from
+  histograms (order-statistic CI, Deng et al. 2018);
+- sequential (``_ab_sequential``): always-valid intervals and p-values from an asymptotic
+  confidence sequence (Howard et al. 2021; mixture SPRT, Johari et al. 2017) as in GrowthBook;
+- trust (``_ab_checks``): sample ratio mismatch, Holm (1979) and Benjamini–Hochberg (1995);
+- Bayesian (``_ab_bayes``): chance to beat control and expected loss;
+- planning (``_ab_power``): power, sample size and MDE matching statsmodels;
+- decision (``_ab_decide``): "ship" / "don't ship" / "keep running" with reasons
+  (Kohavi, Tang & Xu 2020, "Trustworthy Online Controlled Experiments").
+"""
+
+from __future__ import annotations
+
+from evalhub.stats._ab_bayes import BayesResult, chance_to_beat_means, chance_to_beat_proportions
+from evalhub.stats._ab_checks import SRMResult, adjust_pvalues, srm_test
+from evalhub.stats._ab_core import Comparison
+from evalhub.stats._ab_decide import Decision, decide
+from evalhub.stats._ab_fixed import compare_means, compare_proportions, compare_ratios
+from evalhub.stats._ab_power import (
+    mde_means,
+    mde_proportions,
+    power_means,
+    power_proportions,
+    sample_size_means,
+    sample_size_proportions,
+)
+from evalhub.stats._ab_quantile import (
+    compare_quantiles,
+    quantile_ci_from_histogram,
+    quantile_from_histogram,
+)
+from evalhub.stats._ab_sequential import (
+    sequential_compare_means,
+    sequential_compare_proportions,
+    sequential_compare_ratios,
+)
+
+__all__ = [
+    "BayesResult",
+    "Comparison",
+    "Decision",
+    "SRMResult",
+    "adjust_pvalues",
+    "chance_to_beat_means",
+    "chance_to_beat_proportions",
+    "compare_means",
+    "compare_proportions",
+    "compare_quantiles",
+    "compare_ratios",
+    "decide",
+    "mde_means",
+    "mde_proportions",
+    "power_means",
+    "power_proportions",
+    "quantile_ci_from_histogram",
+    "quantile_from_histogram",
+    "sample_size_means",
+    "sample_size_proportions",
+    "sequential_compare_means",
+    "sequential_compare_proportions",
+    "sequential_compare_ratios",
+    "srm_test",
+]
