@@ -1,0 +1,208 @@
+"""Style control: Bradley–Terry with per-battle covariates (Chiang et al. 2024; LMSYS 2024).
+
+Longer or more heavily formatted answers win more votes regardless of substance. Adding the
+style differences as covariates to the battle-level logistic regression separates "which
+model" from "which style", and the variant coefficients become style-adjusted strengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.special import expit
+
+from evalhub.stats._base import StatsError
+from evalhub.stats._bt_core import (
+    A_WINS,
+    B_WINS,
+    check_anchor,
+    check_battles,
+    check_prior,
+    check_scale,
+    identifiability_problem,
+    to_scores,
+)
+
+STYLE_FEATURES = ("length", "headers", "lists", "bold")
+
+
+def _count_array(field: str, values: np.ndarray, size: int | None) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise StatsError(field, f"must be one-dimensional, got shape {arr.shape}")
+    if size is not None and arr.size != size:
+        raise StatsError(field, f"has {arr.size} entries, expected {size}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise StatsError(field, "must be finite and non-negative")
+    return arr
+
+
+def style_features(
+    len_a: np.ndarray,
+    len_b: np.ndarray,
+    headers_a: np.ndarray | None = None,
+    headers_b: np.ndarray | None = None,
+    lists_a: np.ndarray | None = None,
+    lists_b: np.ndarray | None = None,
+    bold_a: np.ndarray | None = None,
+    bold_b: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per-battle style covariates, shape (n_battles, k), columns in ``STYLE_FEATURES`` order.
+
+    Each feature is the normalised difference (a − b)/(a + b + 1) — bounded in (−1, 1), odd
+    under swapping a and b, and with the +1 keeping 0-vs-0 counts at 0 — then standardised to
+    mean 0 and standard deviation 1 over the log, as in the Arena style-control notebook
+    (LMSYS, "Does style matter?", 2024). Markdown counts are optional but come in a/b pairs;
+    omitted features are left out of the matrix.
+    """
+    size = None
+    columns = []
+    given = (("len", len_a, len_b), ("headers", headers_a, headers_b), ("lists", lists_a, lists_b), ("bold", bold_a, bold_b))
+    for name, side_a, side_b in given:
+        if side_a is None and side_b is None:
+            continue
+        if side_a is None or side_b is None:
+            raise StatsError(f"{name}_a" if side_a is None else f"{name}_b", f"{name}_a and {name}_b go together")
+        x_a = _count_array(f"{name}_a", side_a, size)
+        size = x_a.size
+        x_b = _count_array(f"{name}_b", side_b, size)
+        diff = (x_a - x_b) / (x_a + x_b + 1.0)
+        sd = diff.std()
+        if not sd > 0:
+            raise StatsError(f"{name}_a", "the a−b difference is constant, so it cannot be standardised")
+        columns.append((diff - diff.mean()) / sd)
+    return np.column_stack(columns)
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    """Style-adjusted Bradley–Terry fit.
+
+    ``scores``/``theta`` are the variant strengths with the covariates held at zero (the
+    average style after standardisation); ``coef[k]`` is the log-odds change per standard
+    deviation of feature k, ``coef_se`` its model-based standard error.
+    """
+
+    scores: np.ndarray
+    theta: np.ndarray
+    coef: np.ndarray
+    coef_se: np.ndarray
+    log_likelihood: float
+    iterations: int
+    converged: bool
+
+
+def bradley_terry_style(
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    features: np.ndarray,
+    n_variants: int,
+    *,
+    prior: float = 0.0,
+    anchor: int | None = None,
+    anchor_value: float = 1000.0,
+    base: float = 10.0,
+    scale: float = 400.0,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> StyleResult:
+    """Contextual Bradley–Terry: logit P(a beats b) = θ_a − θ_b + βᵀz (Chiang et al. 2024).
+
+    The battle-level logistic regression with design [e_a − e_b, z] and y = 1, 0, ½ for a
+    win, loss or tie, fitted by damped Newton. Battles are first put in canonical order
+    (a < b; swapping negates z and flips y) and identical rows merged, so repeated
+    (pair, style) combinations cost one row. ``prior`` puts prior·Σθ²/2 on the strengths
+    only. The information matrix is assembled blockwise from sparse products, never as a
+    dense battles×parameters design.
+    """
+    a, b, outcome, n = check_battles(a, b, outcome, n_variants)
+    z = np.asarray(features, dtype=np.float64)
+    if z.ndim == 1:
+        z = z[:, None]
+    if z.ndim != 2 or z.shape[0] != a.size:
+        raise StatsError("features", f"must have shape ({a.size}, k), got {np.shape(features)}")
+    if not np.all(np.isfinite(z)):
+        raise StatsError("features", "must be finite")
+    empty = np.flatnonzero(~np.any(z != 0, axis=0))
+    if empty.size:
+        raise StatsError("features", f"column {int(empty[0])} is all zero, so its coefficient is not identified")
+    prior = check_prior(prior)
+    anchor = check_anchor(anchor, n)
+    check_scale(base, scale)
+    y = np.select([outcome == A_WINS, outcome == B_WINS], [1.0, 0.0], 0.5)
+    if prior == 0:
+        table = np.zeros((n, n))
+        np.add.at(table, (a, b), y)
+        np.add.at(table, (b, a), 1.0 - y)
+        problem = identifiability_problem(table)
+        if problem is not None:
+            raise StatsError("outcome", problem)
+    swap = a > b
+    lo, hi = np.where(swap, b, a), np.where(swap, a, b)
+    z = np.where(swap[:, None], -z, z)
+    y = np.where(swap, 1.0 - y, y)
+    rows, inverse = np.unique(np.column_stack([lo, hi, z]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    count = np.bincount(inverse, minlength=rows.shape[0]).astype(np.float64)
+    y_sum = np.bincount(inverse, y, minlength=rows.shape[0])
+    lo_u, hi_u, z_u = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2:]
+    k = z_u.shape[1]
+    u = rows.shape[0]
+    design = csr_matrix((np.r_[np.ones(u), -np.ones(u)], (np.r_[np.arange(u), np.arange(u)], np.r_[lo_u, hi_u])), shape=(u, n))
+
+    def objective(x: np.ndarray) -> float:
+        eta = design @ x[:n] + z_u @ x[n:]
+        return float(y_sum @ eta - count @ np.logaddexp(0.0, eta) - 0.5 * prior * x[:n] @ x[:n])
+
+    def derivatives(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and gauge-fixed Fisher information of the penalised log-likelihood."""
+        eta = design @ x[:n] + z_u @ x[n:]
+        p = expit(eta)
+        r = y_sum - count * p
+        c = count * p * (1 - p)
+        grad = np.r_[design.T @ r - prior * x[:n], z_u.T @ r]
+        info = np.empty((n + k, n + k))
+        info[:n, :n] = (design.T @ design.multiply(c[:, None])).toarray()
+        info[:n, n:] = design.T @ (c[:, None] * z_u)
+        info[n:, :n] = info[:n, n:].T
+        info[n:, n:] = z_u.T @ (c[:, None] * z_u)
+        # Gauge fix as in bradley_terry: the likelihood is flat along (1, …, 1, 0, …, 0).
+        kappa = max(float(np.mean(np.diag(info)[:n])), 1.0)
+        info[:n, :n] += prior * np.eye(n) + kappa / n
+        return grad, info
+
+    x = np.zeros(n + k)
+    value = objective(x)
+    converged = False
+    iterations = 0
+    for iterations in range(1, max_iter + 1):
+        grad, info = derivatives(x)
+        step = np.linalg.solve(info, grad)
+        t = 1.0
+        for _ in range(50):
+            cand = objective(x + t * step)
+            if cand >= value - 1e-12 * abs(value):
+                x, value = x + t * step, cand
+                break
+            t *= 0.5
+        else:
+            t = 0.0  # no ascent left at machine precision: x is the optimum
+        if np.max(np.abs(t * step)) <= tol * (1.0 + np.max(np.abs(x))):
+            converged = True
+            break
+    # The inverse of the gauge-fixed information equals the covariance on the mean-zero
+    # gauge plus a term along (1, 0); the coefficient block is unaffected by either.
+    cov = np.linalg.inv(derivatives(x)[1])
+    theta = x[:n] - x[:n].mean()
+    return StyleResult(
+        scores=to_scores(theta, base, scale, anchor, anchor_value),
+        theta=theta,
+        coef=x[n:].copy(),
+        coef_se=np.sqrt(np.diag(cov)[n:]),
+        log_likelihood=value + 0.5 * prior * float(x[:n] @ x[:n]),
+        iterations=iterations,
+        converged=converged,
+    )
