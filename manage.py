@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import sys
 
+# One BLAS thread per process: the stats engine solves many small systems, and web/worker
+# processes already run in parallel; threaded BLAS made a 100x100 solve 500x slower under load.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")

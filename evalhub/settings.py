@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -179,6 +180,7 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "sqla+" + DATABASE_URL.repla
     "postgresql://", "postgresql+psycopg://", 1
 ).replace("postgres://", "postgresql+psycopg://", 1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, not lost
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -188,6 +190,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"pool_pre_ping": True} if CELERY_BROKER_URL.s
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Telemetry: daily event partitions created ahead; rollups reconciled with raw events nightly.
+CELERY_BEAT_SCHEDULE["telemetry-partitions-ensure"] = {
+    "task": "experiments.telemetry.tasks.partitions_ensure_task", "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["telemetry-rollups-reconcile"] = {
+    "task": "experiments.telemetry.tasks.rollups_refresh_task", "schedule": 86400.0, "kwargs": {"hours": 48},
+}
+# Leadership dashboards: keep the cached payload warm so pages read, never compute.
+CELERY_BEAT_SCHEDULE["dashboards-refresh"] = {
+    "task": "evalhub.dashboards.tasks.dashboards_refresh_task", "schedule": 240.0,
+}
+DASHBOARDS_CACHE_SECONDS = env_int("DASHBOARDS_CACHE_SECONDS", 300)
+DASHBOARDS_MAX_STALE_SECONDS = env_int("DASHBOARDS_MAX_STALE_SECONDS", 3600)
+# A/B experiments: a daily result snapshot per running experiment feeds the lift-over-time chart.
+CELERY_BEAT_SCHEDULE["abtests-daily-snapshots"] = {
+    "task": "experiments.abtests.tasks.result_snapshots_daily_task", "schedule": crontab(hour=0, minute=10),
+}
 
 # Model endpoints and the demo simulator.
 SIMULATOR_URL = env_str("SIMULATOR_URL", "http://127.0.0.1:8765/v1")
@@ -196,6 +215,12 @@ ENDPOINT_CONCURRENCY = env_int("ENDPOINT_CONCURRENCY", 8)
 
 # Production events: prompt and response text are stored only when this allows it.
 EVENTS_STORE_TEXT = env_bool("EVENTS_STORE_TEXT", False)
+# Re-ask detection: same session, within the window, prompts' token-set Jaccard >= the threshold.
+TELEMETRY_REASK_WINDOW_SECONDS = env_int("TELEMETRY_REASK_WINDOW_SECONDS", 300)
+TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.6"))
+TELEMETRY_PARTITION_DAYS_AHEAD = env_int("TELEMETRY_PARTITION_DAYS_AHEAD", 7)
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 0)  # raw events; 0 keeps them forever
+TELEMETRY_MAX_BODY_BYTES = env_int("TELEMETRY_MAX_BODY_BYTES", 16 * 1024 * 1024)
 
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
@@ -208,3 +233,6 @@ LOGGING = {
 }
 
 TESTING = "pytest" in sys.modules
+if TESTING:
+    # Test users are created by the hundred; a slow password hash would dominate fixture time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,6 +7,8 @@ The database is real PostgreSQL: the embedded server (``make test``) or ``DATABA
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in manage.py / wsgi.py / celery.py
 import subprocess
 import sys
 import time
@@ -117,6 +119,7 @@ def celery_worker_process(transactional_db, simulator) -> Iterator[subprocess.Po
     env.update({
         "DATABASE_URL": database_url_for_tests(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": TEST_QUEUE,  # tasks the worker itself enqueues stay on the test queue
         "SIMULATOR_URL": simulator.base_url,
         "DJANGO_SETTINGS_MODULE": "evalhub.settings",
     })

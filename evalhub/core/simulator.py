@@ -98,7 +98,110 @@ def skill_chat(text: str, messages: list[dict], rng: random.Random, correct: boo
     return f"{topic.capitalize()} — " + " ".join(points[:2]) + "\n\n```python\nprint('example')\n```"
 
 
-SKILLS: list[Skill] = [skill_arithmetic]
+_JSON_TASK = re.compile(r"as JSON with keys ([a-z_, ]+)", re.IGNORECASE)
+_NAME = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)*)")
+_PLACE = re.compile(r"\bin ([A-Z][a-z]+(?: [A-Z][a-z]+)*)")
+
+
+def json_extraction_truth(text: str) -> dict | None:
+    """The right answer to an extraction prompt "Extract … as JSON with keys a, b. Text: …" (or None).
+
+    Keys are filled by kind: ``name`` → the leading capitalised words, ``city``/``country``/``place`` →
+    the capitalised words after "in", ``age``/``quantity``/``count``/``year``/``price`` → the first
+    number, anything else → null.
+    """
+    match = _JSON_TASK.search(text)
+    if not match or "Text:" not in text:
+        return None
+    keys = [k.strip() for k in match.group(1).split(",") if k.strip()]
+    body = text.split("Text:", 1)[1].strip()
+    numbers = re.findall(r"\d+", body)
+    out: dict = {}
+    for key in keys:
+        if key in {"name", "person", "customer"}:
+            found = _NAME.search(body)
+            out[key] = found.group(1) if found else None
+        elif key in {"city", "country", "place", "location"}:
+            found = _PLACE.search(body)
+            out[key] = found.group(1) if found else None
+        elif key in {"age", "quantity", "count", "year", "price"}:
+            out[key] = int(numbers[0]) if numbers else None
+        else:
+            out[key] = None
+    return out
+
+
+def skill_json_extraction(text: str, messages: list[dict], rng: random.Random, correct: bool) -> str | None:
+    """Answer extraction prompts with JSON: right with the model's accuracy; wrong answers are either
+    invalid JSON, a missing key or a wrong value."""
+    truth = json_extraction_truth(text)
+    if truth is None:
+        return None
+    data = dict(truth)
+    if not correct:
+        kind = rng.choice(["invalid", "missing", "value"])
+        if kind == "invalid":
+            return json.dumps(data)[:-1] + ",\n"
+        key = rng.choice(list(data))
+        if kind == "missing":
+            data.pop(key)
+        else:
+            value = data[key]
+            data[key] = (value + rng.choice([-1, 1])) if isinstance(value, int) else f"{value or ''} X".strip()
+    payload = json.dumps(data)
+    return f"```json\n{payload}\n```" if rng.random() < 0.3 else payload
+
+
+def _candidate_ok(question: str, candidate: str) -> bool | None:
+    """Whether a candidate answer to ``question`` is right, when the simulator can tell."""
+    value = arithmetic_value(question)
+    if value is not None:
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", candidate.replace(",", ""))
+        return bool(numbers) and abs(float(numbers[-1]) - value) < 1e-6
+    truth = json_extraction_truth(question)
+    if truth is not None:
+        body = candidate.strip()
+        fence = re.search(r"```(?:json)?\s*(.*?)```", body, flags=re.DOTALL)
+        try:
+            return json.loads(fence.group(1) if fence else body) == truth
+        except ValueError:
+            return False
+    return None
+
+
+def skill_judge(text: str, messages: list[dict], rng: random.Random, correct: bool) -> str | None:
+    """A judge, recognised by a system message saying "You are a judge".
+
+    Best-of-n (system message lists ``Candidate k: …``): answers "Best: k", choosing a right candidate
+    when one exists and the judge is accurate this time (``correct``), else a random one.
+    Grading (system message has ``Answer to grade: …``): answers "Score: N/10 — why", high for a right
+    answer and low for a wrong one when accurate, the other way round when not.
+    """
+    system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
+    if "you are a judge" not in system.lower():
+        return None
+    question = system.split("Question:", 1)[1] if "Question:" in system else system
+    if "Candidate 1:" in system:
+        question_text = question.split("Candidate 1:", 1)[0]
+        parts = re.findall(r"Candidate (\d+): (.*?)(?=\nCandidate \d+: |\Z)", system, flags=re.DOTALL)
+        good = [int(k) for k, body in parts if _candidate_ok(question_text, body)]
+        pick = good[0] if (correct and good) else int(rng.choice(parts)[0]) if parts else 1
+        return f"Best: {pick}"
+    if "Answer to grade:" in system:
+        question_text, answer = question.split("Answer to grade:", 1)
+        question_text = question_text.split("Reference answer:", 1)[0]
+        right = _candidate_ok(question_text, answer)
+        if right is None:
+            reference = system.split("Reference answer:", 1)[1].split("\n", 1)[0].strip() if "Reference answer:" in system else ""
+            right = bool(reference) and reference.lower() in answer.lower()
+        good = right if correct else not right
+        score = rng.randint(8, 10) if good else rng.randint(0, 3)
+        why = "the answer is correct and complete" if good else "the answer is wrong or incomplete"
+        return f"Score: {score}/10 — {why}."
+    return None
+
+
+SKILLS: list[Skill] = [skill_arithmetic, skill_json_extraction, skill_judge]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,79 @@
+"""Leadership API: the scorecard, frontier and verdict as JSON (READ auth: a read API key or a
+viewer/engineer/admin session). Query parameters are those of the pages."""
+
 from __future__ import annotations
 
-from ninja import Router
+import uuid
 
-router = Router()
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router
+from ninja.errors import HttpError, ValidationError
+
+from evalhub.core.api import READ_AUTH
+from evalhub.core.schemas import ErrorOut
+from evalhub.dashboards import pages, selectors
+from evalhub.dashboards.models import Report
+from evalhub.dashboards.schemas import BadRequestOut, FrontierOut, ReportOut, ScorecardOut, VerdictOut
+
+router = Router(tags=["dashboards"])
+
+
+def _load(request: HttpRequest) -> tuple[dict, pages.Params]:
+    try:
+        params = pages.parse_params(request.GET)
+    except pages.ParamError as err:
+        raise ValidationError([{"loc": ["query", err.field], "msg": err.message}]) from None
+    report = selectors.current_report(params.days, refresh=request.GET.get("refresh") == "1")
+    return report.payload, params
+
+
+def _checked(build, payload: dict, params: pages.Params):
+    try:
+        return build(payload, params)
+    except pages.ParamError as err:
+        raise ValidationError([{"loc": ["query", err.field], "msg": err.message}]) from None
+
+
+@router.get("/scorecard", response={200: ScorecardOut, 400: BadRequestOut}, auth=READ_AUTH)
+def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = 7) -> dict:  # noqa: A002
+    payload, params = _load(request)
+    data = pages.scorecard(payload, params)
+    return {"computed_at": payload["computed_at"], "period": data["period"], "suites": data["suites"],
+            "rows": data["rows"], "experiments": data["experiments"]}
+
+
+@router.get("/frontier", response={200: FrontierOut, 400: BadRequestOut}, auth=READ_AUTH)
+def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = 7) -> dict:
+    payload, params = _load(request)
+    page = _checked(pages.frontier, payload, params)
+    data = page["data"]
+    return {"computed_at": payload["computed_at"], "quality": params.quality, "axis": params.axis,
+            "points": data["points"], "frontier": data["frontier"], "missing": data["missing"],
+            "caption": page["caption"]}
+
+
+@router.get("/verdict", response={200: VerdictOut, 400: BadRequestOut}, auth=READ_AUTH)
+def verdict(request: HttpRequest, quality: str = "bt", days: int = 7) -> dict:
+    payload, params = _load(request)
+    page = _checked(pages.verdict, payload, params)
+    sections = [{"base_model": s["base_model"], "headline": s["headline"], "caption": s["caption"],
+                 "head_to_head_caption": s["h2h_caption"], "points": s["points"], "fit": s["fit"],
+                 "fit_problem": s["fit_problem"], "gains": s["gains"], "head_to_head": s["head_to_head"]}
+                for s in page["sections"]]
+    return {"computed_at": payload["computed_at"], "quality": params.quality, "sections": sections}
+
+
+@router.get("/reports/{report_uuid}", response={200: ReportOut, 404: ErrorOut}, auth=READ_AUTH)
+def report(request: HttpRequest, report_uuid: str) -> dict:
+    """A saved report's metadata and stable URL (its payload renders at ``url``)."""
+    try:
+        key = uuid.UUID(report_uuid)
+    except ValueError:
+        raise HttpError(404, "no such report") from None
+    saved = Report.objects.filter(uuid=key, saved=True).first()
+    if saved is None:
+        raise HttpError(404, "no such report")
+    return {"uuid": str(saved.uuid), "kind": saved.kind, "title": saved.title, "params": saved.params,
+            "computed_at": saved.computed_at.isoformat(),
+            "url": request.build_absolute_uri(reverse("dashboards:report", args=[saved.uuid]))}

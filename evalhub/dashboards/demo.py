@@ -1,9 +1,24 @@
-"""Demo data for this app, called by `manage.py demo_data`."""
+"""Demo data for the leadership pages, called last by `manage.py demo_data`.
+
+Computes the evidence payload once from what the other apps' demos loaded (so the first page view
+is served from the cache) and saves one report, so the demo shows a stable report URL.
+"""
 
 from __future__ import annotations
 
 from evalhub.core.demo import DemoWorld
+from evalhub.dashboards import selectors, services
+from evalhub.dashboards.models import Report, ReportKind
+
+DEMO_REPORT_TITLE = "Demo: where should the next dollar go?"
 
 
 def build(world: DemoWorld) -> None:
-    """Add this app's part of the simulated demo world."""
+    """Add this app's part of the simulated demo world (idempotent: one demo report at most)."""
+    selectors.refresh_cache(selectors.DEFAULT_DAYS)
+    if Report.objects.filter(saved=True, title=DEMO_REPORT_TITLE).exists():
+        return
+    user = world.users.get("viewer")
+    services.report_save(kind=ReportKind.VERDICT, title=DEMO_REPORT_TITLE, user=user,
+                         params={"days": selectors.DEFAULT_DAYS, "kind": "", "sort": "bt", "descending": True,
+                                 "quality": "bt", "axis": "cost"})

@@ -1,5 +1,161 @@
+"""``/api/v1/experiments``: register, list, read, start/stop, results, and the assignment call.
+
+Auth: services asking for an assignment use the API key they already send events with (``ingest``)
+or a ``read`` key; reads take a read key or an engineer/viewer session; writes need an engineer
+session (CSRF). Unknown keys are 404 JSON; validation errors are 400 naming the field.
+"""
+
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.security.base import AuthBase
+from pydantic import Field
+
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, _raw_key, authenticate_key
+from evalhub.core.models import ApiKey, Role
+from experiments.abtests import selectors, services
+from experiments.abtests.assignment import assignment_for
+from experiments.abtests.metrics import CATALOGUE
+from experiments.abtests.models import Experiment
+from experiments.abtests.schemas import (
+    ArmsIn,
+    AssignmentOut,
+    ErrorOut,
+    ExperimentIn,
+    ExperimentOut,
+    MetricOut,
+)
 
 router = Router()
+
+
+class AnyScopeKeyAuth(AuthBase):
+    """An API key holding ANY of ``scopes`` (ninja stops at the first auth class that raises 403,
+    so "ingest or read" cannot be two ``ApiKeyAuth`` entries)."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __init__(self, *scopes: str) -> None:
+        self.scopes = scopes
+        super().__init__()
+
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        key = authenticate_key(_raw_key(request))
+        if key is None:
+            return None
+        if not set(self.scopes) & set(key.scopes):
+            raise HttpError(403, f"this API key lacks the {' or '.join(repr(s) for s in self.scopes)} scope")
+        request.user = key.owner
+        return key
+
+
+ASSIGN_AUTH = [AnyScopeKeyAuth("ingest", "read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
+ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+
+
+class AssignmentQuery(Schema):
+    unit_id: str = Field(min_length=1, max_length=200, description="the randomisation unit (user or session id)")
+
+
+def _errors(exc: DjangoValidationError) -> Status:
+    items = ([{"field": f, "message": m} for f, msgs in exc.message_dict.items() for m in msgs]
+             if hasattr(exc, "error_dict") else [{"field": "", "message": m} for m in exc.messages])
+    summary = "; ".join(f"{i['field']}: {i['message']}" if i["field"] else i["message"] for i in items[:5])
+    return Status(400, {"detail": f"invalid experiment: {summary}", "errors": items})
+
+
+def _get(key: str) -> Experiment:
+    experiment = selectors.experiment_by_key(key)
+    if experiment is None:
+        raise HttpError(404, f"unknown experiment '{key}'")
+    return experiment
+
+
+def _out(e: Experiment) -> dict[str, Any]:
+    return {
+        "key": e.key, "name": e.name, "hypothesis": e.hypothesis, "owner": e.owner.username, "unit": e.unit,
+        "status": e.status, "primary_metric": e.primary_metric, "guardrails": e.guardrails, "mde": e.mde,
+        "alpha": e.alpha, "power": e.power, "correction": e.correction,
+        "planned_sample_per_arm": e.planned_sample_per_arm, "expected_days": (e.baseline or {}).get("expected_days"),
+        "baseline": e.baseline or {}, "created_at": e.created_at, "started_at": e.started_at, "stopped_at": e.stopped_at,
+        "arms": [{"name": a.name, "variant": a.variant.slug, "weight": a.weight, "is_control": a.is_control}
+                 for a in sorted(e.arms.all(), key=lambda a: a.id)],
+    }
+
+
+@router.get("/{key}/assignment", response={200: AssignmentOut, 404: ErrorOut}, auth=ASSIGN_AUTH,
+            summary="Which arm a unit gets (deterministic, sticky; records the exposure)")
+def assignment(request: HttpRequest, key: str, query: Query[AssignmentQuery]) -> dict:
+    """A stopped experiment answers the control with ``stopped: true``; a draft answers the control
+    and records nothing."""
+    return vars(assignment_for(experiment=_get(key), unit_id=query.unit_id))
+
+
+@router.get("/metrics", response=list[MetricOut], auth=READ_AUTH, summary="The metric catalogue")
+def metrics(request: HttpRequest) -> list[dict]:
+    return [{"key": m.key, "label": m.label, "kind": m.kind, "direction": m.direction,
+             "description": m.description} for m in CATALOGUE]
+
+
+@router.get("", response=list[ExperimentOut], auth=READ_AUTH, summary="List experiments")
+def experiment_list(request: HttpRequest) -> list[dict]:
+    return [_out(e) for e in selectors.experiments_list()]
+
+
+@router.post("", response={201: ExperimentOut, 400: ErrorOut}, auth=ENGINEER_AUTH, summary="Register an experiment")
+def experiment_create(request: HttpRequest, payload: ExperimentIn) -> Status:
+    data = payload.dict()
+    try:
+        experiment = services.experiment_register(owner=request.user, **data)
+    except DjangoValidationError as exc:
+        return _errors(exc)
+    return Status(201, _out(_get(experiment.key)))
+
+
+@router.get("/{key}", response={200: ExperimentOut, 404: ErrorOut}, auth=READ_AUTH, summary="One experiment")
+def experiment_detail(request: HttpRequest, key: str) -> dict:
+    return _out(_get(key))
+
+
+@router.get("/{key}/results", response={200: dict, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
+def experiment_results(request: HttpRequest, key: str) -> dict:
+    return selectors.results_payload(selectors.results_for(_get(key)))
+
+
+@router.post("/{key}/start", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
+def experiment_start(request: HttpRequest, key: str) -> Status:
+    try:
+        services.experiment_start(experiment=_get(key))
+    except DjangoValidationError as exc:
+        return _errors(exc)
+    return Status(200, _out(_get(key)))
+
+
+@router.post("/{key}/stop", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
+def experiment_stop(request: HttpRequest, key: str) -> Status:
+    try:
+        services.experiment_stop(experiment=_get(key))
+    except DjangoValidationError as exc:
+        return _errors(exc)
+    return Status(200, _out(_get(key)))
+
+
+@router.put("/{key}/arms", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+            auth=ENGINEER_AUTH, summary="Replace the arms (refused while running)")
+def arms_replace(request: HttpRequest, key: str, payload: ArmsIn) -> Status:
+    experiment = _get(key)
+    try:
+        services.arms_update(experiment=experiment, arms=[a.dict() for a in payload.arms])
+    except DjangoValidationError as exc:
+        if services.RUNNING_ARMS_REFUSAL in exc.messages:
+            return Status(409, {"detail": services.RUNNING_ARMS_REFUSAL, "errors": [
+                {"field": "arms", "message": services.RUNNING_ARMS_REFUSAL}]})
+        return _errors(exc)
+    return Status(200, _out(_get(key)))

@@ -1,5 +1,149 @@
+"""``/api/v1/suites``: list and import suites, start/cancel runs, progress, results, compare.
+
+Auth: GETs accept an API key with the ``read`` scope or a viewer/engineer session; writes need an
+engineer session (CSRF header) — the same rules as the pages.
+"""
+
 from __future__ import annotations
 
-from ninja import Router
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
+from ninja.errors import HttpError
+
+from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
+from evalhub.core.models import ModelVariant
+from experiments.suites import selectors, services
+from experiments.suites.importers import ImportRejected
+from experiments.suites.models import Run, Suite, SuiteVersion
+from experiments.suites.schemas import (
+    CompareOut,
+    ImportIn,
+    RecordedIn,
+    ResultOut,
+    RunIn,
+    RunOut,
+    SuiteOut,
+    VersionOut,
+)
 
 router = Router()
+
+
+def _rejected(exc: ImportRejected) -> HttpError:
+    return HttpError(400, str(exc))
+
+
+def _version(suite_slug: str, number: int | None) -> SuiteVersion:
+    suite = get_object_or_404(Suite, slug=suite_slug)
+    version = suite.versions.filter(number=number).first() if number else services.version_latest(suite)
+    if version is None:
+        raise HttpError(404, f"version: suite {suite_slug} has no version {number or ''}".strip())
+    return version
+
+
+def _variant(slug: str) -> ModelVariant:
+    variant = ModelVariant.objects.filter(slug=slug).select_related("judge_variant").first()
+    if variant is None:
+        raise HttpError(400, f"variant: no variant {slug!r}")
+    return variant
+
+
+def _run_out(run: Run, *, summary: bool = True) -> dict:
+    progress = selectors.run_progress(run)
+    out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
+           "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
+           "finished_at": run.finished_at, **progress.as_dict()}
+    if summary:
+        s = selectors.run_summary(run)
+        out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
+                   categories=[c.__dict__ for c in s.categories], tokens=s.tokens, cost_usd=float(s.cost_usd))
+    return out
+
+
+@router.get("", response=list[SuiteOut], auth=READ_AUTH)
+def suite_list(request: HttpRequest) -> list[dict]:
+    out = []
+    for suite in selectors.suites_list():
+        latest = services.version_latest(suite)
+        out.append({"slug": suite.slug, "name": suite.name, "description": suite.description,
+                    "latest_version": latest.number if latest else None, "item_count": latest.item_count if latest else 0})
+    return out
+
+
+@router.post("/import", response={201: VersionOut}, auth=ENGINEER_AUTH)
+def suite_import(request: HttpRequest, payload: ImportIn) -> Status:
+    fmt = "jsonl" if payload.format in ("openai_evals", "input_target") else payload.format
+    try:
+        version = services.suite_import(slug=payload.suite, name=payload.name, text=payload.content, fmt=fmt,
+                                        default_grader=payload.default_grader, by=request.user)
+    except ImportRejected as exc:
+        raise _rejected(exc) from None
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None
+    return Status(201, {"suite": version.suite.slug, "number": version.number, "item_count": version.item_count,
+                 "source_format": version.source_format, "locked": version.locked})
+
+
+@router.post("/runs", response={201: RunOut}, auth=ENGINEER_AUTH)
+def run_start(request: HttpRequest, payload: RunIn) -> Status:
+    version = _version(payload.suite, payload.version)
+    try:
+        run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
+                                 concurrency=payload.concurrency, timeout_s=payload.timeout_s,
+                                 max_retries=payload.max_retries)
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None
+    return Status(201, _run_out(run, summary=False))
+
+
+@router.post("/recorded", response={201: RunOut}, auth=ENGINEER_AUTH)
+def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
+    version = _version(payload.suite, payload.version)
+    try:
+        run = services.recorded_import(version=version, variant=_variant(payload.variant), text=payload.content,
+                                       by=request.user)
+    except ImportRejected as exc:
+        raise _rejected(exc) from None
+    return Status(201, _run_out(selectors.run_get(run.pk)))
+
+
+@router.get("/runs/{run_id}", response=RunOut, auth=READ_AUTH)
+def run_status(request: HttpRequest, run_id: int) -> dict:
+    return _run_out(get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id))
+
+
+@router.post("/runs/{run_id}/cancel", response=RunOut, auth=ENGINEER_AUTH)
+def run_cancel(request: HttpRequest, run_id: int) -> dict:
+    try:
+        run = services.run_cancel(run=get_object_or_404(Run, pk=run_id))
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None
+    return _run_out(selectors.run_get(run.pk), summary=False)
+
+
+@router.get("/runs/{run_id}/results", response=list[ResultOut], auth=READ_AUTH)
+def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int = 100) -> list[dict]:
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise HttpError(400, "limit: must be 1..1000 and offset ≥ 0")
+    run = get_object_or_404(Run, pk=run_id)
+    return [{"item": r.item.external_id, "category": r.item.category, "output": r.output, "extracted": r.extracted,
+             "score": r.score, "passed": r.passed, "explanation": r.explanation, "latency_ms": r.latency_ms,
+             "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
+             "cost_usd": float(r.cost_usd), "samples": r.samples, "error": r.error, "attempts": r.attempts}
+            for r in selectors.run_results(run)[offset:offset + limit]]
+
+
+@router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, auth=READ_AUTH)
+def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
+    run_a, run_b = get_object_or_404(Run, pk=run_id), get_object_or_404(Run, pk=other_id)
+    try:
+        cmp = selectors.run_compare(run_a, run_b)
+    except ValueError as exc:
+        raise HttpError(400, f"other_id: {exc}") from None
+    p, m = cmp.paired, cmp.mcnemar
+    return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
+            "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,
+            "p_value": p and p.p_value, "mcnemar_b": m and m.b, "mcnemar_c": m and m.c,
+            "mcnemar_p": m and m.p_value, "clustered": cmp.clustered, "flipped": [f.item.external_id for f in cmp.flips]}

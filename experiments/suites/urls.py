@@ -6,5 +6,17 @@ from experiments.suites import views
 
 app_name = "suites"
 urlpatterns = [
-    path("", views.list, name="list"),
+    path("", views.suite_list, name="list"),
+    path("import/", views.suite_import, name="import"),
+    path("grade/", views.grade_queue, name="grade_queue"),
+    path("grade/<int:pk>/", views.grade_submit, name="grade_submit"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/progress.json", views.run_progress, name="run_progress"),
+    path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
+    path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
+    path("runs/<int:pk>/compare/", views.run_compare, name="run_compare"),
+    path("<slug:slug>/", views.suite_detail, name="detail"),
+    path("<slug:slug>/chart/", views.suite_chart, name="chart"),
+    path("<slug:slug>/run/", views.run_launch, name="launch"),
+    path("<slug:slug>/recorded/", views.recorded_import, name="recorded"),
 ]

@@ -1,1 +1,190 @@
+"""Production events and their rollups.
+
+Raw events live in ``telemetry_event``, a PostgreSQL table partitioned by ``ts`` (one partition a
+day, created ahead by ``partitions_ensure_task``; a DEFAULT partition catches anything outside the
+created range so ingestion never fails on a clock-skewed client). Django cannot create partitioned
+tables, so ``Event`` is ``managed = False`` and migration 0002 creates it with ``RunSQL``.
+
+Dedupe: PostgreSQL only enforces uniqueness per partition when the key includes the partition key,
+so ``event_id`` alone cannot be unique on ``telemetry_event``. ``EventKey`` (event_id PRIMARY KEY)
+is the global dedupe table: ingestion inserts keys ``ON CONFLICT DO NOTHING RETURNING`` and writes
+only the returned events, in the same transaction — exactly once even with concurrent clients.
+
+Dashboards and experiments read ``HourlyRollup`` / ``UnitRollup`` only, never raw events.
+"""
+
 from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from evalhub.core.models import ModelVariant
+from experiments.telemetry.buckets import empty_histogram
+
+
+class Feedback(models.IntegerChoices):
+    DOWN = -1, "thumbs down"
+    UP = 1, "thumbs up"
+
+
+class Event(models.Model):
+    """One model call (read-only mirror of the partitioned table; write through services)."""
+
+    event_id = models.CharField(max_length=128, primary_key=True)  # real PK is (event_id, ts)
+    ts = models.DateTimeField()
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=16)
+    variant = models.ForeignKey(ModelVariant, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    experiment_key = models.CharField(max_length=100)
+    arm = models.CharField(max_length=100)
+    unit_id = models.CharField(max_length=200)
+    session_id = models.CharField(max_length=200)
+    latency_ms = models.FloatField(null=True)
+    ttft_ms = models.FloatField(null=True)
+    input_tokens = models.IntegerField()
+    output_tokens = models.IntegerField()
+    reasoning_tokens = models.IntegerField()
+    cost_usd = models.FloatField()
+    cost_priced = models.BooleanField(help_text="True when EvalHub priced it from the variant's price table")
+    finish_reason = models.CharField(max_length=40)
+    refused = models.BooleanField()
+    refusal_source = models.CharField(max_length=16, help_text="client | finish_reason | text | none")
+    feedback = models.SmallIntegerField(null=True, choices=Feedback.choices)
+    task_success = models.BooleanField(null=True)
+    regenerate = models.BooleanField()
+    reasked = models.BooleanField(help_text="a later call of the same session re-asked this answer")
+    prompt_text = models.TextField(null=True)
+    response_text = models.TextField(null=True)
+    scores = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict)
+
+    class Meta:
+        managed = False
+        db_table = "telemetry_event"
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class EventKey(models.Model):
+    """Global dedupe of client event ids (see the module docstring)."""
+
+    event_id = models.CharField(max_length=128, primary_key=True)
+    ts = models.DateTimeField()
+
+    class Meta:
+        db_table = "telemetry_event_key"
+
+
+class SessionState(models.Model):
+    """The last call of each session (or unit when no session): what re-ask detection compares to.
+
+    Stores a fingerprint of the prompt (hashed normalised tokens), never its text, so detection
+    works when ``EVENTS_STORE_TEXT`` is off.
+    """
+
+    session_key = models.CharField(max_length=420, primary_key=True)
+    event_id = models.CharField(max_length=128)
+    ts = models.DateTimeField()
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="+")
+    experiment_key = models.CharField(max_length=100, blank=True, default="")
+    arm = models.CharField(max_length=100, blank=True, default="")
+    unit_id = models.CharField(max_length=200, blank=True, default="")
+    prompt_tokens = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ts"], name="telemetry_session_ts")]
+
+
+class ModelAlias(models.Model):
+    """Maps a model name seen in OpenTelemetry spans (gen_ai.response.model / request.model) to a variant.
+
+    ``provider`` blank matches any provider. Without an alias, the variant whose ``endpoint_model``
+    or ``slug`` equals the model name is used.
+    """
+
+    provider = models.CharField(max_length=100, blank=True, default="", help_text="gen_ai.provider.name; blank = any")
+    model_name = models.CharField(max_length=200)
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="telemetry_aliases")
+
+    class Meta:
+        ordering = ["provider", "model_name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "model_name"], name="telemetry_alias_unique")]
+        verbose_name_plural = "model aliases"
+
+    def __str__(self) -> str:
+        return f"{self.provider or '*'}/{self.model_name} → {self.variant_id}"
+
+
+class _RollupSums(models.Model):
+    n = models.BigIntegerField(default=0)
+    latency_sum = models.FloatField(default=0.0)
+    cost_sum = models.FloatField(default=0.0)
+    refusals = models.BigIntegerField(default=0)
+    reasks = models.BigIntegerField(default=0)
+    feedback_n = models.BigIntegerField(default=0)
+    thumbs_up = models.BigIntegerField(default=0)
+    success_n = models.BigIntegerField(default=0)
+    successes = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HourlyRollup(_RollupSums):
+    """Sufficient statistics of one variant (and experiment arm) for one UTC hour.
+
+    ``experiment_key`` / ``arm`` are "" for events outside experiments. Every event is counted in
+    exactly one row (its own experiment/arm), so per-variant totals sum over all rows of a variant.
+    ``latency_hist`` follows ``buckets.LATENCY_BUCKET_EDGES_MS``. ``reasks`` counts answers of this
+    row that were re-asked (a re-ask is charged to the earlier answer's variant and hour).
+    """
+
+    hour = models.DateTimeField()
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="telemetry_hourly")
+    experiment_key = models.CharField(max_length=100, blank=True, default="")
+    arm = models.CharField(max_length=100, blank=True, default="")
+    latency_n = models.BigIntegerField(default=0)
+    latency_sum_sq = models.FloatField(default=0.0)
+    latency_hist = ArrayField(models.BigIntegerField(), default=empty_histogram)
+    ttft_n = models.BigIntegerField(default=0)
+    ttft_sum = models.FloatField(default=0.0)
+    ttft_sum_sq = models.FloatField(default=0.0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    reasoning_tokens = models.BigIntegerField(default=0)
+    cost_sum_sq = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "variant", "experiment_key", "arm"], name="telemetry_hourly_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["experiment_key", "hour"], name="telemetry_hourly_exp"),
+            models.Index(fields=["hour"], name="telemetry_hourly_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.variant_id} {self.experiment_key}/{self.arm}"
+
+
+class UnitRollup(_RollupSums):
+    """Per experiment arm per unit (user): the input of user-level A/B analysis (delta method).
+
+    Only events with an ``experiment_key`` are rolled up here.
+    """
+
+    experiment_key = models.CharField(max_length=100)
+    arm = models.CharField(max_length=100)
+    unit_id = models.CharField(max_length=200)
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="telemetry_units")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment_key", "arm", "unit_id"], name="telemetry_unit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_key}/{self.arm}/{self.unit_id}"

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-urlpatterns: list = []
+from experiments.telemetry.otlp import traces_post
+
+app_name = "otlp"
+urlpatterns = [path("v1/traces", traces_post, name="traces")]

@@ -7,4 +7,5 @@ from experiments.telemetry import views
 app_name = "telemetry"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("export.csv", views.export_csv, name="export_csv"),
 ]

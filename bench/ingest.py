@@ -1,0 +1,190 @@
+"""Sustained event ingestion through the HTTP API, beside raw COPY of the same rows.
+
+Starts gunicorn (sync workers) on 127.0.0.1 against the database in DATABASE_URL (or the embedded
+one), creates an ingest key and a bench variant, then N client threads post pre-encoded batches of
+1,000 events (sessions, prompts and responses included, so refusal and re-ask detection run).
+Baseline in the same run: ``COPY`` of the same rows into a table shaped like ``telemetry_event``
+from one process (no HTTP, no validation, no dedupe, no rollups). Cleans up everything it made.
+
+Targets (issue #6): ≥ 20,000 events/s and ≥ 0.5 of raw COPY on 2 cores.
+
+Run: .venv/bin/python bench/ingest.py [--events 100000] [--clients 6] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
+
+TARGET_EVENTS_PER_S = 20_000
+TARGET_RATIO = 0.5
+BATCH = 1000
+PROMPTS = ["How do I export my data to CSV?", "What is 17 * 23 + 5?", "Plan a three-day trip to Lisbon on a budget.",
+           "Why is my upload stuck at 99%?", "Write a SQL query counting orders per customer."]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_events(total: int, variant: str, run: str) -> list[dict]:
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    events = []
+    for i in range(total):
+        events.append({
+            "event_id": f"bench-{run}-{i}", "timestamp": (start + timedelta(milliseconds=i * 7)).isoformat(),
+            "variant": variant, "unit_id": f"user-{i % 5000}", "session_id": f"sess-{run}-{i % 20000}",
+            "latency_ms": 300.0 + (i * 37) % 900, "ttft_ms": 80.0 + i % 50, "input_tokens": 120 + i % 300,
+            "output_tokens": 200 + i % 100, "finish_reason": "stop", "prompt": PROMPTS[i % len(PROMPTS)],
+            "response": "I'm sorry, but I can't help with that." if i % 40 == 0 else "Here is the answer you asked for.",
+            "feedback": ("up" if i % 3 else "down") if i % 4 == 0 else None,
+        })
+    return events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    # API keys are hashed with SECRET_KEY: the bench and the server (DEBUG off) must share one.
+    import secrets
+
+    os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(32))
+
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    import httpx
+    import psycopg
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from evalhub.core.models import ModelVariant
+    from evalhub.core.services import api_key_create
+    from experiments.telemetry.services import EVENT_COLUMNS, partitions_ensure
+
+    call_command("migrate", verbosity=0)
+    partitions_ensure(start=(datetime.now(UTC) - timedelta(days=1)).date())
+    run = uuid.uuid4().hex[:8]
+    variant, _ = ModelVariant.objects.get_or_create(
+        slug="bench-ingest", defaults={"name": "Bench ingest", "family": "bench", "base_model": "bench",
+                                       "parameter_count": 1, "price_input_per_mtok": 1, "price_output_per_mtok": 2})
+    owner = User.objects.create_user(f"bench-ingest-{run}", password=None)
+    _, key = api_key_create(owner=owner, name="bench", scopes=["ingest"])
+    events = make_events(args.events, variant.slug, run)
+    bodies = [json.dumps({"events": events[i:i + BATCH]}).encode() for i in range(0, len(events), BATCH)]
+    db_url = settings.DATABASE_URL
+
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=db_url, DEBUG="0", SECRET_KEY=settings.SECRET_KEY, ALLOWED_HOSTS="127.0.0.1",
+               LOG_LEVEL="WARNING")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "evalhub.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+         "--preload", "--log-level", "warning", "--timeout", "120"],
+        cwd=BASE_DIR, env=env,
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/events"
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                warm = httpx.post(url, content=json.dumps({"events": make_events(10, variant.slug, run + "w")}),
+                                  headers=headers, timeout=30)
+                if warm.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not come up")
+            time.sleep(0.3)
+        # Warm every worker (imports, connections) outside the timed window.
+        for i in range(args.workers * 2):
+            httpx.post(url, content=json.dumps({"events": make_events(10, variant.slug, f"{run}w{i}")}),
+                       headers=headers, timeout=30)
+
+        queue = list(range(len(bodies)))
+        lock = threading.Lock()
+        failures: list[str] = []
+        accepted = [0]
+
+        def client() -> None:
+            with httpx.Client(timeout=120) as http:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        index = queue.pop()
+                    response = http.post(url, content=bodies[index], headers=headers)
+                    if response.status_code != 200:
+                        failures.append(f"{response.status_code} {response.text[:200]}")
+                        continue
+                    with lock:
+                        accepted[0] += response.json()["accepted"]
+
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        api_seconds = time.perf_counter() - started
+        if failures:
+            print(f"{len(failures)} failed batches, e.g. {failures[0]}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    # Baseline: raw COPY of the same rows (as the API would store them) into a same-shaped table.
+    rows = [(e["event_id"], e["timestamp"], datetime.now(UTC), "api", variant.id, "", "", e["unit_id"], e["session_id"],
+             e["latency_ms"], e["ttft_ms"], e["input_tokens"], e["output_tokens"], 0, 0.0, True, e["finish_reason"],
+             False, "none", None, None, False, False, None, None, "{}", "{}") for e in events]
+    with psycopg.connect(db_url) as conn:
+        conn.execute("CREATE TEMP TABLE bench_copy (LIKE telemetry_event INCLUDING DEFAULTS)")
+        conn.execute("ALTER TABLE bench_copy ADD PRIMARY KEY (event_id, ts)")
+        started = time.perf_counter()
+        with conn.cursor() as cursor, cursor.copy(f"COPY bench_copy ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        copy_seconds = time.perf_counter() - started
+        # Clean up what the bench stored.
+        conn.execute("DELETE FROM telemetry_event WHERE variant_id = %s", [variant.id])
+        conn.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-{run}%"])
+        conn.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
+        conn.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
+        conn.commit()
+    owner.delete()
+
+    api_rate = accepted[0] / api_seconds
+    copy_rate = len(rows) / copy_seconds
+    print(f"events: {accepted[0]:,} accepted of {len(events):,} in batches of {BATCH} "
+          f"({args.clients} clients, {args.workers} gunicorn workers, {os.cpu_count()} CPUs)")
+    print(f"HTTP API ingestion : {api_rate:>10,.0f} events/s  ({api_seconds:.2f} s)   target ≥ {TARGET_EVENTS_PER_S:,}")
+    print(f"raw COPY baseline  : {copy_rate:>10,.0f} events/s  ({copy_seconds:.2f} s)")
+    print(f"ratio API / COPY   : {api_rate / copy_rate:>10.2f}                     target ≥ {TARGET_RATIO}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""The run engine: process a chunk of a run's items against the variant's endpoint.
+
+Design (why it looks like this):
+
+* **Chunks, not one task per item.** ``run_dispatch_task`` splits the items that have no result yet
+  into chunks (``services.chunk_size``: ~64 items per lane, at least 500) and enqueues one
+  ``run_chunk_task`` per chunk. Inside a chunk a bounded set of threads ("lanes", one per slot held)
+  call the endpoint over HTTP (httpx, one pooled client) while the task's own thread writes results
+  in batches. One broker message per chunk keeps the broker out of the hot path, which is what lets
+  a run approach concurrency / latency items per second.
+* **Per-endpoint concurrency that holds across worker processes.** Each lane holds a PostgreSQL
+  session-level advisory lock ``(endpoint key, slot)`` with slot in ``0 .. run.concurrency − 1``; the
+  key is a hash of the endpoint's base URL. However many chunks run in however many worker processes,
+  at most ``concurrency`` lanes exist per endpoint, so at most that many calls are in flight (runs
+  with different limits on one endpoint share slots ``0..max−1``). A killed worker's connection
+  closes, and PostgreSQL frees its locks at once. Locks are taken with ``pg_try_advisory_lock`` in
+  one statement, on a connection of the chunk's own (see ``SlotSession``); a chunk that gets no slot
+  waits and retries (checking for cancellation); a lane hands its slot back as soon as its chunk has
+  no more items for it.
+* **Exactly one result per (run, item).** Rows are inserted with ``INSERT … ON CONFLICT (run_id,
+  item_id) DO NOTHING`` (``bulk_create(ignore_conflicts=True)``) against the unique constraint, so a
+  task redelivered after a kill (tasks are ``acks_late``), a resumed run or two workers racing can
+  never duplicate a result; the loser's work is simply dropped.
+* **Errors are per item.** The connector retries 429/5xx/timeouts with exponential backoff
+  (``run.max_retries``, ``run.timeout_s``); a final failure stores an error result (score 0, the error
+  text) and the run goes on.
+* **Cancel.** The task re-reads the run's status at each batch write; on ``cancelled`` the lanes stop
+  taking items and the chunk ends after writing what is finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Exists, OuterRef
+
+from evalhub.core import connector
+from evalhub.core.connector import EndpointError
+from evalhub.core.models import ModelVariant
+from experiments.suites import graders, strategies
+from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, SuiteItem
+
+log = logging.getLogger(__name__)
+FLUSH_EVERY_S = 0.25
+FLUSH_ROWS = 64
+SLOT_RETRY_S = 0.05
+
+
+def retry_backoff() -> float:
+    return float(getattr(settings, "SUITES_RETRY_BACKOFF", 0.5))
+
+
+def endpoint_key(variant: ModelVariant) -> int:
+    """A signed 32-bit advisory-lock key for the variant's endpoint (its base URL)."""
+    base, _ = connector.endpoint_for(variant)
+    return int.from_bytes(hashlib.sha256(base.encode()).digest()[:4], "big", signed=True)
+
+
+class SlotSession:
+    """A DEDICATED database session holding this chunk's advisory-lock slots.
+
+    Advisory locks belong to a session and are re-entrant within it, so the slots must not live on
+    a connection that other tasks might share (Celery's threads pool can hand several tasks the same
+    Django connection through a copied context). One private connection per chunk makes "one lock =
+    one lane" hold whatever the worker's pool type; closing it (or the process dying) frees the slots.
+    """
+
+    def __init__(self, key: int, limit: int) -> None:
+        self.key, self.limit = key, limit
+        self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def acquire(self, want: int, held: Iterable[int] = ()) -> list[int]:
+        return acquire_slots(self.key, self.limit, want, conn=self.conn, held=held)
+
+    def release(self, slots: Iterable[int]) -> None:
+        release_slots(self.key, slots, conn=self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def acquire_slots(key: int, limit: int, want: int, *, conn=None, held: Iterable[int] = ()) -> list[int]:
+    """Take up to ``want`` free slots of ``0..limit-1`` for this DB session, in one statement.
+
+    ``held`` are the slots this session already holds: advisory locks are re-entrant, so trying
+    them again would "succeed" and hand out a slot twice; they are filtered out before the try.
+    """
+    if want <= 0:
+        return []
+    offset = random.randrange(limit)  # spread contenders over the slots
+    with (conn or connection).cursor() as cursor:
+        cursor.execute(
+            "SELECT slot FROM (SELECT ((s + %s) %% %s)::int AS slot FROM generate_series(0, %s - 1) AS s) AS t "
+            "WHERE NOT (t.slot = ANY(%s::int[])) AND pg_try_advisory_lock(%s, t.slot) LIMIT %s",
+            [offset, limit, limit, list(held), key, want],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def release_slots(key: int, slots: Iterable[int], *, conn=None) -> None:
+    with (conn or connection).cursor() as cursor:
+        for slot in slots:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, slot])
+
+
+@dataclass
+class ChunkStats:
+    items: int = 0
+    http_ms: float = 0.0
+    busy_ms: float = 0.0  # lane time spent on items, HTTP included
+    waits: int = 0
+
+
+class ItemRunner:
+    """Runs one item end to end (samples → strategy → grade) without touching the database, so
+    lanes can run in threads; everything it needs is loaded up front."""
+
+    def __init__(self, run: Run, judges: dict[str, ModelVariant], client: httpx.Client) -> None:
+        self.run = run
+        self.variant = run.variant
+        self.judges = judges
+        self.client = client
+
+    def _call(self, variant: ModelVariant, messages: list[dict], *, seed: int | None, role: str) -> strategies.Sample:
+        result = connector.chat(variant, messages, seed=seed, timeout=self.run.timeout_s,
+                                retries=self.run.max_retries, backoff=retry_backoff(), client=self.client)
+        return strategies.Sample(result.text, result.input_tokens, result.output_tokens, result.reasoning_tokens,
+                                 result.latency_ms, result.attempts,
+                                 variant.price_for(result.input_tokens, result.output_tokens), role)
+
+    def judge_text(self, slug: str, messages: list[dict]) -> str:
+        judge = self.judges.get(slug)
+        if judge is None:
+            raise graders.GraderConfigError("grader.judge_variant", f"no variant {slug!r}")
+        return self._call(judge, messages, seed=None, role="judge").text
+
+    def result_for(self, item: SuiteItem) -> RunResult:
+        config = item.grader_config()
+        variant = self.variant
+
+        def sampler(i: int) -> strategies.Sample:
+            return self._call(variant, item.input, seed=strategies.item_seed(item.external_id, i), role="sample")
+
+        def judge_pick(messages: list[dict], samples: list[strategies.Sample]) -> strategies.Sample:
+            judge = variant.judge_variant
+            if judge is None:
+                raise graders.GraderConfigError("judge_variant", f"best-of-n variant {variant.slug} has no judge")
+            return self._call(judge, strategies.best_of_messages(messages, samples), seed=None, role="judge")
+
+        try:
+            outcome = strategies.execute(variant, item.input, config, sampler=sampler, judge_pick=judge_pick)
+            grade = graders.grade(config, outcome.output, item.targets, input_messages=item.input,
+                                  judge=self.judge_text)
+        except EndpointError as exc:
+            return error_result(self.run, item, str(exc), attempts=self.run.max_retries + 1 if exc.transient else 1)
+        except Exception as exc:  # noqa: BLE001 - one bad item (grader bug, bad JSON) must not fail the run
+            return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=1)
+        return result_from(self.run, item, outcome, grade)
+
+
+def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: graders.Grade) -> RunResult:
+    return RunResult(
+        run_id=run.pk, item_id=item.pk, output=outcome.output, extracted=grade.extracted or outcome.extracted,
+        score=grade.score, passed=grade.passed, explanation=grade.explanation, latency_ms=outcome.latency_ms,
+        input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+        reasoning_tokens=outcome.reasoning_tokens, cost_usd=outcome.cost_usd.quantize(Decimal("1e-8")),
+        samples=outcome.sample_json if len(outcome.samples) > 1 else [], attempts=outcome.attempts,
+    )
+
+
+def error_result(run: Run, item: SuiteItem, error: str, *, attempts: int) -> RunResult:
+    return RunResult(run_id=run.pk, item_id=item.pk, score=0.0, passed=False, explanation="no output: endpoint error",
+                     error=error[:2000], attempts=attempts)
+
+
+def write_results(rows: list[RunResult]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; then open human-grading tasks for pending rows."""
+    if not rows:
+        return 0
+    RunResult.objects.bulk_create(rows, ignore_conflicts=True)
+    pending = [r.item_id for r in rows if r.score is None and not r.error]
+    if pending:
+        rubrics = {item.pk: str(item.grader_config().get("rubric", ""))
+                   for item in SuiteItem.objects.filter(pk__in=pending).select_related("version")}
+        fresh = RunResult.objects.filter(run_id=rows[0].run_id, item_id__in=pending, human_grade__isnull=True)
+        HumanGrade.objects.bulk_create(
+            [HumanGrade(result=r, rubric=rubrics.get(r.item_id, "")) for r in fresh],
+            ignore_conflicts=True,
+        )
+    return len(rows)
+
+
+def judges_for(items: list[SuiteItem]) -> dict[str, ModelVariant]:
+    slugs = {str(i.grader_config().get("judge_variant")) for i in items if i.grader_config().get("type") == "judge"}
+    return {v.slug: v for v in ModelVariant.objects.filter(slug__in=slugs)} if slugs else {}
+
+
+def missing_items(run: Run, item_ids: list[int] | None = None):
+    done = RunResult.objects.filter(run_id=run.pk, item_id=OuterRef("pk"))
+    items = SuiteItem.objects.filter(version_id=run.version_id).exclude(Exists(done))
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    return items.select_related("version").order_by("position", "id")
+
+
+def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: ChunkStats | None = None,
+                  on_flush=None) -> int:
+    """Run the given items (default: all missing) of a run; returns how many results this call wrote."""
+    run = Run.objects.select_related("variant__judge_variant", "version").get(pk=run_id)
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return 0
+    items = list(missing_items(run, item_ids))
+    if not items:
+        return 0
+    stats = stats or ChunkStats()
+    key, limit = endpoint_key(run.variant), run.concurrency
+    work: queue.Queue[SuiteItem] = queue.Queue()
+    for item in items:
+        work.put(item)
+    done: queue.Queue[RunResult] = queue.Queue()
+    stop = threading.Event()
+    client = httpx.Client(timeout=run.timeout_s, limits=httpx.Limits(max_connections=limit,
+                                                                      max_keepalive_connections=limit))
+    runner = ItemRunner(run, judges_for(items), client)
+    session = SlotSession(key, limit)
+    lock = threading.Lock()
+
+    def lane() -> None:
+        while not stop.is_set():
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            row = runner.result_for(item)
+            with lock:
+                stats.busy_ms += (time.perf_counter() - started) * 1000.0
+                stats.http_ms += row.latency_ms
+            done.put(row)
+
+    slots: list[int] = []
+    lanes: list[threading.Thread] = []
+    lane_slot: dict[threading.Thread, int] = {}
+    buffer: list[RunResult] = []
+    written = 0
+    last_flush = last_try = time.monotonic()
+    try:
+        while True:
+            now = time.monotonic()
+            if len(slots) < min(limit, len(items)) and not work.empty() and not stop.is_set() and (
+                    not slots or now - last_try > 0.1):
+                new = session.acquire(min(limit, len(items)) - len(slots), held=slots)
+                last_try = now
+                slots += new
+                if new:
+                    log.debug("run %s: chunk of %d items took slots %s of endpoint %s", run.pk, len(items), new, key)
+                for slot in new:
+                    thread = threading.Thread(target=lane, daemon=True)
+                    thread.start()
+                    lanes.append(thread)
+                    lane_slot[thread] = slot
+                if not slots:
+                    stats.waits += 1
+            # A lane exits when the queue is empty: hand its slot back at once so another chunk
+            # (here or in another worker) can use it while this chunk's last items finish.
+            finished = [t for t, slot in lane_slot.items() if not t.is_alive()]
+            if finished:
+                session.release([lane_slot.pop(t) for t in finished])
+                slots = list(lane_slot.values())
+            try:
+                buffer.append(done.get(timeout=SLOT_RETRY_S))
+                while len(buffer) < FLUSH_ROWS:
+                    buffer.append(done.get_nowait())
+            except queue.Empty:
+                pass
+            if buffer and (len(buffer) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_EVERY_S):
+                written += write_results(buffer)
+                buffer = []
+                last_flush = time.monotonic()
+                if on_flush:
+                    on_flush()
+                if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
+                    stop.set()
+            elif not slots and time.monotonic() - last_flush > 1.0:
+                last_flush = time.monotonic()
+                if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
+                    stop.set()
+            idle = all(not t.is_alive() for t in lanes)
+            if idle and done.empty() and (work.empty() or stop.is_set()) and (lanes or stop.is_set()):
+                break
+    finally:
+        stop.set()
+        for thread in lanes:
+            thread.join(timeout=run.timeout_s * (run.max_retries + 2))
+        while not done.empty():
+            buffer.append(done.get_nowait())
+        written += write_results(buffer)
+        session.release(lane_slot.values())
+        session.close()
+        client.close()
+    stats.items += written
+    if stats.items:
+        log.info("run %s: chunk wrote %d results; lane time outside HTTP %.2f ms/item", run.pk, written,
+                 (stats.busy_ms - stats.http_ms) / max(1, len(items)))
+    return written

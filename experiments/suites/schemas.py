@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class SuiteOut(Schema):
+    slug: str
+    name: str
+    description: str
+    latest_version: int | None
+    item_count: int
+
+
+class ImportIn(Schema):
+    suite: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = Field(default="", max_length=200)
+    format: Literal["auto", "jsonl", "yaml", "openai_evals", "input_target"] = "auto"
+    default_grader: dict = Field(default_factory=dict)
+    content: str = Field(min_length=1, max_length=20 * 1024 * 1024)
+
+
+class VersionOut(Schema):
+    suite: str
+    number: int
+    item_count: int
+    source_format: str
+    locked: bool
+
+
+class RunIn(Schema):
+    suite: str = Field(min_length=1, max_length=80)
+    variant: str = Field(min_length=1, max_length=80)
+    version: int | None = Field(default=None, ge=1, description="default: the newest version")
+    concurrency: int | None = Field(default=None, ge=1, le=256, description="default: ENDPOINT_CONCURRENCY")
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    max_retries: int = Field(default=4, ge=0, le=10)
+
+
+class RecordedIn(Schema):
+    suite: str = Field(min_length=1, max_length=80)
+    variant: str = Field(min_length=1, max_length=80)
+    version: int | None = Field(default=None, ge=1)
+    content: str = Field(min_length=1)
+
+
+class ScoreOut(Schema):
+    label: str
+    n: int
+    mean: float
+    lower: float | None
+    upper: float | None
+    pass_rate: float
+
+
+class RunOut(Schema):
+    id: int
+    suite: str
+    version: int
+    variant: str
+    status: str
+    source: str
+    n_items: int
+    n_total: int
+    n_done: int
+    n_errors: int
+    n_pending_human: int
+    percent: float
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    overall: ScoreOut | None = None
+    clustered: bool = False
+    categories: list[ScoreOut] = []
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class ResultOut(Schema):
+    item: str
+    category: str
+    output: str
+    extracted: str
+    score: float | None
+    passed: bool | None
+    explanation: str
+    latency_ms: float
+    input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    samples: list
+    error: str
+    attempts: int
+
+
+class CompareOut(Schema):
+    run_a: int
+    run_b: int
+    n: int
+    mean_a: float
+    mean_b: float
+    mean_diff: float | None
+    lower: float | None
+    upper: float | None
+    p_value: float | None
+    mcnemar_b: int | None
+    mcnemar_c: int | None
+    mcnemar_p: float | None
+    clustered: bool
+    flipped: list[str]

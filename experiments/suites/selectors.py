@@ -1,0 +1,232 @@
+"""Reads for suites and runs. Aggregates happen in SQL (n, Σscore, Σscore² per category); the
+statistics come from ``evalhub.stats.evalscores`` only.
+
+Scores: only graded results count (a result waiting for a human grade has score NULL); endpoint
+errors count as score 0 — an error is a failure the user would have seen.
+Clustered CI: when any item has a ``group``, the overall CI uses cluster-robust standard errors by
+group (items without a group are their own cluster).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast
+
+from evalhub.stats import MeanStat, StatsError
+from evalhub.stats import evalscores
+from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, Suite, SuiteItem, SuiteVersion
+
+
+def suites_list() -> QuerySet[Suite]:
+    return Suite.objects.annotate(n_versions=Count("versions", distinct=True),
+                                  n_runs=Count("versions__runs", distinct=True)).order_by("slug")
+
+
+def suite_versions(suite: Suite) -> QuerySet[SuiteVersion]:
+    return suite.versions.annotate(n_runs=Count("runs")).order_by("-number")
+
+
+def version_items(version: SuiteVersion) -> QuerySet[SuiteItem]:
+    return version.items.order_by("position", "id")
+
+
+def version_runs(version: SuiteVersion) -> QuerySet[Run]:
+    return version.runs.select_related("variant").order_by("-created_at", "-id")
+
+
+def runs_recent(limit: int = 20) -> QuerySet[Run]:
+    return Run.objects.select_related("variant", "version__suite").order_by("-created_at", "-id")[:limit]
+
+
+def run_get(run_id: int) -> Run:
+    return Run.objects.select_related("variant", "version__suite", "created_by").get(pk=run_id)
+
+
+def run_results(run: Run) -> QuerySet[RunResult]:
+    return run.results.select_related("item").order_by("item__position", "item_id")
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    n_done: int
+    n_total: int
+    n_errors: int
+    n_pending_human: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.n_done / self.n_total if self.n_total else 100.0
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "n_done": self.n_done, "n_total": self.n_total, "n_errors": self.n_errors,
+                "n_pending_human": self.n_pending_human, "percent": round(self.percent, 1)}
+
+
+def run_progress(run: Run) -> Progress:
+    """One COUNT over the run's results (the (run, item) unique index serves it)."""
+    counts = RunResult.objects.filter(run_id=run.pk).aggregate(
+        n=Count("id"), errors=Count("id", filter=~Q(error="")),
+        pending=Count("id", filter=Q(score__isnull=True)))
+    status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first() or run.status
+    return Progress(status, counts["n"], run.n_items, counts["errors"], counts["pending"])
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    label: str
+    n: int
+    mean: float
+    lower: float | None
+    upper: float | None
+    pass_rate: float
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    overall: ScoreRow | None
+    clustered: bool
+    categories: list[ScoreRow]
+    n_graded: int
+    n_errors: int
+    tokens: int
+    cost_usd: Decimal
+    mean_latency_ms: float
+    cost_per_item: Decimal
+
+
+def _row(label: str, n: int, total: float, total_sq: float, passes: int) -> ScoreRow:
+    try:
+        est = evalscores.mean_score_from_stat(MeanStat(n, total, total_sq))
+        lower, upper = est.lower, est.upper
+    except StatsError:  # fewer than 2 items: a mean without an interval
+        lower = upper = None
+    return ScoreRow(label, n, total / n, lower, upper, passes / n)
+
+
+def _score_aggregates() -> dict:
+    score = Cast("score", FloatField())
+    return {"n": Count("id"), "s": Sum(score), "ss": Sum(score * score),
+            "passes": Count("id", filter=Q(passed=True))}
+
+
+def run_summary(run: Run) -> RunSummary:
+    graded = RunResult.objects.filter(run_id=run.pk, score__isnull=False)
+    per_category = graded.values(category=F("item__category")).annotate(**_score_aggregates()).order_by("category")
+    categories = [_row(r["category"] or "(none)", r["n"], r["s"] or 0.0, r["ss"] or 0.0, r["passes"])
+                  for r in per_category]
+    totals = RunResult.objects.filter(run_id=run.pk).aggregate(
+        **_score_aggregates(), errors=Count("id", filter=~Q(error="")), tin=Sum("input_tokens"),
+        tout=Sum("output_tokens"), cost=Sum("cost_usd"), latency=Avg("latency_ms"), all_n=Count("id"))
+    n_graded = sum(r.n for r in categories)
+    overall, clustered = None, False
+    if n_graded:
+        has_groups = graded.exclude(item__group="").exists()
+        if has_groups:
+            rows = list(graded.values_list("score", "item__group", "item_id"))
+            try:
+                est = evalscores.mean_score([r[0] for r in rows], clusters=[r[1] or f"item:{r[2]}" for r in rows])
+                passes = sum(c.pass_rate * c.n for c in categories)
+                overall = ScoreRow("overall", est.n, est.mean, est.lower, est.upper, passes / n_graded)
+                clustered = True
+            except StatsError:
+                has_groups = False
+        if not has_groups:
+            total = sum(c.mean * c.n for c in categories)
+            total_sq = float(graded.aggregate(ss=Sum(Cast("score", FloatField()) * Cast("score", FloatField())))["ss"] or 0)
+            overall = _row("overall", n_graded, total, total_sq, round(sum(c.pass_rate * c.n for c in categories)))
+    cost = totals["cost"] or Decimal("0")
+    n_all = totals["all_n"] or 0
+    return RunSummary(overall, clustered, categories, n_graded, totals["errors"] or 0,
+                      int((totals["tin"] or 0) + (totals["tout"] or 0)), cost, float(totals["latency"] or 0.0),
+                      (cost / n_all) if n_all else Decimal("0"))
+
+
+@dataclass(frozen=True)
+class Flip:
+    item: SuiteItem
+    score_a: float
+    score_b: float
+    passed_a: bool
+    passed_b: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run_a: Run
+    run_b: Run
+    n: int
+    mean_a: float
+    mean_b: float
+    paired: evalscores.PairedDiff | None
+    mcnemar: evalscores.McNemarResult | None
+    flips: list[Flip]
+    clustered: bool
+    error: str = ""
+
+
+def run_compare(run_a: Run, run_b: Run) -> Comparison:
+    """Paired comparison A − B over items both runs graded (same suite version required)."""
+    if run_a.version_id != run_b.version_id:
+        raise ValueError("runs must use the same suite version to be compared item by item")
+    other = RunResult.objects.filter(run_id=run_b.pk, item_id=OuterRef("item_id"))
+    rows = list(
+        RunResult.objects.filter(run_id=run_a.pk, score__isnull=False)
+        .annotate(score_b=Subquery(other.values("score")[:1]), passed_b=Subquery(other.values("passed")[:1]))
+        .filter(score_b__isnull=False).select_related("item").order_by("item__position", "item_id")
+    )
+    if not rows:
+        return Comparison(run_a, run_b, 0, 0.0, 0.0, None, None, [], False, "no items graded in both runs")
+    a = [r.score for r in rows]
+    b = [r.score_b for r in rows]
+    groups = [r.item.group for r in rows]
+    clusters = [g or f"item:{r.item_id}" for g, r in zip(groups, rows, strict=True)] if any(groups) else None
+    error = ""
+    try:
+        paired = evalscores.paired_difference(a, b, clusters=clusters)
+    except StatsError as exc:
+        paired, error = None, str(exc)
+    mcn = evalscores.mcnemar([bool(r.passed) for r in rows], [bool(r.passed_b) for r in rows])
+    flips = [Flip(r.item, r.score, r.score_b, bool(r.passed), bool(r.passed_b)) for r in rows
+             if bool(r.passed) != bool(r.passed_b)]
+    return Comparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
+                      clusters is not None, error)
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    run_id: int
+    variant: str
+    strategy: str
+    mean: float
+    lower: float | None
+    upper: float | None
+    cost_per_item: float
+    tokens_per_item: float
+
+
+def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
+    """The newest finished run per variant on this version: mean score (CI) against cost per item."""
+    score = Cast("score", FloatField())
+    runs = (Run.objects.filter(version=version, status=RunStatus.DONE).select_related("variant")
+            .order_by("variant_id", "-finished_at", "-id").distinct("variant_id"))
+    stats = {r["run_id"]: r for r in RunResult.objects.filter(run__in=[r.pk for r in runs], score__isnull=False)
+             .values("run_id").annotate(n=Count("id"), s=Sum(score), ss=Sum(score * score),
+                                        cost=Sum("cost_usd"), tokens=Sum("input_tokens") + Sum("output_tokens"))}
+    points = []
+    for run in runs:
+        agg = stats.get(run.pk)
+        if not agg:
+            continue
+        row = _row(run.variant.slug, agg["n"], agg["s"] or 0.0, agg["ss"] or 0.0, 0)
+        points.append(FrontierPoint(run.pk, run.variant.slug, run.variant.test_time_strategy, row.mean, row.lower,
+                                    row.upper, float(agg["cost"] or 0) / agg["n"], float(agg["tokens"] or 0) / agg["n"]))
+    return sorted(points, key=lambda p: p.cost_per_item)
+
+
+def human_grades_pending() -> QuerySet[HumanGrade]:
+    return (HumanGrade.objects.filter(graded_at__isnull=True)
+            .select_related("result__item", "result__run__version__suite").order_by("created_at", "id"))

@@ -1,0 +1,246 @@
+"""Writes for suites and runs: import, start, dispatch, finish, cancel, resume, recorded outputs, human grades.
+
+Run lifecycle: ``run_start`` → (on commit) ``run_dispatch_task`` → one ``run_chunk_task`` per chunk of
+items that have no result yet → each chunk ends with ``run_finalize`` which marks the run ``done``
+once every item has its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
+killed: the sqlalchemy broker does not always redeliver), which is safe because results are
+exactly-once per (run, item).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from evalhub.core.models import ModelVariant
+from experiments.suites import graders, importers, runner
+from experiments.suites.models import (
+    HumanGrade,
+    Run,
+    RunResult,
+    RunSource,
+    RunStatus,
+    Suite,
+    SuiteItem,
+    SuiteVersion,
+)
+
+
+RESERVED_SLUGS = {"import", "grade", "runs"}  # path segments of the suites pages
+
+
+def chunk_size(concurrency: int) -> int:
+    # Big chunks: one task's lanes keep every slot of the endpoint busy, and chunks of the SAME run
+    # do not fragment the slots between them (a chunk holding 2 slots would crawl through its
+    # items). Up to ~64 items per lane per chunk; larger runs still spread over several workers.
+    return max(500, concurrency * 64)
+
+
+@transaction.atomic
+def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", description: str = "",
+                 default_grader: dict | None = None, by: User | None = None) -> SuiteVersion:
+    """Import a file as the suite's newest version (the suite is created if new).
+
+    If the newest version is still unlocked (no run used it) its items are replaced in place;
+    otherwise a new version is created, so a version a run used never changes.
+    Raises ``ImportRejected`` (nothing written) or ``ValidationError``.
+    """
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"{slug!r} is reserved; choose another slug"})
+    parsed = importers.parse_suite(text, fmt=fmt, default_grader=default_grader)
+    suite = Suite.objects.select_for_update().filter(slug=slug).first()
+    if suite is None:
+        suite = Suite(slug=slug, name=name or parsed.name or slug, description=description or parsed.description)
+        suite.full_clean()
+        suite.save()
+    latest = suite.versions.order_by("-number").first()
+    if latest is not None and not latest.locked:
+        latest.items.all().delete()
+        version = latest
+        version.source_format, version.default_grader = parsed.source_format, parsed.default_grader
+        version.created_at, version.created_by = timezone.now(), by
+    else:
+        version = SuiteVersion(suite=suite, number=(latest.number + 1) if latest else 1,
+                               source_format=parsed.source_format, default_grader=parsed.default_grader, created_by=by)
+    version.item_count = len(parsed.items)
+    version.full_clean()
+    version.save()
+    SuiteItem.objects.bulk_create([
+        SuiteItem(version=version, external_id=item.external_id, position=i, input=item.input, targets=item.targets,
+                  category=item.category, group=item.group, grader=item.grader)
+        for i, item in enumerate(parsed.items)
+    ], batch_size=1000)
+    return version
+
+
+def _lock_version(version: SuiteVersion) -> None:
+    SuiteVersion.objects.filter(pk=version.pk, locked=False).update(locked=True)
+    version.locked = True
+
+
+def _check_variant(variant: ModelVariant) -> None:
+    if not variant.is_active:
+        raise ValidationError({"variant": f"variant {variant.slug} is not active"})
+    if variant.test_time_strategy == "best_of_n" and variant.judge_variant_id is None:
+        raise ValidationError({"variant": f"best-of-n variant {variant.slug} needs a judge_variant"})
+
+
+@transaction.atomic
+def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None = None,
+              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4) -> Run:
+    """Create a run and enqueue its dispatch once the transaction commits; locks the version.
+
+    ``concurrency`` (calls in flight to the variant's endpoint) defaults to ``ENDPOINT_CONCURRENCY``.
+    """
+    concurrency = concurrency or int(getattr(settings, "ENDPOINT_CONCURRENCY", 8))
+    from experiments.suites.tasks import run_dispatch_task
+
+    _check_variant(variant)
+    if version.item_count == 0:
+        raise ValidationError({"version": "this suite version has no items"})
+    run = Run(version=version, variant=variant, created_by=by, concurrency=concurrency, timeout_s=timeout_s,
+              max_retries=max_retries, n_items=version.item_count)
+    run.full_clean()
+    run.save()
+    _lock_version(version)
+    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
+    return run
+
+
+def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
+    """Mark the run running and enqueue one chunk task per chunk of missing items; returns #chunks."""
+    from experiments.suites.tasks import run_chunk_task
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return 0
+        run.status = RunStatus.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.save(update_fields=["status", "started_at"])
+        ids = list(runner.missing_items(run).values_list("pk", flat=True))
+        size = chunk_size(run.concurrency)
+        chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+        for chunk in chunks:
+            transaction.on_commit(lambda chunk=chunk: run_chunk_task.apply_async(
+                kwargs={"run_id": run_id, "item_ids": chunk}, queue=queue))
+    if not chunks:
+        run_finalize(run_id=run_id)
+    return len(chunks)
+
+
+def run_chunk(*, run_id: int, item_ids: list[int] | None = None, on_flush=None) -> int:
+    written = runner.process_chunk(run_id, item_ids, on_flush=on_flush)
+    run_finalize(run_id=run_id)
+    return written
+
+
+def run_totals(run: Run) -> dict:
+    return RunResult.objects.filter(run=run).aggregate(
+        n=Count("id"), errors=Count("id", filter=~Q(error="")), score=Sum("score"),
+        tokens=Sum("input_tokens") + Sum("output_tokens"), cost=Sum("cost_usd"),
+    )
+
+
+@transaction.atomic
+def run_finalize(*, run_id: int) -> Run:
+    """Cache totals; a running run with a result for every item becomes ``done`` (idempotent)."""
+    run = Run.objects.select_for_update().get(pk=run_id)
+    totals = run_totals(run)
+    run.n_done, run.n_errors = totals["n"], totals["errors"]
+    run.score_sum = float(totals["score"] or 0.0)
+    run.tokens_total, run.cost_total = int(totals["tokens"] or 0), totals["cost"] or Decimal("0")
+    fields = ["n_done", "n_errors", "score_sum", "tokens_total", "cost_total"]
+    if run.status == RunStatus.RUNNING and run.n_done >= run.n_items:
+        run.status, run.finished_at = RunStatus.DONE, timezone.now()
+        fields += ["status", "finished_at"]
+    run.save(update_fields=fields)
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: Run) -> Run:
+    updated = Run.objects.filter(pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now())
+    if not updated:
+        raise ValidationError({"status": f"run {run.pk} is {run.status}; only queued or running runs can be cancelled"})
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def run_resume(*, run: Run) -> Run:
+    """Re-dispatch the items without a result (after a crash, or a failed run). No duplicates: see module doc."""
+    from experiments.suites.tasks import run_dispatch_task
+
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.status in (RunStatus.DONE, RunStatus.CANCELLED) or run.source != RunSource.ENDPOINT:
+        raise ValidationError({"status": f"run {run.pk} is {run.status}; nothing to resume"})
+    run.status = RunStatus.RUNNING
+    run.save(update_fields=["status"])
+    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
+    return run
+
+
+def recorded_import(*, version: SuiteVersion, variant: ModelVariant, text: str, by: User | None = None) -> Run:
+    """Grade outputs produced elsewhere (no endpoint call for the outputs). Items missing from the
+    file get an error result, so the run stays comparable item by item. Judge graders still call
+    their judge variant."""
+    known = {ext: pk for ext, pk in version.items.values_list("external_id", "pk")}
+    rows = importers.parse_recorded(text, set(known))
+    by_id = {row.external_id: row for row in rows}
+    items = list(version.items.select_related("version"))
+    with transaction.atomic():
+        run = Run(version=version, variant=variant, created_by=by, source=RunSource.RECORDED,
+                  status=RunStatus.RUNNING, n_items=len(items), started_at=timezone.now(), concurrency=1)
+        run.full_clean()
+        run.save()
+        _lock_version(version)
+    item_runner = runner.ItemRunner(run, runner.judges_for(items), client=None)  # type: ignore[arg-type]
+    results = []
+    for item in items:
+        row = by_id.get(item.external_id)
+        if row is None:
+            results.append(runner.error_result(run, item, "no recorded output for this item", attempts=0))
+            continue
+        config = item.grader_config()
+        try:
+            grade = graders.grade(config, row.output, item.targets, input_messages=item.input,
+                                  judge=item_runner.judge_text)
+        except Exception as exc:  # noqa: BLE001 - a grader failure is that item's error, not the import's
+            grade = graders.Grade(0.0, False, f"grader failed: {exc}")
+        cost = row.cost_usd if row.cost_usd is not None else variant.price_for(row.input_tokens, row.output_tokens)
+        results.append(RunResult(
+            run=run, item=item, output=row.output, extracted=grade.extracted, score=grade.score, passed=grade.passed,
+            explanation=grade.explanation, latency_ms=row.latency_ms, input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens, reasoning_tokens=row.reasoning_tokens, cost_usd=cost, attempts=0,
+        ))
+    runner.write_results(results)
+    return run_finalize(run_id=run.pk)
+
+
+@transaction.atomic
+def human_grade_submit(*, grade: HumanGrade, reviewer: User, score: float, explanation: str) -> HumanGrade:
+    """Record a reviewer's rubric grade and complete the run's result with it (first grade wins)."""
+    grade = HumanGrade.objects.select_for_update().select_related("result__item__version").get(pk=grade.pk)
+    if grade.graded_at is not None:
+        raise ValidationError({"score": "this item was already graded"})
+    grade.reviewer, grade.score, grade.explanation, grade.graded_at = reviewer, score, explanation, timezone.now()
+    grade.full_clean()
+    grade.save(update_fields=["reviewer", "score", "explanation", "graded_at"])
+    threshold = float(grade.result.item.grader_config().get("pass_threshold", 0.5))
+    RunResult.objects.filter(pk=grade.result_id).update(
+        score=score, passed=score >= threshold, explanation=f"human ({reviewer.username}): {explanation}"[:2000])
+    run_finalize(run_id=grade.result.run_id)
+    return grade
+
+
+def version_latest(suite: Suite) -> SuiteVersion | None:
+    return suite.versions.order_by("-number").first()
+

@@ -1,0 +1,24 @@
+"""Background jobs for suite runs: thin and idempotent (see ``services`` and ``runner``).
+
+Tasks are ``acks_late`` (settings), so a task whose worker dies is redelivered where the broker
+supports it; either way ``run_resume`` re-dispatches missing items, and the (run, item) unique
+constraint keeps results exactly-once.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from experiments.suites import services
+
+
+@shared_task(bind=True)
+def run_dispatch_task(self, *, run_id: int) -> int:
+    # Chunks go to the queue the dispatch came from, so a run started on a dedicated queue stays there.
+    info = self.request.delivery_info or {}
+    return services.run_dispatch(run_id=run_id, queue=info.get("routing_key") or None)
+
+
+@shared_task
+def run_chunk_task(*, run_id: int, item_ids: list[int]) -> int:
+    return services.run_chunk(run_id=run_id, item_ids=item_ids)

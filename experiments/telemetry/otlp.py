@@ -1,0 +1,305 @@
+"""OTLP/HTTP trace receiver: ``POST /v1/traces`` turns OpenTelemetry GenAI spans into events.
+
+A service instrumented with the OpenTelemetry SDK points its OTLP/HTTP exporter at EvalHub
+(``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://host:8000/v1/traces``,
+``OTEL_EXPORTER_OTLP_HEADERS=x-api-key=ehk_…``) and nothing else. Both encodings are accepted:
+``application/x-protobuf`` (``ExportTraceServiceRequest``) and ``application/json`` (OTLP JSON:
+hex trace/span ids, camelCase), optionally gzip-compressed.
+
+Span → event mapping (spans without ``gen_ai.operation.name`` / model attributes are ignored):
+
+| span | event |
+| --- | --- |
+| trace id + span id (hex) | event_id (so a re-exported span is a duplicate) |
+| start time | timestamp; end − start → latency_ms |
+| gen_ai.response.model, else gen_ai.request.model (+ gen_ai.provider.name) | variant, via ``ModelAlias`` then variant endpoint_model / slug |
+| gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens |
+| gen_ai.response.finish_reasons[0] | finish_reason (content_filter → refusal) |
+| gen_ai.conversation.id | session_id |
+| user.id / enduser.id | unit_id |
+| evalhub.experiment / evalhub.arm | experiment / arm |
+| gen_ai.response.time_to_first_chunk (s) | ttft_ms |
+| span events ``gen_ai.evaluation.result`` | scores[gen_ai.evaluation.name] = gen_ai.evaluation.score.value |
+
+Spans whose model maps to no variant are rejected through OTLP ``partial_success`` (the rest are
+stored) with a message naming the model, so the exporter does not retry them forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from evalhub.core.auth import _raw_key, authenticate_key
+from evalhub.core.models import ApiKeyScope, ModelVariant
+from experiments.telemetry import services
+from experiments.telemetry.bodies import BodyError, read_body
+from experiments.telemetry.models import ModelAlias
+from experiments.telemetry.schemas import MAX_BATCH_EVENTS
+
+PROTOBUF = "application/x-protobuf"
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+
+
+class OtlpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+def _any_value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_any_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _any_value(kv.value) for kv in value.kvlist_value.values}
+    if kind == "bytes_value":
+        return value.bytes_value.hex()
+    return getattr(value, kind)
+
+
+def _attributes(kvs: Any) -> dict[str, Any]:
+    return {kv.key: _any_value(kv.value) for kv in kvs}
+
+
+def _hex_ids_to_base64(node: Any) -> Any:
+    """OTLP JSON carries trace/span ids as hex; protobuf's JSON parser expects base64 bytes."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key in {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"} and isinstance(value, str):
+                try:
+                    value = base64.b64encode(bytes.fromhex(value)).decode()
+                except ValueError:
+                    raise OtlpError(400, f"{key} must be hex, got {value[:40]!r}") from None
+            out[key] = _hex_ids_to_base64(value)
+        return out
+    if isinstance(node, list):
+        return [_hex_ids_to_base64(item) for item in node]
+    return node
+
+
+def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    if content_type == PROTOBUF:
+        try:
+            request.ParseFromString(body)
+        except DecodeError as exc:
+            raise OtlpError(400, f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
+        return request
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise OtlpError(400, f"malformed JSON: {getattr(exc, 'msg', str(exc))}{where}") from None
+    if not isinstance(data, dict):
+        raise OtlpError(400, "the body must be an OTLP ExportTraceServiceRequest JSON object")
+    try:
+        json_format.ParseDict(_hex_ids_to_base64(data), request, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise OtlpError(400, f"not an OTLP trace request: {exc}") from None
+    return request
+
+
+def _text_of_messages(raw: Any, role: str | None) -> str | None:
+    """Text of the last message (of ``role``) in gen_ai.input/output.messages (JSON or a string)."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    if not isinstance(raw, list):
+        return None
+    for message in reversed(raw):
+        if not isinstance(message, dict) or (role and message.get("role") not in {role, None}):
+            continue
+        if isinstance(message.get("content"), str):
+            return message["content"]
+        parts = [p.get("content") for p in message.get("parts", []) if isinstance(p, dict) and isinstance(p.get("content"), str)]
+        if parts:
+            return "\n".join(parts)
+    return None
+
+
+class VariantResolver:
+    """Model name (+ provider) → variant slug: ModelAlias, then endpoint_model, then slug."""
+
+    def __init__(self) -> None:
+        self.aliases = {(a.provider, a.model_name): a.variant.slug for a in ModelAlias.objects.select_related("variant")}
+        self.by_model: dict[str, str] = {}
+        for slug, endpoint_model in ModelVariant.objects.values_list("slug", "endpoint_model").order_by("id"):
+            self.by_model.setdefault(slug, slug)
+            if endpoint_model:
+                self.by_model.setdefault(endpoint_model, slug)
+
+    def resolve(self, provider: str, model: str) -> str | None:
+        return self.aliases.get((provider, model)) or self.aliases.get(("", model)) or self.by_model.get(model)
+
+
+@dataclass
+class SpanBatch:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def spans_to_events(request: ExportTraceServiceRequest, resolver: VariantResolver) -> SpanBatch:
+    batch = SpanBatch()
+    for resource_spans in request.resource_spans:
+        resource = _attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                attrs = _attributes(span.attributes)
+                model = attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model")
+                if not (attrs.get("gen_ai.operation.name") or model):
+                    continue  # not a GenAI call (HTTP, DB … spans of the same service)
+                provider = str(attrs.get("gen_ai.provider.name") or attrs.get("gen_ai.system") or "")
+                slug = attrs.get("evalhub.variant") or (resolver.resolve(provider, str(model)) if model else None)
+                if not slug:
+                    batch.rejected += 1
+                    batch.problems.append(f"unknown model '{model}' (provider '{provider}'): add a model alias")
+                    continue
+                batch.events.append(_span_event(span, attrs, resource, str(slug), provider, model))
+    return batch
+
+
+def _int_attr(attrs: dict[str, Any], key: str) -> int:
+    value = attrs.get(key)
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug: str, provider: str, model: Any) -> dict[str, Any]:
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    finish = attrs.get("gen_ai.response.finish_reasons")
+    if isinstance(finish, list):
+        finish = finish[0] if finish else None
+    scores: dict[str, float] = {}
+    for event in span.events:
+        if event.name != EVALUATION_EVENT:
+            continue
+        ev = _attributes(event.attributes)
+        name, value = ev.get("gen_ai.evaluation.name"), ev.get("gen_ai.evaluation.score.value")
+        if name and isinstance(value, int | float):
+            scores[str(name)[:100]] = float(value)
+    ttft = attrs.get("gen_ai.response.time_to_first_chunk")
+    event = {
+        "event_id": (span.trace_id.hex() + span.span_id.hex()) or f"span-{start}",
+        "timestamp": datetime.fromtimestamp(start / 1e9, tz=UTC) if start else datetime.now(UTC),
+        "variant": slug,
+        "experiment": attrs.get("evalhub.experiment"),
+        "arm": attrs.get("evalhub.arm"),
+        "unit_id": attrs.get("user.id") or attrs.get("enduser.id"),
+        "session_id": attrs.get("gen_ai.conversation.id"),
+        "latency_ms": (end - start) / 1e6 if end >= start > 0 else None,
+        "ttft_ms": float(ttft) * 1000 if isinstance(ttft, int | float) and ttft >= 0 else None,
+        "input_tokens": _int_attr(attrs, "gen_ai.usage.input_tokens"),
+        "output_tokens": _int_attr(attrs, "gen_ai.usage.output_tokens"),
+        "reasoning_tokens": _int_attr(attrs, "gen_ai.usage.reasoning.output_tokens"),
+        "finish_reason": str(finish)[:40] if finish else None,
+        "prompt": _text_of_messages(attrs.get("gen_ai.input.messages"), "user"),
+        "response": _text_of_messages(attrs.get("gen_ai.output.messages"), None),
+        "scores": scores,
+        "metadata": {k: v for k, v in {
+            "operation": attrs.get("gen_ai.operation.name"), "provider": provider or None, "model": model,
+            "service": resource.get("service.name"), "span_name": span.name,
+        }.items() if v is not None},
+    }
+    for key in ("experiment", "arm", "unit_id", "session_id"):
+        if event[key] is not None:
+            event[key] = str(event[key])[:200]
+    return event
+
+
+def _otlp_response(content_type: str, batch: SpanBatch, status: int = 200) -> HttpResponse:
+    message = ExportTraceServiceResponse()
+    if batch.rejected:
+        message.partial_success.rejected_spans = batch.rejected
+        message.partial_success.error_message = "; ".join(sorted(set(batch.problems))[:5])
+    if content_type == PROTOBUF:
+        return HttpResponse(message.SerializeToString(), content_type=PROTOBUF, status=status)
+    return JsonResponse(json_format.MessageToDict(message), status=status)
+
+
+def _error(content_type: str, status: int, message: str) -> HttpResponse:
+    # OTLP errors carry a google.rpc.Status; its JSON form (code, message) plus our usual "detail"
+    # is readable by people and logged by exporters whatever encoding they sent.
+    return JsonResponse({"detail": message, "code": status, "message": message}, status=status)
+
+
+def _receiver_info(request: HttpRequest) -> HttpResponse:
+    """GET: how to point an exporter here (admins only; exporters only ever POST)."""
+    from evalhub.core.models import Role
+    from evalhub.core.roles import has_role
+
+    if not request.user.is_authenticated:
+        return _error("", 401, "authentication required: send an API key (x-api-key header or Authorization: Bearer)")
+    if not has_role(request.user, Role.ADMIN):
+        return _error("", 403, "OTLP export needs an API key with the ingest scope")
+    response = JsonResponse({
+        "detail": "OTLP/HTTP trace receiver: POST ExportTraceServiceRequest (protobuf or JSON) here",
+        "endpoint": request.build_absolute_uri(), "auth": "x-api-key: <ingest key> or Authorization: Bearer <key>",
+        "model_aliases": ModelAlias.objects.count(),
+    })
+    response["Allow"] = "POST"
+    return response
+
+
+@csrf_exempt
+def traces_post(request: HttpRequest) -> HttpResponse:
+    """Receive an OTLP/HTTP ExportTraceServiceRequest (API key with the ingest scope)."""
+    content_type = request.content_type or ""
+    if request.method != "POST":
+        if request.method in {"GET", "HEAD"} and not _raw_key(request):
+            return _receiver_info(request)
+        response = _error(content_type, 405, "use POST")
+        response["Allow"] = "POST"
+        return response
+    try:
+        key = authenticate_key(_raw_key(request))  # before the body is read: a bad key costs nothing
+        if key is None:
+            return _error(content_type, 401, "authentication required: send an API key (x-api-key header or Authorization: Bearer)")
+        if ApiKeyScope.INGEST not in key.scopes:
+            return _error(content_type, 403, "this API key lacks the 'ingest' scope")
+        if content_type not in {PROTOBUF, "application/json"}:
+            return _error(content_type, 415, f"Content-Type must be {PROTOBUF} or application/json, got '{content_type}'")
+        body = read_body(request)
+        batch = spans_to_events(parse_request(body, content_type), VariantResolver())
+        for start in range(0, len(batch.events), MAX_BATCH_EVENTS):
+            services.events_ingest(events=batch.events[start:start + MAX_BATCH_EVENTS], source="otlp")
+    except (BodyError, OtlpError) as exc:
+        return _error(content_type, exc.status, exc.message)
+    except services.IngestValidationError as exc:
+        return _error(content_type, 400, f"invalid spans, nothing stored: {exc}")
+    except (OperationalError, InterfaceError):
+        # Exporters retry 503 with backoff; the retry is deduplicated by span id.
+        response = _error(content_type, 503, "database unavailable; nothing was stored, retry")
+        response["Retry-After"] = "1"
+        return response
+    return _otlp_response(content_type, batch)
+
+
+traces_post.required_roles = ("api-key:ingest",)  # type: ignore[attr-defined]  # read by the role-coverage test
+
+
+__all__ = ["traces_post", "parse_request", "spans_to_events", "VariantResolver"]

@@ -1,0 +1,223 @@
+"""Reads of the telemetry app. Everything here reads ``HourlyRollup`` — never raw events — so a
+page costs the same over ten events or ten billion (rows = hours × variants × arms).
+
+Statistics come from ``evalhub.stats``: proportions get Wilson intervals
+(``agreement.wilson_interval``), means a t interval from (n, Σx, Σx²)
+(``evalscores.mean_score_from_stat``), percentiles an order-statistic interval read off the
+summed latency histogram (``abtest.quantile_ci_from_histogram``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+from evalhub.core.models import ModelVariant
+from evalhub.stats import StatsError
+from evalhub.stats.abtest import quantile_ci_from_histogram, quantile_from_histogram
+from evalhub.stats.agreement import wilson_interval
+from evalhub.stats.evalscores import mean_score_from_stat
+from evalhub.stats._base import MeanStat
+from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
+
+PERIODS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90),
+}
+DEFAULT_PERIOD = "7d"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its 95 % interval (``None`` bounds when there is too little data)."""
+
+    value: float | None
+    lower: float | None = None
+    upper: float | None = None
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class VariantMetrics:
+    variant_id: int
+    slug: str
+    name: str
+    n: int
+    latency_p50: Estimate
+    latency_p95: Estimate
+    latency_p99: Estimate
+    latency_mean: Estimate
+    ttft_mean: Estimate
+    cost_per_request: Estimate
+    cost_per_1k: Estimate
+    cost_total: float
+    tokens_per_request: float
+    refusal_rate: Estimate
+    reask_rate: Estimate
+    thumbs_up_rate: Estimate
+    success_rate: Estimate
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    since: datetime
+    until: datetime
+
+
+def period_for(key: str | None, *, now: datetime | None = None) -> Period:
+    """A preset period ending at the next full hour (unknown keys fall back to the default)."""
+    key = key if key in PERIODS else DEFAULT_PERIOD
+    now = now or datetime.now(UTC)
+    until = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return Period(key, until - PERIODS[key], until)
+
+
+def rate(successes: int, n: int) -> Estimate:
+    """A proportion with its Wilson interval (stats adapter; no formulas here)."""
+    if n <= 0:
+        return Estimate(None, n=0)
+    lower, upper = wilson_interval(int(successes), int(n))
+    return Estimate(successes / n, lower, upper, n)
+
+
+def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estimate:
+    """A mean with its t interval from sufficient statistics, optionally scaled (e.g. ×1000)."""
+    if n <= 0:
+        return Estimate(None, n=0)
+    if n < 2:
+        return Estimate(total / n * scale, n=n)
+    try:
+        est = mean_score_from_stat(MeanStat(n=int(n), sum=float(total), sum_sq=max(float(total_sq), total * total / n)))
+    except StatsError:
+        return Estimate(total / n * scale, n=n)
+    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
+
+
+def percentile(hist: list[int], q: float) -> Estimate:
+    n = int(sum(hist))
+    if n <= 0:
+        return Estimate(None, n=0)
+    value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, q)
+    return Estimate(value, lower, upper, n)
+
+
+_SUMS = """
+    sum(n), sum(latency_n), sum(latency_sum), sum(latency_sum_sq), sum(ttft_n), sum(ttft_sum), sum(ttft_sum_sq),
+    sum(input_tokens + output_tokens + reasoning_tokens), sum(cost_sum), sum(cost_sum_sq), sum(refusals),
+    sum(reasks), sum(feedback_n), sum(thumbs_up), sum(success_n), sum(successes)
+"""
+
+
+def _filters(period: Period, experiment_key: str | None) -> tuple[str, list]:
+    where, params = "hour >= %s AND hour < %s", [period.since, period.until]
+    if experiment_key:
+        where += " AND experiment_key = %s"
+        params.append(experiment_key)
+    return where, params
+
+
+# Element-wise histogram sums as 64 plain aggregates: ~10x faster than unnest + GROUP BY over
+# the array elements (51,840 rollup rows ≈ 10M events sum in well under 100 ms).
+_HIST_SUMS = ", ".join(f"sum(latency_hist[{i}])" for i in range(1, N_LATENCY_BUCKETS + 1))
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    at: datetime
+    n: int
+    latency_p95: float | None
+    refusal_rate: float | None
+    reask_rate: float | None
+    thumbs_up_rate: float | None
+    cost_per_request: float | None
+
+
+_N_SUMS = 16  # the columns of _SUMS, in order
+
+
+def _scan(period: Period, experiment_key: str | None) -> list[tuple]:
+    """ONE pass over the period's rollups, grouped by (time bucket, variant): hour buckets for
+    periods up to 2 days, else days. Both the table and the time series are derived from it."""
+    step = "hour" if period.until - period.since <= timedelta(days=2) else "day"
+    where, params = _filters(period, experiment_key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT date_trunc('{step}', hour, 'UTC') AS b, variant_id, {_SUMS}, {_HIST_SUMS} "
+            f"FROM telemetry_hourlyrollup WHERE {where} GROUP BY 1, 2 ORDER BY 1", params,
+        )
+        return [(r[0], r[1], [float(v or 0) for v in r[2:2 + _N_SUMS]], [int(c or 0) for c in r[2 + _N_SUMS:]])
+                for r in cursor.fetchall()]
+
+
+def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[VariantMetrics]:
+    totals: dict[int, tuple[list[float], list[int]]] = {}
+    for _, variant_id, sums, hist in scan:
+        acc = totals.setdefault(variant_id, ([0.0] * _N_SUMS, [0] * N_LATENCY_BUCKETS))
+        for i, value in enumerate(sums):
+            acc[0][i] += value
+        for i, count in enumerate(hist):
+            acc[1][i] += count
+    out = []
+    for variant_id, (sums, hist) in totals.items():
+        (n, lat_n, lat_s, lat_sq, ttft_n, ttft_s, ttft_sq, tokens, cost, cost_sq, refusals, reasks,
+         fb_n, up, succ_n, succ) = sums
+        n = int(n)
+        variant = variants[variant_id]
+        out.append(VariantMetrics(
+            variant_id=variant_id, slug=variant.slug, name=variant.name, n=n,
+            latency_p50=percentile(hist, 0.50), latency_p95=percentile(hist, 0.95), latency_p99=percentile(hist, 0.99),
+            latency_mean=mean(int(lat_n), lat_s, lat_sq), ttft_mean=mean(int(ttft_n), ttft_s, ttft_sq),
+            cost_per_request=mean(n, cost, cost_sq), cost_per_1k=mean(n, cost, cost_sq, scale=1000.0),
+            cost_total=cost, tokens_per_request=tokens / n if n else 0.0,
+            refusal_rate=rate(int(refusals), n), reask_rate=rate(int(reasks), n),
+            thumbs_up_rate=rate(int(up), int(fb_n)), success_rate=rate(int(succ), int(succ_n)),
+        ))
+    return sorted(out, key=lambda m: m.slug)
+
+
+def _series_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> dict[str, list[SeriesPoint]]:
+    series: dict[str, list[SeriesPoint]] = {}
+    for at, variant_id, sums, hist in scan:
+        n, cost, refusals, reasks, fb_n, up = int(sums[0]), sums[8], sums[10], sums[11], sums[12], sums[13]
+        series.setdefault(variants[variant_id].slug, []).append(SeriesPoint(
+            at=at, n=n,
+            latency_p95=quantile_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95) if sum(hist) else None,
+            refusal_rate=refusals / n if n else None, reask_rate=reasks / n if n else None,
+            thumbs_up_rate=up / fb_n if fb_n else None, cost_per_request=cost / n if n else None,
+        ))
+    return dict(sorted(series.items()))
+
+
+def _variants(scan: list[tuple]) -> dict[int, ModelVariant]:
+    ids = {row[1] for row in scan}
+    return {v.id: v for v in ModelVariant.objects.filter(id__in=ids).only("id", "slug", "name")} if ids else {}
+
+
+def variant_metrics(*, period: Period, experiment_key: str | None = None) -> list[VariantMetrics]:
+    """The comparison table: one row per variant with traffic in the period."""
+    scan = _scan(period, experiment_key)
+    return _metrics_from(scan, _variants(scan))
+
+
+def timeseries(*, period: Period, experiment_key: str | None = None) -> dict[str, list[SeriesPoint]]:
+    """Per variant slug, points per hour (periods up to 2 days) or per day."""
+    scan = _scan(period, experiment_key)
+    return _series_from(scan, _variants(scan))
+
+
+def dashboard(*, period: Period, experiment_key: str | None = None) -> tuple[list[VariantMetrics], dict[str, list[SeriesPoint]]]:
+    """Table and time series from a single scan of the rollups (2 queries in all)."""
+    scan = _scan(period, experiment_key)
+    variants = _variants(scan)
+    return _metrics_from(scan, variants), _series_from(scan, variants)
+
+
+def experiment_keys(*, period: Period) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT experiment_key FROM telemetry_hourlyrollup WHERE hour >= %s AND hour < %s "
+            "AND experiment_key <> '' ORDER BY 1", [period.since, period.until],
+        )
+        return [r[0] for r in cursor.fetchall()]

@@ -1,0 +1,580 @@
+"""Writes of the telemetry app: ingest event batches, keep rollups, maintain partitions.
+
+``events_ingest`` is the one way events get in (the JSON API, the OTLP receiver and the demo all
+call it). In ONE transaction it:
+
+1. validates the whole batch (any invalid item → ``IngestValidationError`` naming index and field,
+   nothing written) and resolves variant slugs (unknown ones are named);
+2. derives what the client left out: cost from the variant's price table, refusal from the finish
+   reason or the answer text (``refusal.py``);
+3. COPYs the rows into a per-connection temp table, then inserts their ids into the global dedupe
+   table ``telemetry_event_key`` (``ON CONFLICT DO NOTHING RETURNING``) and only the returned events
+   into the partitioned ``telemetry_event`` — so a retried or concurrently repeated batch stores
+   each event once;
+4. detects re-asks against each session's previous call (``reask.py``; ``SessionState``) and flags
+   the earlier answer (``UPDATE … WHERE NOT reasked RETURNING``: each answer counted once);
+5. adds the NEW events' sums to ``HourlyRollup`` / ``UnitRollup`` with one sorted
+   ``INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n …`` each.
+
+Because rollups change in the same transaction as the events, they are exactly-once by
+construction: a crash before commit leaves neither. ``rollups_refresh`` rebuilds them from raw
+events (a repair / reconciliation path run nightly by Celery, and callable synchronously).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from pydantic import ValidationError as PydanticValidationError
+
+from evalhub.core.models import ModelVariant
+from experiments.telemetry import reask
+from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
+from experiments.telemetry.refusal import classify_refusal
+from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn
+
+# Column order of telemetry_event (and of the staging copy).
+EVENT_COLUMNS = (
+    "event_id", "ts", "received_at", "source", "variant_id", "experiment_key", "arm", "unit_id", "session_id",
+    "latency_ms", "ttft_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_priced",
+    "finish_reason", "refused", "refusal_source", "feedback", "task_success", "regenerate", "reasked",
+    "prompt_text", "response_text", "scores", "metadata",
+)
+_COLS = ", ".join(EVENT_COLUMNS)
+
+
+def pg_array(values) -> str:
+    """A PostgreSQL array literal ('{"a","b"}') built in one pass: psycopg's client-side list
+    adaptation costs ~10x more per element, which dominated batch ingestion."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, int):
+            parts.append(str(value))
+        else:
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
+
+
+class IngestValidationError(Exception):
+    """The batch is invalid; ``errors`` = [{"index", "field", "message"}]. Nothing was stored."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        first = "; ".join(f"events[{e['index']}].{e['field']}: {e['message']}" for e in errors[:3])
+        super().__init__(f"{len(errors)} invalid event(s): {first}")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+    invalid_arm: int = 0  # events with an experiment but no arm (stored; the A/B app ignores them)
+    reasks: int = 0  # earlier answers newly flagged as re-asked by this batch
+    priced: int = 0  # events whose cost EvalHub computed
+
+
+@dataclass
+class _Row:
+    """A validated event ready to store."""
+
+    event_id: str
+    ts: datetime
+    variant_id: int
+    experiment_key: str
+    arm: str
+    unit_id: str
+    session_id: str
+    latency_ms: float | None
+    ttft_ms: float | None
+    input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    cost_priced: bool
+    finish_reason: str
+    refused: bool
+    refusal_source: str
+    feedback: int | None
+    task_success: bool | None
+    regenerate: bool
+    prompt_fp: list[int]
+    prompt_text: str | None
+    response_text: str | None
+    scores: dict
+    metadata: dict
+
+    @property
+    def session_key(self) -> str:
+        if self.session_id:
+            return "s:" + self.session_id
+        if self.unit_id:
+            return "u:" + self.unit_id
+        return ""
+
+    @property
+    def hour(self) -> datetime:
+        return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def _pydantic_errors(exc: PydanticValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = list(err.get("loc", ()))
+        index = loc.pop(0) if loc and isinstance(loc[0], int) else None
+        errors.append({"index": index, "field": ".".join(str(p) for p in loc) or "(event)", "message": err.get("msg", "invalid")})
+    return errors
+
+
+def events_validate(events: list[dict] | list[EventIn]) -> list[EventIn]:
+    """Validate a batch as a whole; raise ``IngestValidationError`` listing every bad item."""
+    if not isinstance(events, list):
+        raise IngestValidationError([{"index": None, "field": "events", "message": "must be a list of events"}])
+    if not events:
+        raise IngestValidationError([{"index": None, "field": "events", "message": "the batch is empty"}])
+    if len(events) > MAX_BATCH_EVENTS:
+        raise IngestValidationError([{"index": None, "field": "events",
+                                      "message": f"at most {MAX_BATCH_EVENTS} events per batch, got {len(events)}"}])
+    if all(isinstance(e, EventIn) for e in events):
+        items = list(events)  # already validated (the OTLP receiver builds EventIn objects)
+    else:
+        try:
+            items = EVENT_LIST.validate_python(events)
+        except PydanticValidationError as exc:
+            raise IngestValidationError(_pydantic_errors(exc)) from None
+    errors = [{"index": i, "field": "arm", "message": "an arm needs an experiment"}
+              for i, item in enumerate(items) if item.arm and not item.experiment]
+    if errors:
+        raise IngestValidationError(errors)
+    return items
+
+
+def _variants_for(slugs: set[str]) -> dict[str, ModelVariant]:
+    return {v.slug: v for v in ModelVariant.objects.filter(slug__in=slugs).only(
+        "id", "slug", "price_input_per_mtok", "price_output_per_mtok")}
+
+
+def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+    store_text = settings.EVENTS_STORE_TEXT
+    prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
+              for slug, v in variants.items()}
+    rows = []
+    for item in items:
+        variant = variants[item.variant]
+        price_in, price_out = prices[item.variant]
+        cost, priced = item.cost_usd, False
+        if cost is None:
+            # Reasoning tokens are billed as output tokens (the price table's convention).
+            cost = item.input_tokens * price_in + (item.output_tokens + item.reasoning_tokens) * price_out
+            priced = True
+        refused, refusal_source = classify_refusal(
+            client_flag=item.refused, finish_reason=item.finish_reason, response_text=item.response)
+        rows.append(_Row(
+            event_id=item.event_id, ts=item.timestamp.astimezone(UTC), variant_id=variant.id,
+            experiment_key=item.experiment or "", arm=item.arm or "", unit_id=item.unit_id or "",
+            session_id=item.session_id or "", latency_ms=item.latency_ms, ttft_ms=item.ttft_ms,
+            input_tokens=item.input_tokens, output_tokens=item.output_tokens, reasoning_tokens=item.reasoning_tokens,
+            cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", refused=refused,
+            refusal_source=refusal_source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
+            task_success=item.task_success, regenerate=item.regenerate,
+            prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
+            prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
+            scores=item.scores, metadata=item.metadata,
+        ))
+    return rows
+
+
+def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api") -> IngestResult:
+    """Validate, dedupe and store a batch, detect re-asks and update rollups — all or nothing."""
+    items = events_validate(events)
+    slugs = {item.variant for item in items}
+    variants = _variants_for(slugs)
+    unknown = sorted(slugs - variants.keys())
+    if unknown:
+        raise IngestValidationError([
+            {"index": i, "field": "variant", "message": f"unknown variant '{item.variant}'"}
+            for i, item in enumerate(items) if item.variant in unknown
+        ][:100])
+    rows = _rows(items, variants)
+    # Repeats inside one batch: keep the first, count the rest as duplicates.
+    unique: dict[str, _Row] = {}
+    for row in rows:
+        unique.setdefault(row.event_id, row)
+    with transaction.atomic():
+        new_ids = _insert_new(list(unique.values()), source)
+        new_rows = [unique[event_id] for event_id in new_ids]
+        reask_targets = _detect_reasks(new_rows)
+        _apply_rollups(new_rows, reask_targets)
+    return IngestResult(
+        accepted=len(new_rows), duplicates=len(rows) - len(new_rows),
+        invalid_arm=sum(1 for r in new_rows if r.experiment_key and not r.arm),
+        reasks=len(reask_targets), priced=sum(1 for r in new_rows if r.cost_priced),
+    )
+
+
+def _insert_new(rows: list[_Row], source: str) -> list[str]:
+    """COPY into a temp table, then insert only ids the dedupe table did not hold. Returns new ids."""
+    now = datetime.now(UTC)
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg cursor: COPY support
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry_event INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        # Empty already unless an outer transaction (demo, tests) ingested before without committing.
+        cursor.execute("DELETE FROM telemetry_stage")
+        # Sorted so concurrent batches take the dedupe-key locks in one order (no deadlock).
+        rows = sorted(rows, key=lambda r: r.event_id)
+        with cursor.copy(f"COPY telemetry_stage ({_COLS}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((
+                    r.event_id, r.ts, now, source, r.variant_id, r.experiment_key, r.arm, r.unit_id, r.session_id,
+                    r.latency_ms, r.ttft_ms, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost_usd,
+                    r.cost_priced, r.finish_reason, r.refused, r.refusal_source, r.feedback, r.task_success,
+                    r.regenerate, False, r.prompt_text, r.response_text,
+                    json.dumps(r.scores) if r.scores else "{}", json.dumps(r.metadata) if r.metadata else "{}",
+                ))
+        cursor.execute(f"""
+            WITH new AS (
+                INSERT INTO telemetry_event_key (event_id, ts)
+                SELECT event_id, ts FROM telemetry_stage ORDER BY event_id
+                ON CONFLICT DO NOTHING RETURNING event_id
+            )
+            INSERT INTO telemetry_event ({_COLS})
+            SELECT {", ".join("s." + c for c in EVENT_COLUMNS)} FROM telemetry_stage s JOIN new USING (event_id)
+            RETURNING event_id
+        """)
+        # The temp table empties itself at commit (ON COMMIT DELETE ROWS).
+        return [r[0] for r in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class _Target:
+    """An earlier answer found re-asked."""
+
+    event_id: str
+    ts: datetime
+    variant_id: int
+    experiment_key: str
+    arm: str
+    unit_id: str
+
+    @property
+    def hour(self) -> datetime:
+        return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def _detect_reasks(rows: list[_Row]) -> list[_Target]:
+    """Compare each new call with its session's previous call; flag re-asked answers once."""
+    by_session: dict[str, list[_Row]] = defaultdict(list)
+    for row in rows:
+        if row.session_key:
+            by_session[row.session_key].append(row)
+    if not by_session:
+        return []
+    window = settings.TELEMETRY_REASK_WINDOW_SECONDS
+    threshold = settings.TELEMETRY_REASK_SIMILARITY
+    keys = sorted(by_session)
+    with connection.cursor() as cursor:
+        # FOR UPDATE in key order: two batches of one session are serialised, never deadlocked.
+        cursor.execute(
+            "SELECT session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens "
+            "FROM telemetry_sessionstate WHERE session_key = ANY(%s::varchar[]) ORDER BY session_key FOR UPDATE",
+            [pg_array(keys)],
+        )
+        state = {r[0]: r[1:] for r in cursor.fetchall()}
+    candidates: dict[str, _Target] = {}
+    last: dict[str, _Row] = {}
+    for key in keys:
+        previous = state.get(key)
+        prev = None if previous is None else (
+            _Target(previous[0], previous[1], previous[2], previous[3], previous[4], previous[5]), previous[6])
+        for row in sorted(by_session[key], key=lambda r: r.ts):
+            if prev is not None and row.ts >= prev[0].ts and reask.is_reask(
+                previous_fp=prev[1], previous_ts=prev[0].ts.timestamp(), fp=row.prompt_fp,
+                ts=row.ts.timestamp(), regenerate=row.regenerate, window_seconds=window, threshold=threshold,
+            ):
+                candidates.setdefault(prev[0].event_id, prev[0])
+            if prev is None or row.ts >= prev[0].ts:
+                prev = (_Target(row.event_id, row.ts, row.variant_id, row.experiment_key, row.arm, row.unit_id),
+                        row.prompt_fp)
+                last[key] = row
+    with connection.cursor() as cursor:
+        if last:
+            # Keep the latest call per session; an out-of-order older call never rewinds the state.
+            ordered = sorted(last.items())
+            # One statement for all sessions; fingerprints travel as array literals (unnest cannot
+            # take a ragged 2-D array).
+            cursor.execute(
+                "INSERT INTO telemetry_sessionstate (session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens) "
+                "SELECT k, e, t, v, x, a, u, p::bigint[] FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], "
+                "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[]) AS s(k, e, t, v, x, a, u, p) "
+                "ON CONFLICT (session_key) DO UPDATE SET "
+                "event_id = EXCLUDED.event_id, ts = EXCLUDED.ts, variant_id = EXCLUDED.variant_id, "
+                "experiment_key = EXCLUDED.experiment_key, arm = EXCLUDED.arm, unit_id = EXCLUDED.unit_id, "
+                "prompt_tokens = EXCLUDED.prompt_tokens WHERE telemetry_sessionstate.ts <= EXCLUDED.ts",
+                [pg_array([k for k, _ in ordered]), pg_array([r.event_id for _, r in ordered]),
+                 pg_array([r.ts for _, r in ordered]), pg_array([r.variant_id for _, r in ordered]),
+                 pg_array([r.experiment_key for _, r in ordered]), pg_array([r.arm for _, r in ordered]),
+                 pg_array([r.unit_id for _, r in ordered]),
+                 pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in ordered])],
+            )
+        if not candidates:
+            return []
+        targets = sorted(candidates.values(), key=lambda t: t.event_id)
+        # Constant arrays (client-side binding inlines them): the planner prunes partitions by ts at
+        # plan time and probes the (event_id, ts) primary key. event_id is globally unique, so
+        # matching ids and timestamps as two sets cannot pick a wrong row.
+        cursor.execute(
+            "UPDATE telemetry_event e SET reasked = true WHERE e.event_id = ANY(%s::varchar[]) "
+            "AND e.ts = ANY(%s::timestamptz[]) AND NOT e.reasked RETURNING e.event_id",
+            [pg_array([t.event_id for t in targets]), pg_array(sorted({t.ts for t in targets}))],
+        )
+        flagged = {r[0] for r in cursor.fetchall()}
+    return [t for t in targets if t.event_id in flagged]
+
+
+HOURLY_SUM_FIELDS = (
+    "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
+    "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
+    "success_n", "successes",
+)
+UNIT_SUM_FIELDS = ("n", "latency_sum", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n", "successes")
+
+_HOURLY_UPSERT = (
+    "INSERT INTO telemetry_hourlyrollup (hour, variant_id, experiment_key, arm, latency_hist, "
+    + ", ".join(HOURLY_SUM_FIELDS) + ") VALUES (%s, %s, %s, %s, %s::bigint[], " + ", ".join(["%s"] * len(HOURLY_SUM_FIELDS))
+    + ") ON CONFLICT (hour, variant_id, experiment_key, arm) DO UPDATE SET "
+    + ", ".join(f"{f} = r.{f} + EXCLUDED.{f}" for f in HOURLY_SUM_FIELDS)
+    + ", latency_hist = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.latency_hist, EXCLUDED.latency_hist)"
+    " WITH ORDINALITY AS t(a, b, i))"
+).replace("INSERT INTO telemetry_hourlyrollup ", "INSERT INTO telemetry_hourlyrollup AS r ", 1)
+
+_UNIT_UPSERT = (
+    "INSERT INTO telemetry_unitrollup AS r (experiment_key, arm, unit_id, variant_id, first_seen, last_seen, "
+    + ", ".join(UNIT_SUM_FIELDS) + ") VALUES (%s, %s, %s, %s, %s, %s, " + ", ".join(["%s"] * len(UNIT_SUM_FIELDS))
+    + ") ON CONFLICT (experiment_key, arm, unit_id) DO UPDATE SET "
+    + ", ".join(f"{f} = r.{f} + EXCLUDED.{f}" for f in UNIT_SUM_FIELDS)
+    + ", first_seen = LEAST(r.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(r.last_seen, EXCLUDED.last_seen)"
+)
+
+
+def _new_hourly() -> dict[str, Any]:
+    sums: dict[str, Any] = dict.fromkeys(HOURLY_SUM_FIELDS, 0)
+    sums["hist"] = [0] * N_LATENCY_BUCKETS
+    return sums
+
+
+def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
+    """Add the new events (and newly re-asked answers) to the rollups, keys sorted against deadlocks."""
+    hourly: dict[tuple, dict[str, Any]] = defaultdict(_new_hourly)
+    units: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        h = hourly[(r.hour, r.variant_id, r.experiment_key, r.arm)]
+        h["n"] += 1
+        if r.latency_ms is not None:
+            h["latency_n"] += 1
+            h["latency_sum"] += r.latency_ms
+            h["latency_sum_sq"] += r.latency_ms * r.latency_ms
+            h["hist"][bucket_index(r.latency_ms)] += 1
+        if r.ttft_ms is not None:
+            h["ttft_n"] += 1
+            h["ttft_sum"] += r.ttft_ms
+            h["ttft_sum_sq"] += r.ttft_ms * r.ttft_ms
+        h["input_tokens"] += r.input_tokens
+        h["output_tokens"] += r.output_tokens
+        h["reasoning_tokens"] += r.reasoning_tokens
+        h["cost_sum"] += r.cost_usd
+        h["cost_sum_sq"] += r.cost_usd * r.cost_usd
+        h["refusals"] += r.refused
+        if r.feedback is not None:
+            h["feedback_n"] += 1
+            h["thumbs_up"] += r.feedback == 1
+        if r.task_success is not None:
+            h["success_n"] += 1
+            h["successes"] += bool(r.task_success)
+        if r.experiment_key and r.unit_id:
+            key = (r.experiment_key, r.arm, r.unit_id)
+            u = units.get(key)
+            if u is None:
+                u = units[key] = dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": r.variant_id, "first": r.ts, "last": r.ts}
+            u["n"] += 1
+            u["latency_sum"] += r.latency_ms or 0.0
+            u["cost_sum"] += r.cost_usd
+            u["refusals"] += r.refused
+            u["first"], u["last"] = min(u["first"], r.ts), max(u["last"], r.ts)
+            if r.feedback is not None:
+                u["feedback_n"] += 1
+                u["thumbs_up"] += r.feedback == 1
+            if r.task_success is not None:
+                u["success_n"] += 1
+                u["successes"] += bool(r.task_success)
+    for t in targets:
+        hourly[(t.hour, t.variant_id, t.experiment_key, t.arm)]["reasks"] += 1
+        if t.experiment_key and t.unit_id:
+            key = (t.experiment_key, t.arm, t.unit_id)
+            u = units.get(key)
+            if u is None:
+                u = units[key] = dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": t.variant_id, "first": t.ts, "last": t.ts}
+            u["reasks"] += 1
+    with connection.cursor() as cursor:
+        if hourly:
+            cursor.executemany(_HOURLY_UPSERT, [
+                [*key, pg_array(h["hist"]), *(h[f] for f in HOURLY_SUM_FIELDS)] for key, h in sorted(hourly.items())
+            ])
+        if units:
+            cursor.executemany(_UNIT_UPSERT, [
+                [*key, u["variant_id"], u["first"], u["last"], *(u[f] for f in UNIT_SUM_FIELDS)]
+                for key, u in sorted(units.items())
+            ])
+
+
+# ---------------------------------------------------------------------------------------------
+# Rebuilding rollups from raw events (repair / reconciliation)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    hourly_rows: int
+    unit_rows: int
+
+
+def _edges_sql() -> str:
+    from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS
+
+    return "ARRAY[" + ",".join(repr(float(e)) for e in LATENCY_BUCKET_EDGES_MS) + "]::float8[]"
+
+
+@transaction.atomic
+def rollups_refresh(*, since: datetime | None = None, until: datetime | None = None) -> RefreshResult:
+    """Rebuild rollups from raw events for hours in [since, until) (default: everything).
+
+    Ingestion keeps rollups current transactionally, so this is needed only to repair (e.g. after
+    events were deleted by hand) and as a nightly reconciliation. The SHARE ROW EXCLUSIVE lock waits
+    for in-flight ingest transactions to commit and holds new ones until the rebuild commits, so
+    every event is counted exactly once either way.
+    """
+    since = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0) if since else datetime(1970, 1, 1, tzinfo=UTC)
+    until = until.astimezone(UTC) if until else datetime(9999, 1, 1, tzinfo=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE telemetry_hourlyrollup, telemetry_unitrollup IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE hour >= %s AND hour < %s", [since, until])
+        where = "ts >= %s AND ts < %s"
+        cursor.execute(f"""
+            SELECT date_trunc('hour', ts, 'UTC') AS hour, variant_id, experiment_key, arm,
+                   count(*), count(latency_ms), coalesce(sum(latency_ms), 0), coalesce(sum(latency_ms * latency_ms), 0),
+                   count(ttft_ms), coalesce(sum(ttft_ms), 0), coalesce(sum(ttft_ms * ttft_ms), 0),
+                   sum(input_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd), sum(cost_usd * cost_usd),
+                   count(*) FILTER (WHERE refused), count(*) FILTER (WHERE reasked),
+                   count(feedback), count(*) FILTER (WHERE feedback = 1),
+                   count(task_success), count(*) FILTER (WHERE task_success)
+            FROM telemetry_event WHERE {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        """, [since, until])
+        sums = cursor.fetchall()
+        cursor.execute(f"""
+            SELECT date_trunc('hour', ts, 'UTC'), variant_id, experiment_key, arm,
+                   least(width_bucket(latency_ms, {_edges_sql()}), {N_LATENCY_BUCKETS}) - 1 AS b, count(*)
+            FROM telemetry_event WHERE {where} AND latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+        """, [since, until])
+        hists: dict[tuple, list[int]] = defaultdict(lambda: [0] * N_LATENCY_BUCKETS)
+        for hour, variant_id, exp, arm, b, count in cursor.fetchall():
+            hists[(hour, variant_id, exp, arm)][b] += count
+        cursor.executemany(
+            _HOURLY_UPSERT,
+            [[*row[:4], pg_array(hists.get(tuple(row[:4]), [0] * N_LATENCY_BUCKETS)), *row[4:]] for row in sums],
+        )
+        # Unit rollups span an experiment's whole life: rebuild every experiment touched in the range.
+        cursor.execute(
+            f"SELECT DISTINCT experiment_key FROM telemetry_event WHERE {where} AND experiment_key <> ''", [since, until]
+        )
+        experiments = [r[0] for r in cursor.fetchall()]
+        unit_rows = 0
+        if experiments:
+            cursor.execute("DELETE FROM telemetry_unitrollup WHERE experiment_key = ANY(%s)", [experiments])
+            cursor.execute("""
+                INSERT INTO telemetry_unitrollup (experiment_key, arm, unit_id, variant_id, first_seen, last_seen,
+                    n, latency_sum, cost_sum, refusals, reasks, feedback_n, thumbs_up, success_n, successes)
+                SELECT experiment_key, arm, unit_id, (array_agg(variant_id ORDER BY ts))[1], min(ts), max(ts),
+                       count(*), coalesce(sum(latency_ms), 0), sum(cost_usd), count(*) FILTER (WHERE refused),
+                       count(*) FILTER (WHERE reasked), count(feedback), count(*) FILTER (WHERE feedback = 1),
+                       count(task_success), count(*) FILTER (WHERE task_success)
+                FROM telemetry_event WHERE experiment_key = ANY(%s) AND unit_id <> ''
+                GROUP BY experiment_key, arm, unit_id
+            """, [experiments])
+            unit_rows = cursor.rowcount
+    return RefreshResult(hourly_rows=len(sums), unit_rows=unit_rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Partitions
+
+
+def _partition_name(day: date) -> str:
+    return f"telemetry_event_p{day:%Y%m%d}"
+
+
+def partitions_ensure(*, start: date | None = None, days_ahead: int | None = None) -> list[str]:
+    """Create daily partitions from ``start`` (default today) to ``days_ahead`` days after today.
+
+    Rows that already landed in the DEFAULT partition for a new day are moved into it first
+    (PostgreSQL refuses to attach a range the default partition holds rows for). Idempotent.
+    """
+    today = datetime.now(UTC).date()
+    start = start or today
+    days_ahead = settings.TELEMETRY_PARTITION_DAYS_AHEAD if days_ahead is None else days_ahead
+    created = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'telemetry_event'"
+        )
+        existing = {r[0] for r in cursor.fetchall()}
+    day = start
+    while day <= today + timedelta(days=days_ahead):
+        name = _partition_name(day)
+        if name not in existing:
+            _partition_create(day, name)
+            created.append(name)
+        day += timedelta(days=1)
+    return created
+
+
+@transaction.atomic
+def _partition_create(day: date, name: str) -> None:
+    low = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    high = low + timedelta(days=1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {name} (LIKE telemetry_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM telemetry_event_default WHERE ts >= %s AND ts < %s RETURNING *) "
+            f"INSERT INTO {name} SELECT * FROM moved", [low, high],
+        )
+        cursor.execute(
+            f"ALTER TABLE telemetry_event ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)", [low, high]
+        )
+
+
+def partitions_drop_older(*, keep_days: int) -> list[str]:
+    """Drop daily partitions older than ``keep_days`` (raw-event retention; rollups are kept)."""
+    if keep_days <= 0:
+        return []
+    cutoff = datetime.now(UTC).date() - timedelta(days=keep_days)
+    dropped = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'telemetry_event' AND c.relname ~ '^telemetry_event_p[0-9]{8}$'"
+        )
+        for (name,) in cursor.fetchall():
+            day = datetime.strptime(name[-8:], "%Y%m%d").date()
+            if day < cutoff:
+                cursor.execute(f"DROP TABLE {name}")
+                dropped.append(name)
+    return dropped

@@ -1,0 +1,26 @@
+"""Celery tasks of the telemetry app: thin, idempotent wrappers over services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from experiments.telemetry import services
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def partitions_ensure_task() -> list[str]:
+    """Create daily event partitions ahead (hourly beat; idempotent) and apply raw-event retention."""
+    created = services.partitions_ensure()
+    services.partitions_drop_older(keep_days=settings.TELEMETRY_RETENTION_DAYS)
+    return created
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def rollups_refresh_task(hours: int = 48) -> int:
+    """Reconcile the last ``hours`` of rollups with raw events (ingestion keeps them current already)."""
+    result = services.rollups_refresh(since=datetime.now(UTC) - timedelta(hours=hours))
+    return result.hourly_rows

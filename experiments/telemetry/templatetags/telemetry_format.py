@@ -1,0 +1,38 @@
+"""Formatting of estimates on the production dashboard."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def pct_ci(estimate) -> str:
+    """'12.3% [11.0–13.7]' for a rate Estimate."""
+    if estimate is None or estimate.value is None:
+        return "—"
+    if estimate.lower is None:
+        return pct(estimate.value)
+    return f"{estimate.value * 100:.1f}% [{estimate.lower * 100:.1f}–{estimate.upper * 100:.1f}]"
+
+
+@register.filter
+def num_ci(estimate, digits: int = 0) -> str:
+    """'450 [440–460]' for a numeric Estimate."""
+    if estimate is None or estimate.value is None:
+        return "—"
+    fmt = f"{{:,.{int(digits)}f}}"
+    if estimate.lower is None:
+        return fmt.format(estimate.value)
+    return f"{fmt.format(estimate.value)} [{fmt.format(estimate.lower)}–{fmt.format(estimate.upper)}]"
+
+
+@register.filter
+def usd(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"${value:,.{int(digits)}f}"

@@ -1,0 +1,51 @@
+"""API for results (leaderboards, arena import, judgment export), mounted by judging/api.py at /judging."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Router, Status
+from ninja.errors import HttpError
+
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
+from evalhub.core.models import Role
+from judging import exports, results
+from judging.importers import DEFAULT_SOURCE, ArenaImportError, arena_import
+from judging.models import Campaign
+
+router = Router()
+
+READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.VIEWER, Role.ENGINEER, Role.ADMIN)]
+IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+
+
+@router.get("/leaderboard", auth=READ_AUTH, response={200: dict, 404: dict})
+def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
+                style: bool = False) -> dict:
+    """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
+    try:
+        view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
+    except results.LeaderboardNotFound as exc:
+        raise HttpError(404, str(exc)) from None
+    return results.leaderboard_json(view)
+
+
+@router.post("/imports/arena", auth=IMPORT_AUTH, response={201: dict, 400: dict})
+def import_arena(request: HttpRequest, source: str = DEFAULT_SOURCE, create_variants: bool = False):
+    """Body: a JSON array or JSON Lines of Arena battles. All or nothing; duplicates are skipped."""
+    try:
+        summary = arena_import(data=request.body, source=source, create_variants=create_variants)
+    except ArenaImportError as exc:
+        return Status(400, {"detail": f"nothing imported: {exc}", "errors": [issue.as_dict() for issue in exc.issues]})
+    return Status(201, {"imported": summary.imported, "skipped_duplicates": summary.skipped_duplicates,
+                 "created_variants": summary.created_variants, "import_batch": summary.import_batch})
+
+
+@router.get("/campaigns/{slug}/judgments", auth=EXPORT_AUTH, response={200: dict, 404: dict})
+def campaign_judgments(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every judgment of a campaign, streamed as ``{"campaign", "columns", "judgments": [...]}``."""
+    campaign = Campaign.objects.filter(slug=slug).first()
+    if campaign is None:
+        raise HttpError(404, f"no campaign {slug!r}")
+    return StreamingHttpResponse(exports.json_chunks(campaign), content_type="application/json")
+

@@ -1,0 +1,527 @@
+"""Leaderboard snapshots: SQL counts in, Bradley–Terry boards out, stored as one JSON payload.
+
+Why snapshots: a board over a million judgments needs a GROUP BY over the whole log, a fit, 1,000
+bootstrap refits per slice and an Elo pass in time order — seconds of work. The page and the API
+read only the latest ``LeaderboardSnapshot`` row (one indexed query), so they stay fast at any
+volume; ``snapshot_refresh`` recomputes in the background (``judging.tasks.leaderboard_refresh_task``).
+
+What counts: a campaign board uses that campaign's judgments; the overall board (``campaign_id=None``)
+uses every campaign's judgments plus imported ``ArenaBattle`` rows. Judgments with ``excluded`` set
+are always left out; identity-flagged ones are left out when their campaign says so
+(``Campaign.exclude_identity_votes``, on by default).
+
+Debounce: the snapshot stores a fingerprint of its inputs (row count, max id, excluded and flagged
+counts, newest vote). A refresh whose fingerprint matches the latest snapshot's returns that snapshot
+unchanged, so a burst of tasks after a burst of votes costs one recomputation. Excluding a reviewer
+changes the fingerprint (the excluded count), so ratings follow without a new vote.
+
+Overall board: a campaign refresh enqueues an overall refresh after it commits; that one is
+debounced by its own fingerprint, so many campaign refreshes cost at most one overall recompute each.
+
+Cost at a million votes: three scans of the judgments — the fingerprint, one GROUP BY (pair,
+category, outcome, criteria) that feeds every board, and the time-ordered id list for Elo (the
+last two run at once on two connections) — plus an indexed read of a hash-sampled ~30k votes
+for style control, whose answer features are cached in ``CompletionStyle``.
+
+Statistics all come from ``evalhub.stats.ratings``; this module only counts, maps ids to indices and
+shapes JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import psycopg
+from django.db import connection, transaction
+from django.utils import timezone
+
+from evalhub.core.models import ModelVariant
+from evalhub.stats import ratings
+from evalhub.stats._base import StatsError
+from judging.models import Campaign, LeaderboardSnapshot, SnapshotKind
+
+BOOTSTRAP_ROUNDS = 1000
+MIN_BATTLES = 10  # below this a variant's row carries the low-data badge
+FALLBACK_PRIOR = 0.01  # used only when the plain MLE does not exist (someone never lost / never won)
+STYLE_MAX_BATTLES = 30_000  # style fit cost grows with distinct battles; see compute_style_board
+PAYLOAD_VERSION = 1
+# Sorting a million battles for Elo and grouping them fit in memory with this; the default 4 MB
+# spills to disk.
+WORK_MEM = "128MB"
+T = TypeVar("T")
+
+OUTCOME_CODE = {"a": ratings.A_WINS, "b": ratings.B_WINS, "tie": ratings.TIE, "both_bad": ratings.TIE_BOTH_BAD}
+_OUTCOME_SQL = "CASE {col} WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END"
+
+# Style features per completion, computed in SQL so no answer text is loaded into Python, and cached
+# in judging_completionstyle (see CompletionStyle). Patterns follow the Arena style-control notebook:
+# markdown headers, list items and bold spans, counted per answer.
+_FEATURES_FILL_SQL = r"""
+    INSERT INTO judging_completionstyle (completion_id, length, headers, lists, bold)
+    SELECT o.id, char_length(o.output),
+           CASE WHEN strpos(o.output, '#') > 0 THEN regexp_count(o.output, '^#{{1,6}}\s', 1, 'n') ELSE 0 END,
+           regexp_count(o.output, '^\s*([-*+]|\d+\.)\s', 1, 'n'),
+           CASE WHEN strpos(o.output, '**') > 0 THEN regexp_count(o.output, '\*\*[^*\n]+\*\*') ELSE 0 END
+    FROM core_completion o
+    WHERE o.id IN (SELECT completion_a_id FROM judging_comparison cmp {where}
+                   UNION SELECT completion_b_id FROM judging_comparison cmp {where})
+      AND NOT EXISTS (SELECT 1 FROM judging_completionstyle s WHERE s.completion_id = o.id)
+    ON CONFLICT (completion_id) DO NOTHING
+"""
+
+
+# --------------------------------------------------------------------------------------------- SQL
+
+
+def _eligible_sql(campaign_id: int | None) -> tuple[str, list]:
+    """WHERE clause over judging_judgment j joined to judging_campaign c: the votes that count."""
+    sql = "j.excluded = FALSE AND (j.identity_flag = FALSE OR c.exclude_identity_votes = FALSE)"
+    params: list = []
+    if campaign_id is not None:
+        sql += " AND j.campaign_id = %s"
+        params.append(campaign_id)
+    return sql, params
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def fingerprint(campaign_id: int | None) -> dict:
+    """Cheap summary of the inputs; equal fingerprints mean an equal board."""
+    where = "" if campaign_id is None else "WHERE campaign_id = %s"
+    params = [] if campaign_id is None else [campaign_id]
+    row = _fetch(
+        f"""SELECT count(*), coalesce(max(id), 0), count(*) FILTER (WHERE excluded),
+                   count(*) FILTER (WHERE identity_flag), max(created_at)
+            FROM judging_judgment {where}""",
+        params,
+    )[0]
+    result = {"judgments": row[0], "max_id": row[1], "excluded": row[2], "flagged": row[3],
+              "latest": row[4].isoformat() if row[4] else None}
+    if campaign_id is None:
+        arena = _fetch("SELECT count(*), coalesce(max(id), 0) FROM judging_arenabattle", [])[0]
+        result.update(arena=arena[0], arena_max_id=arena[1])
+    else:
+        # The campaign's identity policy changes which rows count.
+        result["identity_policy"] = bool(
+            Campaign.objects.filter(pk=campaign_id).values_list("exclude_identity_votes", flat=True).first()
+        )
+    return result
+
+
+def _all_cells(campaign_id: int | None, n_votes: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The count tables every board needs: (pair rows, criterion rows, style rows).
+
+      pair rows      (a, b, outcome code, category, count)       + imported arena battles (overall)
+      criterion rows (a, b, answer code, criterion name, count)  from Judgment.criteria {name: a|b|tie}
+      style rows     (a, b, outcome code, len_a, len_b, headers_a, headers_b, lists_a, lists_b,
+                      bold_a, bold_b, count)
+
+    One scan groups the votes by (pair, category, outcome, criteria) — a few thousand rows however
+    many votes; criteria JSON is split in Python from those few rows. Style needs each vote's own
+    answers, i.e. a row per comparison, so it reads a hash-sampled subset of comparisons holding
+    about ``STYLE_MAX_BATTLES`` votes through the judgment→comparison index (a cluster sample by
+    comparison: unbiased, and cheap at any volume).
+    """
+    where, params = _eligible_sql(campaign_id)
+    grouped = _fetch(
+        f"""SELECT j.variant_a_id, j.variant_b_id, {_OUTCOME_SQL.format(col='j.outcome')}, j.category,
+                   CASE WHEN j.criteria = '{{}}'::jsonb THEN '' ELSE j.criteria::text END, count(*)
+            FROM judging_judgment j JOIN judging_campaign c ON c.id = j.campaign_id
+            WHERE {where} GROUP BY 1, 2, 3, 4, 5""",
+        params,
+    )
+    pairs_acc: dict[tuple, int] = defaultdict(int)
+    criteria_acc: dict[tuple, int] = defaultdict(int)
+    parsed: dict[str, dict] = {}
+    for a, b, code, category, criteria, n in grouped:
+        pairs_acc[(a, b, code, category)] += n
+        if criteria:
+            answers = parsed.get(criteria)
+            if answers is None:
+                answers = parsed[criteria] = json.loads(criteria)
+            for name, answer in (answers.items() if isinstance(answers, dict) else ()):
+                if answer in ("a", "b", "tie"):
+                    criteria_acc[(a, b, OUTCOME_CODE[answer], str(name))] += n
+    if campaign_id is None:
+        for a, b, code, category, n in _fetch(
+                f"""SELECT model_a_id, model_b_id, {_OUTCOME_SQL.format(col='winner')}, category, count(*)
+                    FROM judging_arenabattle GROUP BY 1, 2, 3, 4""", []):
+            pairs_acc[(a, b, code, category)] += n
+    pairs = [(*key, n) for key, n in pairs_acc.items()]
+    criteria_rows = [(*key, n) for key, n in criteria_acc.items()]
+    return pairs, criteria_rows, _style_rows(campaign_id, n_votes)
+
+
+def _style_rows(campaign_id: int | None, n_votes: int) -> list[tuple]:
+    fraction = 1.0 if n_votes <= STYLE_MAX_BATTLES else STYLE_MAX_BATTLES / n_votes
+    cmp_where = "" if campaign_id is None else "AND cmp.campaign_id = %s"
+    cmp_params = [] if campaign_id is None else [campaign_id]
+    # Fibonacci hashing of the id: a fixed, well-spread sample, so reloads show the same board.
+    sample = f"mod(cmp.id * 2654435761, 4294967296) < {int(fraction * 4294967296)}"
+    with connection.cursor() as cursor:
+        cursor.execute(_FEATURES_FILL_SQL.format(where=f"WHERE {sample} {cmp_where}"), cmp_params * 2)
+    where, params = _eligible_sql(campaign_id)
+    return _fetch(
+        f"""SELECT cmp.variant_a_id, cmp.variant_b_id, {_OUTCOME_SQL.format(col='j.outcome')},
+                   fa.length, fb.length, fa.headers, fb.headers, fa.lists, fb.lists, fa.bold, fb.bold, count(*)
+            FROM judging_comparison cmp
+                 JOIN judging_judgment j ON j.comparison_id = cmp.id
+                 JOIN judging_campaign c ON c.id = j.campaign_id
+                 JOIN judging_completionstyle fa ON fa.completion_id = cmp.completion_a_id
+                 JOIN judging_completionstyle fb ON fb.completion_id = cmp.completion_b_id
+            WHERE {sample} {cmp_where} AND {where}
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11""",
+        cmp_params + params,
+    )
+
+
+def _ordered_battles(campaign_id: int | None) -> np.ndarray:
+    """(3, N) int array of (a, b, outcome) in time order, for Elo. Only ints leave the database."""
+    where, params = _eligible_sql(campaign_id)
+    sql = f"""
+        SELECT j.created_at AS t, j.id AS k, j.variant_a_id AS a, j.variant_b_id AS b,
+               {_OUTCOME_SQL.format(col='j.outcome')} AS o
+        FROM judging_judgment j JOIN judging_campaign c ON c.id = j.campaign_id WHERE {where}"""
+    if campaign_id is None:
+        sql += f"""
+        UNION ALL
+        SELECT coalesce(tstamp, '-infinity'::timestamptz), -id, model_a_id, model_b_id,
+               {_OUTCOME_SQL.format(col='winner')} FROM judging_arenabattle"""
+    # One bigint array, one sort: a·2³⁴ + b·4 + outcome (ids < 2²⁹), fetched in binary, so a million
+    # battles cost one in-memory sort and a memcpy-like decode instead of a million Python tuples.
+    sql = (f"SELECT array_agg((a::bigint << 34) | (b::bigint << 2) | o ORDER BY t, k) FROM ({sql}) s")
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as raw:
+        # Django's cursors bind client-side, which cannot return binary; a plain psycopg cursor can.
+        raw.execute(sql, params, binary=True)
+        row = raw.fetchone()
+    if not row or row[0] is None:
+        return np.zeros((3, 0), dtype=np.int64)
+    code = np.asarray(row[0], dtype=np.int64)
+    return np.vstack([code >> 34, (code >> 2) & ((1 << 32) - 1), code & 3])
+
+
+# ---------------------------------------------------------------------------------------- boards
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Aggregated battles: parallel int arrays a, b, outcome code and count."""
+
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple]) -> Cells:
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty, empty, empty)
+        arr = np.array([(r[0], r[1], r[2], r[-1]) for r in rows], dtype=np.int64)
+        return cls(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+
+    @property
+    def total(self) -> int:
+        return int(self.count.sum())
+
+
+def _nan_to_none(matrix: np.ndarray) -> list[list[float | None]]:
+    return [[None if not math.isfinite(v) else round(float(v), 6) for v in row] for row in matrix]
+
+
+def compute_board(cells: Cells, variants: dict[int, dict], *, label: str, rounds: int = BOOTSTRAP_ROUNDS,
+                  elo: dict[int, float] | None = None, seed: int = 0) -> dict:
+    """One board from aggregated cells; ``variants`` maps variant id → {"slug", "name"}.
+
+    The cells expand to a battle log (``np.repeat``) so the stats engine's own ``pair_counts`` and
+    ``tie_counts`` build the table; the cost is a bincount over the battles, small beside the SQL.
+    """
+    ids = sorted({int(v) for v in np.r_[cells.a, cells.b]})
+    board: dict = {"label": label, "n_battles": cells.total, "rows": [], "variants": [],
+                   "win_rate": [], "predicted": [], "error": None, "regularised": False}
+    if len(ids) < 2:
+        board["error"] = "needs battles between at least two variants"
+        return board
+    index = {vid: i for i, vid in enumerate(ids)}
+    to_idx = np.vectorize(index.__getitem__, otypes=[np.int64])
+    a = np.repeat(to_idx(cells.a), cells.count)
+    b = np.repeat(to_idx(cells.b), cells.count)
+    o = np.repeat(cells.outcome, cells.count)
+    n = len(ids)
+    wins = ratings.pair_counts(a, b, o, n)
+    ties = ratings.tie_counts(a, b, o, n)
+    prior = 0.0
+    try:
+        fit = ratings.bradley_terry(wins, ties=ties, min_battles=MIN_BATTLES)
+    except StatsError:
+        # No finite MLE (a variant never lost or never won): a weak N(0, 100) prior on the
+        # log-strengths keeps scores finite; the board says so.
+        prior = FALLBACK_PRIOR
+        fit = ratings.bradley_terry(wins, ties=ties, prior=prior, min_battles=MIN_BATTLES)
+        board["regularised"] = True
+    boot = ratings.bootstrap_ci(wins, ties=ties, rounds=rounds, seed=seed, prior=prior)
+    sandwich = ratings.sandwich_ci(wins, ties=ties, prior=prior)
+    ranks = ratings.rank_intervals(boot.lower, boot.upper)
+    win_rate = ratings.win_rate_matrix(wins)
+    predicted = ratings.predicted_win_matrix(fit.scores)
+    decisive = wins - 0.5 * ties
+    order = np.argsort(-fit.scores, kind="stable")
+    for i in order:
+        vid = ids[i]
+        meta = variants.get(vid, {"slug": f"#{vid}", "name": f"variant {vid}"})
+        board["rows"].append({
+            "variant_id": vid, "slug": meta["slug"], "name": meta["name"],
+            "score": round(float(fit.scores[i]), 2),
+            "ci_lower": round(float(boot.lower[i]), 2), "ci_upper": round(float(boot.upper[i]), 2),
+            "sandwich_lower": round(float(sandwich.lower[i]), 2), "sandwich_upper": round(float(sandwich.upper[i]), 2),
+            "rank_best": int(ranks[i, 0]), "rank_worst": int(ranks[i, 1]),
+            "elo": None if elo is None or vid not in elo else round(elo[vid], 1),
+            "votes": int(round(float(fit.n_battles[i]))),
+            "wins": int(round(float(decisive[i].sum()))), "losses": int(round(float(decisive[:, i].sum()))),
+            "ties": int(round(float(ties[i].sum()))),
+            "low_data": bool(fit.low_data[i]),
+        })
+        board["variants"].append({"id": vid, "slug": meta["slug"], "name": meta["name"]})
+    board["win_rate"] = _nan_to_none(win_rate[np.ix_(order, order)])
+    board["predicted"] = _nan_to_none(predicted[np.ix_(order, order)])
+    board["bootstrap_dropped"] = int(boot.n_dropped)
+    return board
+
+
+def compute_elo(battles: np.ndarray, variant_ids: list[int]) -> dict[int, float]:
+    """Online Elo over (a, b, outcome) rows already in time order; returns variant id → rating.
+
+    ``variant_ids`` are every id that occurs (known from the count tables), so a million battles
+    map to indices by binary search instead of another sort.
+    """
+    if battles.shape[1] == 0:
+        return {}
+    ids = np.array(sorted(variant_ids), dtype=np.int64)
+    index = np.searchsorted(ids, battles[:2])
+    values = ratings.elo(index[0], index[1], battles[2], len(ids))
+    return {int(vid): float(v) for vid, v in zip(ids, values)}
+
+
+def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: int = 0) -> dict | None:
+    """Style-controlled Bradley–Terry (length, headers, lists, bold) from grouped feature rows.
+
+    Above ``STYLE_MAX_BATTLES`` battles the fit runs on a uniform random subsample of that size:
+    the estimate stays unbiased while the fit stays well under a second (the per-battle logistic
+    regression's cost grows with distinct rows).
+    """
+    result: dict = {"rows": [], "coef": {}, "n_battles": 0, "subsampled": False, "n_fitted": 0, "error": None}
+    if not rows:
+        result["error"] = "no judged comparisons with answers"
+        return result
+    arr = np.array(rows, dtype=np.float64)
+    counts = arr[:, -1].astype(np.int64)
+    total = int(counts.sum())
+    result["n_battles"] = total
+    rep = np.repeat(np.arange(arr.shape[0]), counts)
+    # Above STYLE_MAX_BATTLES, a uniform subsample: unbiased, and the per-battle fit stays well
+    # under a second (its cost grows with distinct rows; the mirror below doubles them).
+    if total > STYLE_MAX_BATTLES:
+        rep = np.random.default_rng(seed).choice(rep, STYLE_MAX_BATTLES, replace=False)
+        result["subsampled"] = True
+    result["n_fitted"] = int(rep.size)
+    data = arr[rep]
+    ids = sorted({int(v) for v in np.r_[data[:, 0], data[:, 1]]})
+    if len(ids) < 2:
+        result["error"] = "needs battles between at least two variants"
+        return result
+    # Mirror every battle (a↔b, win↔loss, features swapped). style_features centres each feature
+    # on its mean over the log, which assumes random left/right positions as in the Arena; our
+    # judgments are stored in canonical order (a = lower id), so a variant that is more often "a"
+    # and longer would have part of its length effect folded into its strength. With the mirror
+    # the mean difference is exactly zero, the fitted strengths equal the uncentred fit's, and
+    # standard errors are corrected by √2 below.
+    mirror = data.copy()
+    mirror[:, 0], mirror[:, 1] = data[:, 1], data[:, 0]
+    mirror[:, 2] = np.select([data[:, 2] == ratings.A_WINS, data[:, 2] == ratings.B_WINS],
+                             [ratings.B_WINS, ratings.A_WINS], data[:, 2])
+    mirror[:, 3:11:2], mirror[:, 4:11:2] = data[:, 4:11:2], data[:, 3:11:2]
+    data = np.vstack([data, mirror])
+    ids_arr = np.array(ids, dtype=np.float64)
+    a = np.searchsorted(ids_arr, data[:, 0])
+    b = np.searchsorted(ids_arr, data[:, 1])
+    outcome = data[:, 2].astype(np.int64)
+    # Features whose a−b difference never varies carry no information and cannot be standardised.
+    sides: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for k, name in enumerate(ratings.STYLE_FEATURES):
+        fa, fb = data[:, 3 + 2 * k], data[:, 4 + 2 * k]
+        if ((fa - fb) / (fa + fb + 1.0)).std() > 0:
+            sides[name] = (fa, fb)
+    if not sides:
+        result["error"] = "answers do not differ in style"
+        return result
+    # Markdown counts are often collinear (the same answers carry headers, lists and bold), which
+    # makes the information matrix singular: keep a feature only if it adds rank, and fall back
+    # to the first feature alone if the fit still fails.
+    names: list[str] = []
+    for name in sides:
+        trial = np.column_stack([(sides[n][0] - sides[n][1]) / (sides[n][0] + sides[n][1] + 1.0)
+                                 for n in [*names, name]])
+        if np.linalg.matrix_rank(trial - trial.mean(axis=0)) == len(names) + 1:
+            names.append(name)
+    fit = None
+    for chosen in (names, names[:1]):
+        try:
+            fit = _style_fit(a, b, outcome, [sides[n] for n in chosen], len(ids))
+            names = chosen
+            break
+        except (StatsError, np.linalg.LinAlgError) as exc:
+            result["error"] = str(exc) or "style covariates are collinear"
+    if fit is None:
+        return result
+    result["error"] = None
+    order = np.argsort(-fit.scores, kind="stable")
+    for rank, i in enumerate(order, start=1):
+        meta = variants.get(ids[i], {"slug": f"#{ids[i]}", "name": f"variant {ids[i]}"})
+        result["rows"].append({"variant_id": ids[i], "slug": meta["slug"], "name": meta["name"],
+                               "score": round(float(fit.scores[i]), 2), "rank": rank})
+    result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(s) * math.sqrt(2), 4)}
+                      for name, c, s in zip(names, fit.coef, fit.coef_se)}
+    return result
+
+
+def _style_fit(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, sides: list, n: int) -> ratings.StyleResult:
+    # style_features takes the first pair positionally (normally length) and the markdown pairs as
+    # keywords; every pair gets the same normalisation, so any varying pair can go first.
+    keys = ("headers", "lists", "bold")
+    z = ratings.style_features(*sides[0], **{f"{k}_{s}": pair[i] for k, pair in zip(keys, sides[1:])
+                                             for i, s in enumerate("ab")})
+    try:
+        return ratings.bradley_terry_style(a, b, outcome, z, n)
+    except StatsError:
+        return ratings.bradley_terry_style(a, b, outcome, z, n, prior=FALLBACK_PRIOR)
+
+
+def _split(rows: list[tuple], key_index: int) -> dict[str, list[tuple]]:
+    groups: dict[str, list[tuple]] = defaultdict(list)
+    for row in rows:
+        groups[row[key_index] or ""].append(row)
+    return groups
+
+
+def _merge(rows: list[tuple]) -> Cells:
+    """Sum counts over everything but (a, b, outcome)."""
+    acc: dict[tuple[int, int, int], int] = defaultdict(int)
+    for row in rows:
+        acc[(row[0], row[1], row[2])] += row[-1]
+    return Cells.from_rows([(a, b, o, c) for (a, b, o), c in acc.items()])
+
+
+def compute_payload(campaign_id: int | None, *, rounds: int = BOOTSTRAP_ROUNDS, n_votes: int = 0) -> dict:
+    """Every board of one scope (a campaign, or overall) as a JSON-ready dict.
+
+    ``n_votes`` (from the fingerprint) sizes the style sample; 0 means "read every comparison".
+    """
+    started = time.perf_counter()
+    (pair_rows, criterion_rows, style_rows), ordered = _concurrently(
+        lambda: _all_cells(campaign_id, n_votes), lambda: _ordered_battles(campaign_id))
+    variant_ids = {r[0] for r in pair_rows} | {r[1] for r in pair_rows}
+    variants = {v["id"]: v for v in ModelVariant.objects.filter(pk__in=variant_ids).values("id", "slug", "name")}
+    elo = compute_elo(ordered, sorted(variant_ids))
+    boards = {"all": compute_board(_merge(pair_rows), variants, label="All votes", rounds=rounds, elo=elo)}
+    by_category = _split(pair_rows, 3)
+    categories = sorted(c for c in by_category if c)
+    for name in categories:
+        boards[f"category:{name}"] = compute_board(_merge(by_category[name]), variants,
+                                                   label=f"Category: {name}", rounds=rounds)
+    by_criterion = _split(criterion_rows, 3)
+    criteria = sorted(c for c in by_criterion if c)
+    for name in criteria:
+        boards[f"criterion:{name}"] = compute_board(_merge(by_criterion[name]), variants,
+                                                    label=f"Criterion: {name}", rounds=rounds)
+    style = compute_style_board(style_rows, variants)
+    n_judgments = sum(r[-1] for r in pair_rows)
+    return {
+        "version": PAYLOAD_VERSION,
+        "campaign_id": campaign_id,
+        "n_votes": int(n_judgments),
+        "rounds": rounds,
+        "boards": boards,
+        "categories": categories,
+        "criteria": criteria,
+        "style": style,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _in_own_connection(fn: Callable[[], T]) -> T:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET work_mem = '{WORK_MEM}'")
+        return fn()
+    finally:
+        connection.close()  # this thread's connection; the main thread's is untouched
+
+
+def _concurrently(*fns: Callable[[], T]) -> list[T]:
+    """Run the big scans on separate connections at once (PostgreSQL uses a core per query).
+
+    Inside an open transaction (a caller's atomic block, or a test) other connections cannot see
+    its uncommitted rows, so the scans then run one after the other on the caller's connection.
+    """
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        return [fn() for fn in fns]
+    with ThreadPoolExecutor(max_workers=len(fns)) as pool:
+        return [future.result() for future in [pool.submit(_in_own_connection, fn) for fn in fns]]
+
+
+# -------------------------------------------------------------------------------------- service
+
+
+def latest_snapshot(campaign_id: int | None) -> LeaderboardSnapshot | None:
+    """The newest snapshot of a scope: one indexed query (``snapshot_latest_idx``)."""
+    return (LeaderboardSnapshot.objects.filter(campaign_id=campaign_id, kind=SnapshotKind.BT)
+            .order_by("-computed_at", "-id").first())
+
+
+def snapshot_refresh(*, campaign_id: int | None, force: bool = False, rounds: int = BOOTSTRAP_ROUNDS,
+                     cascade: bool = True) -> LeaderboardSnapshot:
+    """Recompute a scope's boards unless its inputs are unchanged since the latest snapshot.
+
+    ``cascade``: after a campaign refresh commits, enqueue the overall refresh (debounced itself).
+    """
+    if campaign_id is not None and not Campaign.objects.filter(pk=campaign_id).exists():
+        raise Campaign.DoesNotExist(f"campaign {campaign_id} does not exist")
+    state = fingerprint(campaign_id)
+    previous = latest_snapshot(campaign_id)
+    if not force and previous is not None and previous.payload.get("fingerprint") == state \
+            and previous.payload.get("rounds") == rounds:
+        return previous
+    payload = compute_payload(campaign_id, rounds=rounds, n_votes=state["judgments"])
+    payload["fingerprint"] = state
+    now = timezone.now()
+    payload["computed_at"] = now.isoformat()
+    payload["latest_vote_at"] = state["latest"]
+    with transaction.atomic():
+        snapshot = LeaderboardSnapshot.objects.create(
+            campaign_id=campaign_id, kind=SnapshotKind.BT, computed_at=now, payload=payload,
+            n_judgments=payload["n_votes"],
+        )
+        # Keep a short history (for "what changed"), not one row per refresh forever.
+        stale = list(LeaderboardSnapshot.objects.filter(campaign_id=campaign_id, kind=SnapshotKind.BT)
+                     .order_by("-computed_at", "-id").values_list("id", flat=True)[10:])
+        if stale:
+            LeaderboardSnapshot.objects.filter(pk__in=stale).delete()
+        if cascade and campaign_id is not None:
+            from judging.tasks import leaderboard_refresh_task
+
+            transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=None))
+    return snapshot

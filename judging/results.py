@@ -1,0 +1,99 @@
+"""Selectors and the one service behind the leaderboard page and API.
+
+Reads touch only the latest ``LeaderboardSnapshot`` (plus the campaign row when one is chosen);
+the heavy lifting happened in ``judging.leaderboard.snapshot_refresh``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from judging.leaderboard import latest_snapshot
+from judging.models import Campaign, LeaderboardSnapshot
+
+
+class LeaderboardNotFound(LookupError):
+    """The requested campaign does not exist."""
+
+
+@dataclass
+class LeaderboardView:
+    campaign: Campaign | None
+    snapshot: LeaderboardSnapshot | None
+    board_key: str = "all"
+    board: dict | None = None
+    style: dict | None = None
+    style_on: bool = False
+    categories: list[str] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)
+    category: str = ""
+    criterion: str = ""
+    message: str = ""
+
+
+def board_key(category: str, criterion: str) -> str:
+    if category:
+        return f"category:{category}"
+    if criterion:
+        return f"criterion:{criterion}"
+    return "all"
+
+
+def leaderboard_view(*, campaign_slug: str = "", category: str = "", criterion: str = "",
+                     style: bool = False) -> LeaderboardView:
+    """The board to show for the chosen scope and slice, or a message saying why there is none."""
+    campaign = None
+    if campaign_slug:
+        campaign = Campaign.objects.filter(slug=campaign_slug).first()
+        if campaign is None:
+            raise LeaderboardNotFound(f"no campaign {campaign_slug!r}")
+    snapshot = latest_snapshot(campaign.pk if campaign else None)
+    view = LeaderboardView(campaign=campaign, snapshot=snapshot, category=category, criterion=criterion,
+                           style_on=style)
+    if snapshot is None:
+        view.message = "No leaderboard has been computed yet for this scope."
+        return view
+    payload = snapshot.payload
+    view.categories, view.criteria = payload.get("categories", []), payload.get("criteria", [])
+    view.board_key = board_key(category, criterion)
+    view.board = payload.get("boards", {}).get(view.board_key)
+    if view.board is None:
+        view.message = f"No votes in {view.board_key.replace(':', ' ')} in this snapshot."
+    elif view.board.get("error"):
+        view.message = view.board["error"]
+    if style:
+        if view.board_key != "all":
+            view.message = "Style control is computed for all votes only; clear the category/criterion filter."
+        else:
+            view.style = payload.get("style")
+    return view
+
+
+def leaderboard_json(view: LeaderboardView) -> dict:
+    """The API body: the chosen board plus snapshot metadata."""
+    snap = view.snapshot
+    return {
+        "campaign": view.campaign.slug if view.campaign else None,
+        "computed_at": snap.computed_at.isoformat() if snap else None,
+        "n_votes": snap.n_judgments if snap else 0,
+        "rounds": snap.payload.get("rounds") if snap else None,
+        "board_key": view.board_key,
+        "board": view.board,
+        "style": view.style,
+        "categories": view.categories,
+        "criteria": view.criteria,
+        "message": view.message,
+    }
+
+
+def campaign_choices() -> list[tuple[str, str]]:
+    return list(Campaign.objects.order_by("name").values_list("slug", "name"))
+
+
+def leaderboard_recompute(*, campaign_id: int | None) -> None:
+    """Ask for a recompute (forced past the debounce is not needed: unchanged inputs give the same board)."""
+    from judging.tasks import leaderboard_refresh_task
+
+    transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=campaign_id))

@@ -1,0 +1,132 @@
+"""Pydantic schemas for the judging API. Reviewer-facing schemas carry NO variant identifiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class TurnOut(Schema):
+    role: str
+    html: str
+
+
+class AnswerOut(Schema):
+    html: str  # sanitised server-side (evalhub.core.render.render_markdown)
+
+
+class ProgressOut(Schema):
+    done: int
+    total_available: int
+
+
+class CampaignRefOut(Schema):
+    slug: str
+    name: str
+
+
+class NextOut(Schema):
+    token: str
+    campaign: CampaignRefOut
+    instructions_html: str
+    turns: list[TurnOut]
+    left: AnswerOut
+    right: AnswerOut
+    criteria: list[str]
+    expires_at: str
+    progress: ProgressOut
+
+
+class EmptyQueueOut(Schema):
+    token: None = None
+    detail: str
+    progress: ProgressOut
+
+
+class VoteIn(Schema):
+    choice: Literal["left", "right", "tie", "both_bad"]
+    criteria: dict[str, Literal["left", "right", "tie"]] = Field(default_factory=dict)
+    rationale: str = Field(default="", max_length=5000)
+
+
+class SkipIn(Schema):
+    reason: str = Field(default="", max_length=300)
+
+
+class RevealOut(Schema):
+    left: str
+    right: str
+
+
+class VoteOut(Schema):
+    ok: bool
+    reveal: RevealOut | None = None
+    next: NextOut | None = None
+
+
+class SkipOut(Schema):
+    ok: bool
+    next: NextOut | None = None
+
+
+class CampaignIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str = Field(default="", max_length=80, pattern=r"^([a-z0-9][a-z0-9._-]*)?$")
+    instructions: str = ""
+    variants: list[str] = Field(min_length=2, description="variant slugs")
+    prompt_category: str | None = Field(default=None, description="add existing prompts of this category ('*' = all)")
+    pair_design: Literal["all", "adaptive"] = "all"
+    redundancy_k: int = Field(default=1, ge=1, le=50)
+    criteria: list[str] = Field(default_factory=list, max_length=10)
+    gold_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    reveal_after_vote: bool = False
+    lease_seconds: int = Field(default=600, ge=10, le=86400)
+
+
+class CampaignProgressOut(Schema):
+    comparisons: int
+    gold: int
+    judgments_needed: int
+    judgments_done: int
+    judgments: int
+    identity_flagged: int
+    excluded: int
+    answers_present: int
+    answers_needed: int
+
+
+class CampaignOut(Schema):
+    slug: str
+    name: str
+    instructions: str
+    status: str
+    pair_design: str
+    redundancy_k: int
+    criteria: list[str]
+    gold_rate: float
+    reveal_after_vote: bool
+    lease_seconds: int
+    variants: list[str]
+    created_at: datetime
+    progress: CampaignProgressOut | None = None
+
+
+class PromptImportIn(Schema):
+    jsonl: str = Field(min_length=1, description="JSON Lines: one prompt per line")
+
+
+class PromptImportOut(Schema):
+    prompts: int
+    answers: int
+    gold: int
+
+
+class AdaptiveIn(Schema):
+    n: int = Field(default=50, ge=1, le=10000, description="comparisons to add")
+
+
+class AdaptiveOut(Schema):
+    added: int

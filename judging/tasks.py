@@ -1,0 +1,63 @@
+"""Thin Celery tasks for judging."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
+    """Recompute the campaign's leaderboard snapshot (J2's ``judging.leaderboard.snapshot_refresh``).
+
+    Debounce (see ``judging.services._refresh_soon``): a DB flag on the campaign means only the
+    first vote after a refresh enqueues this task, with a countdown; the flag is cleared here
+    BEFORE computing, so votes arriving mid-computation schedule the next refresh.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from judging.models import Campaign, Judgment
+
+    started = timezone.now()
+    if campaign_id is not None:
+        Campaign.objects.filter(pk=campaign_id).update(leaderboard_refresh_pending_since=None)
+    try:
+        from judging.leaderboard import snapshot_refresh  # J2's module; imported late on purpose
+    except ImportError:
+        log.warning("judging.leaderboard.snapshot_refresh is not available; leaderboard not refreshed")
+        return
+    snapshot_refresh(campaign_id=campaign_id)
+    # A vote that saw the flag still set just before we cleared it, but committed after our counts,
+    # would otherwise wait for the next vote: if any vote is that recent, schedule one more refresh
+    # (the flag keeps it to one; the snapshot's fingerprint makes it free when nothing changed).
+    if campaign_id is not None and Judgment.objects.filter(
+            campaign_id=campaign_id, created_at__gte=started - timedelta(seconds=5)).exists():
+        from judging.services import _refresh_soon
+
+        _refresh_soon(campaign_id)
+
+
+def _queue(task) -> str | None:
+    # Follow-up jobs go to the queue this one came from, so a campaign started on a dedicated
+    # queue (or a test's private queue) stays there.
+    info = getattr(task.request, "delivery_info", None) or {}
+    return info.get("routing_key") or None
+
+
+@shared_task(bind=True)
+def campaign_generate_answers_task(self, *, campaign_id: int) -> None:
+    from judging.services import campaign_generate_answers_fanout
+
+    campaign_generate_answers_fanout(campaign_id=campaign_id, queue=_queue(self))
+
+
+@shared_task(bind=True)
+def campaign_finish_generation_task(self, *, campaign_id: int) -> None:
+    from judging.services import campaign_finish_generation
+
+    campaign_finish_generation(campaign_id=campaign_id, queue=_queue(self))

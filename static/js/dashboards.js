@@ -1,0 +1,33 @@
+// Leadership pages: draw every plotly figure embedded as JSON and wire the PNG/SVG download buttons.
+(function () {
+  "use strict";
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function draw(div) {
+    var fig = readJson(div.dataset.figure);
+    if (!fig || typeof Plotly === "undefined") return;
+    var config = readJson(div.dataset.config) || {};
+    Plotly.newPlot(div, fig.data || [], fig.layout || {}, config);
+  }
+
+  function download(button) {
+    var div = document.getElementById(button.dataset.download);
+    if (!div || typeof Plotly === "undefined") return;
+    var config = readJson(div.dataset.config) || {};
+    var opts = Object.assign({}, config.toImageButtonOptions || {});
+    opts.format = button.dataset.format || "png";
+    opts.filename = (opts.filename || "evalhub-chart") + "-" + div.id;
+    Plotly.downloadImage(div, opts);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-figure]").forEach(draw);
+    document.querySelectorAll("button[data-download]").forEach(function (button) {
+      button.addEventListener("click", function () { download(button); });
+    });
+  });
+})();

@@ -1,0 +1,161 @@
+"""Verdict, frontier and captions: the numbers are the stats engine's, the captions quote only what is shown."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import plotly.graph_objects as go
+import pytest
+
+from evalhub.dashboards import captions, pages, selectors
+from evalhub.stats import ProportionStat
+from evalhub.stats.abtest import compare_proportions
+from evalhub.stats.evalscores import mcnemar, paired_difference
+from evalhub.stats.scaling import compute_equivalent_gain, fit_log_compute
+from tests.dashboards.factories import SPEC
+
+pytestmark = pytest.mark.django_db
+Z95 = 1.959963984540054
+
+
+@pytest.fixture
+def payload(world) -> dict:
+    return selectors.build_payload(7)
+
+
+def _section(payload: dict, quality: str = "bt", base: str = "t-7b") -> dict:
+    return next(s for s in payload["verdict"][quality] if s["base_model"] == base)
+
+
+def test_gain_matches_the_engine_on_the_same_inputs(payload):
+    curve = ["t-7b", "t-7b-sc4", "t-7b-think", "t-7b-sc16"]
+    compute = {"t-7b": 1.0, "t-7b-sc4": 4.0, "t-7b-think": 5.0, "t-7b-sc16": 16.0}
+    order = sorted(curve, key=lambda s: compute[s])
+    se = [SPEC[s][2] / Z95 for s in order]
+    fit = fit_log_compute([compute[s] for s in order], [float(SPEC[s][1]) for s in order], score_se=se)
+    section = _section(payload)
+    assert [p["slug"] for p in section["points"]] == order
+    assert section["fit"]["b"] == pytest.approx(fit.b) and section["fit"]["a"] == pytest.approx(fit.a)
+    gains = {g["slug"]: g for g in section["gains"]}
+    # post-trained, retrieval and the pretraining-scaled sibling all get a multiple; test-time ones don't
+    assert set(gains) == {"t-7b-dpo", "t-7b-sft", "t-7b-rag", "t-70b"}
+    for slug in ("t-7b-dpo", "t-70b"):
+        ref = compute_equivalent_gain(fit, float(SPEC[slug][1]), SPEC[slug][2] / Z95, base_compute=1.0)
+        assert gains[slug]["multiple"] == pytest.approx(ref.multiple)
+        assert gains[slug]["lower"] == pytest.approx(ref.lower)
+        assert gains[slug]["upper"] == pytest.approx(ref.upper)
+    assert gains["t-7b-dpo"]["recipe"] == "DPO" and gains["t-70b"]["kind"] == "pretraining scale"
+
+
+def test_suite_quality_fits_on_suite_scores(payload):
+    section = _section(payload, "suite:arith")
+    by_slug = {v["slug"]: v for v in payload["variants"]}
+    assert [p["value"] for p in section["points"]] == [by_slug[p["slug"]]["suites"]["arith"]["value"]
+                                                     for p in section["points"]]
+    assert "t-7b-rag" not in {g["slug"] for g in section["gains"]}  # no suite run → not placed
+
+
+def test_head_to_head_uses_paired_tests_and_proportion_tests(payload, world):
+    h2h = _section(payload)["head_to_head"]
+    assert h2h["compute"]["slug"] == "t-7b-sc16" and h2h["post"]["slug"] == "t-7b-dpo"
+    rows = {(r["evidence"], r["metric"]): r for r in h2h["rows"]}
+    pref = rows[("human preference", "BT score")]
+    assert pref["diff"] == 1080 - 1045 and pref["significant"] and pref["favours"] == "post"
+    suite = rows[("suite: Arithmetic", "mean score")]
+    ref = paired_difference(world.item_scores["t-7b-dpo"], world.item_scores["t-7b-sc16"])
+    assert suite["diff"] == pytest.approx(ref.mean_diff) and suite["p_value"] == pytest.approx(ref.p_value)
+    m = mcnemar(world.item_scores["t-7b-dpo"], world.item_scores["t-7b-sc16"])
+    assert f"McNemar p {m.p_value:.3g}" in suite["detail"]
+    by_slug = {v["slug"]: v for v in payload["variants"]}
+    a, b = by_slug["t-7b-sc16"]["production"]["success"], by_slug["t-7b-dpo"]["production"]["success"]
+    c = compare_proportions(ProportionStat(a["n"], a["successes"]), ProportionStat(b["n"], b["successes"]))
+    success = rows[("production", "task success rate")]
+    assert success["diff"] == pytest.approx(c.lift) and success["p_value"] == pytest.approx(c.p_value)
+    assert success["favours"] == ("post" if c.significant and c.lift > 0 else success["favours"])
+
+
+def test_frontier_names_the_dominator(payload):
+    data = selectors.frontier_data(payload, "bt", "cost")
+    by_slug = {p["slug"]: p for p in data["points"]}
+    assert by_slug["t-7b-sft"]["dominated_by"] == "t-7b-dpo"
+    assert by_slug["t-7b-sft"]["dominated_by_name"] == "Test 7B-DPO"
+    assert by_slug["t-7b-dpo"]["on_frontier"] and by_slug["t-7b"]["on_frontier"]
+    assert not by_slug["t-7b-sc16"]["on_frontier"]
+    page = pages.frontier(payload, pages.Params())
+    fig = page["figure"]
+    go.Figure(fig)  # a valid plotly figure
+    notes = [a["text"] for a in fig["layout"]["annotations"]]
+    assert "dominated by Test 7B-DPO" in notes
+    scatter = next(t for t in fig["data"] if t["name"] == "dominated")
+    assert scatter["error_x"]["array"] and scatter["error_y"]["arrayminus"]
+    assert "Test 7B-SFT is dominated by Test 7B-DPO" in page["caption"]
+    line = next(t for t in fig["data"] if t["name"].startswith("frontier"))
+    assert line["y"] == sorted(line["y"]) and line["x"] == sorted(line["x"])  # upper envelope, no zigzag
+
+
+def test_frontier_against_latency_and_a_suite(payload):
+    data = selectors.frontier_data(payload, "suite:arith", "latency")
+    assert "Test 7B-RAG" in data["missing"]  # no suite score
+    assert all(p["x"] > 0 for p in data["points"])
+
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.rstrip(".,") for n in NUMBER.findall(text)}
+
+
+@pytest.mark.parametrize("quality", ["bt", "suite:arith"])
+def test_captions_only_quote_numbers_the_chart_or_table_shows(payload, quality):
+    params = pages.Params(quality=quality)
+    frontier = pages.frontier(payload, params)
+    shown = json.dumps(frontier["figure"], ensure_ascii=False)
+    missing = {n for n in _numbers(frontier["caption"]) if n not in shown}
+    assert not missing, (frontier["caption"], missing)
+    verdict = pages.verdict(payload, params)
+    assert verdict["sections"]
+    for s in verdict["sections"]:
+        shown = json.dumps(s["figure"], ensure_ascii=False)
+        table = json.dumps([[g["name"], g["value_display"], captions.fmt_gain(g)] for g in s["gains"]]
+                           + [[r["evidence"], r["metric"], r["compute_display"], r["post_display"], r["diff_display"]]
+                              for r in (s["head_to_head"] or {}).get("rows", [])]
+                           + [s["head_to_head"]["post"]["name"], s["head_to_head"]["compute"]["name"]]
+                           if s["head_to_head"] else [], ensure_ascii=False)
+        for text in (s["caption"], s["headline"]["text"]):
+            missing = {n for n in _numbers(text) if n not in shown}
+            assert not missing, (text, missing)
+        missing = {n for n in _numbers(s["h2h_caption"]) if n not in table}
+        assert not missing, (s["h2h_caption"], missing)
+        go.Figure(s["figure"])
+
+
+def test_headline_picks_post_training_when_its_gain_exceeds_measured_compute(payload):
+    section = pages.verdict(payload, pages.Params())["sections"][0]
+    assert section["base_model"] == "t-7b"
+    assert section["headline"]["lever"] == "post-training"
+    assert "DPO is worth" in section["headline"]["text"]
+
+
+def test_gain_is_unbounded_when_the_slope_is_flat(db):
+    from judging.models import LeaderboardSnapshot
+
+    from tests.dashboards.factories import build_world
+
+    world = build_world(with_suites=False, with_production=False, with_experiment=False)
+    flat = {"t-7b": 1000, "t-7b-sc4": 1001, "t-7b-think": 999, "t-7b-sc16": 1000, "t-7b-dpo": 1050}
+    LeaderboardSnapshot.objects.all().delete()
+    LeaderboardSnapshot.objects.create(kind="bt", payload={"boards": {"all": {"rows": [
+        {"variant_id": world.variants[s].pk, "score": v, "ci_lower": v - 20, "ci_upper": v + 20} for s, v in flat.items()
+    ]}}})
+    payload = selectors.build_payload(7)
+    section = _section(payload)
+    dpo = next(g for g in section["gains"] if g["slug"] == "t-7b-dpo")
+    assert dpo["upper"] is None and dpo["note"] == "slope not distinguishable from zero"
+    assert "∞" in captions.fmt_gain(dpo)
+    assert section["fit"]["slope_distinguishable"] is False
+    assert "not distinguishable from zero" in captions.verdict_caption(section, "BT")
+    # no production data: nothing to plot on the frontier, and the caption says so
+    page = pages.frontier(payload, pages.Params())
+    assert page["data"]["points"] == [] and page["caption"].startswith("No variant has both")

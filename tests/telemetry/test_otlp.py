@@ -1,0 +1,152 @@
+"""POST /v1/traces: OTLP/HTTP protobuf and JSON spans with GenAI attributes become events."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from django.test import Client
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+
+from experiments.telemetry.models import Event, HourlyRollup, ModelAlias
+from tests.telemetry.factories import BASE_TIME
+
+pytestmark = pytest.mark.django_db
+
+START_NS = int(BASE_TIME.timestamp() * 1e9)
+TRACE_ID = bytes.fromhex("5b8efff798038103d269b633813fc60c")
+
+
+def _value(value) -> AnyValue:
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, list):
+        return AnyValue(array_value=ArrayValue(values=[_value(v) for v in value]))
+    return AnyValue(string_value=value)
+
+
+def _kvs(attrs: dict) -> list[KeyValue]:
+    return [KeyValue(key=k, value=_value(v)) for k, v in attrs.items()]
+
+
+def otlp_request(spans: list[dict]) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.extend(_kvs({"service.name": "support-bot"}))
+    scope = resource_spans.scope_spans.add()
+    for i, spec in enumerate(spans):
+        span = scope.spans.add()
+        span.trace_id = TRACE_ID
+        span.span_id = (i + 1).to_bytes(8, "big")
+        span.name = spec.get("name", "chat model")
+        span.start_time_unix_nano = START_NS + i * 1_000_000_000
+        span.end_time_unix_nano = span.start_time_unix_nano + int(spec.get("duration_ms", 850) * 1e6)
+        span.attributes.extend(_kvs(spec["attributes"]))
+        for name, attrs in spec.get("events", []):
+            ev = span.events.add()
+            ev.name = name
+            ev.time_unix_nano = span.end_time_unix_nano
+            ev.attributes.extend(_kvs(attrs))
+    return request
+
+
+def genai(model: str, **extra) -> dict:
+    return {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": model,
+            "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 80, **extra}
+
+
+def post_protobuf(client: Client, request: ExportTraceServiceRequest, key: str | None, *, gzip_body: bool = False):
+    body = request.SerializeToString()
+    headers = {"HTTP_X_API_KEY": key} if key else {}
+    if gzip_body:
+        body = gzip.compress(body)
+        headers["HTTP_CONTENT_ENCODING"] = "gzip"
+    return client.post("/v1/traces", data=body, content_type="application/x-protobuf", **headers)
+
+
+def test_protobuf_spans_map_to_events(client, ingest_key, variant):
+    request = otlp_request([
+        {"attributes": genai("tele-model-a", **{
+            "gen_ai.response.model": "tele-model-a", "gen_ai.usage.reasoning.output_tokens": 40,
+            "gen_ai.response.finish_reasons": ["stop"], "gen_ai.conversation.id": "conv-1", "user.id": "u-7"}),
+         "events": [("gen_ai.evaluation.result", {"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": 0.8})]},
+        {"attributes": genai("tele-model-a", **{"gen_ai.response.finish_reasons": ["content_filter"]}), "duration_ms": 120},
+        {"name": "GET /health", "attributes": {"http.method": "GET"}},  # not a GenAI span: ignored
+    ])
+    response = post_protobuf(client, request, ingest_key)
+    assert response.status_code == 200 and response["Content-Type"] == "application/x-protobuf"
+    parsed = ExportTraceServiceResponse.FromString(response.content)
+    assert parsed.partial_success.rejected_spans == 0
+    first, second = Event.objects.order_by("ts")
+    assert first.event_id == TRACE_ID.hex() + (1).to_bytes(8, "big").hex()
+    assert first.variant_id == variant.id and first.session_id == "conv-1" and first.unit_id == "u-7"
+    assert first.latency_ms == pytest.approx(850) and first.ts == BASE_TIME
+    assert (first.input_tokens, first.output_tokens, first.reasoning_tokens) == (120, 80, 40)
+    assert first.scores == {"relevance": 0.8} and first.metadata["service"] == "support-bot"
+    assert first.cost_priced and first.cost_usd == pytest.approx((120 * 1 + 120 * 2) / 1e6)
+    assert second.refused and second.refusal_source == "finish_reason"
+    assert HourlyRollup.objects.get(variant=variant).n == 2
+
+
+def test_reexported_spans_are_duplicates(client, ingest_key, variant):
+    request = otlp_request([{"attributes": genai("tele-model-a")}])
+    post_protobuf(client, request, ingest_key)
+    post_protobuf(client, request, ingest_key, gzip_body=True)
+    assert Event.objects.count() == 1
+
+
+def test_json_encoding_with_hex_ids(client, ingest_key, variant):
+    body = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "bot"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": TRACE_ID.hex(), "spanId": "00f067aa0ba902b7", "name": "chat",
+                "startTimeUnixNano": str(START_NS), "endTimeUnixNano": str(START_NS + 300_000_000),
+                "attributes": [
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                    {"key": "gen_ai.request.model", "value": {"stringValue": "tele-model-a"}},
+                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "10"}},
+                    {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "20"}},
+                ]}]}]}]}
+    response = client.post("/v1/traces", data=json.dumps(body), content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {ingest_key}")
+    assert response.status_code == 200 and response.json() == {}
+    only = Event.objects.get()
+    assert only.event_id == TRACE_ID.hex() + "00f067aa0ba902b7" and only.latency_ms == pytest.approx(300)
+    assert (only.input_tokens, only.output_tokens) == (10, 20)
+
+
+def test_alias_maps_provider_model_and_unknown_models_are_partially_rejected(client, ingest_key, variant, variant_b):
+    ModelAlias.objects.create(provider="openai", model_name="gpt-4o-mini-2024", variant=variant_b)
+    request = otlp_request([
+        {"attributes": genai("gpt-4o-mini-2024")},
+        {"attributes": genai("tele-b")},  # slug match
+        {"attributes": genai("mystery-model")},
+    ])
+    response = post_protobuf(client, request, ingest_key)
+    parsed = ExportTraceServiceResponse.FromString(response.content)
+    assert parsed.partial_success.rejected_spans == 1 and "mystery-model" in parsed.partial_success.error_message
+    assert Event.objects.filter(variant=variant_b).count() == 2
+
+
+def test_auth_and_bad_bodies(client, ingest_key, read_key, variant):
+    request = otlp_request([{"attributes": genai("tele-model-a")}])
+    assert post_protobuf(client, request, None).status_code == 401
+    assert post_protobuf(client, request, "ehk_nope_nope").status_code == 401
+    assert post_protobuf(client, request, read_key).status_code == 403
+    bad = client.post("/v1/traces", data=b"\xff\x00garbage", content_type="application/x-protobuf", HTTP_X_API_KEY=ingest_key)
+    assert bad.status_code == 400 and "protobuf" in bad.json()["detail"]
+    text = client.post("/v1/traces", data="{nope", content_type="application/json", HTTP_X_API_KEY=ingest_key)
+    assert text.status_code == 400 and "malformed JSON" in text.json()["detail"]
+    other = client.post("/v1/traces", data="x", content_type="text/plain", HTTP_X_API_KEY=ingest_key)
+    assert other.status_code == 415
+    assert client.get("/v1/traces", HTTP_X_API_KEY=ingest_key).status_code == 405
+    assert client.get("/v1/traces").status_code == 401
+    assert Event.objects.count() == 0

@@ -1,0 +1,179 @@
+"""events_ingest / rollups_refresh / partitions: exactly-once rollups, re-asks, partition upkeep."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, connections
+
+from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS, bucket_index
+from experiments.telemetry.models import Event, EventKey, HourlyRollup, UnitRollup
+from experiments.telemetry.services import (
+    IngestValidationError,
+    events_ingest,
+    partitions_ensure,
+    rollups_refresh,
+)
+from tests.telemetry.factories import BASE_TIME, event
+
+pytestmark = pytest.mark.django_db
+
+HOURLY_FIELDS = ("n", "latency_n", "latency_sum", "latency_sum_sq", "latency_hist", "ttft_n", "ttft_sum", "input_tokens",
+                 "output_tokens", "reasoning_tokens", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up",
+                 "success_n", "successes")
+
+
+def _snapshot(model, fields, order):
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+            for row in model.objects.order_by(*order).values_list(*fields)]
+
+
+def test_bucket_convention():
+    assert len(LATENCY_BUCKET_EDGES_MS) == N_LATENCY_BUCKETS + 1 and LATENCY_BUCKET_EDGES_MS[0] == 0
+    assert bucket_index(0) == 0 and bucket_index(1.0) == 1
+    edge = LATENCY_BUCKET_EDGES_MS[10]
+    assert bucket_index(edge) == 10 and bucket_index(edge - 1e-9) == 9
+    assert bucket_index(10**9) == N_LATENCY_BUCKETS - 1  # last bucket is open-ended
+    with pytest.raises(ValueError):
+        bucket_index(-1)
+
+
+def test_rollups_hold_sufficient_statistics(variant, variant_b):
+    events_ingest(events=[
+        event(variant.slug, latency_ms=100, ttft_ms=20, cost_usd=0.01, feedback="up", task_success=True),
+        event(variant.slug, latency_ms=300, cost_usd=0.03, feedback="down", task_success=False, refused=True),
+        event(variant.slug, latency_ms=None, cost_usd=0.02),
+        event(variant_b.slug, latency_ms=50, experiment="exp-1", arm="control", unit_id="u1"),
+    ])
+    row = HourlyRollup.objects.get(variant=variant)
+    assert (row.n, row.latency_n, row.latency_sum, row.latency_sum_sq) == (3, 2, 400, 100**2 + 300**2)
+    assert (row.ttft_n, row.ttft_sum) == (1, 20)
+    assert row.cost_sum == pytest.approx(0.06) and row.cost_sum_sq == pytest.approx(0.0014)
+    assert (row.refusals, row.feedback_n, row.thumbs_up, row.success_n, row.successes) == (1, 2, 1, 2, 1)
+    assert sum(row.latency_hist) == 2 and row.latency_hist[bucket_index(100)] == 1
+    assert row.hour == BASE_TIME.replace(minute=0) and (row.experiment_key, row.arm) == ("", "")
+    arm_row = HourlyRollup.objects.get(variant=variant_b)
+    assert (arm_row.experiment_key, arm_row.arm, arm_row.n) == ("exp-1", "control", 1)
+    unit = UnitRollup.objects.get()
+    assert (unit.experiment_key, unit.arm, unit.unit_id, unit.n, unit.latency_sum) == ("exp-1", "control", "u1", 1, 50)
+
+
+def test_refresh_rebuilds_exactly_what_ingestion_maintained(variant, variant_b):
+    session = [event(variant.slug, session_id="s1", unit_id="u1", experiment="e", arm="a", prompt="how to reset my password",
+                     timestamp=BASE_TIME + timedelta(seconds=i * 30), feedback="up" if i % 2 else None) for i in range(3)]
+    events_ingest(events=session + [event(variant_b.slug, latency_ms=2500.0, ttft_ms=300.0, task_success=True)])
+    before = _snapshot(HourlyRollup, ("hour", "variant_id", "experiment_key", "arm", *HOURLY_FIELDS), ("variant_id", "arm"))
+    units_before = _snapshot(UnitRollup, ("unit_id", "n", "reasks", "thumbs_up"), ("unit_id",))
+    HourlyRollup.objects.all().update(n=999)
+    UnitRollup.objects.all().delete()
+    result = rollups_refresh()
+    assert result.hourly_rows == 2
+    assert _snapshot(HourlyRollup, ("hour", "variant_id", "experiment_key", "arm", *HOURLY_FIELDS), ("variant_id", "arm")) == before
+    assert _snapshot(UnitRollup, ("unit_id", "n", "reasks", "thumbs_up"), ("unit_id",)) == units_before
+
+
+def test_similar_prompt_within_window_is_a_reask_of_the_earlier_answer(variant, variant_b):
+    t0 = BASE_TIME
+    result = events_ingest(events=[
+        event(variant.slug, event_id="first", session_id="chat-1", prompt="How do I export my data to CSV?", timestamp=t0),
+    ])
+    assert result.reasks == 0
+    # The follow-up is served by another variant: the re-ask is charged to the FIRST answer's variant.
+    result = events_ingest(events=[
+        event(variant_b.slug, event_id="again", session_id="chat-1", prompt="how do i export my data to csv please",
+              timestamp=t0 + timedelta(seconds=60)),
+    ])
+    assert result.reasks == 1
+    assert Event.objects.get(event_id="first").reasked and not Event.objects.get(event_id="again").reasked
+    assert HourlyRollup.objects.get(variant=variant).reasks == 1
+    assert HourlyRollup.objects.get(variant=variant_b).reasks == 0
+
+
+def test_different_prompt_late_prompt_and_no_session_are_not_reasks(variant):
+    t0 = BASE_TIME
+    events_ingest(events=[
+        event(variant.slug, session_id="c", prompt="How do I export my data to CSV?", timestamp=t0),
+        event(variant.slug, session_id="c", prompt="What is the weather in Lisbon tomorrow?", timestamp=t0 + timedelta(seconds=30)),
+        event(variant.slug, session_id="c", prompt="What is the weather in Lisbon tomorrow?", timestamp=t0 + timedelta(seconds=900)),
+        event(variant.slug, prompt="How do I export my data to CSV?", timestamp=t0 + timedelta(seconds=5)),
+    ])
+    assert HourlyRollup.objects.get(variant=variant).reasks == 0
+
+
+def test_regenerate_counts_once_and_unit_is_the_fallback_session(variant):
+    t0 = BASE_TIME
+    result = events_ingest(events=[
+        event(variant.slug, event_id="answer", unit_id="user-9", prompt="Summarise this report", timestamp=t0),
+        event(variant.slug, event_id="regen-1", unit_id="user-9", regenerate=True, timestamp=t0 + timedelta(seconds=10)),
+    ])
+    assert result.reasks == 1 and Event.objects.get(event_id="answer").reasked
+    # A retried batch adds nothing: duplicates never re-run detection.
+    again = events_ingest(events=[event(variant.slug, event_id="regen-1", unit_id="user-9", regenerate=True,
+                                        timestamp=t0 + timedelta(seconds=10))])
+    assert (again.accepted, again.reasks) == (0, 0)
+    assert HourlyRollup.objects.get(variant=variant).reasks == 1
+
+
+def test_validation_error_lists_fields_and_writes_nothing(variant):
+    with pytest.raises(IngestValidationError) as info:
+        events_ingest(events=[event(variant.slug), {"event_id": "", "variant": variant.slug}])
+    fields = {(e["index"], e["field"]) for e in info.value.errors}
+    assert (1, "event_id") in fields and (1, "timestamp") in fields
+    assert not EventKey.objects.exists()
+
+
+def test_events_land_in_daily_partitions_and_default_rows_move(variant):
+    far = datetime(2031, 5, 17, 12, 0, tzinfo=UTC)
+    events_ingest(events=[event(variant.slug, event_id="future", timestamp=far)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM telemetry_event WHERE event_id = 'future'")
+        assert cursor.fetchone()[0] == "telemetry_event_default"
+    created = partitions_ensure(start=far.date(), days_ahead=(far.date() - datetime.now(UTC).date()).days)
+    assert "telemetry_event_p20310517" in created
+    assert partitions_ensure(start=far.date(), days_ahead=(far.date() - datetime.now(UTC).date()).days) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM telemetry_event WHERE event_id = 'future'")
+        assert cursor.fetchone()[0] == "telemetry_event_p20310517"
+    events_ingest(events=[event(variant.slug, event_id="now")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM telemetry_event WHERE event_id = 'now'")
+        assert cursor.fetchone()[0].startswith("telemetry_event_p")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_batch_sent_concurrently_is_stored_once(variant, events_cleanup):
+    events = [event(variant.slug, session_id=f"s{i % 7}", prompt=f"question {i % 3}") for i in range(300)]
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            results.append(events_ingest(events=events))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(r.accepted for r in results) == 300 and sum(r.duplicates for r in results) == 900
+    assert Event.objects.count() == 300
+    assert HourlyRollup.objects.get(variant=variant).n == 300
+
+
+def test_periodic_tasks_are_idempotent(variant, settings):
+    from experiments.telemetry.tasks import partitions_ensure_task, rollups_refresh_task
+
+    settings.TELEMETRY_RETENTION_DAYS = 0
+    partitions_ensure_task()
+    assert partitions_ensure_task() == []  # everything ahead already exists
+    events_ingest(events=[event(variant.slug, timestamp=datetime.now(UTC))])
+    assert rollups_refresh_task(hours=48) == 1
+    assert HourlyRollup.objects.get(variant=variant).n == 1
