@@ -19,7 +19,8 @@ from ninja.security.base import AuthBase
 from evalhub.core.models import API_KEY_PREFIX, ApiKey, hash_api_key
 
 
-def _raw_key(request: HttpRequest) -> str | None:
+def raw_key_from_request(request: HttpRequest) -> str | None:
+    """The API key a client sent, from `Authorization: Bearer …` or `X-API-Key`, or None."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
@@ -56,7 +57,7 @@ class ApiKeyAuth(AuthBase):
         super().__init__()
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
-        key = authenticate_key(_raw_key(request))
+        key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
         if self.scope not in key.scopes:

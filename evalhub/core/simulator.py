@@ -373,6 +373,7 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             self._send_json(200, {"object": "list", "data": data})
 
         def do_POST(self) -> None:  # noqa: N802 - http.server API
+            received = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if self.path.rstrip("/") != "/v1/chat/completions":
@@ -403,8 +404,11 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             budget = _reasoning_budget(body)
             answers = [simulate_answer(model, messages, rng=rng, reasoning_budget=budget,
                                        max_tokens=body.get("max_tokens")) for _ in range(max(1, min(n, 64)))]
-            # n choices are generated in parallel by a real server: wall time is one sample's.
-            time.sleep(server._latency(truth, rng, max(a.reasoning_tokens for a in answers)))
+            # n choices are generated in parallel by a real server: wall time is one sample's. The
+            # simulated latency is the whole service time, so the time spent building the answer
+            # counts towards it rather than adding to it.
+            latency = server._latency(truth, rng, max(a.reasoning_tokens for a in answers))
+            time.sleep(max(0.0, latency - (time.monotonic() - received)))
             prompt_tokens = _prompt_tokens(messages)
             completion_tokens = sum(a.completion_tokens + a.reasoning_tokens for a in answers)
             usage = {

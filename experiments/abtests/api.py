@@ -16,7 +16,7 @@ from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 from pydantic import Field
 
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, _raw_key, authenticate_key
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, authenticate_key, raw_key_from_request
 from evalhub.core.models import ApiKey, Role
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import assignment_for
@@ -46,7 +46,7 @@ class AnyScopeKeyAuth(AuthBase):
         super().__init__()
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
-        key = authenticate_key(_raw_key(request))
+        key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
         if not set(self.scopes) & set(key.scopes):

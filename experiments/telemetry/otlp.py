@@ -43,7 +43,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from evalhub.core.auth import _raw_key, authenticate_key
+from evalhub.core.auth import authenticate_key, raw_key_from_request
 from evalhub.core.models import ApiKeyScope, ModelVariant
 from experiments.telemetry import services
 from experiments.telemetry.bodies import BodyError, read_body
@@ -270,13 +270,13 @@ def traces_post(request: HttpRequest) -> HttpResponse:
     """Receive an OTLP/HTTP ExportTraceServiceRequest (API key with the ingest scope)."""
     content_type = request.content_type or ""
     if request.method != "POST":
-        if request.method in {"GET", "HEAD"} and not _raw_key(request):
+        if request.method in {"GET", "HEAD"} and not raw_key_from_request(request):
             return _receiver_info(request)
         response = _error(content_type, 405, "use POST")
         response["Allow"] = "POST"
         return response
     try:
-        key = authenticate_key(_raw_key(request))  # before the body is read: a bad key costs nothing
+        key = authenticate_key(raw_key_from_request(request))  # before the body is read: a bad key costs nothing
         if key is None:
             return _error(content_type, 401, "authentication required: send an API key (x-api-key header or Authorization: Bearer)")
         if ApiKeyScope.INGEST not in key.scopes:

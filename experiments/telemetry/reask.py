@@ -51,6 +51,8 @@ def _fingerprint(text: str) -> tuple[int, ...]:
 
 
 def jaccard(a: list[int] | set[int], b: list[int] | set[int]) -> float:
+    if a == b:  # identical prompts (retries, templates): the common re-ask, no sets to build
+        return 1.0 if a else 0.0
     sa, sb = set(a), set(b)
     if not sa or not sb:
         return 0.0

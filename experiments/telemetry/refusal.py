@@ -40,6 +40,7 @@ REFUSAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.IGNORECAS
 _TRIGGERS = ("sorry", "apolog", "can't", "cannot", "can not", "won't", "will not", "unable", "not able",
              "decline", "as an ai", "guideline", "polic", "not comfortable", "not permitted", "not allowed",
              "not something i can")
+_TRIGGER_RE = re.compile("|".join(re.escape(t) for t in _TRIGGERS))
 
 
 def text_is_refusal(text: str | None) -> bool:
@@ -48,7 +49,7 @@ def text_is_refusal(text: str | None) -> bool:
         return False
     opening = text[:OPENING_CHARS].replace("\u2019", "'")
     lowered = opening.lower()
-    if not any(trigger in lowered for trigger in _TRIGGERS):
+    if _TRIGGER_RE.search(lowered) is None:
         return False
     return any(pattern.search(opening) for pattern in REFUSAL_PATTERNS)
 

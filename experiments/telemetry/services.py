@@ -11,8 +11,10 @@ call it). In ONE transaction it:
    table ``telemetry_event_key`` (``ON CONFLICT DO NOTHING RETURNING``) and only the returned events
    into the partitioned ``telemetry_event`` — so a retried or concurrently repeated batch stores
    each event once;
-4. detects re-asks against each session's previous call (``reask.py``; ``SessionState``) and flags
-   the earlier answer (``UPDATE … WHERE NOT reasked RETURNING``: each answer counted once);
+4. detects re-asks against each session's previous call (``reask.py``; ``SessionState``, read
+   FOR UPDATE and advanced in ONE statement) and flags the earlier answer (``UPDATE … WHERE NOT
+   reasked RETURNING``: each answer counted once). Both statements probe primary keys only, so
+   their cost follows the batch, not the size of the day's partition or of the session table;
 5. adds the NEW events' sums to ``HourlyRollup`` / ``UnitRollup`` with one sorted
    ``INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n …`` each.
 
@@ -53,14 +55,17 @@ def pg_array(values) -> str:
     """A PostgreSQL array literal ('{"a","b"}') built in one pass: psycopg's client-side list
     adaptation costs ~10x more per element, which dominated batch ingestion."""
     parts = []
+    append = parts.append
     for value in values:
         if value is None:
-            parts.append("NULL")
+            append("NULL")
         elif isinstance(value, int):
-            parts.append(str(value))
+            append(str(value))
         else:
             text = value.isoformat() if isinstance(value, datetime) else str(value)
-            parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            if "\\" in text or '"' in text:
+                text = text.replace("\\", "\\\\").replace('"', '\\"')
+            append('"' + text + '"')
     return "{" + ",".join(parts) + "}"
 
 
@@ -82,7 +87,7 @@ class IngestResult:
     priced: int = 0  # events whose cost EvalHub computed
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """A validated event ready to store."""
 
@@ -255,7 +260,7 @@ def _insert_new(rows: list[_Row], source: str) -> list[str]:
         return [r[0] for r in cursor.fetchall()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Target:
     """An earlier answer found re-asked."""
 
@@ -282,21 +287,39 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
     window = settings.TELEMETRY_REASK_WINDOW_SECONDS
     threshold = settings.TELEMETRY_REASK_SIMILARITY
     keys = sorted(by_session)
+    # The state each session moves to: its latest call in this batch (ties: the later one in
+    # ts order). It does not depend on the stored state — the upsert's WHERE keeps a newer stored
+    # call — so reading the old state and writing the new one is ONE statement: the CTE locks the
+    # stored rows FOR UPDATE in key order (two batches of one session are serialised, never
+    # deadlocked) and, sharing the statement's snapshot, returns them as they were before the upsert.
+    ordered_rows = {key: sorted(by_session[key], key=lambda r: r.ts) for key in keys}
+    latest = [(key, ordered_rows[key][-1]) for key in keys]
     with connection.cursor() as cursor:
-        # FOR UPDATE in key order: two batches of one session are serialised, never deadlocked.
         cursor.execute(
-            "SELECT session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens "
-            "FROM telemetry_sessionstate WHERE session_key = ANY(%s::varchar[]) ORDER BY session_key FOR UPDATE",
-            [pg_array(keys)],
+            "WITH s(k, e, t, v, x, a, u, p) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], "
+            "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[])), "
+            "old AS (SELECT session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens "
+            "FROM telemetry_sessionstate WHERE session_key IN (SELECT k FROM s) ORDER BY session_key FOR UPDATE), "
+            "up AS (INSERT INTO telemetry_sessionstate (session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens) "
+            "SELECT k, e, t, v, x, a, u, p::bigint[] FROM s "
+            "ON CONFLICT (session_key) DO UPDATE SET "
+            "event_id = EXCLUDED.event_id, ts = EXCLUDED.ts, variant_id = EXCLUDED.variant_id, "
+            "experiment_key = EXCLUDED.experiment_key, arm = EXCLUDED.arm, unit_id = EXCLUDED.unit_id, "
+            "prompt_tokens = EXCLUDED.prompt_tokens WHERE telemetry_sessionstate.ts <= EXCLUDED.ts) "
+            "SELECT * FROM old",
+            [pg_array(keys), pg_array([r.event_id for _, r in latest]),
+             pg_array([r.ts for _, r in latest]), pg_array([r.variant_id for _, r in latest]),
+             pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
+             pg_array([r.unit_id for _, r in latest]),
+             pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
         )
         state = {r[0]: r[1:] for r in cursor.fetchall()}
     candidates: dict[str, _Target] = {}
-    last: dict[str, _Row] = {}
     for key in keys:
         previous = state.get(key)
         prev = None if previous is None else (
             _Target(previous[0], previous[1], previous[2], previous[3], previous[4], previous[5]), previous[6])
-        for row in sorted(by_session[key], key=lambda r: r.ts):
+        for row in ordered_rows[key]:
             if prev is not None and row.ts >= prev[0].ts and reask.is_reask(
                 previous_fp=prev[1], previous_ts=prev[0].ts.timestamp(), fp=row.prompt_fp,
                 ts=row.ts.timestamp(), regenerate=row.regenerate, window_seconds=window, threshold=threshold,
@@ -305,37 +328,19 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
             if prev is None or row.ts >= prev[0].ts:
                 prev = (_Target(row.event_id, row.ts, row.variant_id, row.experiment_key, row.arm, row.unit_id),
                         row.prompt_fp)
-                last[key] = row
     with connection.cursor() as cursor:
-        if last:
-            # Keep the latest call per session; an out-of-order older call never rewinds the state.
-            ordered = sorted(last.items())
-            # One statement for all sessions; fingerprints travel as array literals (unnest cannot
-            # take a ragged 2-D array).
-            cursor.execute(
-                "INSERT INTO telemetry_sessionstate (session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens) "
-                "SELECT k, e, t, v, x, a, u, p::bigint[] FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], "
-                "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[]) AS s(k, e, t, v, x, a, u, p) "
-                "ON CONFLICT (session_key) DO UPDATE SET "
-                "event_id = EXCLUDED.event_id, ts = EXCLUDED.ts, variant_id = EXCLUDED.variant_id, "
-                "experiment_key = EXCLUDED.experiment_key, arm = EXCLUDED.arm, unit_id = EXCLUDED.unit_id, "
-                "prompt_tokens = EXCLUDED.prompt_tokens WHERE telemetry_sessionstate.ts <= EXCLUDED.ts",
-                [pg_array([k for k, _ in ordered]), pg_array([r.event_id for _, r in ordered]),
-                 pg_array([r.ts for _, r in ordered]), pg_array([r.variant_id for _, r in ordered]),
-                 pg_array([r.experiment_key for _, r in ordered]), pg_array([r.arm for _, r in ordered]),
-                 pg_array([r.unit_id for _, r in ordered]),
-                 pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in ordered])],
-            )
         if not candidates:
             return []
         targets = sorted(candidates.values(), key=lambda t: t.event_id)
-        # Constant arrays (client-side binding inlines them): the planner prunes partitions by ts at
-        # plan time and probes the (event_id, ts) primary key. event_id is globally unique, so
-        # matching ids and timestamps as two sets cannot pick a wrong row.
+        # Ids join as an unnest (a nested loop of primary-key probes); the ts RANGE is a constant, so
+        # the planner prunes partitions at plan time and puts it in the (event_id, ts) index
+        # condition. (``e.ts = ANY(<timestamps>)`` made the planner scan the whole day's partition
+        # per batch — cost grew with the table.) event_id is globally unique (telemetry_event_key),
+        # so an id inside the range cannot pick a wrong row.
         cursor.execute(
-            "UPDATE telemetry_event e SET reasked = true WHERE e.event_id = ANY(%s::varchar[]) "
-            "AND e.ts = ANY(%s::timestamptz[]) AND NOT e.reasked RETURNING e.event_id",
-            [pg_array([t.event_id for t in targets]), pg_array(sorted({t.ts for t in targets}))],
+            "UPDATE telemetry_event e SET reasked = true FROM unnest(%s::varchar[]) AS t(event_id) "
+            "WHERE e.event_id = t.event_id AND e.ts >= %s AND e.ts <= %s AND NOT e.reasked RETURNING e.event_id",
+            [pg_array([t.event_id for t in targets]), min(t.ts for t in targets), max(t.ts for t in targets)],
         )
         flagged = {r[0] for r in cursor.fetchall()}
     return [t for t in targets if t.event_id in flagged]

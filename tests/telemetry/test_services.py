@@ -177,3 +177,38 @@ def test_periodic_tasks_are_idempotent(variant, settings):
     events_ingest(events=[event(variant.slug, timestamp=datetime.now(UTC))])
     assert rollups_refresh_task(hours=48) == 1
     assert HourlyRollup.objects.get(variant=variant).n == 1
+
+
+def test_session_state_is_read_and_advanced_in_one_step_and_never_rewinds(variant):
+    t0 = BASE_TIME
+    events_ingest(events=[
+        event(variant.slug, event_id="a1", session_id="s-many", prompt="How do I export my data to CSV?", timestamp=t0),
+        event(variant.slug, event_id="b1", session_id="s-other", prompt="Plan a trip to Lisbon", timestamp=t0),
+    ])
+    # A late, out-of-order call of s-many (older than the stored state) is neither a re-ask nor the new state.
+    late = events_ingest(events=[
+        event(variant.slug, event_id="a0", session_id="s-many", prompt="How do I export my data to CSV?",
+              timestamp=t0 - timedelta(seconds=30)),
+    ])
+    assert late.reasks == 0
+    # The next batch compares with a1 (the stored latest call), across sessions in one statement.
+    result = events_ingest(events=[
+        event(variant.slug, event_id="a2", session_id="s-many", prompt="how do i export my data to csv",
+              timestamp=t0 + timedelta(seconds=40)),
+        event(variant.slug, event_id="b2", session_id="s-other", prompt="Plan a trip to Lisbon please",
+              timestamp=t0 + timedelta(seconds=50)),
+        event(variant.slug, event_id="c1", session_id="s-new", prompt="Plan a trip to Lisbon", timestamp=t0),
+    ])
+    assert result.reasks == 2
+    assert set(Event.objects.filter(reasked=True).values_list("event_id", flat=True)) == {"a1", "b1"}
+    assert HourlyRollup.objects.get(variant=variant).reasks == 2
+
+
+def test_reask_of_an_answer_stored_in_the_previous_days_partition(variant):
+    partitions_ensure(start=(BASE_TIME - timedelta(days=1)).date(), days_ahead=0)
+    midnight = BASE_TIME.replace(hour=0, minute=0, second=0, microsecond=0)
+    events_ingest(events=[event(variant.slug, event_id="before-midnight", session_id="night",
+                                prompt="Why is my upload stuck at 99%?", timestamp=midnight - timedelta(seconds=20))])
+    result = events_ingest(events=[event(variant.slug, event_id="after-midnight", session_id="night",
+                                         prompt="why is my upload stuck at 99%", timestamp=midnight + timedelta(seconds=20))])
+    assert result.reasks == 1 and Event.objects.get(event_id="before-midnight").reasked

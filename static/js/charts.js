@@ -1,5 +1,6 @@
-// Experiments pages: draws each <div class="chart" data-figure="ID"> from the plotly figure JSON in
-// <script type="application/json" id="ID"> (the string produced by fig.to_json()).
+// Draws every plotly figure on a page: <div class="chart" data-figure="ID"> reads the figure JSON
+// (the string produced by fig.to_json()) from <script type="application/json" id="ID">.
+// Used by the leaderboard, production and experiment pages; plotly.min.js is served from static/.
 (function () {
   "use strict";
   function draw() {
