@@ -29,6 +29,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         if extracted:
             roles_ensure()
             self.groups.add(Group.objects.get(name=extracted))
+            if extracted == Role.ENGINEER:  # as services.user_create: engineers use the admin
+                self.is_staff = True
+                self.save(update_fields=["is_staff"])
             if extracted == Role.ADMIN:
                 self.is_superuser = True
                 self.is_staff = True

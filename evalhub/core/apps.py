@@ -11,11 +11,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        post_migrate.connect(_ensure_roles, sender=self)
+        # Every app's permissions exist only after its own post_migrate; re-sync after each (cheap, idempotent).
+        post_migrate.connect(_ensure_roles, dispatch_uid="evalhub.core.roles_ensure")
 
 
 def _ensure_roles(sender: AppConfig, **kwargs: object) -> None:
-    """Create the role groups once core's permissions exist (after every migrate)."""
+    """Create the role groups and their permissions (after every app's migrations)."""
     from evalhub.core.services import roles_ensure
 
     roles_ensure()

@@ -21,6 +21,9 @@ from evalhub.core.models import (
 from evalhub.core.roles import ROLE_PERMISSIONS
 
 
+ENGINEER_ADMIN_APPS = ["core", "judging", "suites", "telemetry", "abtests", "dashboards"]
+
+
 @transaction.atomic
 def roles_ensure() -> dict[str, Group]:
     """Create the four role groups with their permissions (idempotent)."""
@@ -28,7 +31,15 @@ def roles_ensure() -> dict[str, Group]:
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         codenames = [perm.split(".", 1)[1] for perm in perms]
-        group.permissions.set(Permission.objects.filter(content_type__app_label="core", codename__in=codenames))
+        granted = Permission.objects.filter(content_type__app_label="core", codename__in=codenames)
+        if role == Role.ENGINEER:
+            # Engineers run the product from the admin too: every model of the product apps, except
+            # other people's API keys (each engineer manages their own on the API keys page).
+            model_perms = Permission.objects.filter(
+                content_type__app_label__in=ENGINEER_ADMIN_APPS, codename__regex=r"^(add|change|delete|view)_"
+            ).exclude(content_type__app_label="core", content_type__model="apikey")
+            granted = granted | model_perms
+        group.permissions.set(granted)
         groups[role] = group
     return groups
 

@@ -81,3 +81,11 @@ def test_every_api_operation_requires_auth():
                 if not operation.auth_callbacks:
                     open_paths.append(f"{','.join(operation.methods)} {prefix}{path}")
     assert not open_paths, f"API operations without auth: {open_paths}"
+
+
+@pytest.mark.django_db
+def test_engineer_manages_variants_in_admin_but_not_others_keys(engineer_client, viewer_client):
+    assert engineer_client.get("/admin/core/modelvariant/").status_code == 200
+    assert engineer_client.get("/admin/suites/suite/").status_code == 200
+    assert engineer_client.get("/admin/core/apikey/").status_code == 403
+    assert viewer_client.get("/admin/core/modelvariant/").status_code == 302  # not staff: sent to admin login

@@ -16,8 +16,6 @@ from tests.conftest import BASE_DIR, TEST_QUEUE, database_url_for_tests
 @pytest.fixture(autouse=True)
 def _fast_backoff(settings) -> None:
     settings.SUITES_RETRY_BACKOFF = 0.01
-    # Password hashing dominates user fixtures; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -9,12 +9,6 @@ from evalhub.core.services import api_key_create
 from tests.factories import VariantFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    # Role users are created per test; PBKDF2 would cost ~1 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def variant(db):
     return VariantFactory(slug="tele-a", endpoint_model="tele-model-a", price_input_per_mtok=Decimal("1"),
