@@ -64,12 +64,21 @@ GROUP BY c.id, camp.lease_seconds
 """
 
 
+# The reviewer's live lease (reload/back). Raw: it runs on every next, and compiling the ORM
+# query (join + filters + ordering) cost more than executing it. Uses assignment_reviewer_open_idx.
+_OPEN_LEASE_SQL = """
+SELECT a.* FROM judging_assignment a JOIN judging_campaign camp ON camp.id = a.campaign_id
+WHERE a.reviewer_id = %(reviewer_id)s AND a.status = %(assigned)s AND a.expires_at > %(now)s
+  AND camp.status = %(active)s AND (%(campaign_id)s::bigint IS NULL OR a.campaign_id = %(campaign_id)s::bigint)
+ORDER BY a.leased_at, a.id
+LIMIT 1
+"""
+
+
 def _open_assignment(reviewer: User, campaign: Campaign | None, now) -> Assignment | None:
-    qs = Assignment.objects.filter(reviewer=reviewer, status=AssignmentStatus.ASSIGNED, expires_at__gt=now,
-                                   campaign__status=CampaignStatus.ACTIVE)
-    if campaign is not None:
-        qs = qs.filter(campaign=campaign)
-    return qs.select_related("comparison", "campaign").order_by("leased_at").first()
+    params = {"reviewer_id": reviewer.pk, "assigned": AssignmentStatus.ASSIGNED, "now": now,
+              "active": CampaignStatus.ACTIVE, "campaign_id": campaign.pk if campaign else None}
+    return next(iter(Assignment.objects.raw(_OPEN_LEASE_SQL, params)), None)
 
 
 def _any_open(reviewer: User, campaign: Campaign | None, *, gold: bool, now) -> bool:

@@ -3,7 +3,9 @@ place decides what a reviewer can see before voting: no variant id, slug, name, 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -70,16 +72,38 @@ def campaign_progress(campaign: Campaign) -> CampaignProgress:
     )
 
 
-_PROGRESS_SQL = """
-SELECT
-  (SELECT count(*) FROM judging_judgment j
-    WHERE j.reviewer_id = %(reviewer)s AND (%(campaign)s::bigint IS NULL OR j.campaign_id = %(campaign)s::bigint)),
-  (SELECT count(*) FROM judging_comparison c JOIN judging_campaign camp ON camp.id = c.campaign_id
+# "Open comparisons in the campaign the reviewer has not finished with" as open − finished-by-me:
+# (comparison, reviewer) is unique, so the subtraction is exact. The NOT EXISTS form it replaces was
+# planned as a nested-loop anti join (open comparisons × the reviewer's assignments) on every next.
+_OPEN_SQL = """(SELECT count(*) FROM judging_comparison c JOIN judging_campaign camp ON camp.id = c.campaign_id
     WHERE camp.status = 'active' AND (%(campaign)s::bigint IS NULL OR c.campaign_id = %(campaign)s::bigint)
-      AND c.judgments_done < c.judgments_needed
-      AND NOT EXISTS (SELECT 1 FROM judging_assignment a
-                      WHERE a.comparison_id = c.id AND a.reviewer_id = %(reviewer)s AND a.status <> 'assigned'))
+      AND c.judgments_done < c.judgments_needed)
+  - (SELECT count(*) FROM judging_assignment a JOIN judging_comparison c ON c.id = a.comparison_id
+       JOIN judging_campaign camp ON camp.id = c.campaign_id
+     WHERE a.reviewer_id = %(reviewer)s AND a.status <> 'assigned' AND camp.status = 'active'
+       AND (%(campaign)s::bigint IS NULL OR c.campaign_id = %(campaign)s::bigint)
+       AND c.judgments_done < c.judgments_needed)"""
+_DONE_SQL = """(SELECT count(*) FROM judging_judgment j
+    WHERE j.reviewer_id = %(reviewer)s AND (%(campaign)s::bigint IS NULL OR j.campaign_id = %(campaign)s::bigint))"""
+_PROGRESS_SQL = f"SELECT {_DONE_SQL}, {_OPEN_SQL}"
+
+# Everything the reviewer's page needs in one statement, selected column by column: nothing
+# identifying (variant ids, slugs, names, prices) is even read. Progress rides along.
+_VIEW_SQL = f"""
+SELECT camp.slug, camp.name, camp.instructions, camp.criteria, p.messages, ca.output, cb.output,
+       {_DONE_SQL}, {_OPEN_SQL}
+FROM judging_comparison cmp
+JOIN judging_campaign camp ON camp.id = cmp.campaign_id
+JOIN core_prompt p ON p.id = cmp.prompt_id
+JOIN core_completion ca ON ca.id = cmp.completion_a_id
+JOIN core_completion cb ON cb.id = cmp.completion_b_id
+WHERE cmp.id = %(comparison)s
 """
+
+
+def _json(value):
+    # psycopg hands jsonb to Django as text (the field decodes it); a raw cursor must decode itself.
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def reviewer_progress(reviewer: User, campaign: Campaign | None) -> dict:
@@ -97,24 +121,34 @@ def assignment_view(assignment: Assignment, reviewer: User) -> dict:
     Deliberately built field by field (no model serialisation) so nothing identifying leaks:
     no variant id, slug, name, endpoint or price, and the token instead of any database id.
     """
-    comparison = (Comparison.objects.select_related("prompt", "completion_a", "completion_b", "campaign")
-                  .get(pk=assignment.comparison_id))
-    left, right = comparison.completion_a, comparison.completion_b
-    if assignment.swapped:
-        left, right = right, left
-    campaign = comparison.campaign
+    # One round trip (raw SQL: the ORM's select_related over five tables cost more Python than the
+    # query itself on this hot path). Progress is the same count as ``reviewer_progress``.
+    with connection.cursor() as cursor:
+        cursor.execute(_VIEW_SQL, {"comparison": assignment.comparison_id, "reviewer": reviewer.pk,
+                                   "campaign": assignment.campaign_id})
+        slug, name, instructions, criteria, messages, output_a, output_b, done, remaining = cursor.fetchone()
+    left, right = (output_b, output_a) if assignment.swapped else (output_a, output_b)
     return {
         "token": str(assignment.token),
-        "campaign": {"slug": campaign.slug, "name": campaign.name},
-        "instructions": campaign.instructions,
+        "campaign": {"slug": slug, "name": name},
+        "instructions": instructions,
         "turns": [{"role": str(m.get("role", "user")), "text": str(m.get("content", ""))}
-                  for m in comparison.prompt.messages or [] if m.get("role") in {"user", "assistant", "system"}],
-        "left_text": left.output,
-        "right_text": right.output,
-        "criteria": list(campaign.criteria),
+                  for m in _json(messages) or [] if m.get("role") in {"user", "assistant", "system"}],
+        "left_text": left,
+        "right_text": right,
+        "criteria": list(_json(criteria) or []),
         "expires_at": assignment.expires_at.isoformat(),
-        "progress": reviewer_progress(reviewer, campaign),
+        "progress": {"done": done, "total_available": done + remaining},
     }
+
+
+@lru_cache(maxsize=1024)
+def _rendered(text: str) -> str:
+    """``render_markdown`` memoised on the text itself: a comparison's answers are served to k
+    reviewers (and again on reload), and markdown + nh3 of two answers was the CPU of every next.
+    Keyed on the exact text, so an edited answer can never be served with stale HTML; bounded, so
+    memory stays flat (≈1024 answers per worker process)."""
+    return render_markdown(text)
 
 
 def assignment_payload(assignment: Assignment, reviewer: User) -> dict:
@@ -122,10 +156,10 @@ def assignment_payload(assignment: Assignment, reviewer: User) -> dict:
     view = assignment_view(assignment, reviewer)
     return {
         "token": view["token"], "campaign": view["campaign"],
-        "instructions_html": render_markdown(view["instructions"]),
-        "turns": [{"role": t["role"], "html": render_markdown(t["text"])} for t in view["turns"]],
-        "left": {"html": render_markdown(view["left_text"])},
-        "right": {"html": render_markdown(view["right_text"])},
+        "instructions_html": _rendered(view["instructions"]),
+        "turns": [{"role": t["role"], "html": _rendered(t["text"])} for t in view["turns"]],
+        "left": {"html": _rendered(view["left_text"])},
+        "right": {"html": _rendered(view["right_text"])},
         "criteria": view["criteria"], "expires_at": view["expires_at"], "progress": view["progress"],
     }
 

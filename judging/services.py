@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -330,10 +330,14 @@ def _refresh_soon(campaign_id: int) -> None:
     flipped = Campaign.objects.filter(pk=campaign_id, leaderboard_refresh_pending_since__isnull=True).update(
         leaderboard_refresh_pending_since=timezone.now())
     if flipped:
-        from judging.tasks import leaderboard_refresh_task
+        _enqueue_refresh(campaign_id)
 
-        transaction.on_commit(lambda: leaderboard_refresh_task.apply_async(
-            kwargs={"campaign_id": campaign_id}, countdown=LEADERBOARD_REFRESH_DELAY_S))
+
+def _enqueue_refresh(campaign_id: int) -> None:
+    from judging.tasks import leaderboard_refresh_task
+
+    transaction.on_commit(lambda: leaderboard_refresh_task.apply_async(
+        kwargs={"campaign_id": campaign_id}, countdown=LEADERBOARD_REFRESH_DELAY_S))
 
 
 _IDENTITY_CACHE: dict[int, tuple[float, tuple[str, ...]]] = {}
@@ -362,24 +366,33 @@ def _parse_token(token: Any) -> uuid.UUID:
 
 def _locked_assignment(token: Any, reviewer: User) -> Assignment:
     token = _parse_token(token)
-    # Lock order comparison → assignment, the same as the assigner (judging.assignment), so a vote
-    # and a lease on one comparison serialise and done + active leases never exceeds k. The
-    # comparison is locked before we know the assignment is ours: harmless (a foreign token only
-    # holds the row for this short transaction) and it saves a round trip on the hot path.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT a.id, a.reviewer_id FROM judging_assignment a JOIN judging_comparison c "
-                       "ON c.id = a.comparison_id WHERE a.token = %s FOR UPDATE OF c", [token])
-        found = cursor.fetchone()
-    if found is None:
+    # ONE statement: the assignment with what the vote needs, locking its COMPARISON row only. Every
+    # writer of an assignment row (vote, skip, the assigner's lazy expiry in judging.assignment)
+    # holds the comparison lock first, so that lock serialises them all; lock order comparison →
+    # assignment stays the assigner's, and done + active leases never exceeds k. The comparison is
+    # locked before we know the assignment is ours: harmless (a foreign token only holds the row
+    # for this short transaction) and it saves a round trip on the hot path.
+    assignment = (Assignment.objects.select_for_update(of=("comparison",))
+                  .select_related("comparison__prompt", "comparison__completion_a", "comparison__completion_b",
+                                  "campaign")
+                  .annotate(reviewer_excluded=Exists(ReviewerExclusion.objects.filter(
+                      Q(campaign_id=OuterRef("campaign_id")) | Q(campaign__isnull=True),
+                      reviewer_id=OuterRef("reviewer_id"))))
+                  .filter(token=token).first())
+    if assignment is None:
         raise JudgingError(404, "no such assignment")
-    pk, reviewer_id = found
-    if reviewer_id != reviewer.pk:
+    if assignment.reviewer_id != reviewer.pk:
         raise JudgingError(403, "this comparison was assigned to another reviewer")
-    return (Assignment.objects.select_for_update(of=("self",))
-            .select_related("comparison__prompt", "comparison__completion_a", "comparison__completion_b", "campaign")
-            .annotate(reviewer_excluded=Exists(ReviewerExclusion.objects.filter(
-                Q(campaign_id=OuterRef("campaign_id")) | Q(campaign__isnull=True), reviewer_id=OuterRef("reviewer_id"))))
-            .get(pk=pk))
+    return assignment
+
+
+_VOTE_COUNT_SQL = """
+WITH judged AS (UPDATE judging_assignment SET status = %(judged)s WHERE id = %(assignment)s),
+     counted AS (UPDATE judging_comparison SET judgments_done = judgments_done + 1 WHERE id = %(comparison)s)
+UPDATE judging_campaign SET leaderboard_refresh_pending_since = %(now)s
+WHERE id = %(campaign)s AND leaderboard_refresh_pending_since IS NULL
+RETURNING id
+"""
 
 
 def _canonical(side: str, swapped: bool) -> str:
@@ -429,9 +442,14 @@ def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, crite
                         validate_unique=False, validate_constraints=False)
     judgment.save()
     assignment.status = AssignmentStatus.JUDGED
-    assignment.save(update_fields=["status"])
-    Comparison.objects.filter(pk=comparison.pk).update(judgments_done=F("judgments_done") + 1)
-    _refresh_soon(campaign.pk)
+    # Mark the assignment judged, count the judgment and set the leaderboard debounce flag (see
+    # _refresh_soon) in one statement: three round trips were a third of the vote's latency.
+    with connection.cursor() as cursor:
+        cursor.execute(_VOTE_COUNT_SQL, {"judged": AssignmentStatus.JUDGED, "assignment": assignment.pk,
+                                         "comparison": comparison.pk, "campaign": campaign.pk, "now": now})
+        flipped = cursor.fetchone() is not None
+    if flipped:
+        _enqueue_refresh(campaign.pk)
     return judgment
 
 
