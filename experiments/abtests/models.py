@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant, slug_validator
+from experiments.telemetry.models import RollupSums
 
 
 class Unit(models.TextChoices):
@@ -110,7 +111,7 @@ class Exposure(models.Model):
         indexes = [models.Index(fields=["experiment", "arm"], name="exposure_exp_arm")]
 
 
-class PreUnitStat(models.Model):
+class PreUnitStat(RollupSums):
     """A unit's production behaviour BEFORE the experiment started (the CUPED covariate).
 
     Captured once by ``pre_period_capture`` at start from the telemetry unit rollups of traffic that
@@ -119,15 +120,6 @@ class PreUnitStat(models.Model):
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="pre_units")
     unit_id = models.CharField(max_length=200)
-    n = models.BigIntegerField(default=0)
-    latency_sum = models.FloatField(default=0.0)
-    cost_sum = models.FloatField(default=0.0)
-    refusals = models.BigIntegerField(default=0)
-    reasks = models.BigIntegerField(default=0)
-    feedback_n = models.BigIntegerField(default=0)
-    thumbs_up = models.BigIntegerField(default=0)
-    success_n = models.BigIntegerField(default=0)
-    successes = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["experiment", "unit_id"], name="preunit_once")]

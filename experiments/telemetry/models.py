@@ -116,7 +116,9 @@ class ModelAlias(models.Model):
         return f"{self.provider or '*'}/{self.model_name} → {self.variant_id}"
 
 
-class _RollupSums(models.Model):
+class RollupSums(models.Model):
+    """The per-cell sums every rollup (and the A/B pre-period capture) keeps."""
+
     n = models.BigIntegerField(default=0)
     latency_sum = models.FloatField(default=0.0)
     cost_sum = models.FloatField(default=0.0)
@@ -131,7 +133,7 @@ class _RollupSums(models.Model):
         abstract = True
 
 
-class HourlyRollup(_RollupSums):
+class HourlyRollup(RollupSums):
     """Sufficient statistics of one variant (and experiment arm) for one UTC hour.
 
     ``experiment_key`` / ``arm`` are "" for events outside experiments. Every event is counted in
@@ -168,7 +170,7 @@ class HourlyRollup(_RollupSums):
         return f"{self.hour:%Y-%m-%d %H}h {self.variant_id} {self.experiment_key}/{self.arm}"
 
 
-class UnitRollup(_RollupSums):
+class UnitRollup(RollupSums):
     """Per experiment arm per unit (user): the input of user-level A/B analysis (delta method).
 
     Only events with an ``experiment_key`` are rolled up here.
