@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import operator
+import os
 import random
 import re
 import threading
@@ -273,7 +274,12 @@ class SimulatorServer:
     """The simulator on ``host:port`` (port 0 picks a free one), in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_scale: float = 1.0,
-                 fixed_latency_ms: float | None = None, api_key: str | None = None, seed: int | None = None) -> None:
+                 fixed_latency_ms: float | None = None, api_key: str | None = None, seed: int | None = None,
+                 reuse_port: bool = False, request_log: str | None = None) -> None:
+        """``reuse_port``: set SO_REUSEPORT before binding, so several processes can each serve the
+        same port (the kernel spreads connections between them), as a multi-worker endpoint does.
+        ``request_log``: a file to which each chat request appends one line ``<received> <answered>``
+        (``time.time()`` seconds), so a client in another process can see the load the server saw."""
         self.latency_scale = latency_scale
         self.fixed_latency_ms = fixed_latency_ms
         self.api_key = api_key
@@ -281,9 +287,18 @@ class SimulatorServer:
         self.faults = _Faults()
         self.request_count = 0
         self._count_lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._request_log = os.open(request_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if request_log else None
+        # Bind by hand so SO_REUSEPORT can be set first; the defaults are ThreadingHTTPServer's own.
+        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self), bind_and_activate=False)
+        self.httpd.allow_reuse_port = reuse_port
         self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 256
+        self.httpd.request_queue_size = 256  # listen() backlog: set before activation so it takes effect
+        try:
+            self.httpd.server_bind()
+            self.httpd.server_activate()
+        except BaseException:
+            self.httpd.server_close()
+            raise
         self._thread: threading.Thread | None = None
 
     @property
@@ -302,6 +317,9 @@ class SimulatorServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self._request_log is not None:
+            os.close(self._request_log)
+            self._request_log = None
 
     def serve_forever(self) -> None:
         self.httpd.serve_forever()
@@ -373,6 +391,17 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             self._send_json(200, {"object": "list", "data": data})
 
         def do_POST(self) -> None:  # noqa: N802 - http.server API
+            if server._request_log is None:
+                return self._post()
+            received = time.time()
+            try:
+                return self._post()
+            finally:
+                if self.path.rstrip("/") == "/v1/chat/completions":
+                    # One O_APPEND write per line: lines from threads and processes never interleave.
+                    os.write(server._request_log, f"{received:.6f} {time.time():.6f}\n".encode())
+
+        def _post(self) -> None:
             received = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

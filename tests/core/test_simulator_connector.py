@@ -108,3 +108,21 @@ def test_endpoint_key_is_read_from_named_env_var(db, monkeypatch):
         assert connector.chat(variant, [{"role": "user", "content": "hi"}]).text
     finally:
         server.stop()
+
+
+def test_reuse_port_lets_two_servers_share_a_port(tmp_path):
+    """Two simulators with reuse_port=True bind the same port (as forked worker processes do) and both answer."""
+    log = tmp_path / "requests.log"
+    first = SimulatorServer(latency_scale=0.0, reuse_port=True, request_log=str(log)).start()
+    second = SimulatorServer(port=first.port, latency_scale=0.0, reuse_port=True, request_log=str(log)).start()
+    try:
+        assert second.port == first.port
+        body = {"model": "acme-7b", "messages": [{"role": "user", "content": "What is 2 + 2?"}], "seed": 1}
+        for _ in range(40):  # a new connection each time: the kernel hashes each one to a listener
+            assert httpx.post(f"{first.base_url}/chat/completions", json=body).status_code == 200
+        assert first.request_count > 0 and second.request_count > 0  # all on one: p = 2^-39
+        assert first.request_count + second.request_count == 40
+        assert len(log.read_text().splitlines()) == 40
+    finally:
+        first.stop()
+        second.stop()
