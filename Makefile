@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench lint clean-db browser-deps
+.PHONY: run test install bench lint clean-db browser-deps vendor-plotly
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,14 @@ bench: $(STAMP)
 clean-db:
 	$(PY) -m evalhub.embedded stop
 	rm -rf var/pgdata
+
+# Re-vendor plotly.js (needs npm; the committed file is what the app serves): the cartesian partial
+# bundle at the plotly.js version the Python plotly package targets, with the CDN topojson default
+# pointed at a local path so nothing is ever fetched from outside.
+PLOTLY_JS_VERSION ?= 4.1.1
+vendor-plotly:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent plotly.js-cartesian-dist-min@$(PLOTLY_JS_VERSION) >/dev/null && tar xzf *.tgz && \
+	  { printf '/* plotly.js-cartesian-dist-min $(PLOTLY_JS_VERSION) (MIT, see plotly.LICENSE.txt), vendored by `make vendor-plotly`: the\n   cartesian bundle (scatter, bar, heatmap, ...) without map traces, with the topojson default pointed at\n   /static/js/topojson/ instead of a CDN so EvalHub works offline. */\n'; \
+	    sed 's#dflt:"https://cdn.plot.ly/un/"#dflt:"/static/js/topojson/"#' package/plotly-cartesian.min.js; } > $(CURDIR)/static/js/plotly.min.js && \
+	  cp package/LICENSE $(CURDIR)/static/js/plotly.LICENSE.txt && rm -rf $$tmp
+	@! grep -q -E 'cdn\.|unpkg|jsdelivr' static/js/plotly.min.js || { echo "a CDN reference is left in plotly.min.js" >&2; exit 1; }
