@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,3 +10,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
 application = get_wsgi_application()
+
+# Everything loaded so far (Django, the apps, numpy, scipy) lives as long as the process: move it
+# out of the cyclic garbage collector's reach. Otherwise each full collection — which the objects
+# a 1,000-event ingestion batch allocates trigger every few requests — re-traverses all of it;
+# that made validating a batch 4x slower in a web process than in a bare script.
+gc.freeze()

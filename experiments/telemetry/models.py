@@ -86,7 +86,11 @@ class SessionState(models.Model):
     session_key = models.CharField(max_length=420, primary_key=True)
     event_id = models.CharField(max_length=128)
     ts = models.DateTimeField()
-    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="+")
+    # No database constraint or index: this row is rewritten on every call of its session, and a
+    # per-row foreign-key check plus a second index cost more than the rest of the upsert. Deleting
+    # a variant still removes its rows (Django's CASCADE).
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
     experiment_key = models.CharField(max_length=100, blank=True, default="")
     arm = models.CharField(max_length=100, blank=True, default="")
     unit_id = models.CharField(max_length=200, blank=True, default="")

@@ -7,10 +7,9 @@ call it). In ONE transaction it:
    nothing written) and resolves variant slugs (unknown ones are named);
 2. derives what the client left out: cost from the variant's price table, refusal from the finish
    reason or the answer text (``refusal.py``);
-3. COPYs the rows into a per-connection temp table, then inserts their ids into the global dedupe
-   table ``telemetry_event_key`` (``ON CONFLICT DO NOTHING RETURNING``) and only the returned events
-   into the partitioned ``telemetry_event`` — so a retried or concurrently repeated batch stores
-   each event once;
+3. claims the batch's ids in the global dedupe table ``telemetry_event_key`` (``ON CONFLICT DO
+   NOTHING RETURNING``) and binary-COPYs only the claimed events into the partitioned
+   ``telemetry_event`` — so a retried or concurrently repeated batch stores each event once;
 4. detects re-asks against each session's previous call (``reask.py``; ``SessionState``, read
    FOR UPDATE and advanced in ONE statement) and flags the earlier answer (``UPDATE … WHERE NOT
    reasked RETURNING``: each answer counted once). Both statements probe primary keys only, so
@@ -33,15 +32,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from psycopg.types.json import Jsonb, set_json_dumps
 from pydantic import ValidationError as PydanticValidationError
 
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
 from experiments.telemetry.refusal import classify_refusal
-from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn
+from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn, nul_errors
 
-# Column order of telemetry_event (and of the staging copy).
+# Column order of telemetry_event (the binary COPY writes them in this order).
 EVENT_COLUMNS = (
     "event_id", "ts", "received_at", "source", "variant_id", "experiment_key", "arm", "unit_id", "session_id",
     "latency_ms", "ttft_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_priced",
@@ -49,11 +49,37 @@ EVENT_COLUMNS = (
     "prompt_text", "response_text", "scores", "metadata",
 )
 _COLS = ", ".join(EVENT_COLUMNS)
+# Their PostgreSQL types, for the binary COPY (the table is created in migration 0002).
+_COPY_TYPES = (
+    "varchar", "timestamptz", "timestamptz", "varchar", "int8", "varchar", "varchar", "varchar", "varchar",
+    "float8", "float8", "int4", "int4", "int4", "float8", "bool",
+    "varchar", "bool", "varchar", "int2", "bool", "bool", "bool",
+    "text", "text", "jsonb", "jsonb",
+)
+
+
+def _json_dumps(value: dict) -> str:
+    # Most events carry no scores or metadata: skip the encoder for them (it ran twice per event).
+    return json.dumps(value) if value else "{}"
 
 
 def pg_array(values) -> str:
     """A PostgreSQL array literal ('{"a","b"}') built in one pass: psycopg's client-side list
     adaptation costs ~10x more per element, which dominated batch ingestion."""
+    values = list(values)
+    if not values:
+        return "{}"
+    if None not in values:
+        first = values[0]
+        if isinstance(first, datetime) and all(isinstance(value, datetime) for value in values):
+            values = [value.isoformat() for value in values]
+        elif isinstance(first, int) and all(type(value) is int for value in values):
+            return "{" + ",".join(map(str, values)) + "}"
+        if all(type(value) is str for value in values):
+            # Fast path: one join, then one check that no element needed escaping.
+            joined = '","'.join(values)
+            if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+                return '{"' + joined + '"}'
     parts = []
     append = parts.append
     for value in values:
@@ -130,17 +156,21 @@ class _Row:
         return self.ts.replace(minute=0, second=0, microsecond=0)
 
 
-def _pydantic_errors(exc: PydanticValidationError) -> list[dict[str, Any]]:
+def pydantic_errors(raw: list[Any]) -> list[dict[str, Any]]:
+    """pydantic's error list (locations relative to the event list) as [{"index", "field", "message"}]."""
     errors = []
-    for err in exc.errors():
+    for err in raw:
         loc = list(err.get("loc", ()))
         index = loc.pop(0) if loc and isinstance(loc[0], int) else None
         errors.append({"index": index, "field": ".".join(str(p) for p in loc) or "(event)", "message": err.get("msg", "invalid")})
     return errors
 
 
-def events_validate(events: list[dict] | list[EventIn]) -> list[EventIn]:
-    """Validate a batch as a whole; raise ``IngestValidationError`` listing every bad item."""
+def events_validate(events: list[dict] | list[EventIn], *, check_nul: bool = True) -> list[EventIn]:
+    """Validate a batch as a whole; raise ``IngestValidationError`` listing every bad item.
+
+    ``check_nul=False`` skips the NUL scan for events parsed from a JSON body the caller saw holds
+    no ``\\u0000`` escape (the only way JSON carries a NUL)."""
     if not isinstance(events, list):
         raise IngestValidationError([{"index": None, "field": "events", "message": "must be a list of events"}])
     if not events:
@@ -149,16 +179,17 @@ def events_validate(events: list[dict] | list[EventIn]) -> list[EventIn]:
         raise IngestValidationError([{"index": None, "field": "events",
                                       "message": f"at most {MAX_BATCH_EVENTS} events per batch, got {len(events)}"}])
     if all(isinstance(e, EventIn) for e in events):
-        items = list(events)  # already validated (the OTLP receiver builds EventIn objects)
+        items = list(events)  # already validated (the API parses the body into EventIn; so does OTLP)
     else:
         try:
             items = EVENT_LIST.validate_python(events)
         except PydanticValidationError as exc:
-            raise IngestValidationError(_pydantic_errors(exc)) from None
-    errors = [{"index": i, "field": "arm", "message": "an arm needs an experiment"}
-              for i, item in enumerate(items) if item.arm and not item.experiment]
+            raise IngestValidationError(pydantic_errors(exc.errors())) from None
+    errors = nul_errors(items) if check_nul else []
+    errors += [{"index": i, "field": "arm", "message": "an arm needs an experiment"}
+               for i, item in enumerate(items) if item.arm and not item.experiment]
     if errors:
-        raise IngestValidationError(errors)
+        raise IngestValidationError(sorted(errors, key=lambda e: e["index"]))
     return items
 
 
@@ -197,9 +228,9 @@ def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]
     return rows
 
 
-def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api") -> IngestResult:
+def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", check_nul: bool = True) -> IngestResult:
     """Validate, dedupe and store a batch, detect re-asks and update rollups — all or nothing."""
-    items = events_validate(events)
+    items = events_validate(events, check_nul=check_nul)
     slugs = {item.variant for item in items}
     variants = _variants_for(slugs)
     unknown = sorted(slugs - variants.keys())
@@ -226,38 +257,40 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api") ->
 
 
 def _insert_new(rows: list[_Row], source: str) -> list[str]:
-    """COPY into a temp table, then insert only ids the dedupe table did not hold. Returns new ids."""
+    """Claim the batch's ids in the dedupe table, then COPY only the claimed events. Returns new ids.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` claims ids no committed (or concurrent, still open)
+    batch holds: a concurrent batch with the same id waits on the row lock and, once this one commits,
+    finds the conflict — so each event is stored once. Ids are claimed in sorted order, so two batches
+    sharing ids take the locks in one order (no deadlock). The events then go straight into the
+    partitioned table with a binary COPY (PostgreSQL routes each row to its day's partition).
+    """
     now = datetime.now(UTC)
+    rows = sorted(rows, key=lambda r: r.event_id)
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # the psycopg cursor: COPY support
+        set_json_dumps(_json_dumps, cursor)
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry_event INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            "INSERT INTO telemetry_event_key (event_id, ts) SELECT * FROM unnest(%s::varchar[], %s::timestamptz[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            [pg_array([r.event_id for r in rows]), pg_array([r.ts for r in rows])],
         )
-        # Empty already unless an outer transaction (demo, tests) ingested before without committing.
-        cursor.execute("DELETE FROM telemetry_stage")
-        # Sorted so concurrent batches take the dedupe-key locks in one order (no deadlock).
-        rows = sorted(rows, key=lambda r: r.event_id)
-        with cursor.copy(f"COPY telemetry_stage ({_COLS}) FROM STDIN") as copy:
+        new_ids = {r[0] for r in cursor.fetchall()}
+        if not new_ids:
+            return []
+        with cursor.copy(f"COPY telemetry_event ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
+            write = copy.write_row
             for r in rows:
-                copy.write_row((
-                    r.event_id, r.ts, now, source, r.variant_id, r.experiment_key, r.arm, r.unit_id, r.session_id,
-                    r.latency_ms, r.ttft_ms, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost_usd,
-                    r.cost_priced, r.finish_reason, r.refused, r.refusal_source, r.feedback, r.task_success,
-                    r.regenerate, False, r.prompt_text, r.response_text,
-                    json.dumps(r.scores) if r.scores else "{}", json.dumps(r.metadata) if r.metadata else "{}",
-                ))
-        cursor.execute(f"""
-            WITH new AS (
-                INSERT INTO telemetry_event_key (event_id, ts)
-                SELECT event_id, ts FROM telemetry_stage ORDER BY event_id
-                ON CONFLICT DO NOTHING RETURNING event_id
-            )
-            INSERT INTO telemetry_event ({_COLS})
-            SELECT {", ".join("s." + c for c in EVENT_COLUMNS)} FROM telemetry_stage s JOIN new USING (event_id)
-            RETURNING event_id
-        """)
-        # The temp table empties itself at commit (ON COMMIT DELETE ROWS).
-        return [r[0] for r in cursor.fetchall()]
+                if r.event_id in new_ids:
+                    write((
+                        r.event_id, r.ts, now, source, r.variant_id, r.experiment_key, r.arm, r.unit_id, r.session_id,
+                        r.latency_ms, r.ttft_ms, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost_usd,
+                        r.cost_priced, r.finish_reason, r.refused, r.refusal_source, r.feedback, r.task_success,
+                        r.regenerate, False, r.prompt_text, r.response_text,
+                        Jsonb(r.scores), Jsonb(r.metadata),
+                    ))
+    return [r.event_id for r in rows if r.event_id in new_ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,12 +309,17 @@ class _Target:
         return self.ts.replace(minute=0, second=0, microsecond=0)
 
 
+def _by_ts(row: _Row) -> datetime:
+    return row.ts
+
+
 def _detect_reasks(rows: list[_Row]) -> list[_Target]:
     """Compare each new call with its session's previous call; flag re-asked answers once."""
     by_session: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        if row.session_key:
-            by_session[row.session_key].append(row)
+        key = row.session_key
+        if key:
+            by_session[key].append(row)
     if not by_session:
         return []
     window = settings.TELEMETRY_REASK_WINDOW_SECONDS
@@ -292,7 +330,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
     # call — so reading the old state and writing the new one is ONE statement: the CTE locks the
     # stored rows FOR UPDATE in key order (two batches of one session are serialised, never
     # deadlocked) and, sharing the statement's snapshot, returns them as they were before the upsert.
-    ordered_rows = {key: sorted(by_session[key], key=lambda r: r.ts) for key in keys}
+    ordered_rows = {key: calls if len(calls) == 1 else sorted(calls, key=_by_ts) for key, calls in by_session.items()}
     latest = [(key, ordered_rows[key][-1]) for key in keys]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -313,25 +351,25 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
              pg_array([r.unit_id for _, r in latest]),
              pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
         )
+        # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
         state = {r[0]: r[1:] for r in cursor.fetchall()}
-    candidates: dict[str, _Target] = {}
+    candidates: dict[str, tuple] = {}
+    is_reask = reask.is_reask
     for key in keys:
-        previous = state.get(key)
-        prev = None if previous is None else (
-            _Target(previous[0], previous[1], previous[2], previous[3], previous[4], previous[5]), previous[6])
+        prev = state.get(key)
         for row in ordered_rows[key]:
-            if prev is not None and row.ts >= prev[0].ts and reask.is_reask(
-                previous_fp=prev[1], previous_ts=prev[0].ts.timestamp(), fp=row.prompt_fp,
-                ts=row.ts.timestamp(), regenerate=row.regenerate, window_seconds=window, threshold=threshold,
-            ):
-                candidates.setdefault(prev[0].event_id, prev[0])
-            if prev is None or row.ts >= prev[0].ts:
-                prev = (_Target(row.event_id, row.ts, row.variant_id, row.experiment_key, row.arm, row.unit_id),
-                        row.prompt_fp)
+            if prev is not None:
+                if row.ts < prev[1]:
+                    continue  # older than the session's latest call: compared with nothing, changes nothing
+                if is_reask(previous_fp=prev[6], previous_ts=prev[1].timestamp(), fp=row.prompt_fp,
+                            ts=row.ts.timestamp(), regenerate=row.regenerate, window_seconds=window,
+                            threshold=threshold):
+                    candidates.setdefault(prev[0], prev)
+            prev = (row.event_id, row.ts, row.variant_id, row.experiment_key, row.arm, row.unit_id, row.prompt_fp)
     with connection.cursor() as cursor:
         if not candidates:
             return []
-        targets = sorted(candidates.values(), key=lambda t: t.event_id)
+        targets = [_Target(*c[:6]) for c in sorted(candidates.values())]
         # Ids join as an unnest (a nested loop of primary-key probes); the ts RANGE is a constant, so
         # the planner prunes partitions at plan time and puts it in the (event_id, ts) index
         # condition. (``e.ts = ANY(<timestamps>)`` made the planner scan the whole day's partition

@@ -177,3 +177,23 @@ def test_timestamps_out_of_range_are_400(ingest_client, variant):
                                            event(variant.slug, timestamp="2500-01-01T00:00:00Z")])
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} == {"events.0.timestamp", "events.1.timestamp"}
+
+
+def test_a_bare_list_is_a_batch_too(ingest_client, variant):
+    response = post_events(ingest_client, json.dumps(batch(variant.slug, 3)))
+    assert response.status_code == 200, response.content
+    assert response.json()["accepted"] == 3 and Event.objects.count() == 3
+
+
+def test_non_finite_numbers_and_nul_in_score_names_are_400(ingest_client, variant):
+    body = ('{"events": [{"event_id": "a", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "latency_ms": NaN},'
+            ' {"event_id": "b", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "scores": {"q": Infinity}},'
+            ' {"event_id": "c", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "scores": {"q\\u0000": 1}}]}'
+            % (variant.slug, variant.slug, variant.slug))
+    response = post_events(ingest_client, body)
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"events.0.latency_ms", "events.1.scores.q"}
+    # NUL is checked once the values are valid: the third event is named when it is the only problem.
+    only_nul = post_events(ingest_client, body.replace("NaN", "1").replace("Infinity", "1"))
+    assert [e["field"] for e in only_nul.json()["errors"]] == ["events.2.scores"]
+    assert Event.objects.count() == 0
