@@ -5,7 +5,8 @@ histograms with shared edges) aggregated per arm in SQL, so each call costs micr
 many events the arm holds. Two-sided tests throughout; lift = treatment - control.
 
 - fixed horizon (``_ab_fixed``, ``_ab_quantile``): two-proportion z, Welch t with optional CUPED
-  (Deng et al. 2013), ratio metrics by the delta method (Deng et al. 2018), quantiles from
+  (Deng et al. 2013), ratio metrics by the delta method (Deng et al. 2018) or linearised into
+  per-unit means for CUPED and sequential tests (``_ab_ratio``), quantiles from
   histograms (order-statistic CI, Deng et al. 2018);
 - sequential (``_ab_sequential``): always-valid intervals and p-values from an asymptotic
   confidence sequence (Howard et al. 2021; mixture SPRT, Johari et al. 2017) as in GrowthBook;
@@ -31,6 +32,7 @@ from evalhub.stats._ab_power import (
     sample_size_means,
     sample_size_proportions,
 )
+from evalhub.stats._ab_ratio import PreSums, RatioSums, linearized_mean, with_ratio_covariate
 from evalhub.stats._ab_quantile import (
     compare_quantiles,
     quantile_ci_from_histogram,
@@ -46,6 +48,8 @@ __all__ = [
     "BayesResult",
     "Comparison",
     "Decision",
+    "PreSums",
+    "RatioSums",
     "SRMResult",
     "adjust_pvalues",
     "chance_to_beat_means",
@@ -55,6 +59,7 @@ __all__ = [
     "compare_quantiles",
     "compare_ratios",
     "decide",
+    "linearized_mean",
     "mde_means",
     "mde_proportions",
     "power_means",
@@ -67,4 +72,5 @@ __all__ = [
     "sequential_compare_proportions",
     "sequential_compare_ratios",
     "srm_test",
+    "with_ratio_covariate",
 ]

@@ -33,6 +33,8 @@ from evalhub.stats._base import MeanStat, ProportionStat, StatsError
 from evalhub.stats.abtest import (
     Comparison,
     Decision,
+    PreSums,
+    RatioSums,
     SRMResult,
     adjust_pvalues,
     compare_means,
@@ -40,11 +42,12 @@ from evalhub.stats.abtest import (
     compare_quantiles,
     compare_ratios,
     decide,
+    linearized_mean,
     sequential_compare_means,
     sequential_compare_proportions,
     srm_test,
+    with_ratio_covariate,
 )
-from experiments.abtests.adapters import PreSums, RatioSums, linearized_mean, with_ratio_covariate
 from experiments.abtests.metrics import HIGHER_IS_BETTER, METRICS, Metric
 from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot
 

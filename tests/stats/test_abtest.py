@@ -20,6 +20,8 @@ from statsmodels.stats.proportion import (
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
 from evalhub.stats.abtest import (
+    PreSums,
+    RatioSums,
     adjust_pvalues,
     chance_to_beat_means,
     chance_to_beat_proportions,
@@ -27,6 +29,7 @@ from evalhub.stats.abtest import (
     compare_proportions,
     compare_quantiles,
     compare_ratios,
+    linearized_mean,
     mde_means,
     mde_proportions,
     power_means,
@@ -39,6 +42,7 @@ from evalhub.stats.abtest import (
     sequential_compare_proportions,
     sequential_compare_ratios,
     srm_test,
+    with_ratio_covariate,
 )
 
 
@@ -147,6 +151,59 @@ def test_sequential_ratio_equals_sequential_mean_of_linearised_units() -> None:
     by_mean = sequential_compare_means(lc, lt, target_n=8000)
     assert by_ratio.lift_ci == pytest.approx(by_mean.lift_ci, rel=1e-9)
     assert by_ratio.p_value == pytest.approx(by_mean.p_value, rel=1e-8)
+
+
+def _ratio_arm(rng: np.random.Generator, n: int, shift: float) -> tuple[np.ndarray, ...]:
+    """Per-unit in-period (num, den) and pre-period (pn, pd) ratio components, correlated."""
+    pd_ = 1.0 + rng.poisson(2.0, n).astype(float)
+    taste = rng.normal(0.0, 0.4, n)  # a per-unit propensity seen in both periods
+    pn = (0.5 + taste) * pd_ + rng.normal(0.0, 0.3, n)
+    den = 1.0 + rng.poisson(2.0, n).astype(float)
+    num = (0.5 + shift + taste) * den + rng.normal(0.0, 0.3, n)
+    return num, den, pn, pd_
+
+
+def _ratio_sums(num, den, pn, pd_, r_pre: float) -> RatioSums:
+    pre = PreSums(pn.sum(), pd_.sum(), (pn * pn).sum(), (pd_ * pd_).sum(), (pn * pd_).sum(), (num * pn).sum(),
+                  (num * pd_).sum(), (den * pn).sum(), (den * pd_).sum())
+    base = RatioSums(len(num), num.sum(), den.sum(), (num * num).sum(), (den * den).sum(), (num * den).sum())
+    return with_ratio_covariate(base, pre, r_pre)
+
+
+def test_linearised_ratio_sums_equal_the_explicit_per_unit_values() -> None:
+    # Closed form: the sums built from SQL-style aggregates must equal those of the explicit
+    # l_i = R + (num_i - R·den_i)/μ_den and x_i = pn_i - R_pre·pd_i, to rounding.
+    rng = np.random.default_rng(21)
+    num, den, pn, pd_ = _ratio_arm(rng, 3000, 0.0)
+    r_pre = 0.52
+    stat = linearized_mean(_ratio_sums(num, den, pn, pd_, r_pre), with_pre=True)
+    r = num.sum() / den.sum()
+    lin = r + (num - r * den) / den.mean()
+    x = pn - r_pre * pd_
+    assert (stat.n, stat.sum, stat.sum_sq) == pytest.approx((3000, lin.sum(), (lin * lin).sum()), rel=1e-9)
+    assert (stat.pre_sum, stat.pre_sum_sq, stat.pre_cross) == pytest.approx(
+        (x.sum(), (x * x).sum(), (lin * x).sum()), rel=1e-9)
+
+
+def test_cuped_on_a_linearised_ratio_equals_ancova_and_narrows_the_interval() -> None:
+    rng = np.random.default_rng(22)
+    arms = [_ratio_arm(rng, 4000, shift) for shift in (0.0, 0.04)]
+    r_pre = sum(a[2].sum() for a in arms) / sum(a[3].sum() for a in arms)  # pooled over both arms
+    sums = [_ratio_sums(*a, r_pre) for a in arms]
+    cuped = compare_means(linearized_mean(sums[0], with_pre=True), linearized_mean(sums[1], with_pre=True), cuped=True)
+    plain = compare_means(linearized_mean(sums[0]), linearized_mean(sums[1]))
+    # Reference: ANCOVA of the explicit linearised values on treatment + covariate (statsmodels).
+    lins, xs = [], []
+    for num, den, pn, pd_ in arms:
+        r = num.sum() / den.sum()
+        lins.append(r + (num - r * den) / den.mean())
+        xs.append(pn - r_pre * pd_)
+    treat = np.r_[np.zeros(4000), np.ones(4000)]
+    ols = sm.OLS(np.r_[lins[0], lins[1]], sm.add_constant(np.column_stack([treat, np.r_[xs[0], xs[1]]]))).fit()
+    assert cuped.lift == pytest.approx(ols.params[1], rel=1e-9)
+    # Without the covariate the lift is the plain difference of ratios (delta method).
+    assert plain.lift == pytest.approx(compare_ratios(sums[0].ratio_stat(), sums[1].ratio_stat()).lift, rel=1e-12)
+    assert (cuped.lift_ci[1] - cuped.lift_ci[0]) < 0.8 * (plain.lift_ci[1] - plain.lift_ci[0])
 
 
 # --- CUPED -----------------------------------------------------------------------------------

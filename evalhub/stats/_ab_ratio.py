@@ -1,9 +1,8 @@
-"""Adapters between SQL sums and ``evalhub.stats.abtest`` where the engine has no direct entry point.
+"""Ratio metrics as per-unit means (linearisation), so sequential tests and CUPED apply to them.
 
-``evalhub.stats.abtest`` offers the delta method for ratio metrics only at a fixed horizon and
-without CUPED (``compare_ratios``), while sequential testing and CUPED exist for means. The
-standard bridge (Deng, Knoblich & Lu 2018, §2.2 and §3.3 "linearization") turns a ratio metric into
-a per-unit mean with the same delta-method variance::
+``compare_ratios`` applies the delta method directly at a fixed horizon. For CUPED and for the
+same treatment as means elsewhere, the standard bridge (Deng, Knoblich & Lu 2018, §2.2 and §3.3
+"linearization") turns a ratio metric into a per-unit mean with the same delta-method variance::
 
     l_i = R + (num_i - R·den_i) / μ_den,    R = Σnum/Σden,  μ_den = Σden/n
 
@@ -21,8 +20,8 @@ without pre-period data get x = 0). Its sums expand from the SQL cross sums::
     Σx = Σpn - R_pre·Σpd,   Σx² = Σpn² - 2R_pre·Σpn·pd + R_pre²·Σpd²,
     Σnum·x = Σnum·pn - R_pre·Σnum·pd,   Σden·x = Σden·pn - R_pre·Σden·pd
 
-TODO(stats): move into ``evalhub.stats.abtest`` as ``sequential_compare_ratios`` and
-``compare_ratios(cuped=True)``; reported to the lead.
+``tests/stats/test_abtest.py`` checks both against the explicit per-unit values (closed form) and
+the CUPED lift against an ANCOVA fit of them (statsmodels OLS).
 """
 
 from __future__ import annotations
