@@ -3,8 +3,9 @@
 Design (why it looks like this):
 
 * **Chunks, not one task per item.** ``run_dispatch_task`` splits the items that have no result yet
-  into chunks (``services.chunk_size``: ~64 items per lane, at least 500) and enqueues one
-  ``run_chunk_task`` per chunk. Inside a chunk a bounded set of threads ("lanes", one per slot held)
+  into chunks (``services.chunk_size``: ~64 items per lane, at least 500), enqueues one
+  ``run_chunk_task`` per chunk but the first, and runs the first itself (no broker round trip before
+  the first call). Inside a chunk a bounded set of threads ("lanes", one per slot held)
   call the endpoint over HTTP (httpx, one pooled client) while the task's own thread writes results
   in batches. One broker message per chunk keeps the broker out of the hot path, which is what lets
   a run approach concurrency / latency items per second.
@@ -211,7 +212,7 @@ def missing_items(run: Run, item_ids: list[int] | None = None):
     items = SuiteItem.objects.filter(version_id=run.version_id).exclude(Exists(done))
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
-    return items.select_related("version").order_by("position", "id")
+    return items.order_by("position", "id")
 
 
 def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: ChunkStats | None = None,
@@ -223,6 +224,8 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     items = list(missing_items(run, item_ids))
     if not items:
         return 0
+    for item in items:  # all of the run's version: one shared instance, not one joined copy per item
+        item.version = run.version
     stats = stats or ChunkStats()
     key, limit = endpoint_key(run.variant), run.concurrency
     work: queue.Queue[SuiteItem] = queue.Queue()
@@ -230,8 +233,8 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
         work.put(item)
     done: queue.Queue[RunResult] = queue.Queue()
     stop = threading.Event()
-    client = httpx.Client(timeout=run.timeout_s, limits=httpx.Limits(max_connections=limit,
-                                                                      max_keepalive_connections=limit))
+    client = connector.http_client(timeout=run.timeout_s, limits=httpx.Limits(max_connections=limit,
+                                                                               max_keepalive_connections=limit))
     runner = ItemRunner(run, judges_for(items), client)
     session = SlotSession(key, limit)
     lock = threading.Lock()

@@ -1,8 +1,9 @@
 """Writes for suites and runs: import, start, dispatch, finish, cancel, resume, recorded outputs, human grades.
 
-Run lifecycle: ``run_start`` → (on commit) ``run_dispatch_task`` → one ``run_chunk_task`` per chunk of
-items that have no result yet → each chunk ends with ``run_finalize`` which marks the run ``done``
-once every item has its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
+Run lifecycle: ``run_start`` → (on commit) ``run_dispatch_task``, which splits the items that have no
+result yet into chunks, enqueues a ``run_chunk_task`` for every chunk but the first and runs the first
+one itself → each chunk ends with ``run_finalize`` which marks the run ``done`` once every item has
+its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
 killed: the sqlalchemy broker does not always redeliver), which is safe because results are
 exactly-once per (run, item).
 """
@@ -114,7 +115,15 @@ def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None =
 
 
 def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
-    """Mark the run running and enqueue one chunk task per chunk of missing items; returns #chunks."""
+    """Mark the run running, enqueue a chunk task for each chunk of missing items but the first, then
+    run the first chunk in this call; returns the number of chunks.
+
+    The first chunk runs here because handing it to the broker costs a round trip before any call
+    is in flight: kombu's SQLAlchemy transport finds a new message only at its next poll (once a
+    second), which was ~1 s of a 13 s, 2,000-item run. Running it in the dispatch task changes no
+    guarantee: the task is ``acks_late`` like a chunk task, and a redelivered dispatch (or
+    ``run_resume``) only re-dispatches items that have no result.
+    """
     from experiments.suites.tasks import run_chunk_task
 
     with transaction.atomic():
@@ -127,10 +136,12 @@ def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
         ids = list(runner.missing_items(run).values_list("pk", flat=True))
         size = chunk_size(run.concurrency)
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-        for chunk in chunks:
+        for chunk in chunks[1:]:
             transaction.on_commit(lambda chunk=chunk: run_chunk_task.apply_async(
                 kwargs={"run_id": run_id, "item_ids": chunk}, queue=queue))
-    if not chunks:
+    if chunks:
+        run_chunk(run_id=run_id, item_ids=chunks[0])
+    else:
         run_finalize(run_id=run_id)
     return len(chunks)
 

@@ -39,6 +39,25 @@ def test_happy_path_grades_every_item_once(simulator):
     assert services.run_chunk(run_id=run.pk) == 0 and simulator.request_count == 8
 
 
+def test_dispatch_runs_the_first_chunk_itself_and_enqueues_the_rest(simulator, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services, "chunk_size", lambda concurrency: 3)
+    sent: list[dict] = []
+    monkeypatch.setattr("experiments.suites.tasks.run_chunk_task.apply_async",
+                        lambda kwargs, queue=None: sent.append({**kwargs, "queue": queue}))
+    version = make_version(8)
+    run = services.run_start(version=version, variant=VariantFactory(), concurrency=2)
+    ids = list(version.items.order_by("position", "id").values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.run_dispatch(run_id=run.pk, queue="q") == 3
+    # No broker round trip before the first call: chunk 1 is done when dispatch returns.
+    assert set(RunResult.objects.filter(run=run).values_list("item_id", flat=True)) == set(ids[:3])
+    assert sent == [{"run_id": run.pk, "item_ids": ids[3:6], "queue": "q"},
+                    {"run_id": run.pk, "item_ids": ids[6:], "queue": "q"}]
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and run.n_done == 3 and run.started_at
+
+
 def test_retry_then_success_counts_attempts(simulator):
     version = make_version(1)
     simulator.fail_next("acme-7b", 503, times=2)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--fixed-latency-ms", type=float, default=None)
         parser.add_argument("--processes", type=int, default=1,
                             help="serve from N forked processes sharing the port (SO_REUSEPORT), like a "
-                                 "multi-worker endpoint; one Python process tops out below ~150 req/s")
+                                 "multi-worker endpoint")
         parser.add_argument("--reuse-port", action="store_true",
                             help="set SO_REUSEPORT, so other simulator processes can serve the same port")
         parser.add_argument("--request-log", default=None,
