@@ -163,6 +163,7 @@ def main() -> None:
         lock = threading.Lock()
         failures: list[str] = []
         accepted = [0]
+        reasks = [0]
 
         def client() -> None:
             with httpx.Client(timeout=120) as http:
@@ -177,6 +178,7 @@ def main() -> None:
                         continue
                     with lock:
                         accepted[0] += response.json()["accepted"]
+                        reasks[0] += response.json()["reasks"]
 
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         started = time.perf_counter()
@@ -227,7 +229,8 @@ def main() -> None:
     copy_rate = len(rows) / copy_seconds["temp"]
     logged_rate = len(rows) / copy_seconds["logged"]
     print(f"events: {accepted[0]:,} accepted of {len(events):,} in batches of {BATCH} "
-          f"({args.clients} clients, {args.workers} gunicorn workers, {os.cpu_count()} CPUs)")
+          f"({args.clients} clients, {args.workers} gunicorn workers, {os.cpu_count()} CPUs); "
+          f"{reasks[0]:,} of them re-asked an earlier answer (each flagged in the same request)")
     print(f"HTTP API ingestion : {api_rate:>10,.0f} events/s  ({api_seconds:.2f} s)   target ≥ {TARGET_EVENTS_PER_S:,}")
     print(f"raw COPY baseline  : {copy_rate:>10,.0f} events/s  ({copy_seconds['temp']:.2f} s)   into a TEMP table (no WAL)")
     print(f"ratio API / COPY   : {api_rate / copy_rate:>10.2f}                     target ≥ {TARGET_RATIO}")

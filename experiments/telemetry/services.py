@@ -604,6 +604,19 @@ def _partition_create(day: date, name: str) -> None:
         )
 
 
+def sessions_purge(*, now: datetime | None = None) -> int:
+    """Delete session states older than the re-ask window plus an hour; returns how many.
+
+    A state only serves to compare the session's next call with; a call more than the window after
+    it cannot be a re-ask, so an older state changes nothing but the table's size (one row per
+    session ever seen). The hour of slack covers late-arriving calls. Run hourly by Celery beat.
+    """
+    horizon = timedelta(seconds=settings.TELEMETRY_REASK_WINDOW_SECONDS) + timedelta(hours=1)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM telemetry_sessionstate WHERE ts < %s", [(now or datetime.now(UTC)) - horizon])
+        return cursor.rowcount
+
+
 def partitions_drop_older(*, keep_days: int) -> list[str]:
     """Drop daily partitions older than ``keep_days`` (raw-event retention; rollups are kept)."""
     if keep_days <= 0:

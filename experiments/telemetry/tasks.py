@@ -13,9 +13,11 @@ from experiments.telemetry import services
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def partitions_ensure_task() -> list[str]:
-    """Create daily event partitions ahead (hourly beat; idempotent) and apply raw-event retention."""
+    """Create daily event partitions ahead (hourly beat; idempotent), apply raw-event retention and
+    drop re-ask session states too old to matter."""
     created = services.partitions_ensure()
     services.partitions_drop_older(keep_days=settings.TELEMETRY_RETENTION_DAYS)
+    services.sessions_purge()
     return created
 
 

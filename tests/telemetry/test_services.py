@@ -212,3 +212,25 @@ def test_reask_of_an_answer_stored_in_the_previous_days_partition(variant):
     result = events_ingest(events=[event(variant.slug, event_id="after-midnight", session_id="night",
                                          prompt="why is my upload stuck at 99%", timestamp=midnight + timedelta(seconds=20))])
     assert result.reasks == 1 and Event.objects.get(event_id="before-midnight").reasked
+
+
+def test_session_states_older_than_the_window_are_purged_and_detection_is_unchanged(variant, settings):
+    from experiments.telemetry.models import SessionState
+    from experiments.telemetry.services import sessions_purge
+
+    settings.TELEMETRY_REASK_WINDOW_SECONDS = 300
+    now = datetime.now(UTC)
+    events_ingest(events=[
+        event(variant.slug, event_id="old", session_id="s-old", prompt="reset my password", timestamp=now - timedelta(hours=2)),
+        event(variant.slug, event_id="fresh", session_id="s-new", prompt="reset my password", timestamp=now - timedelta(minutes=2)),
+    ])
+    assert sessions_purge(now=now) == 1
+    assert list(SessionState.objects.values_list("session_key", flat=True)) == ["s:s-new"]
+    # The purged session's next call is no re-ask (it could not have been: hours apart); the kept one's is.
+    result = events_ingest(events=[
+        event(variant.slug, event_id="old-2", session_id="s-old", prompt="reset my password", timestamp=now),
+        event(variant.slug, event_id="fresh-2", session_id="s-new", prompt="reset my password", timestamp=now),
+    ])
+    assert result.reasks == 1
+    assert set(Event.objects.filter(reasked=True).values_list("event_id", flat=True)) == {"fresh"}
+    assert sessions_purge(now=now) == 0
