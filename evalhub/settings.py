@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE["dashboards-refresh"] = {
 }
 DASHBOARDS_CACHE_SECONDS = env_int("DASHBOARDS_CACHE_SECONDS", 300)
 DASHBOARDS_MAX_STALE_SECONDS = env_int("DASHBOARDS_MAX_STALE_SECONDS", 3600)
+# Eval runs: resume runs that stalled (a killed worker's task the broker did not redeliver). An
+# unprocessed pass expires rather than queueing behind busy workers: the next one does the same work.
+CELERY_BEAT_SCHEDULE["suites-runs-watchdog"] = {
+    "task": "experiments.suites.tasks.runs_watchdog_task", "schedule": 60.0, "options": {"expires": 60.0},
+}
 # A/B experiments: a daily result snapshot per running experiment feeds the lift-over-time chart.
 CELERY_BEAT_SCHEDULE["abtests-daily-snapshots"] = {
     "task": "experiments.abtests.tasks.result_snapshots_daily_task", "schedule": crontab(hour=0, minute=10),
@@ -215,6 +220,11 @@ CELERY_BEAT_SCHEDULE["abtests-daily-snapshots"] = {
 SIMULATOR_URL = env_str("SIMULATOR_URL", "http://127.0.0.1:8765/v1")
 MODEL_HTTP_TIMEOUT = float(env_str("MODEL_HTTP_TIMEOUT", "60"))
 ENDPOINT_CONCURRENCY = env_int("ENDPOINT_CONCURRENCY", 8)
+# Eval runs: a running run whose workers gave no sign of life for this long is resumed by the
+# watchdog. Live chunks report at least every 30 s, so shorter values would resume healthy runs.
+SUITE_RUN_STALL_SECONDS = env_int("SUITE_RUN_STALL_SECONDS", 300)
+if SUITE_RUN_STALL_SECONDS < 60:
+    raise ImproperlyConfigured(f"SUITE_RUN_STALL_SECONDS must be at least 60, got {SUITE_RUN_STALL_SECONDS}")
 
 # Production events: prompt and response text are stored only when this allows it.
 EVENTS_STORE_TEXT = env_bool("EVENTS_STORE_TEXT", False)

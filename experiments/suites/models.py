@@ -122,6 +122,12 @@ class Run(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Liveness, for the watchdog (``services.runs_resume_stalled``): set at dispatch and by every live
+    # chunk as it writes results, or every ~30 s while it waits for endpoint slots or slow calls.
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="last sign of life from a worker running this run")
+    resumed_count = models.PositiveIntegerField(
+        default=0, help_text="times the watchdog re-dispatched this run after it stalled (manual resumes not counted)")
     error = models.TextField(blank=True)
     # Totals cached when the run finishes (the live page counts results instead).
     n_items = models.PositiveIntegerField(default=0)

@@ -27,6 +27,10 @@ Design (why it looks like this):
   text) and the run goes on.
 * **Cancel.** The task re-reads the run's status at each batch write; on ``cancelled`` the lanes stop
   taking items and the chunk ends after writing what is finished.
+* **Heartbeat.** A live chunk stamps ``Run.heartbeat_at`` when it starts, at a results flush at most
+  every ``HEARTBEAT_PROGRESS_S``, and every ``HEARTBEAT_IDLE_S`` while it has nothing to flush (waiting
+  for slots or for slow calls), so the watchdog (``services.runs_resume_stalled``) tells a slow run from
+  a dead one. One UPDATE every few seconds per chunk, against flushes up to four times a second.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import httpx
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from evalhub.core import connector
 from evalhub.core.connector import EndpointError
@@ -56,6 +61,8 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.25
 FLUSH_ROWS = 64
 SLOT_RETRY_S = 0.05
+HEARTBEAT_PROGRESS_S = 5.0
+HEARTBEAT_IDLE_S = 30.0  # well under SUITE_RUN_STALL_SECONDS (at least 60)
 
 
 def retry_backoff() -> float:
@@ -202,6 +209,11 @@ def write_results(rows: list[RunResult]) -> int:
     return len(rows)
 
 
+def heartbeat(run_id: int) -> None:
+    """Stamp the run as alive (only while it is running: a cancelled run needs no watchdog)."""
+    Run.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+
 def judges_for(items: list[SuiteItem]) -> dict[str, ModelVariant]:
     slugs = {str(i.grader_config().get("judge_variant")) for i in items if i.grader_config().get("type") == "judge"}
     return {v.slug: v for v in ModelVariant.objects.filter(slug__in=slugs)} if slugs else {}
@@ -224,6 +236,9 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     items = list(missing_items(run, item_ids))
     if not items:
         return 0
+    # A chunk may have waited in the broker since dispatch: say it is alive before anything else.
+    heartbeat(run.pk)
+    last_beat = time.monotonic()
     for item in items:  # all of the run's version: one shared instance, not one joined copy per item
         item.version = run.version
     stats = stats or ChunkStats()
@@ -287,10 +302,12 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
                     buffer.append(done.get_nowait())
             except queue.Empty:
                 pass
+            flushed = False
             if buffer and (len(buffer) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_EVERY_S):
                 written += write_results(buffer)
                 buffer = []
                 last_flush = time.monotonic()
+                flushed = True
                 if on_flush:
                     on_flush()
                 if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
@@ -299,6 +316,9 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
                 last_flush = time.monotonic()
                 if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
                     stop.set()
+            if time.monotonic() - last_beat >= (HEARTBEAT_PROGRESS_S if flushed else HEARTBEAT_IDLE_S):
+                heartbeat(run.pk)
+                last_beat = time.monotonic()
             idle = all(not t.is_alive() for t in lanes)
             if idle and done.empty() and (work.empty() or stop.is_set()) and (lanes or stop.is_set()):
                 break

@@ -5,11 +5,14 @@ result yet into chunks, enqueues a ``run_chunk_task`` for every chunk but the fi
 one itself → each chunk ends with ``run_finalize`` which marks the run ``done`` once every item has
 its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
 killed: the sqlalchemy broker does not always redeliver), which is safe because results are
-exactly-once per (run, item).
+exactly-once per (run, item). ``runs_resume_stalled`` (the watchdog, on Celery beat) does the same by
+itself for running runs whose heartbeat stopped for ``SUITE_RUN_STALL_SECONDS``.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,6 +20,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
@@ -32,6 +36,7 @@ from experiments.suites.models import (
     SuiteVersion,
 )
 
+log = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"import", "grade", "runs"}  # path segments of the suites pages
 
@@ -132,7 +137,8 @@ def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
             return 0
         run.status = RunStatus.RUNNING
         run.started_at = run.started_at or timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["status", "started_at", "heartbeat_at"])
         ids = list(runner.missing_items(run).values_list("pk", flat=True))
         size = chunk_size(run.concurrency)
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
@@ -185,18 +191,71 @@ def run_cancel(*, run: Run) -> Run:
     return run
 
 
+def _redispatch(run: Run, *, now: datetime, stalled: bool = False) -> None:
+    """Mark a run running and enqueue its dispatch on commit; the caller holds the run's row lock.
+
+    The heartbeat is set to ``now`` so the watchdog leaves the run alone while the dispatch waits in
+    the broker (the dispatch and its chunks stamp it again once they run).
+    """
+    from experiments.suites.tasks import run_dispatch_task
+
+    run.status, run.heartbeat_at = RunStatus.RUNNING, now
+    fields = ["status", "heartbeat_at"]
+    if stalled:
+        run.resumed_count += 1  # a plain increment is safe: the row is locked
+        fields.append("resumed_count")
+    run.save(update_fields=fields)
+    run_id = run.pk
+    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run_id))
+
+
 @transaction.atomic
 def run_resume(*, run: Run) -> Run:
     """Re-dispatch the items without a result (after a crash, or a failed run). No duplicates: see module doc."""
-    from experiments.suites.tasks import run_dispatch_task
-
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.status in (RunStatus.DONE, RunStatus.CANCELLED) or run.source != RunSource.ENDPOINT:
         raise ValidationError({"status": f"run {run.pk} is {run.status}; nothing to resume"})
-    run.status = RunStatus.RUNNING
-    run.save(update_fields=["status"])
-    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
+    _redispatch(run, now=timezone.now())
     return run
+
+
+def runs_resume_stalled(*, now: datetime | None = None) -> list[int]:
+    """The watchdog: resume running endpoint runs that show no sign of life; returns the re-dispatched ids.
+
+    A run is stalled when its heartbeat (else its start) is older than ``SUITE_RUN_STALL_SECONDS``:
+    live chunks stamp it at least every 30 s (``runner``), so the usual cause is a worker killed
+    mid-chunk whose task the broker did not redeliver. Missing items are re-dispatched as
+    ``run_resume`` does and the heartbeat is set to ``now``, so the next pass waits a full stall
+    period before trying again. A stalled run with every result already written (the worker died
+    between its last write and ``run_finalize``) is finalized instead.
+
+    Each run is handled in its own transaction under ``SELECT … FOR UPDATE SKIP LOCKED`` with the
+    stale test repeated on the locked row: concurrent passes, or a chunk finalizing or a dispatch in
+    progress, make a pass skip the run, never resume it twice. Misjudging a run that was merely
+    waiting in the broker queue for longer than the stall period costs repeated endpoint calls,
+    never a second result (results are exactly-once per (run, item)).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SUITE_RUN_STALL_SECONDS)
+    stalled = (Run.objects.filter(status=RunStatus.RUNNING, source=RunSource.ENDPOINT)
+               .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+               .filter(last_sign__lt=cutoff))
+    resumed: list[int] = []
+    for run_id in list(stalled.values_list("pk", flat=True)):
+        with transaction.atomic():
+            run = stalled.select_for_update(skip_locked=True).filter(pk=run_id).first()
+            if run is None:
+                continue  # another pass or a worker holds it, or it came back to life meanwhile
+            if runner.missing_items(run).exists():
+                last_sign = run.heartbeat_at or run.started_at or run.created_at
+                _redispatch(run, now=now, stalled=True)
+                resumed.append(run.pk)
+                log.warning("run %s: no sign of life since %s; re-dispatched its missing items (auto-resume #%d)",
+                            run.pk, last_sign.isoformat(), run.resumed_count)
+            else:
+                run_finalize(run_id=run.pk)
+                log.warning("run %s: every item had a result but the run was still running; finalized", run.pk)
+    return resumed
 
 
 def recorded_import(*, version: SuiteVersion, variant: ModelVariant, text: str, by: User | None = None) -> Run:

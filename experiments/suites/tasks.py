@@ -1,8 +1,9 @@
 """Background jobs for suite runs: thin and idempotent (see ``services`` and ``runner``).
 
 Tasks are ``acks_late`` (settings), so a task whose worker dies is redelivered where the broker
-supports it; either way ``run_resume`` re-dispatches missing items, and the (run, item) unique
-constraint keeps results exactly-once.
+supports it; where it does not, the watchdog (``runs_watchdog_task``, on beat) resumes the stalled
+run, ``run_resume`` re-dispatches missing items on request, and the (run, item) unique constraint
+keeps results exactly-once.
 """
 
 from __future__ import annotations
@@ -22,3 +23,10 @@ def run_dispatch_task(self, *, run_id: int) -> int:
 @shared_task
 def run_chunk_task(*, run_id: int, item_ids: list[int]) -> int:
     return services.run_chunk(run_id=run_id, item_ids=item_ids)
+
+
+@shared_task
+def runs_watchdog_task() -> list[int]:
+    """Resume stalled runs (every minute on beat; see ``services.runs_resume_stalled``). No retry:
+    the next beat is the retry, and the pass is idempotent."""
+    return services.runs_resume_stalled()

@@ -1,9 +1,10 @@
 """Real Celery worker processes: a run started like the UI starts it, a worker SIGKILLed mid-run,
-and a resume with a new worker — every item ends with exactly one result."""
+and a resume (the button, or the watchdog noticing the stall) with a new worker — every item ends with exactly one result."""
 
 from __future__ import annotations
 
 import signal
+from datetime import timedelta
 
 import pytest
 from django.db.models import Count
@@ -16,7 +17,9 @@ from tests.suites.factories import make_version
 
 
 @pytest.mark.worker
-def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simulator):
+@pytest.mark.parametrize("resume", ["button", "watchdog"])
+def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simulator, settings, resume):
+    settings.SUITE_RUN_STALL_SECONDS = 300
     simulator.fixed_latency_ms = 150
     version = make_version(80)
     variant = VariantFactory(endpoint_model="acme-70b")
@@ -28,9 +31,12 @@ def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simula
     done_at_kill = RunResult.objects.filter(run=run).count()
     assert done_at_kill < 80, "the run finished before the kill; the test proves nothing"
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING
+    assert run.status == RunStatus.RUNNING and run.heartbeat_at is not None
 
-    services.run_resume(run=run)
+    if resume == "button":
+        services.run_resume(run=run)
+    else:  # nobody presses Resume: a watchdog pass one stall period after the last heartbeat does
+        assert services.runs_resume_stalled(now=run.heartbeat_at + timedelta(seconds=301)) == [run.pk]
     start_worker()
     wait_for(lambda: Run.objects.get(pk=run.pk).status == RunStatus.DONE, timeout=90, message="the resumed run")
 
@@ -41,3 +47,4 @@ def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simula
     assert not results.exclude(error="").exists()
     run.refresh_from_db()
     assert run.n_done == 80 and run.finished_at is not None
+    assert run.resumed_count == (1 if resume == "watchdog" else 0)
