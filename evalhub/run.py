@@ -62,6 +62,8 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)  # `kill` and service managers stop us like Ctrl-C does
+    # Set explicitly: a shell that starts `make run` in the background hands us SIGINT ignored.
+    signal.signal(signal.SIGINT, on_term)
     try:
         if subprocess.call([*manage, "migrate", "--noinput"], env=env) != 0:
             stop_all()
