@@ -45,15 +45,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+SESSIONS = 20_000
+
+
+def _prompt(i: int) -> str:
+    """Call c = i // SESSIONS of session i % SESSIONS (calls 140 s apart)."""
+    return _session_prompt(i % SESSIONS, i // SESSIONS)
+
+
+def _session_prompt(session: int, call: int) -> str:
+    """A new question each call, except that one call in ten asks the previous one again: ~8% re-asks."""
+    if call and (7 * session + call) % 10 == 0:
+        return _session_prompt(session, call - 1)
+    return PROMPTS[(session + call) % len(PROMPTS)]
+
+
 def make_events(total: int, variant: str, run: str) -> list[dict]:
     start = datetime.now(UTC) - timedelta(minutes=30)
     events = []
     for i in range(total):
         events.append({
             "event_id": f"bench-{run}-{i}", "timestamp": (start + timedelta(milliseconds=i * 7)).isoformat(),
-            "variant": variant, "unit_id": f"user-{i % 5000}", "session_id": f"sess-{run}-{i % 20000}",
+            "variant": variant, "unit_id": f"user-{i % 5000}", "session_id": f"sess-{run}-{i % SESSIONS}",
             "latency_ms": 300.0 + (i * 37) % 900, "ttft_ms": 80.0 + i % 50, "input_tokens": 120 + i % 300,
-            "output_tokens": 200 + i % 100, "finish_reason": "stop", "prompt": PROMPTS[i % len(PROMPTS)],
+            "output_tokens": 200 + i % 100, "finish_reason": "stop", "prompt": _prompt(i),
             "response": "I'm sorry, but I can't help with that." if i % 40 == 0 else "Here is the answer you asked for.",
             "feedback": ("up" if i % 3 else "down") if i % 4 == 0 else None,
         })
@@ -171,7 +186,7 @@ def main() -> None:
                     with lock:
                         if not queue:
                             return
-                        index = queue.pop()
+                        index = queue.pop(0)  # in time order, as live traffic arrives
                     response = http.post(url, content=bodies[index], headers=headers)
                     if response.status_code != 200:
                         failures.append(f"{response.status_code} {response.text[:200]}")

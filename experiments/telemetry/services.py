@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+import psycopg
 from psycopg.types.json import Jsonb, set_json_dumps
 from pydantic import ValidationError as PydanticValidationError
 
@@ -332,7 +333,10 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
     # deadlocked) and, sharing the statement's snapshot, returns them as they were before the upsert.
     ordered_rows = {key: calls if len(calls) == 1 else sorted(calls, key=_by_ts) for key, calls in by_session.items()}
     latest = [(key, ordered_rows[key][-1]) for key in keys]
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # A server-binding psycopg cursor (Django's are client-side): binary results, so the timestamps
+    # and fingerprint arrays of up to 5,000 sessions load several times faster than from text.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             "WITH s(k, e, t, v, x, a, u, p) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], "
             "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[])), "
@@ -350,6 +354,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
              pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
              pg_array([r.unit_id for _, r in latest]),
              pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
+            binary=True,
         )
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
         state = {r[0]: r[1:] for r in cursor.fetchall()}
