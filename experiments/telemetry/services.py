@@ -354,7 +354,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
              pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
              pg_array([r.unit_id for _, r in latest]),
              pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
-            binary=True,
+            binary=True, prepare=False,  # no server-side prepared statement: safe behind a transaction pooler
         )
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
         state = {r[0]: r[1:] for r in cursor.fetchall()}
