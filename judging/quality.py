@@ -101,16 +101,14 @@ def _agreement(result: CampaignQuality, triples: list[tuple[int, int, str]]) -> 
         result.fleiss_items, result.fleiss_raters = len(table), m
     except StatsError as exc:
         result.notes.append(f"Fleiss' kappa: {exc.problem}")
-    reviewers = sorted({r for r, _, _ in triples})
-    items = sorted(by_item)
-    r_index = {r: i for i, r in enumerate(reviewers)}
-    i_index = {it: i for i, it in enumerate(items)}
-    data = np.full((len(reviewers), len(items)), np.nan)
-    for reviewer, item, label in triples:
-        data[r_index[reviewer], i_index[item]] = OUTCOME_CODE[label]
+    # Alpha needs only how many reviewers gave each outcome per comparison (items x outcomes),
+    # never a reviewers x comparisons matrix, which would grow with both.
+    order = sorted(labels, key=OUTCOME_CODE.__getitem__)
+    counts = [[votes.count(label) for label in order] for votes in by_item.values()]
     try:
-        result.krippendorff_alpha = agreement.krippendorff_alpha(data, level="nominal")
-        result.alpha_items = len(items)
+        result.krippendorff_alpha = agreement.krippendorff_alpha_from_counts(
+            counts, [OUTCOME_CODE[label] for label in order], level="nominal")
+        result.alpha_items = len(by_item)
     except StatsError as exc:
         result.notes.append(f"Krippendorff's alpha: {exc.problem}")
     try:

@@ -23,6 +23,7 @@ __all__ = [
     "consensus_agreement",
     "fleiss_kappa",
     "krippendorff_alpha",
+    "krippendorff_alpha_from_counts",
     "wilson_interval",
 ]
 
@@ -147,6 +148,31 @@ def krippendorff_alpha(
     item_of = np.nonzero(observed)[1]
     counts = np.zeros((values.shape[1], domain.size))
     np.add.at(counts, (item_of, codes), 1.0)
+    return krippendorff_alpha_from_counts(counts, domain, level=level)
+
+
+def krippendorff_alpha_from_counts(
+    counts: Sequence[Sequence[float]] | np.ndarray,
+    domain: Sequence[float] | np.ndarray,
+    *,
+    level: Literal["nominal", "ordinal", "interval"] = "nominal",
+) -> float:
+    """Krippendorff's alpha from an items x values matrix of how many raters gave each value.
+
+    The same statistic as ``krippendorff_alpha`` (which builds these counts from raters x items
+    data), for callers that hold counts already: memory follows items x values, not raters x items.
+    ``domain`` lists the value of each column in increasing order (used by ordinal and interval).
+    """
+    if level not in ("nominal", "ordinal", "interval"):
+        raise StatsError("level", f"must be 'nominal', 'ordinal' or 'interval', got {level!r}")
+    counts = np.asarray(counts, dtype=float)
+    domain = np.asarray(domain, dtype=float)
+    if counts.ndim != 2 or counts.shape[1] != domain.size or domain.size == 0:
+        raise StatsError("counts", f"must be items x values with {domain.size} value columns, got shape {counts.shape}")
+    if np.any(counts < 0) or not np.all(np.isfinite(counts)):
+        raise StatsError("counts", "must be finite and non-negative")
+    if domain.size > 1 and np.any(np.diff(domain) <= 0):
+        raise StatsError("domain", "must be strictly increasing")
     per_item = counts.sum(axis=1)
     # Units coded by a single rater carry no information about agreement (Krippendorff 2011, step 1).
     pairable = counts[per_item >= 2]
