@@ -28,32 +28,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from evalhub.stats._base import MeanStat, RatioStat, StatsError
+from evalhub.stats._base import MeanStat, RatioStat
 
 
 @dataclass(frozen=True)
-class RatioSums:
-    """A ratio metric's per-arm sums, plus optional covariate sums (x = pre-period numerator)."""
+class RatioSums(RatioStat):
+    """A ratio metric's per-arm sums (a ``RatioStat``, validated as one) plus optional covariate sums."""
 
-    n: int
-    sum_num: float
-    sum_den: float
-    sum_num_sq: float
-    sum_den_sq: float
-    sum_num_den: float
-    pre_sum: float | None = None
-    pre_sum_sq: float | None = None
+    pre_sum: float | None = None  # Σx
+    pre_sum_sq: float | None = None  # Σx²
     pre_num_cross: float | None = None  # Σ num·x
     pre_den_cross: float | None = None  # Σ den·x
 
-    def ratio_stat(self) -> RatioStat:
-        return RatioStat(self.n, self.sum_num, self.sum_den, self.sum_num_sq, self.sum_den_sq, self.sum_num_den)
-
 
 def linearized_mean(s: RatioSums, *, with_pre: bool = False) -> MeanStat:
-    """The linearised per-unit mean of a ratio metric (see the module docstring)."""
-    if s.sum_den == 0:
-        raise StatsError("sum_den", "must not be zero")
+    """The linearised per-unit mean of a ratio metric (see the module docstring); ``RatioStat`` has
+    already refused n ≤ 0 and Σden = 0."""
     r = s.sum_num / s.sum_den
     mu_den = s.sum_den / s.n
     resid_sq = max(0.0, s.sum_num_sq - 2.0 * r * s.sum_num_den + r * r * s.sum_den_sq)

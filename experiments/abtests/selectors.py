@@ -283,7 +283,7 @@ def _compare(metric: Metric, control: dict, treatment: dict, hists: dict, contro
         fixed = compare_means(linearized_mean(rc, with_pre=True), linearized_mean(rt, with_pre=True),
                               alpha=alpha, cuped=True, metric=key)
         return dataclasses.replace(fixed, method="delta method (linearised) + cuped"), seq, True
-    return compare_ratios(rc.ratio_stat(), rt.ratio_stat(), alpha=alpha, metric=key), seq, False
+    return compare_ratios(rc, rt, alpha=alpha, metric=key), seq, False
 
 
 def _srm(arms: list[ArmSummary], attr: str) -> SRMResult | None:
