@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from evalhub.core.auth import ApiKeyAuth
 from experiments.telemetry import services
 from experiments.telemetry.bodies import BodyError, read_body
-from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, ErrorOut, EventBatchIn, EventIn, IngestOut
+from experiments.telemetry.schemas import EVENT_BATCH, MAX_BATCH_EVENTS, ErrorOut, EventBatchIn, EventIn, IngestOut
 
 router = Router()
 
@@ -60,11 +60,13 @@ def parse_batch(body: bytes) -> list[EventIn]:
     """
     bare_list = body.lstrip()[:1] == b"["
     try:
-        return EVENT_LIST.validate_json(body) if bare_list else EventBatchIn.model_validate_json(body).events
+        return EVENT_BATCH.validate_json(body) if bare_list else EventBatchIn.model_validate_json(body).events
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
+    # Locations relative to the event list ("events" dropped from the object form).
+    errors = [dict(err, loc=err["loc"] if bare_list else err["loc"][1:]) for err in errors]
     for err in errors:
-        loc = err["loc"] if bare_list else err["loc"][1:]
+        loc = err["loc"]
         if err["type"] == "json_invalid":
             message = f"malformed JSON: {err.get('ctx', {}).get('error') or err['msg']}"
             raise BatchError(400, message, [{"field": "body", "message": message}])
@@ -74,8 +76,7 @@ def parse_batch(body: bytes) -> list[EventIn]:
         if not loc:
             message = {"too_short": "the batch is empty"}.get(err["type"], 'a list of events is required')
             raise BatchError(400, 'the body must be {"events": [...]}', [{"field": "events", "message": message}])
-    raise services.IngestValidationError(
-        services.pydantic_errors([dict(e, loc=e["loc"] if bare_list else e["loc"][1:]) for e in errors]))
+    raise services.IngestValidationError(services.pydantic_errors(errors))
 
 
 def _error(status: int, detail: str, errors: list[dict] | None = None) -> Status:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, TypeAdapter, field_validator
@@ -81,10 +81,15 @@ def nul_errors(items: list[EventIn]) -> list[dict[str, Any]]:
     return errors
 
 
+# One batch, as the API accepts it: either the value of "events" or a bare JSON array.
+EventBatch = Annotated[list[EventIn], Field(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
 class EventBatchIn(BaseModel):
-    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+    events: EventBatch
 
 
+EVENT_BATCH = TypeAdapter(EventBatch)
 EVENT_LIST = TypeAdapter(list[EventIn])
 
 

@@ -94,6 +94,8 @@ def test_too_many_events_is_413(ingest_client, variant):
     response = post_events(ingest_client, events)
     assert response.status_code == 413
     assert "5000" in response.json()["detail"]
+    bare = post_events(ingest_client, json.dumps(events))  # the same batch as a bare JSON array
+    assert bare.status_code == 413 and "5000" in bare.json()["detail"]
 
 
 def test_oversized_body_is_413_before_reading(ingest_client, variant, settings):
