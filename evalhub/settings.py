@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "ninja",  # serves Swagger UI's assets from static files: /api/v1/docs works offline
     "evalhub.core",
     "judging",
     "experiments.suites",
@@ -188,11 +189,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, not lost
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On a lost broker connection, running late-ack tasks are cancelled and redelivered (every task is idempotent).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # kombu passes SQLAlchemy transport options to create_engine: keep connections healthy across DB restarts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"pool_pre_ping": True} if CELERY_BROKER_URL.startswith("sqla+") else {}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Worker liveness for /healthz (see evalhub.core.health); an unrun heartbeat expires with its period.
+CELERY_BEAT_SCHEDULE["core-heartbeat"] = {"task": "core.heartbeat", "schedule": 15.0, "options": {"expires": 15.0}}
 # Telemetry: daily event partitions created ahead; rollups reconciled with raw events nightly.
 CELERY_BEAT_SCHEDULE["telemetry-partitions-ensure"] = {
     "task": "experiments.telemetry.tasks.partitions_ensure_task", "schedule": 3600.0,

@@ -225,3 +225,15 @@ class ApiKey(models.Model):
     @property
     def display(self) -> str:
         return f"{API_KEY_PREFIX}_{self.prefix}_…"
+
+
+class ServiceHeartbeat(models.Model):
+    """The last sign of life of a background service (``worker``: a Celery worker ran the heartbeat task
+    that ``beat`` scheduled). ``/healthz`` reads it to tell operators whether background jobs run."""
+
+    name = models.CharField(max_length=40, unique=True)
+    seen_at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

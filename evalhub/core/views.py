@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
 from evalhub.core import selectors, services
+from evalhub.core.health import health_check
 from evalhub.core.forms import ApiKeyForm
 from evalhub.core.models import ApiKey, Role
-from evalhub.core.roles import role_required
+from evalhub.core.roles import has_role, role_required
 
 
 @role_required(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)
@@ -40,3 +44,12 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_key_revoke(key=key)
     messages.success(request, f"Revoked {key.display}.")
     return redirect("core:api_keys")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Overall status for anyone (load balancers); every check, broker URL included, for admins."""
+    health = health_check()
+    detailed = request.user.is_staff or has_role(request.user, Role.ADMIN)
+    return JsonResponse(health.as_dict(detailed=detailed), status=health.http_status)

@@ -8,7 +8,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from evalhub.core.models import Role
 
 SKIP_NAMESPACES = {"admin", "api"}
-SKIP_NAMES = {"login", "logout"}
+# Public by design: login/logout; /healthz gives anyone the overall status only (load balancers poll it;
+# its checks are for admins, tested in test_health.py); /favicon.ico (unnamed) redirects to a static file.
+SKIP_NAMES = {"login", "logout", "healthz", None}
 
 
 def _patterns(resolver: URLResolver, namespace: str | None = None):
