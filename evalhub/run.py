@@ -50,6 +50,7 @@ class Supervised:
         self.proc = subprocess.Popen(self.argv, env=self.env)
         self.started_at = time.monotonic()
         self.restart_at = None
+        _say(f"{self.name} started (pid {self.proc.pid})")
 
     def check(self, now: float) -> None:
         """Start again a process that exited, after its back-off."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in manage.py / wsgi.py / celery.py
+import shutil
 import subprocess
 import sys
 import time
@@ -147,3 +148,28 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, message
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {message}")
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Playwright driving Debian's Chromium (``apt-get install chromium``); no browser download. One per
+    session for browser and stack tests alike. Without Chromium they are skipped with a reason, except when
+    ``EVALHUB_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a missing browser fails the run."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("EVALHUB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium not found at {CHROMIUM}; browser tests must run here")
+        pytest.skip("Chromium not installed (apt-get install chromium); browser tests skipped")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make around
+    # it are synchronous and safe here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -35,9 +35,6 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEMO_PASSWORD = "evalhub-demo"  # printed by `make run`; README "Quick start"
 START_TIMEOUT = float(os.environ.get("EVALHUB_STACK_START_TIMEOUT", "420"))
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 # Variables of the suite's own environment that must not leak into the stack.
 _NOT_INHERITED = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_DEFAULT_QUEUE", "TEST_DATABASE_NAME",
                   "EVALHUB_PGDATA", "EVALHUB_VAR_DIR", "SIMULATOR_URL", "EVALHUB_DATABASE_EMBEDDED",
@@ -198,28 +195,13 @@ def stack() -> Iterator[Stack]:
             shutil.rmtree(var_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def stack_browser() -> Iterator:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("EVALHUB_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}; stack tests must run here")
-        pytest.skip("Chromium not installed (apt-get install chromium); stack browser tests skipped")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def browser_as(stack, stack_browser) -> Iterator[Callable[[str], object]]:
+def browser_as(stack, browser) -> Iterator[Callable[[str], object]]:
     """``browser_as("engineer")`` → a Playwright page logged in through the login form."""
     contexts = []
 
     def open_as(username: str):
-        context = stack_browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)

@@ -4,9 +4,9 @@ product keeps working afterwards. Runs after the flows (file order): it kills pa
 from __future__ import annotations
 
 import os
+import re
 import signal
 
-import psutil
 import pytest
 
 from tests.stack.conftest import wait_until
@@ -14,12 +14,11 @@ from tests.stack.conftest import wait_until
 pytestmark = pytest.mark.stack
 
 
-def _child(stack, *words: str) -> psutil.Process:
-    for child in psutil.Process(stack.pid).children(recursive=False):
-        cmdline = " ".join(child.cmdline())
-        if all(word in cmdline for word in words):
-            return child
-    raise AssertionError(f"no child of `make run` runs {words}")
+def _pid(stack, name: str) -> int:
+    """The pid `make run` logged when it last started ``name``."""
+    pids = re.findall(rf"\[evalhub\] {name} started \(pid (\d+)\)", _log(stack))
+    assert pids, f"`make run` never logged starting {name}"
+    return int(pids[-1])
 
 
 def _log(stack) -> str:
@@ -35,11 +34,11 @@ def _run_finishes(engineer, api, suite: str) -> dict:
 
 
 def test_a_killed_worker_is_restarted(stack, engineer, api, stack_suite):
-    worker = _child(stack, "celery", "worker")
-    os.kill(worker.pid, signal.SIGKILL)
+    worker = _pid(stack, "worker")
+    os.kill(worker, signal.SIGKILL)
     wait_until(lambda: "worker exited with code -9; restarting" in _log(stack), timeout=30,
                what="`make run` to log the worker's restart")
-    wait_until(lambda: _child(stack, "celery", "worker").pid != worker.pid, timeout=30, what="a new worker process")
+    wait_until(lambda: _pid(stack, "worker") != worker, timeout=30, what="a new worker process")
     assert _run_finishes(engineer, api, stack_suite)["n_done"] > 0
 
 
