@@ -10,14 +10,17 @@ group (items without a group are their own cluster).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from evalhub.stats import MeanStat, StatsError
 from evalhub.stats import evalscores
-from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, Suite, SuiteItem, SuiteVersion
+from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
 
 def suites_list() -> QuerySet[Suite]:
@@ -47,6 +50,38 @@ def run_get(run_id: int) -> Run:
 
 def run_results(run: Run) -> QuerySet[RunResult]:
     return run.results.select_related("item").order_by("item__position", "item_id")
+
+
+def _stall_cutoff(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.SUITE_RUN_STALL_SECONDS)
+
+
+def runs_stalled(*, now: datetime | None = None) -> QuerySet[Run]:
+    """Queued or running endpoint runs with no sign of life for ``SUITE_RUN_STALL_SECONDS``.
+
+    The sign of life is the heartbeat, else the start, else the creation: a running run's chunks stamp
+    the heartbeat at least every 30 s, and a queued run has had no worker take its dispatch since it
+    was queued (or since the watchdog last re-sent it). One rule for both, so a lost dispatch message
+    is treated like a killed worker.
+    """
+    return (Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], source=RunSource.ENDPOINT)
+            .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+            .filter(last_sign__lt=_stall_cutoff(now)))
+
+
+def run_is_stalled(run: Run, *, now: datetime | None = None) -> bool:
+    """``runs_stalled``'s rule on one loaded run (no query)."""
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING) or run.source != RunSource.ENDPOINT:
+        return False
+    return (run.heartbeat_at or run.started_at or run.created_at) < _stall_cutoff(now)
+
+
+def run_can_resume(run: Run, *, now: datetime | None = None) -> bool:
+    """Resume is offered for a stalled run or a cancelled endpoint run, never for a live one (a second
+    dispatch beside live chunks only repeats their calls)."""
+    if run.source != RunSource.ENDPOINT:
+        return False
+    return run.status == RunStatus.CANCELLED or run_is_stalled(run, now=now)
 
 
 @dataclass(frozen=True)

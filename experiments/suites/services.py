@@ -6,13 +6,13 @@ one itself → each chunk ends with ``run_finalize`` which marks the run ``done`
 its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
 killed: the sqlalchemy broker does not always redeliver), which is safe because results are
 exactly-once per (run, item). ``runs_resume_stalled`` (the watchdog, on Celery beat) does the same by
-itself for running runs whose heartbeat stopped for ``SUITE_RUN_STALL_SECONDS``.
+itself for queued or running runs with no sign of life for ``SUITE_RUN_STALL_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,11 +20,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, importers, runner
+from experiments.suites import graders, importers, runner, selectors
 from experiments.suites.models import (
     HumanGrade,
     Run,
@@ -192,14 +191,17 @@ def run_cancel(*, run: Run) -> Run:
 
 
 def _redispatch(run: Run, *, now: datetime, stalled: bool = False) -> None:
-    """Mark a run running and enqueue its dispatch on commit; the caller holds the run's row lock.
+    """Enqueue a run's dispatch on commit; the caller holds the run's row lock.
 
-    The heartbeat is set to ``now`` so the watchdog leaves the run alone while the dispatch waits in
-    the broker (the dispatch and its chunks stamp it again once they run).
+    A queued run stays queued (no worker has started it); any other becomes running. The heartbeat is
+    set to ``now`` so the watchdog leaves the run alone while the dispatch waits in the broker (the
+    dispatch and its chunks stamp it again once they run).
     """
     from experiments.suites.tasks import run_dispatch_task
 
-    run.status, run.heartbeat_at = RunStatus.RUNNING, now
+    if run.status != RunStatus.QUEUED:
+        run.status = RunStatus.RUNNING
+    run.heartbeat_at = now
     fields = ["status", "heartbeat_at"]
     if stalled:
         run.resumed_count += 1  # a plain increment is safe: the row is locked
@@ -220,26 +222,24 @@ def run_resume(*, run: Run) -> Run:
 
 
 def runs_resume_stalled(*, now: datetime | None = None) -> list[int]:
-    """The watchdog: resume running endpoint runs that show no sign of life; returns the re-dispatched ids.
+    """The watchdog: re-dispatch queued or running endpoint runs that show no sign of life; returns their ids.
 
-    A run is stalled when its heartbeat (else its start) is older than ``SUITE_RUN_STALL_SECONDS``:
-    live chunks stamp it at least every 30 s (``runner``), so the usual cause is a worker killed
-    mid-chunk whose task the broker did not redeliver. Missing items are re-dispatched as
-    ``run_resume`` does and the heartbeat is set to ``now``, so the next pass waits a full stall
-    period before trying again. A stalled run with every result already written (the worker died
-    between its last write and ``run_finalize``) is finalized instead.
+    The stall rule is ``selectors.runs_stalled``: heartbeat, else start, else creation older than
+    ``SUITE_RUN_STALL_SECONDS``. Live chunks stamp the heartbeat at least every 30 s (``runner``), so
+    a stalled running run usually means a worker killed mid-chunk whose task the broker did not
+    redeliver; a stalled queued run means its dispatch message was lost (or no worker consumes its
+    queue). Missing items are re-dispatched as ``run_resume`` does and the heartbeat is set to ``now``,
+    so the next pass waits a full stall period before trying again. A stalled run with every result
+    already written (the worker died between its last write and ``run_finalize``) is finalized instead.
 
     Each run is handled in its own transaction under ``SELECT … FOR UPDATE SKIP LOCKED`` with the
     stale test repeated on the locked row: concurrent passes, or a chunk finalizing or a dispatch in
     progress, make a pass skip the run, never resume it twice. Misjudging a run that was merely
-    waiting in the broker queue for longer than the stall period costs repeated endpoint calls,
-    never a second result (results are exactly-once per (run, item)).
+    waiting in the broker queue for longer than the stall period costs a second dispatch, whose
+    chunks skip items that already have a result; never a second result (results are exactly-once).
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.SUITE_RUN_STALL_SECONDS)
-    stalled = (Run.objects.filter(status=RunStatus.RUNNING, source=RunSource.ENDPOINT)
-               .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
-               .filter(last_sign__lt=cutoff))
+    stalled = selectors.runs_stalled(now=now)
     resumed: list[int] = []
     for run_id in list(stalled.values_list("pk", flat=True)):
         with transaction.atomic():
@@ -250,9 +250,12 @@ def runs_resume_stalled(*, now: datetime | None = None) -> list[int]:
                 last_sign = run.heartbeat_at or run.started_at or run.created_at
                 _redispatch(run, now=now, stalled=True)
                 resumed.append(run.pk)
-                log.warning("run %s: no sign of life since %s; re-dispatched its missing items (auto-resume #%d)",
-                            run.pk, last_sign.isoformat(), run.resumed_count)
+                log.warning("run %s (%s): no sign of life since %s; re-dispatched its missing items (auto-resume #%d)",
+                            run.pk, run.status, last_sign.isoformat(), run.resumed_count)
             else:
+                if run.status == RunStatus.QUEUED:
+                    run.status = RunStatus.RUNNING
+                    run.save(update_fields=["status"])
                 run_finalize(run_id=run.pk)
                 log.warning("run %s: every item had a result but the run was still running; finalized", run.pk)
     return resumed

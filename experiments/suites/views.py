@@ -3,6 +3,7 @@ runs, comparisons and charts; reviewers grade items routed to the human rubric g
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -116,7 +117,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     others = Run.objects.filter(version_id=run.version_id).exclude(pk=run.pk).select_related("variant")
     return render(request, "suites/run.html", {"run": run, "progress": selectors.run_progress(run),
                                                "summary": selectors.run_summary(run), "results": results,
-                                               "others": others})
+                                               "others": others, "can_resume": selectors.run_can_resume(run),
+                                               "stall_seconds": settings.SUITE_RUN_STALL_SECONDS})
 
 
 @role_required(*READ)
