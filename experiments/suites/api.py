@@ -1,4 +1,4 @@
-"""``/api/v1/suites``: list and import suites, start/cancel runs, progress, results, compare.
+"""``/api/v1/suites``: list and import suites, start/cancel/resume runs, progress, results, compare.
 
 Auth: GETs accept an API key with the ``read`` scope or a viewer/engineer session; writes need an
 engineer session (CSRF header) — the same rules as the pages.
@@ -54,7 +54,7 @@ def _run_out(run: Run, *, summary: bool = True) -> dict:
     progress = selectors.run_progress(run)
     out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
            "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
-           "finished_at": run.finished_at, **progress.as_dict()}
+           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), **progress.as_dict()}
     if summary:
         s = selectors.run_summary(run)
         out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
@@ -118,6 +118,16 @@ def run_status(request: HttpRequest, run_id: int) -> dict:
 def run_cancel(request: HttpRequest, run_id: int) -> dict:
     try:
         run = services.run_cancel(run=get_object_or_404(Run, pk=run_id))
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None
+    return _run_out(selectors.run_get(run.pk), summary=False)
+
+
+@router.post("/runs/{run_id}/resume", response=RunOut, auth=ENGINEER_AUTH)
+def run_resume(request: HttpRequest, run_id: int) -> dict:
+    """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
+    try:
+        run = services.run_resume(run=get_object_or_404(Run, pk=run_id))
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
     return _run_out(selectors.run_get(run.pk), summary=False)

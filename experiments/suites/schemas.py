@@ -72,6 +72,7 @@ class RunOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    can_resume: bool = False
     overall: ScoreOut | None = None
     clustered: bool = False
     categories: list[ScoreOut] = []

@@ -212,12 +212,24 @@ def _redispatch(run: Run, *, now: datetime, stalled: bool = False) -> None:
 
 
 @transaction.atomic
-def run_resume(*, run: Run) -> Run:
-    """Re-dispatch the items without a result (after a crash, or a failed run). No duplicates: see module doc."""
+def run_resume(*, run: Run, now: datetime | None = None) -> Run:
+    """Re-dispatch the items without a result of a stalled or cancelled endpoint run (a cancelled run
+    continues). A live run is refused: its chunks are still working, and a second dispatch beside
+    them would only race them for the same items. No duplicates either way: see ``runner``."""
     run = Run.objects.select_for_update().get(pk=run.pk)
-    if run.status in (RunStatus.DONE, RunStatus.CANCELLED) or run.source != RunSource.ENDPOINT:
-        raise ValidationError({"status": f"run {run.pk} is {run.status}; nothing to resume"})
-    _redispatch(run, now=timezone.now())
+    if not selectors.run_can_resume(run, now=now):
+        if run.source != RunSource.ENDPOINT:
+            problem = f"run {run.pk} graded {run.get_source_display().lower()}; there is nothing to call"
+        elif run.is_active:
+            problem = (f"run {run.pk} is {run.status} and alive (workers reported within the last "
+                       f"{settings.SUITE_RUN_STALL_SECONDS} s); Resume is for stalled or cancelled runs")
+        else:
+            problem = f"run {run.pk} is {run.status}; only stalled or cancelled runs can be resumed"
+        raise ValidationError({"status": problem})
+    if run.status == RunStatus.CANCELLED:
+        run.finished_at = None
+        run.save(update_fields=["finished_at"])
+    _redispatch(run, now=now or timezone.now())
     return run
 
 
