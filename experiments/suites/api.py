@@ -16,7 +16,7 @@ from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
 from evalhub.core.models import ModelVariant
 from experiments.suites import selectors, services
 from experiments.suites.importers import ImportRejected
-from experiments.suites.models import Run, Suite, SuiteVersion
+from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
 from experiments.suites.schemas import (
     CompareOut,
     ImportIn,
@@ -54,7 +54,9 @@ def _run_out(run: Run, *, summary: bool = True) -> dict:
     progress = selectors.run_progress(run)
     out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
            "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
-           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), **progress.as_dict()}
+           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), "error": run.error,
+           "top_errors": [e.__dict__ for e in selectors.run_error_counts(run)] if progress.n_errors else [],
+           **progress.as_dict()}
     if summary:
         s = selectors.run_summary(run)
         out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
@@ -151,7 +153,8 @@ def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
     try:
         cmp = selectors.run_compare(run_a, run_b)
     except ValueError as exc:
-        raise HttpError(400, f"other_id: {exc}") from None
+        field = "run_id" if run_a.status == RunStatus.FAILED else "other_id"
+        raise HttpError(400, f"{field}: {exc}") from None
     p, m = cmp.paired, cmp.mcnemar
     return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
             "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,

@@ -2,7 +2,10 @@
 statistics come from ``evalhub.stats.evalscores`` only.
 
 Scores: only graded results count (a result waiting for a human grade has score NULL); endpoint
-errors count as score 0 — an error is a failure the user would have seen.
+errors count as score 0 — an error is a failure the user would have seen. A run where at least
+``services.RUN_FAIL_ERROR_SHARE`` of the items errored ends ``failed`` and has no score at all: its
+numbers would measure the endpoint (down, 401, malformed replies), not the variant, so it is left
+out of comparisons, the frontier and the leadership dashboards (which read ``done`` runs only).
 Clustered CI: when any item has a ``group``, the overall CI uses cluster-robust standard errors by
 group (items without a group are their own cluster).
 """
@@ -111,6 +114,19 @@ def run_progress(run: Run) -> Progress:
 
 
 @dataclass(frozen=True)
+class ErrorCount:
+    error: str
+    count: int
+
+
+def run_error_counts(run: Run, *, limit: int = 3) -> list[ErrorCount]:
+    """The run's most common item errors, most frequent first (one GROUP BY over its results)."""
+    rows = (RunResult.objects.filter(run_id=run.pk).exclude(error="").values("error")
+            .annotate(n=Count("id")).order_by("-n", "error")[:limit])
+    return [ErrorCount(r["error"], r["n"]) for r in rows]
+
+
+@dataclass(frozen=True)
 class ScoreRow:
     label: str
     n: int
@@ -149,10 +165,11 @@ def _score_aggregates() -> dict:
 
 
 def run_summary(run: Run) -> RunSummary:
+    """Score (CI), categories, errors, tokens and cost; a failed run has no score (``overall`` None)."""
     graded = RunResult.objects.filter(run_id=run.pk, score__isnull=False)
     per_category = graded.values(category=F("item__category")).annotate(**_score_aggregates()).order_by("category")
     categories = [_row(r["category"] or "(none)", r["n"], r["s"] or 0.0, r["ss"] or 0.0, r["passes"])
-                  for r in per_category]
+                  for r in per_category] if run.status != RunStatus.FAILED else []
     totals = RunResult.objects.filter(run_id=run.pk).aggregate(
         **_score_aggregates(), errors=Count("id", filter=~Q(error="")), tin=Sum("input_tokens"),
         tout=Sum("output_tokens"), cost=Sum("cost_usd"), latency=Avg("latency_ms"), all_n=Count("id"))
@@ -204,9 +221,12 @@ class Comparison:
 
 
 def run_compare(run_a: Run, run_b: Run) -> Comparison:
-    """Paired comparison A − B over items both runs graded (same suite version required)."""
+    """Paired comparison A − B over items both runs graded (same suite version, neither run failed)."""
     if run_a.version_id != run_b.version_id:
         raise ValueError("runs must use the same suite version to be compared item by item")
+    failed = [r for r in (run_a, run_b) if r.status == RunStatus.FAILED]
+    if failed:
+        raise ValueError(f"run {failed[0].pk} failed (most items errored), so it has no score to compare")
     other = RunResult.objects.filter(run_id=run_b.pk, item_id=OuterRef("item_id"))
     rows = list(
         RunResult.objects.filter(run_id=run_a.pk, score__isnull=False)

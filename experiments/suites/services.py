@@ -38,6 +38,11 @@ from experiments.suites.models import (
 log = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"import", "grade", "runs"}  # path segments of the suites pages
+# A finished run with at least this share of error results (endpoint down, 401, malformed replies,
+# missing recorded outputs) ends ``failed``, not ``done``: its mean would measure the errors (each
+# scores 0), not the variant. Below it the run is done and its errors count as failures the user
+# would have seen; the page and API list the most common errors either way.
+RUN_FAIL_ERROR_SHARE = 0.5
 
 
 def chunk_size(concurrency: int) -> int:
@@ -164,9 +169,18 @@ def run_totals(run: Run) -> dict:
     )
 
 
+def run_failure_text(run: Run) -> str:
+    """Why a run failed, for its page, its API and ``run_suite``: error share and most common error."""
+    top = selectors.run_error_counts(run, limit=1)
+    common = f"; most common error ({top[0].count}×): {top[0].error}" if top else ""
+    return (f"{run.n_errors} of {run.n_done} items failed (at least {RUN_FAIL_ERROR_SHARE:.0%}), "
+            f"so the run has no score{common}")[:2000]
+
+
 @transaction.atomic
 def run_finalize(*, run_id: int) -> Run:
-    """Cache totals; a running run with a result for every item becomes ``done`` (idempotent)."""
+    """Cache totals; a running run with a result for every item becomes ``done``, or ``failed`` when at
+    least ``RUN_FAIL_ERROR_SHARE`` of its results are errors (idempotent)."""
     run = Run.objects.select_for_update().get(pk=run_id)
     totals = run_totals(run)
     run.n_done, run.n_errors = totals["n"], totals["errors"]
@@ -174,8 +188,12 @@ def run_finalize(*, run_id: int) -> Run:
     run.tokens_total, run.cost_total = int(totals["tokens"] or 0), totals["cost"] or Decimal("0")
     fields = ["n_done", "n_errors", "score_sum", "tokens_total", "cost_total"]
     if run.status == RunStatus.RUNNING and run.n_done >= run.n_items:
-        run.status, run.finished_at = RunStatus.DONE, timezone.now()
-        fields += ["status", "finished_at"]
+        run.finished_at = timezone.now()
+        if run.n_errors and run.n_errors >= RUN_FAIL_ERROR_SHARE * run.n_done:
+            run.status, run.error = RunStatus.FAILED, run_failure_text(run)
+        else:
+            run.status, run.error = RunStatus.DONE, ""
+        fields += ["status", "finished_at", "error"]
     run.save(update_fields=fields)
     return run
 
