@@ -103,10 +103,12 @@ def _check_variant(variant: ModelVariant) -> None:
 
 @transaction.atomic
 def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None = None,
-              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4) -> Run:
+              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4,
+              dispatch: bool = True) -> Run:
     """Create a run and enqueue its dispatch once the transaction commits; locks the version.
 
     ``concurrency`` (calls in flight to the variant's endpoint) defaults to ``ENDPOINT_CONCURRENCY``.
+    ``dispatch=False`` queues nothing: the caller runs the items in its own process (``run_inline``).
     """
     concurrency = concurrency or int(getattr(settings, "ENDPOINT_CONCURRENCY", 8))
     from experiments.suites.tasks import run_dispatch_task
@@ -119,8 +121,20 @@ def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None =
     run.full_clean()
     run.save()
     _lock_version(version)
-    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
+    if dispatch:
+        transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
     return run
+
+
+def run_inline(*, run: Run, on_flush=None) -> Run:
+    """Run every item of a run started with ``dispatch=False`` in this process, through the same
+    runner and slots as the workers; returns the finalized run. If this process dies, the run is
+    stalled like a killed worker's and the watchdog hands it to the workers."""
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING, started_at=now,
+                                                                  heartbeat_at=now)
+    run_chunk(run_id=run.pk, on_flush=on_flush)
+    return run_finalize(run_id=run.pk)
 
 
 def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
