@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE["dashboards-refresh"] = {
 }
 DASHBOARDS_CACHE_SECONDS = env_int("DASHBOARDS_CACHE_SECONDS", 300)
 DASHBOARDS_MAX_STALE_SECONDS = env_int("DASHBOARDS_MAX_STALE_SECONDS", 3600)
+# Leaderboards: a refresh whose message was lost is re-enqueued, so its board is delayed, not frozen.
+CELERY_BEAT_SCHEDULE["judging-leaderboard-pending-sweep"] = {
+    "task": "judging.tasks.leaderboard_pending_sweep_task", "schedule": 60.0, "options": {"expires": 60.0},
+}
 # Eval runs: resume runs that stalled (a killed worker's task the broker did not redeliver). An
 # unprocessed pass expires rather than queueing behind busy workers: the next one does the same work.
 CELERY_BEAT_SCHEDULE["suites-runs-watchdog"] = {

@@ -15,6 +15,13 @@ counts, newest vote). A refresh whose fingerprint matches the latest snapshot's 
 unchanged, so a burst of tasks after a burst of votes costs one recomputation. Excluding a reviewer
 changes the fingerprint (the excluded count), so ratings follow without a new vote.
 
+Lost refresh messages: a vote sets ``Campaign.leaderboard_refresh_pending_since`` and enqueues the
+refresh only if the flag was clear (``judging.services._refresh_soon``); the task clears it. If that
+message is lost (a broker restart, a worker killed before it acked) the flag would stay set and no
+later vote would enqueue again. ``refresh_pending_sweep`` (on beat, every minute) treats a flag older
+than ``PENDING_EXPIRES_S`` as lost, sets it afresh and enqueues the refresh, so a lost message delays
+a board by at most a few minutes and never freezes it.
+
 Overall board: a campaign refresh enqueues an overall refresh after it commits; that one is
 debounced by its own fingerprint, so many campaign refreshes cost at most one overall recompute each.
 
@@ -36,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
@@ -56,6 +64,10 @@ PAYLOAD_VERSION = 1
 # Sorting a million battles for Elo and grouping them fit in memory with this; the default 4 MB
 # spills to disk.
 WORK_MEM = "128MB"
+# A pending refresh normally runs within the vote countdown (5 s) plus its computation (~2 s at a
+# million votes); a flag this old means its message was lost. Generous, so a refresh merely queued
+# behind busy workers is rarely sent twice (a second one is cheap anyway: the fingerprint matches).
+PENDING_EXPIRES_S = 300
 T = TypeVar("T")
 
 OUTCOME_CODE = {"a": ratings.A_WINS, "b": ratings.B_WINS, "tie": ratings.TIE, "both_bad": ratings.TIE_BOTH_BAD}
@@ -525,3 +537,29 @@ def snapshot_refresh(*, campaign_id: int | None, force: bool = False, rounds: in
 
             transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=None))
     return snapshot
+
+
+_SWEEP_SQL = """
+UPDATE judging_campaign SET leaderboard_refresh_pending_since = %(now)s
+WHERE leaderboard_refresh_pending_since < %(cutoff)s
+RETURNING id
+"""
+
+
+def refresh_pending_sweep(*, now: datetime | None = None, expires_s: float = PENDING_EXPIRES_S) -> list[int]:
+    """Re-enqueue the refresh of every campaign whose pending flag is older than ``expires_s``.
+
+    One UPDATE … RETURNING takes the stale flags and stamps them ``now``: two concurrent sweeps
+    cannot both take a campaign (the second re-checks the row after the first commits and finds a
+    fresh flag), and votes keep being debounced by the renewed flag. Returns the campaign ids.
+    """
+    from judging.tasks import leaderboard_refresh_task
+
+    now = now or timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SWEEP_SQL, {"now": now, "cutoff": now - timedelta(seconds=expires_s)})
+        ids = sorted(row[0] for row in cursor.fetchall())
+        for campaign_id in ids:
+            transaction.on_commit(lambda campaign_id=campaign_id: leaderboard_refresh_task.delay(
+                campaign_id=campaign_id))
+    return ids

@@ -42,6 +42,15 @@ def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
         _refresh_soon(campaign_id)
 
 
+@shared_task
+def leaderboard_pending_sweep_task() -> list[int]:
+    """Re-enqueue refreshes whose message was lost (every minute on beat; see
+    ``judging.leaderboard.refresh_pending_sweep``). No retry: the next beat is the retry."""
+    from judging.leaderboard import refresh_pending_sweep
+
+    return refresh_pending_sweep()
+
+
 def _queue(task) -> str | None:
     # Follow-up jobs go to the queue this one came from, so a campaign started on a dedicated
     # queue (or a test's private queue) stays there.

@@ -1,4 +1,4 @@
-"""``/api/v1/suites``: list and import suites, start/cancel runs, progress, results, compare.
+"""``/api/v1/suites``: list and import suites, start/cancel/resume runs, progress, results, compare.
 
 Auth: GETs accept an API key with the ``read`` scope or a viewer/engineer session; writes need an
 engineer session (CSRF header) — the same rules as the pages.
@@ -16,7 +16,7 @@ from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
 from evalhub.core.models import ModelVariant
 from experiments.suites import selectors, services
 from experiments.suites.importers import ImportRejected
-from experiments.suites.models import Run, Suite, SuiteVersion
+from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
 from experiments.suites.schemas import (
     CompareOut,
     ImportIn,
@@ -54,7 +54,9 @@ def _run_out(run: Run, *, summary: bool = True) -> dict:
     progress = selectors.run_progress(run)
     out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
            "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
-           "finished_at": run.finished_at, **progress.as_dict()}
+           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), "error": run.error,
+           "top_errors": [e.__dict__ for e in selectors.run_error_counts(run)] if progress.n_errors else [],
+           **progress.as_dict()}
     if summary:
         s = selectors.run_summary(run)
         out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
@@ -123,6 +125,16 @@ def run_cancel(request: HttpRequest, run_id: int) -> dict:
     return _run_out(selectors.run_get(run.pk), summary=False)
 
 
+@router.post("/runs/{run_id}/resume", response=RunOut, auth=ENGINEER_AUTH)
+def run_resume(request: HttpRequest, run_id: int) -> dict:
+    """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
+    try:
+        run = services.run_resume(run=get_object_or_404(Run, pk=run_id))
+    except DjangoValidationError as exc:
+        raise django_errors_to_http(exc) from None
+    return _run_out(selectors.run_get(run.pk), summary=False)
+
+
 @router.get("/runs/{run_id}/results", response=list[ResultOut], auth=READ_AUTH)
 def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int = 100) -> list[dict]:
     if offset < 0 or not 1 <= limit <= 1000:
@@ -141,7 +153,8 @@ def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
     try:
         cmp = selectors.run_compare(run_a, run_b)
     except ValueError as exc:
-        raise HttpError(400, f"other_id: {exc}") from None
+        field = "run_id" if run_a.status == RunStatus.FAILED else "other_id"
+        raise HttpError(400, f"{field}: {exc}") from None
     p, m = cmp.paired, cmp.mcnemar
     return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
             "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,

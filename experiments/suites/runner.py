@@ -21,7 +21,9 @@ Design (why it looks like this):
 * **Exactly one result per (run, item).** Rows are inserted with ``INSERT … ON CONFLICT (run_id,
   item_id) DO NOTHING`` (``bulk_create(ignore_conflicts=True)``) against the unique constraint, so a
   task redelivered after a kill (tasks are ``acks_late``), a resumed run or two workers racing can
-  never duplicate a result; the loser's work is simply dropped.
+  never duplicate a result; the loser's work is simply dropped. To keep that loss small, a chunk
+  skips items that got a result from another chunk since it started (looked up at most every
+  ``FLUSH_EVERY_S`` and whenever it gets slots, checked by the lane right before the call).
 * **Errors are per item.** The connector retries 429/5xx/timeouts with exponential backoff
   (``run.max_retries``, ``run.timeout_s``); a final failure stores an error result (score 0, the error
   text) and the run goes on.
@@ -128,6 +130,7 @@ class ChunkStats:
     http_ms: float = 0.0
     busy_ms: float = 0.0  # lane time spent on items, HTTP included
     waits: int = 0
+    skipped: int = 0  # items another chunk wrote first: not called
 
 
 class ItemRunner:
@@ -253,6 +256,25 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     runner = ItemRunner(run, judges_for(items), client)
     session = SlotSession(key, limit)
     lock = threading.Lock()
+    # Another chunk of this run (a resume, a redelivered task) may write results for our items while
+    # we wait for slots or work: the main thread looks up which not-yet-started items have a result
+    # (``check_taken``) and a lane skips those right before calling the endpoint. One array parameter,
+    # not an ORM ``__in`` of up to thousands of placeholders: compiling that every 0.25 s held the GIL
+    # long enough to add ~4 ms per item to the lanes (bench/suites.py).
+    unstarted: set[int] = {item.pk for item in items}
+    taken_ids: set[int] = set()
+
+    def check_taken() -> None:
+        with lock:
+            pending = list(unstarted)
+        if pending:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT item_id FROM {RunResult._meta.db_table} WHERE run_id = %s "
+                               "AND item_id = ANY(%s::bigint[])", [run.pk, pending])
+                found = [row[0] for row in cursor.fetchall()]
+            with lock:
+                taken_ids.update(found)
+                unstarted.difference_update(found)
 
     def lane() -> None:
         while not stop.is_set():
@@ -260,6 +282,11 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
                 item = work.get_nowait()
             except queue.Empty:
                 return
+            with lock:
+                if item.pk in taken_ids:
+                    stats.skipped += 1
+                    continue
+                unstarted.discard(item.pk)
             started = time.perf_counter()
             row = runner.result_for(item)
             with lock:
@@ -272,7 +299,7 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     lane_slot: dict[threading.Thread, int] = {}
     buffer: list[RunResult] = []
     written = 0
-    last_flush = last_try = time.monotonic()
+    last_flush = last_try = last_check = time.monotonic()
     try:
         while True:
             now = time.monotonic()
@@ -282,6 +309,8 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
                 last_try = now
                 slots += new
                 if new:
+                    check_taken()  # we may have waited for these slots while another chunk worked
+                    last_check = time.monotonic()
                     log.debug("run %s: chunk of %d items took slots %s of endpoint %s", run.pk, len(items), new, key)
                 for slot in new:
                     thread = threading.Thread(target=lane, daemon=True)
@@ -316,6 +345,9 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
                 last_flush = time.monotonic()
                 if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
                     stop.set()
+            if slots and not work.empty() and time.monotonic() - last_check > FLUSH_EVERY_S:
+                check_taken()
+                last_check = time.monotonic()
             if time.monotonic() - last_beat >= (HEARTBEAT_PROGRESS_S if flushed else HEARTBEAT_IDLE_S):
                 heartbeat(run.pk)
                 last_beat = time.monotonic()
@@ -336,4 +368,6 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     if stats.items:
         log.info("run %s: chunk wrote %d results; lane time outside HTTP %.2f ms/item", run.pk, written,
                  (stats.busy_ms - stats.http_ms) / max(1, len(items)))
+    if stats.skipped:
+        log.info("run %s: chunk skipped %d items another chunk had finished", run.pk, stats.skipped)
     return written

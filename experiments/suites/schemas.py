@@ -56,6 +56,11 @@ class ScoreOut(Schema):
     pass_rate: float
 
 
+class ErrorCountOut(Schema):
+    error: str
+    count: int
+
+
 class RunOut(Schema):
     id: int
     suite: str
@@ -72,6 +77,9 @@ class RunOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    can_resume: bool = False
+    error: str = Field(default="", description="why the run failed: share of items that errored, most common error")
+    top_errors: list[ErrorCountOut] = Field(default_factory=list, description="most common item errors, with counts")
     overall: ScoreOut | None = None
     clustered: bool = False
     categories: list[ScoreOut] = []

@@ -2,7 +2,10 @@
 statistics come from ``evalhub.stats.evalscores`` only.
 
 Scores: only graded results count (a result waiting for a human grade has score NULL); endpoint
-errors count as score 0 — an error is a failure the user would have seen.
+errors count as score 0 — an error is a failure the user would have seen. A run where at least
+``services.RUN_FAIL_ERROR_SHARE`` of the items errored ends ``failed`` and has no score at all: its
+numbers would measure the endpoint (down, 401, malformed replies), not the variant, so it is left
+out of comparisons, the frontier and the leadership dashboards (which read ``done`` runs only).
 Clustered CI: when any item has a ``group``, the overall CI uses cluster-robust standard errors by
 group (items without a group are their own cluster).
 """
@@ -10,14 +13,17 @@ group (items without a group are their own cluster).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from evalhub.stats import MeanStat, StatsError
 from evalhub.stats import evalscores
-from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, Suite, SuiteItem, SuiteVersion
+from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
 
 def suites_list() -> QuerySet[Suite]:
@@ -49,6 +55,38 @@ def run_results(run: Run) -> QuerySet[RunResult]:
     return run.results.select_related("item").order_by("item__position", "item_id")
 
 
+def _stall_cutoff(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.SUITE_RUN_STALL_SECONDS)
+
+
+def runs_stalled(*, now: datetime | None = None) -> QuerySet[Run]:
+    """Queued or running endpoint runs with no sign of life for ``SUITE_RUN_STALL_SECONDS``.
+
+    The sign of life is the heartbeat, else the start, else the creation: a running run's chunks stamp
+    the heartbeat at least every 30 s, and a queued run has had no worker take its dispatch since it
+    was queued (or since the watchdog last re-sent it). One rule for both, so a lost dispatch message
+    is treated like a killed worker.
+    """
+    return (Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], source=RunSource.ENDPOINT)
+            .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+            .filter(last_sign__lt=_stall_cutoff(now)))
+
+
+def run_is_stalled(run: Run, *, now: datetime | None = None) -> bool:
+    """``runs_stalled``'s rule on one loaded run (no query)."""
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING) or run.source != RunSource.ENDPOINT:
+        return False
+    return (run.heartbeat_at or run.started_at or run.created_at) < _stall_cutoff(now)
+
+
+def run_can_resume(run: Run, *, now: datetime | None = None) -> bool:
+    """Resume is offered for a stalled run or a cancelled endpoint run, never for a live one (a second
+    dispatch beside live chunks only repeats their calls)."""
+    if run.source != RunSource.ENDPOINT:
+        return False
+    return run.status == RunStatus.CANCELLED or run_is_stalled(run, now=now)
+
+
 @dataclass(frozen=True)
 class Progress:
     status: str
@@ -73,6 +111,19 @@ def run_progress(run: Run) -> Progress:
         pending=Count("id", filter=Q(score__isnull=True)))
     status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first() or run.status
     return Progress(status, counts["n"], run.n_items, counts["errors"], counts["pending"])
+
+
+@dataclass(frozen=True)
+class ErrorCount:
+    error: str
+    count: int
+
+
+def run_error_counts(run: Run, *, limit: int = 3) -> list[ErrorCount]:
+    """The run's most common item errors, most frequent first (one GROUP BY over its results)."""
+    rows = (RunResult.objects.filter(run_id=run.pk).exclude(error="").values("error")
+            .annotate(n=Count("id")).order_by("-n", "error")[:limit])
+    return [ErrorCount(r["error"], r["n"]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -114,10 +165,11 @@ def _score_aggregates() -> dict:
 
 
 def run_summary(run: Run) -> RunSummary:
+    """Score (CI), categories, errors, tokens and cost; a failed run has no score (``overall`` None)."""
     graded = RunResult.objects.filter(run_id=run.pk, score__isnull=False)
     per_category = graded.values(category=F("item__category")).annotate(**_score_aggregates()).order_by("category")
     categories = [_row(r["category"] or "(none)", r["n"], r["s"] or 0.0, r["ss"] or 0.0, r["passes"])
-                  for r in per_category]
+                  for r in per_category] if run.status != RunStatus.FAILED else []
     totals = RunResult.objects.filter(run_id=run.pk).aggregate(
         **_score_aggregates(), errors=Count("id", filter=~Q(error="")), tin=Sum("input_tokens"),
         tout=Sum("output_tokens"), cost=Sum("cost_usd"), latency=Avg("latency_ms"), all_n=Count("id"))
@@ -169,9 +221,12 @@ class Comparison:
 
 
 def run_compare(run_a: Run, run_b: Run) -> Comparison:
-    """Paired comparison A − B over items both runs graded (same suite version required)."""
+    """Paired comparison A − B over items both runs graded (same suite version, neither run failed)."""
     if run_a.version_id != run_b.version_id:
         raise ValueError("runs must use the same suite version to be compared item by item")
+    failed = [r for r in (run_a, run_b) if r.status == RunStatus.FAILED]
+    if failed:
+        raise ValueError(f"run {failed[0].pk} failed (most items errored), so it has no score to compare")
     other = RunResult.objects.filter(run_id=run_b.pk, item_id=OuterRef("item_id"))
     rows = list(
         RunResult.objects.filter(run_id=run_a.pk, score__isnull=False)

@@ -6,13 +6,13 @@ one itself → each chunk ends with ``run_finalize`` which marks the run ``done`
 its result. ``run_resume`` re-dispatches whatever is missing (after a worker was
 killed: the sqlalchemy broker does not always redeliver), which is safe because results are
 exactly-once per (run, item). ``runs_resume_stalled`` (the watchdog, on Celery beat) does the same by
-itself for running runs whose heartbeat stopped for ``SUITE_RUN_STALL_SECONDS``.
+itself for queued or running runs with no sign of life for ``SUITE_RUN_STALL_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,11 +20,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, importers, runner
+from experiments.suites import graders, importers, runner, selectors
 from experiments.suites.models import (
     HumanGrade,
     Run,
@@ -39,6 +38,11 @@ from experiments.suites.models import (
 log = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"import", "grade", "runs"}  # path segments of the suites pages
+# A finished run with at least this share of error results (endpoint down, 401, malformed replies,
+# missing recorded outputs) ends ``failed``, not ``done``: its mean would measure the errors (each
+# scores 0), not the variant. Below it the run is done and its errors count as failures the user
+# would have seen; the page and API list the most common errors either way.
+RUN_FAIL_ERROR_SHARE = 0.5
 
 
 def chunk_size(concurrency: int) -> int:
@@ -99,10 +103,12 @@ def _check_variant(variant: ModelVariant) -> None:
 
 @transaction.atomic
 def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None = None,
-              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4) -> Run:
+              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4,
+              dispatch: bool = True) -> Run:
     """Create a run and enqueue its dispatch once the transaction commits; locks the version.
 
     ``concurrency`` (calls in flight to the variant's endpoint) defaults to ``ENDPOINT_CONCURRENCY``.
+    ``dispatch=False`` queues nothing: the caller runs the items in its own process (``run_inline``).
     """
     concurrency = concurrency or int(getattr(settings, "ENDPOINT_CONCURRENCY", 8))
     from experiments.suites.tasks import run_dispatch_task
@@ -115,8 +121,20 @@ def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None =
     run.full_clean()
     run.save()
     _lock_version(version)
-    transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
+    if dispatch:
+        transaction.on_commit(lambda: run_dispatch_task.delay(run_id=run.pk))
     return run
+
+
+def run_inline(*, run: Run, on_flush=None) -> Run:
+    """Run every item of a run started with ``dispatch=False`` in this process, through the same
+    runner and slots as the workers; returns the finalized run. If this process dies, the run is
+    stalled like a killed worker's and the watchdog hands it to the workers."""
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING, started_at=now,
+                                                                  heartbeat_at=now)
+    run_chunk(run_id=run.pk, on_flush=on_flush)
+    return run_finalize(run_id=run.pk)
 
 
 def run_dispatch(*, run_id: int, queue: str | None = None) -> int:
@@ -165,9 +183,18 @@ def run_totals(run: Run) -> dict:
     )
 
 
+def run_failure_text(run: Run) -> str:
+    """Why a run failed, for its page, its API and ``run_suite``: error share and most common error."""
+    top = selectors.run_error_counts(run, limit=1)
+    common = f"; most common error ({top[0].count}×): {top[0].error}" if top else ""
+    return (f"{run.n_errors} of {run.n_done} items failed (at least {RUN_FAIL_ERROR_SHARE:.0%}), "
+            f"so the run has no score{common}")[:2000]
+
+
 @transaction.atomic
 def run_finalize(*, run_id: int) -> Run:
-    """Cache totals; a running run with a result for every item becomes ``done`` (idempotent)."""
+    """Cache totals; a running run with a result for every item becomes ``done``, or ``failed`` when at
+    least ``RUN_FAIL_ERROR_SHARE`` of its results are errors (idempotent)."""
     run = Run.objects.select_for_update().get(pk=run_id)
     totals = run_totals(run)
     run.n_done, run.n_errors = totals["n"], totals["errors"]
@@ -175,8 +202,12 @@ def run_finalize(*, run_id: int) -> Run:
     run.tokens_total, run.cost_total = int(totals["tokens"] or 0), totals["cost"] or Decimal("0")
     fields = ["n_done", "n_errors", "score_sum", "tokens_total", "cost_total"]
     if run.status == RunStatus.RUNNING and run.n_done >= run.n_items:
-        run.status, run.finished_at = RunStatus.DONE, timezone.now()
-        fields += ["status", "finished_at"]
+        run.finished_at = timezone.now()
+        if run.n_errors and run.n_errors >= RUN_FAIL_ERROR_SHARE * run.n_done:
+            run.status, run.error = RunStatus.FAILED, run_failure_text(run)
+        else:
+            run.status, run.error = RunStatus.DONE, ""
+        fields += ["status", "finished_at", "error"]
     run.save(update_fields=fields)
     return run
 
@@ -192,14 +223,17 @@ def run_cancel(*, run: Run) -> Run:
 
 
 def _redispatch(run: Run, *, now: datetime, stalled: bool = False) -> None:
-    """Mark a run running and enqueue its dispatch on commit; the caller holds the run's row lock.
+    """Enqueue a run's dispatch on commit; the caller holds the run's row lock.
 
-    The heartbeat is set to ``now`` so the watchdog leaves the run alone while the dispatch waits in
-    the broker (the dispatch and its chunks stamp it again once they run).
+    A queued run stays queued (no worker has started it); any other becomes running. The heartbeat is
+    set to ``now`` so the watchdog leaves the run alone while the dispatch waits in the broker (the
+    dispatch and its chunks stamp it again once they run).
     """
     from experiments.suites.tasks import run_dispatch_task
 
-    run.status, run.heartbeat_at = RunStatus.RUNNING, now
+    if run.status != RunStatus.QUEUED:
+        run.status = RunStatus.RUNNING
+    run.heartbeat_at = now
     fields = ["status", "heartbeat_at"]
     if stalled:
         run.resumed_count += 1  # a plain increment is safe: the row is locked
@@ -210,36 +244,46 @@ def _redispatch(run: Run, *, now: datetime, stalled: bool = False) -> None:
 
 
 @transaction.atomic
-def run_resume(*, run: Run) -> Run:
-    """Re-dispatch the items without a result (after a crash, or a failed run). No duplicates: see module doc."""
+def run_resume(*, run: Run, now: datetime | None = None) -> Run:
+    """Re-dispatch the items without a result of a stalled or cancelled endpoint run (a cancelled run
+    continues). A live run is refused: its chunks are still working, and a second dispatch beside
+    them would only race them for the same items. No duplicates either way: see ``runner``."""
     run = Run.objects.select_for_update().get(pk=run.pk)
-    if run.status in (RunStatus.DONE, RunStatus.CANCELLED) or run.source != RunSource.ENDPOINT:
-        raise ValidationError({"status": f"run {run.pk} is {run.status}; nothing to resume"})
-    _redispatch(run, now=timezone.now())
+    if not selectors.run_can_resume(run, now=now):
+        if run.source != RunSource.ENDPOINT:
+            problem = f"run {run.pk} graded {run.get_source_display().lower()}; there is nothing to call"
+        elif run.is_active:
+            problem = (f"run {run.pk} is {run.status} and alive (workers reported within the last "
+                       f"{settings.SUITE_RUN_STALL_SECONDS} s); Resume is for stalled or cancelled runs")
+        else:
+            problem = f"run {run.pk} is {run.status}; only stalled or cancelled runs can be resumed"
+        raise ValidationError({"status": problem})
+    if run.status == RunStatus.CANCELLED:
+        run.finished_at = None
+        run.save(update_fields=["finished_at"])
+    _redispatch(run, now=now or timezone.now())
     return run
 
 
 def runs_resume_stalled(*, now: datetime | None = None) -> list[int]:
-    """The watchdog: resume running endpoint runs that show no sign of life; returns the re-dispatched ids.
+    """The watchdog: re-dispatch queued or running endpoint runs that show no sign of life; returns their ids.
 
-    A run is stalled when its heartbeat (else its start) is older than ``SUITE_RUN_STALL_SECONDS``:
-    live chunks stamp it at least every 30 s (``runner``), so the usual cause is a worker killed
-    mid-chunk whose task the broker did not redeliver. Missing items are re-dispatched as
-    ``run_resume`` does and the heartbeat is set to ``now``, so the next pass waits a full stall
-    period before trying again. A stalled run with every result already written (the worker died
-    between its last write and ``run_finalize``) is finalized instead.
+    The stall rule is ``selectors.runs_stalled``: heartbeat, else start, else creation older than
+    ``SUITE_RUN_STALL_SECONDS``. Live chunks stamp the heartbeat at least every 30 s (``runner``), so
+    a stalled running run usually means a worker killed mid-chunk whose task the broker did not
+    redeliver; a stalled queued run means its dispatch message was lost (or no worker consumes its
+    queue). Missing items are re-dispatched as ``run_resume`` does and the heartbeat is set to ``now``,
+    so the next pass waits a full stall period before trying again. A stalled run with every result
+    already written (the worker died between its last write and ``run_finalize``) is finalized instead.
 
     Each run is handled in its own transaction under ``SELECT … FOR UPDATE SKIP LOCKED`` with the
     stale test repeated on the locked row: concurrent passes, or a chunk finalizing or a dispatch in
     progress, make a pass skip the run, never resume it twice. Misjudging a run that was merely
-    waiting in the broker queue for longer than the stall period costs repeated endpoint calls,
-    never a second result (results are exactly-once per (run, item)).
+    waiting in the broker queue for longer than the stall period costs a second dispatch, whose
+    chunks skip items that already have a result; never a second result (results are exactly-once).
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.SUITE_RUN_STALL_SECONDS)
-    stalled = (Run.objects.filter(status=RunStatus.RUNNING, source=RunSource.ENDPOINT)
-               .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
-               .filter(last_sign__lt=cutoff))
+    stalled = selectors.runs_stalled(now=now)
     resumed: list[int] = []
     for run_id in list(stalled.values_list("pk", flat=True)):
         with transaction.atomic():
@@ -250,9 +294,12 @@ def runs_resume_stalled(*, now: datetime | None = None) -> list[int]:
                 last_sign = run.heartbeat_at or run.started_at or run.created_at
                 _redispatch(run, now=now, stalled=True)
                 resumed.append(run.pk)
-                log.warning("run %s: no sign of life since %s; re-dispatched its missing items (auto-resume #%d)",
-                            run.pk, last_sign.isoformat(), run.resumed_count)
+                log.warning("run %s (%s): no sign of life since %s; re-dispatched its missing items (auto-resume #%d)",
+                            run.pk, run.status, last_sign.isoformat(), run.resumed_count)
             else:
+                if run.status == RunStatus.QUEUED:
+                    run.status = RunStatus.RUNNING
+                    run.save(update_fields=["status"])
                 run_finalize(run_id=run.pk)
                 log.warning("run %s: every item had a result but the run was still running; finalized", run.pk)
     return resumed

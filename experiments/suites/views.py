@@ -3,6 +3,7 @@ runs, comparisons and charts; reviewers grade items routed to the human rubric g
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,7 +16,7 @@ from evalhub.core.roles import role_required
 from experiments.suites import charts, selectors, services
 from experiments.suites.forms import HumanGradeForm, ImportForm, LaunchForm, RecordedForm
 from experiments.suites.importers import ImportRejected
-from experiments.suites.models import HumanGrade, Run, Suite
+from experiments.suites.models import HumanGrade, Run, RunStatus, Suite
 
 READ = (Role.VIEWER, Role.ENGINEER, Role.ADMIN)
 WRITE = (Role.ENGINEER, Role.ADMIN)
@@ -113,10 +114,14 @@ def recorded_import(request: HttpRequest, slug: str) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(Run.objects.select_related("variant", "version__suite"), pk=pk)
     results = Paginator(selectors.run_results(run), 50).get_page(request.GET.get("page"))
-    others = Run.objects.filter(version_id=run.version_id).exclude(pk=run.pk).select_related("variant")
-    return render(request, "suites/run.html", {"run": run, "progress": selectors.run_progress(run),
+    others = (Run.objects.filter(version_id=run.version_id).exclude(pk=run.pk).exclude(status=RunStatus.FAILED)
+              .select_related("variant"))
+    progress = selectors.run_progress(run)
+    return render(request, "suites/run.html", {"run": run, "progress": progress,
                                                "summary": selectors.run_summary(run), "results": results,
-                                               "others": others})
+                                               "others": others, "can_resume": selectors.run_can_resume(run),
+                                               "top_errors": selectors.run_error_counts(run) if progress.n_errors else [],
+                                               "stall_seconds": settings.SUITE_RUN_STALL_SECONDS})
 
 
 @role_required(*READ)
@@ -152,7 +157,12 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
     run_a = get_object_or_404(Run.objects.select_related("variant", "version__suite"), pk=pk)
     run_b = get_object_or_404(Run.objects.select_related("variant"), pk=request.GET.get("other") or 0,
                               version_id=run_a.version_id)
-    return render(request, "suites/compare.html", {"cmp": selectors.run_compare(run_a, run_b)})
+    try:
+        cmp = selectors.run_compare(run_a, run_b)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("suites:run", pk=pk)
+    return render(request, "suites/compare.html", {"cmp": cmp})
 
 
 @role_required(Role.REVIEWER, Role.ADMIN)

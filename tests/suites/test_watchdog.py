@@ -106,7 +106,7 @@ def test_without_heartbeat_the_start_time_decides(dispatched, django_capture_on_
     (RunStatus.DONE, RunSource.ENDPOINT),
     (RunStatus.CANCELLED, RunSource.ENDPOINT),
     (RunStatus.FAILED, RunSource.ENDPOINT),
-    (RunStatus.QUEUED, RunSource.ENDPOINT),
+    (RunStatus.QUEUED, RunSource.RECORDED),
     (RunStatus.RUNNING, RunSource.RECORDED),
     (RunStatus.RUNNING, RunSource.SIMULATED),
 ])
@@ -119,6 +119,47 @@ def test_finished_cancelled_failed_and_non_endpoint_runs_are_left_alone(status, 
         assert services.runs_resume_stalled(now=now) == []
     run.refresh_from_db()
     assert dispatched == [] and run.status == status and run.resumed_count == 0
+
+
+def queued_run(n_items: int = 5, *, age_s: float) -> Run:
+    """A run whose dispatch message never reached a worker, queued ``age_s`` seconds ago."""
+    run = services.run_start(version=make_version(n_items), variant=VariantFactory(endpoint_model="acme-70b"))
+    Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=age_s))
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.started_at is None and run.heartbeat_at is None
+    return run
+
+
+@pytest.mark.django_db
+def test_queued_run_never_picked_up_is_redispatched_by_the_same_stall_rule(
+        simulator, dispatched, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    lost = queued_run(5, age_s=STALL + 1)
+    waiting = queued_run(5, age_s=STALL - 1)  # queued behind busy workers, not yet stalled
+    dispatched.clear()  # run_start's own dispatch (lost, for this test)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.runs_resume_stalled(now=now) == [lost.pk]
+    assert dispatched == [lost.pk]
+    lost.refresh_from_db()
+    # Still queued (no worker took it), but the heartbeat holds the watchdog off for a stall period.
+    assert lost.status == RunStatus.QUEUED and lost.heartbeat_at == now and lost.resumed_count == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.runs_resume_stalled(now=now + timedelta(seconds=STALL - 1)) == [waiting.pk]
+
+    assert services.run_dispatch(run_id=lost.pk) == 1  # what a worker does with the re-sent message
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.DONE and lost.n_done == 5
+    assert_one_result_per_item(lost)
+
+
+@pytest.mark.django_db
+def test_stalled_queued_run_shows_resume_on_its_page(engineer_client, dispatched):
+    stalled, fresh = queued_run(age_s=STALL + 1), queued_run(age_s=10)
+    page = engineer_client.get(reverse("suites:run", args=[stalled.pk])).content.decode()
+    assert "Resume (re-dispatch missing items)" in page and "no worker has picked it up" in page
+    page = engineer_client.get(reverse("suites:run", args=[fresh.pk])).content.decode()
+    assert "Resume (re-dispatch missing items)" not in page
 
 
 @pytest.mark.django_db

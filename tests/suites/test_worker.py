@@ -33,7 +33,8 @@ def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simula
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING and run.heartbeat_at is not None
 
-    if resume == "button":
+    if resume == "button":  # a person does not wait for the stall period: Cancel, then Resume
+        services.run_cancel(run=run)
         services.run_resume(run=run)
     else:  # nobody presses Resume: a watchdog pass one stall period after the last heartbeat does
         assert services.runs_resume_stalled(now=run.heartbeat_at + timedelta(seconds=301)) == [run.pk]
