@@ -48,10 +48,27 @@ def chunk_size(concurrency: int) -> int:
     return max(500, concurrency * 64)
 
 
+def check_judges(parsed: importers.ParsedSuite) -> None:
+    """A judge variant named by a grader must exist before anything is paid for (or written)."""
+    known = set(ModelVariant.objects.values_list("slug", flat=True))
+    errors = []
+    default_missing = sorted(graders.judge_slugs(parsed.default_grader) - known)
+    if default_missing:
+        errors.append((None, "grader.judge_variant", f"no variant {default_missing[0]!r}"))
+    for item in parsed.items:
+        missing = sorted(graders.judge_slugs(item.grader) - known)
+        if missing:
+            errors.append((item.where, "grader.judge_variant", f"no variant {missing[0]!r}"))
+    if errors:
+        raise importers.ImportRejected(errors)
+
+
 @transaction.atomic
-def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", description: str = "",
-                 default_grader: dict | None = None, by: User | None = None) -> SuiteVersion:
-    """Import a file as the suite's newest version (the suite is created if new).
+def suite_import(*, slug: str, text: str = "", fmt: str = "auto", name: str = "", description: str = "",
+                 default_grader: dict | None = None, by: User | None = None, files: dict[str, str] | None = None,
+                 field_map: dict | str | None = None, filename: str = "") -> SuiteVersion:
+    """Import a file (or several files of one suite: a registry YAML and its samples, a promptfoo config and
+    its tests) as the suite's newest version (the suite is created if new).
 
     If the newest version is still unlocked (no run used it) its items are replaced in place;
     otherwise a new version is created, so a version a run used never changes.
@@ -59,7 +76,12 @@ def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", des
     """
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": f"{slug!r} is reserved; choose another slug"})
-    parsed = importers.parse_suite(text, fmt=fmt, default_grader=default_grader)
+    if files:
+        parsed = importers.parse_files(files, fmt=fmt, default_grader=default_grader, field_map=field_map)
+    else:
+        parsed = importers.parse_suite(text, fmt=fmt, default_grader=default_grader, field_map=field_map,
+                                       filename=filename)
+    check_judges(parsed)
     suite = Suite.objects.select_for_update().filter(slug=slug).first()
     if suite is None:
         suite = Suite(slug=slug, name=name or parsed.name or slug, description=description or parsed.description)
@@ -75,11 +97,13 @@ def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", des
         version = SuiteVersion(suite=suite, number=(latest.number + 1) if latest else 1,
                                source_format=parsed.source_format, default_grader=parsed.default_grader, created_by=by)
     version.item_count = len(parsed.items)
+    version.metadata, version.import_notes = parsed.metadata, parsed.notes
     version.full_clean()
     version.save()
     SuiteItem.objects.bulk_create([
         SuiteItem(version=version, external_id=item.external_id, position=i, input=item.input, targets=item.targets,
-                  category=item.category, group=item.group, grader=item.grader)
+                  category=item.category, group=item.group, grader=item.grader, choices=item.choices,
+                  tools=item.tools, context=item.context, metadata=item.metadata)
         for i, item in enumerate(parsed.items)
     ], batch_size=1000)
     return version
