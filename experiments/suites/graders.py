@@ -326,7 +326,7 @@ def _normalise(text: str, config: dict) -> str:
 
 # "ANSWER: B", "The answer is (C)", "Final answer: **d**": a lower-case letter counts only when it ends the line,
 # so "the answer is **a** bit long" is not an answer of A.
-_STATED = re.compile(r"(?i:answer)(?:\s+(?i:is))?\s*[:\-]?\s*\**\s*\(?\s*([A-Za-z])(?![\w'’])([^\n]*)", re.MULTILINE)
+_STATED = re.compile(r"(?i:answer)(?:\s+(?i:is))?\s*[:\-]?\s*\**\s*\(?\s*([A-Za-z])(?![\w'’])(?=([^\n]*))", re.MULTILINE)
 _LONE = re.compile(r"^\s*\**\(?([A-Z])\)?\**\s*\.?\s*$", re.MULTILINE)
 _NAMED = re.compile(r"\(([A-Z])\)|^\s*([A-Z])[).:]", re.MULTILINE)
 

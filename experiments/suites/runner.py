@@ -54,7 +54,7 @@ from django.utils import timezone
 from evalhub.core import connector
 from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, strategies
+from experiments.suites import graders, prompts, strategies
 from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, SuiteItem
 
 log = logging.getLogger(__name__)
@@ -140,25 +140,33 @@ class ItemRunner:
         self.judges = judges
         self.client = client
 
-    def _call(self, variant: ModelVariant, messages: list[dict], *, seed: int | None, role: str) -> strategies.Sample:
+    def _call(self, variant: ModelVariant, messages: list[dict], *, seed: int | None, role: str,
+              tools: list[dict] | None = None) -> strategies.Sample:
         result = connector.chat(variant, messages, seed=seed, timeout=self.run.timeout_s,
-                                retries=self.run.max_retries, backoff=retry_backoff(), client=self.client)
+                                retries=self.run.max_retries, backoff=retry_backoff(), client=self.client,
+                                tools=tools)
         return strategies.Sample(result.text, result.input_tokens, result.output_tokens, result.reasoning_tokens,
                                  result.latency_ms, result.attempts,
-                                 variant.price_for(result.input_tokens, result.output_tokens), role)
+                                 variant.price_for(result.input_tokens, result.output_tokens), role,
+                                 result.finish_reason, tuple(result.calls))
 
-    def judge_text(self, slug: str, messages: list[dict]) -> str:
+    def judge_text(self, slug: str, messages: list[dict]) -> graders.JudgeReply:
         judge = self.judges.get(slug)
         if judge is None:
             raise graders.GraderConfigError("grader.judge_variant", f"no variant {slug!r}")
-        return self._call(judge, messages, seed=None, role="judge").text
+        sample = self._call(judge, messages, seed=None, role="judge")
+        return graders.JudgeReply(sample.text, sample.input_tokens, sample.output_tokens, float(sample.cost_usd),
+                                  sample.latency_ms)
 
     def result_for(self, item: SuiteItem) -> RunResult:
         config = item.grader_config()
         variant = self.variant
+        messages = prompts.item_messages(item, retrieval=variant.uses_retrieval)
+        tools = item.tools or None
 
         def sampler(i: int) -> strategies.Sample:
-            return self._call(variant, item.input, seed=strategies.item_seed(item.external_id, i), role="sample")
+            return self._call(variant, messages, seed=strategies.item_seed(item.external_id, i), role="sample",
+                              tools=tools)
 
         def judge_pick(messages: list[dict], samples: list[strategies.Sample]) -> strategies.Sample:
             judge = variant.judge_variant
@@ -167,9 +175,14 @@ class ItemRunner:
             return self._call(judge, strategies.best_of_messages(messages, samples), seed=None, role="judge")
 
         try:
-            outcome = strategies.execute(variant, item.input, config, sampler=sampler, judge_pick=judge_pick)
-            grade = graders.grade(config, outcome.output, item.targets, input_messages=item.input,
-                                  judge=self.judge_text)
+            outcome = strategies.execute(variant, messages, config, sampler=sampler, judge_pick=judge_pick)
+            chosen = outcome.chosen
+            facts = prompts.facts_for(item, latency_ms=outcome.latency_ms, cost_usd=float(outcome.cost_usd),
+                                      finish_reason=chosen.finish_reason if chosen else "",
+                                      tool_calls=chosen.tool_calls if chosen else (),
+                                      output_tokens=outcome.output_tokens)
+            grade = graders.grade(config, outcome.output, item.targets, input_messages=messages,
+                                  judge=self.judge_text, facts=facts)
         except EndpointError as exc:
             return error_result(self.run, item, str(exc), attempts=self.run.max_retries + 1 if exc.transient else 1)
         except Exception as exc:  # noqa: BLE001 - one bad item (grader bug, bad JSON) must not fail the run
@@ -184,6 +197,9 @@ def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: g
         input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
         reasoning_tokens=outcome.reasoning_tokens, cost_usd=outcome.cost_usd.quantize(Decimal("1e-8")),
         samples=outcome.sample_json if len(outcome.samples) > 1 else [], attempts=outcome.attempts,
+        finish_reason=outcome.chosen.finish_reason if outcome.chosen else "",
+        tool_calls=list(outcome.chosen.tool_calls) if outcome.chosen else [], graders=list(grade.parts),
+        grader_usage=grade.usage,
     )
 
 
@@ -215,7 +231,7 @@ def heartbeat(run_id: int) -> None:
 
 
 def judges_for(items: list[SuiteItem]) -> dict[str, ModelVariant]:
-    slugs = {str(i.grader_config().get("judge_variant")) for i in items if i.grader_config().get("type") == "judge"}
+    slugs = set().union(*(graders.judge_slugs(i.grader_config()) for i in items)) if items else set()
     return {v.slug: v for v in ModelVariant.objects.filter(slug__in=slugs)} if slugs else {}
 
 

@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, importers, runner
+from experiments.suites import graders, importers, prompts, runner
 from experiments.suites.models import (
     HumanGrade,
     Run,
@@ -304,16 +304,18 @@ def recorded_import(*, version: SuiteVersion, variant: ModelVariant, text: str, 
             results.append(runner.error_result(run, item, "no recorded output for this item", attempts=0))
             continue
         config = item.grader_config()
+        cost = row.cost_usd if row.cost_usd is not None else variant.price_for(row.input_tokens, row.output_tokens)
+        facts = prompts.facts_for(item, latency_ms=row.latency_ms or None, cost_usd=float(cost))
         try:
             grade = graders.grade(config, row.output, item.targets, input_messages=item.input,
-                                  judge=item_runner.judge_text)
+                                  judge=item_runner.judge_text, facts=facts)
         except Exception as exc:  # noqa: BLE001 - a grader failure is that item's error, not the import's
             grade = graders.Grade(0.0, False, f"grader failed: {exc}")
-        cost = row.cost_usd if row.cost_usd is not None else variant.price_for(row.input_tokens, row.output_tokens)
         results.append(RunResult(
             run=run, item=item, output=row.output, extracted=grade.extracted, score=grade.score, passed=grade.passed,
             explanation=grade.explanation, latency_ms=row.latency_ms, input_tokens=row.input_tokens,
             output_tokens=row.output_tokens, reasoning_tokens=row.reasoning_tokens, cost_usd=cost, attempts=0,
+            graders=list(grade.parts), grader_usage=grade.usage,
         ))
     runner.write_results(results)
     return run_finalize(run_id=run.pk)
