@@ -110,7 +110,7 @@ def run_start(request: HttpRequest, payload: RunIn) -> Status:
     try:
         run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
                                  concurrency=payload.concurrency, timeout_s=payload.timeout_s,
-                                 max_retries=payload.max_retries)
+                                 max_retries=payload.max_retries, use_cache=payload.cache)
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
     return Status(201, _run_out(run, summary=False))

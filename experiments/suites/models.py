@@ -152,6 +152,8 @@ class Run(models.Model):
     resumed_count = models.PositiveIntegerField(
         default=0, help_text="times the watchdog re-dispatched this run after it stalled (manual resumes not counted)")
     error = models.TextField(blank=True)
+    use_cache = models.BooleanField(default=True, help_text="reuse outputs of earlier results with the same "
+                                                            "request (see suites.cache); only changes are called")
     # Totals cached when the run finishes (the live page counts results instead).
     n_items = models.PositiveIntegerField(default=0)
     n_done = models.PositiveIntegerField(default=0)
@@ -198,6 +200,9 @@ class RunResult(models.Model):
     graders = models.JSONField(default=list, blank=True, help_text="per-grader scores when an item has several")
     grader_usage = models.JSONField(default=dict, blank=True,
                                     help_text="judge calls made to grade: calls, tokens, cost_usd, latency_ms")
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True,
+                                 help_text="hash of what the endpoint was asked (empty for errors and recorded runs)")
+    cached = models.BooleanField(default=False, help_text="the output was reused from an earlier run's result")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -54,7 +54,7 @@ from django.utils import timezone
 from evalhub.core import connector
 from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, prompts, strategies
+from experiments.suites import cache, graders, prompts, strategies
 from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, SuiteItem
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,29 @@ class ItemRunner:
             return error_result(self.run, item, str(exc), attempts=self.run.max_retries + 1 if exc.transient else 1)
         except Exception as exc:  # noqa: BLE001 - one bad item (grader bug, bad JSON) must not fail the run
             return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=1)
-        return result_from(self.run, item, outcome, grade)
+        row = result_from(self.run, item, outcome, grade)
+        row.cache_key = cache.cache_key(item, variant)
+        return row
+
+    def result_from_cache(self, item: SuiteItem, hit: RunResult, key: str) -> RunResult:
+        """The cached output graded with the item's current grader (judges are called again)."""
+        messages = prompts.item_messages(item, retrieval=self.variant.uses_retrieval)
+        facts = prompts.facts_for(item, latency_ms=hit.latency_ms, cost_usd=float(hit.cost_usd),
+                                  finish_reason=hit.finish_reason, tool_calls=hit.tool_calls,
+                                  output_tokens=hit.output_tokens)
+        try:
+            grade = graders.grade(item.grader_config(), hit.output, item.targets, input_messages=messages,
+                                  judge=self.judge_text, facts=facts)
+        except Exception as exc:  # noqa: BLE001 - as in result_for: the item errors, the run goes on
+            return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=0)
+        return RunResult(
+            run_id=self.run.pk, item_id=item.pk, output=hit.output, extracted=grade.extracted or hit.extracted,
+            score=grade.score, passed=grade.passed, explanation=grade.explanation, latency_ms=hit.latency_ms,
+            input_tokens=hit.input_tokens, output_tokens=hit.output_tokens, reasoning_tokens=hit.reasoning_tokens,
+            cost_usd=hit.cost_usd, samples=hit.samples, attempts=0, finish_reason=hit.finish_reason,
+            tool_calls=hit.tool_calls, graders=list(grade.parts), grader_usage=grade.usage, cache_key=key,
+            cached=True,
+        )
 
 
 def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: graders.Grade) -> RunResult:
@@ -258,6 +280,15 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     for item in items:  # all of the run's version: one shared instance, not one joined copy per item
         item.version = run.version
     stats = stats or ChunkStats()
+    reused = cache.reuse(run, items) if run.use_cache else []
+    if reused:
+        write_results(reused)
+        hit = {row.item_id for row in reused}
+        items = [item for item in items if item.pk not in hit]
+        log.info("run %s: %d results from the cache, %d items to call", run.pk, len(reused), len(items))
+        if not items:
+            stats.items += len(reused)
+            return len(reused)
     key, limit = endpoint_key(run.variant), run.concurrency
     work: queue.Queue[SuiteItem] = queue.Queue()
     for item in items:
@@ -287,7 +318,7 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     lanes: list[threading.Thread] = []
     lane_slot: dict[threading.Thread, int] = {}
     buffer: list[RunResult] = []
-    written = 0
+    written = len(reused)
     last_flush = last_try = time.monotonic()
     try:
         while True:

@@ -52,6 +52,7 @@ class RunIn(Schema):
     concurrency: int | None = Field(default=None, ge=1, le=256, description="default: ENDPOINT_CONCURRENCY")
     timeout_s: float = Field(default=60.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=10)
+    cache: bool = Field(default=True, description="reuse cached outputs of unchanged (item, variant) requests")
 
 
 class RecordedIn(Schema):

@@ -123,7 +123,8 @@ def _check_variant(variant: ModelVariant) -> None:
 
 @transaction.atomic
 def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None = None,
-              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4) -> Run:
+              concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4,
+              use_cache: bool = True) -> Run:
     """Create a run and enqueue its dispatch once the transaction commits; locks the version.
 
     ``concurrency`` (calls in flight to the variant's endpoint) defaults to ``ENDPOINT_CONCURRENCY``.
@@ -135,7 +136,7 @@ def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None =
     if version.item_count == 0:
         raise ValidationError({"version": "this suite version has no items"})
     run = Run(version=version, variant=variant, created_by=by, concurrency=concurrency, timeout_s=timeout_s,
-              max_retries=max_retries, n_items=version.item_count)
+              max_retries=max_retries, n_items=version.item_count, use_cache=use_cache)
     run.full_clean()
     run.save()
     _lock_version(version)
