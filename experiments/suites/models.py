@@ -158,6 +158,7 @@ class Run(models.Model):
     n_items = models.PositiveIntegerField(default=0)
     n_done = models.PositiveIntegerField(default=0)
     n_errors = models.PositiveIntegerField(default=0)
+    n_scored = models.PositiveIntegerField(default=0, help_text="results with a score (pending human grades excluded)")
     score_sum = models.FloatField(default=0.0)
     tokens_total = models.BigIntegerField(default=0)
     cost_total = models.DecimalField(max_digits=16, decimal_places=8, default=Decimal("0"))
@@ -174,8 +175,8 @@ class Run(models.Model):
 
     @property
     def mean_score(self) -> float | None:
-        """Cached mean over results (pending human grades count as absent); see selectors for CIs."""
-        return self.score_sum / self.n_done if self.n_done else None
+        """Cached mean over scored results (pending human grades count as absent, as on the run page)."""
+        return self.score_sum / self.n_scored if self.n_scored else None
 
 
 class RunResult(models.Model):

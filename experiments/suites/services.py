@@ -185,7 +185,8 @@ def run_chunk(*, run_id: int, item_ids: list[int] | None = None, on_flush=None) 
 
 def run_totals(run: Run) -> dict:
     return RunResult.objects.filter(run=run).aggregate(
-        n=Count("id"), errors=Count("id", filter=~Q(error="")), score=Sum("score"),
+        n=Count("id"), errors=Count("id", filter=~Q(error="")), score_total=Sum("score"),
+        scored=Count("score"),  # COUNT(score) skips NULLs: pending human grades
         tokens=Sum("input_tokens") + Sum("output_tokens"), cost=Sum("cost_usd"),
     )
 
@@ -195,10 +196,10 @@ def run_finalize(*, run_id: int) -> Run:
     """Cache totals; a running run with a result for every item becomes ``done`` (idempotent)."""
     run = Run.objects.select_for_update().get(pk=run_id)
     totals = run_totals(run)
-    run.n_done, run.n_errors = totals["n"], totals["errors"]
-    run.score_sum = float(totals["score"] or 0.0)
+    run.n_done, run.n_errors, run.n_scored = totals["n"], totals["errors"], totals["scored"]
+    run.score_sum = float(totals["score_total"] or 0.0)
     run.tokens_total, run.cost_total = int(totals["tokens"] or 0), totals["cost"] or Decimal("0")
-    fields = ["n_done", "n_errors", "score_sum", "tokens_total", "cost_total"]
+    fields = ["n_done", "n_errors", "n_scored", "score_sum", "tokens_total", "cost_total"]
     if run.status == RunStatus.RUNNING and run.n_done >= run.n_items:
         run.status, run.finished_at = RunStatus.DONE, timezone.now()
         fields += ["status", "finished_at"]

@@ -125,3 +125,18 @@ def test_run_results_export_csv_json_jsonl(viewer_client, read_key):
     assert viewer_client.get(reverse("suites:run_export", args=[run.pk, "xml"])).status_code == 404
     run_page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
     assert f"/suites/runs/{run.pk}/results.csv" in run_page
+
+
+def test_runs_table_mean_leaves_pending_human_grades_out_like_the_run_page(viewer_client):
+    version = services.suite_import(slug="mixed", text="".join(
+        json.dumps({"id": f"q{i}", "input": f"q{i}", "target": "x"}) + "\n" for i in range(3)))
+    run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.RUNNING, n_items=3)
+    items = list(version.items.order_by("position"))
+    RunResult.objects.create(run=run, item=items[0], output="x", score=1.0, passed=True)
+    RunResult.objects.create(run=run, item=items[1], output="y", score=0.5, passed=False)
+    RunResult.objects.create(run=run, item=items[2], output="z", score=None, passed=None)  # awaiting a reviewer
+    run = services.run_finalize(run_id=run.pk)
+    assert run.n_done == 3 and run.n_scored == 2 and run.mean_score == pytest.approx(0.75)
+    listing = viewer_client.get(reverse("suites:list")).content.decode()
+    assert "0.750" in listing and "(2 of 3 scored)" in listing
+    assert "0.750" in viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
