@@ -539,9 +539,12 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
             if body.get("stream"):
                 return self._stream(ident, model, answers[0], usage)
-            choices = [{"index": i, "message": {"role": "assistant", "content": a.text or None if a.tool_calls else a.text,
-                                                **({"tool_calls": a.tool_calls} if a.tool_calls else {})},
-                        "finish_reason": a.finish_reason} for i, a in enumerate(answers)]
+            choices = []
+            for i, a in enumerate(answers):
+                message: dict[str, Any] = {"role": "assistant", "content": a.text}
+                if a.tool_calls:  # as OpenAI answers a tool call: no content, the calls
+                    message = {"role": "assistant", "content": a.text or None, "tool_calls": a.tool_calls}
+                choices.append({"index": i, "message": message, "finish_reason": a.finish_reason})
             self._send_json(200, {"id": ident, "object": "chat.completion", "created": int(time.time()),
                                   "model": model, "choices": choices, "usage": usage})
 

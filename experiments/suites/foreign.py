@@ -338,7 +338,7 @@ def _expand_vars(variables: dict) -> list[dict]:
     return [{**variables, **dict(zip(keys, combo, strict=True))} for combo in combos]
 
 
-def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | None = None, prompt: str = ""
+def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | None = None
                     ) -> importers.ParsedSuite:
     config = data if isinstance(data, dict) else {"tests": data}
     judge_variant = str((default_grader or {}).get("judge_variant", ""))
@@ -376,7 +376,8 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
         for key, value in list(variables.items()):
             variables[key] = _load_ref(value, files, where, f"vars.{key}") if isinstance(value, str) else value
         graders = []
-        for a_index, spec in enumerate(list(default_test.get("assert") or []) + list(test.get("assert") or []), start=1):
+        asserts = list(default_test.get("assert") or []) + list(test.get("assert") or [])
+        for a_index, spec in enumerate(asserts, start=1):
             try:
                 graders.append(assert_to_grader(spec, judge_variant=judge_variant))
             except Unsupported as exc:
@@ -412,7 +413,7 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
     if errors:
         raise importers.ImportRejected(errors)
     items = importers.items_from_records(records, errors=errors)
-    importers._finish(items, errors)
+    importers.finish_items(items, errors)
     if unsupported:
         notes.append("assertions left out (EvalHub cannot run them): "
                      + ", ".join(f"{k} ×{n}" for k, n in sorted(unsupported.items())))

@@ -37,7 +37,7 @@ import string
 from collections import Counter
 from typing import Any
 
-from experiments.suites.graders import Facts, Grade, GraderConfigError, JudgeCall, parse_json_output
+from experiments.suites.graders import Facts, Grade, GraderConfigError, JudgeCall
 
 NEEDS_TARGETS = {"levenshtein", "similarity", "rouge_l", "rouge_n", "bleu", "token_f1", "fuzzy_match", "math"}
 RAPIDFUZZ_METHODS = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio")
@@ -290,7 +290,7 @@ def grade_sql(output: str, targets: list, config: dict, facts: Facts) -> Grade:
 def _bounds(config: dict, value: float, unit: str) -> Grade:
     low, high = config.get("min"), config.get("max")
     ok = (low is None or value >= low) and (high is None or value <= high)
-    limits = " and ".join(x for x in (f"≥ {low}" if low is not None else "", f"≤ {high}" if high is not None else "") if x)
+    limits = " and ".join([f"≥ {low}"] * (low is not None) + [f"≤ {high}"] * (high is not None))
     return _pass(1.0 if ok else 0.0, ok, f"{value:g} {unit} ({'within' if ok else 'outside'} {limits})")
 
 
@@ -400,9 +400,9 @@ def validate_calls(config: dict, targets: list, where: str) -> None:
 # ------------------------------------------------------------------------------------------ grounding
 
 _CITATION = r"\[([^\[\]\n]{1,40})\]"
-FAITHFULNESS_PROMPT = ("Context passages:\n{context}\n\nAnswer: {output}\n\nScore how fully every claim of the answer is "
-                       "supported by the context passages (10: every claim supported, 0: none). Reply 'Score: N/10' "
-                       "then why.")
+FAITHFULNESS_PROMPT = ("Context passages:\n{context}\n\nAnswer: {output}\n\nScore how fully every claim of the "
+                       "answer is supported by the context passages (10: every claim supported, 0: none). "
+                       "Reply 'Score: N/10' then why.")
 RELEVANCE_PROMPT = ("Question: {input}\n\nAnswer: {output}\n\nScore how directly and completely the answer addresses "
                     "the question (10: fully, 0: not at all), whatever its correctness. Reply 'Score: N/10' then why.")
 
@@ -453,7 +453,8 @@ def _number(config: dict, key: str, where: str, *, low: float = 0.0, high: float
             raise GraderConfigError(f"{where}.{key}", "is required")
         return
     value = config[key]
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < low or (high is not None and value > high):
         raise GraderConfigError(f"{where}.{key}", f"must be a number ≥ {low}" + (f" and ≤ {high}" if high else ""))
 
 

@@ -326,7 +326,8 @@ def _normalise(text: str, config: dict) -> str:
 
 # "ANSWER: B", "The answer is (C)", "Final answer: **d**": a lower-case letter counts only when it ends the line,
 # so "the answer is **a** bit long" is not an answer of A.
-_STATED = re.compile(r"(?i:answer)(?:\s+(?i:is))?\s*[:\-]?\s*\**\s*\(?\s*([A-Za-z])(?![\w'’])(?=([^\n]*))", re.MULTILINE)
+_STATED = re.compile(r"(?i:answer)(?:\s+(?i:is))?\s*[:\-]?\s*\**\s*\(?\s*([A-Za-z])(?![\w'’])(?=([^\n]*))",
+                     re.MULTILINE)
 _LONE = re.compile(r"^\s*\**\(?([A-Z])\)?\**\s*\.?\s*$", re.MULTILINE)
 _NAMED = re.compile(r"\(([A-Z])\)|^\s*([A-Z])[).:]", re.MULTILINE)
 
@@ -713,7 +714,7 @@ def grade(config: dict, output: str, targets: list, *, input_messages: list[dict
     kind = config.get("type", "exact")
     if kind == "multi":
         return grade_multi(output, targets, config, input_messages=input_messages, judge=judge, facts=facts)
-    targets = config["targets"] if "targets" in config else targets
+    targets = config.get("targets", targets)
     if kind in ("exact", "any_of"):
         result = grade_exact(output, targets, config)
     elif kind == "regex":

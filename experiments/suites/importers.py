@@ -233,7 +233,7 @@ def _item(record: Any, line: int | str, default_grader: dict, errors: list, kept
                       str(record.get("group", "")), config, choices, tools, context, metadata, line)
 
 
-def _finish(items: list[ParsedItem], errors: list) -> None:
+def finish_items(items: list[ParsedItem], errors: list) -> None:
     seen: dict[str, Any] = {}
     for item in items:
         if item.external_id in seen:
@@ -317,7 +317,7 @@ def parse_jsonl(text: str, *, default_grader: dict | None = None, field_map: dic
             errors.append((number, "json", f"not valid JSON: {exc.msg} at column {exc.colno}"))
     kept: Counter = Counter()
     items = items_from_records(records, default_grader=default_grader, field_map=field_map, errors=errors, kept=kept)
-    _finish(items, errors)
+    finish_items(items, errors)
     kind = _kind([_remap(r, field_map) for _, r in records])
     return ParsedSuite(items, kind, default_grader=default_grader, notes=_kept_note(kept))
 
@@ -337,7 +337,7 @@ def parse_json_array(text: str, *, default_grader: dict | None = None, field_map
     kept: Counter = Counter()
     items = items_from_records([(f"item {i}", r) for i, r in enumerate(data, start=1)], default_grader=default_grader,
                                field_map=field_map, errors=errors, kept=kept, positional_ids=True)
-    _finish(items, errors)
+    finish_items(items, errors)
     kind = _kind([_remap(r, field_map) for r in data])
     return ParsedSuite(items, SourceFormat.JSON if kind == SourceFormat.JSONL else kind,
                        default_grader=default_grader, notes=_kept_note(kept))
@@ -378,7 +378,7 @@ def parse_csv(text: str, *, default_grader: dict | None = None, field_map: dict 
         records.append((line, record))
     kept: Counter = Counter()
     items = items_from_records(records, default_grader=default_grader, errors=errors, kept=kept, positional_ids=True)
-    _finish(items, errors)
+    finish_items(items, errors)
     return ParsedSuite(items, SourceFormat.CSV, default_grader=default_grader, notes=_kept_note(kept))
 
 
@@ -414,7 +414,7 @@ def parse_yaml_data(data: Any, *, default_grader: dict | None = None, field_map:
     for item in items:
         if system and not any(m["role"] in ("system", "developer") for m in item.input):
             item.input.insert(0, {"role": "system", "content": system})
-    _finish(items, errors)
+    finish_items(items, errors)
     metadata = {k: v for k, v in data.items() if k not in YAML_KEYS}
     notes = _kept_note(kept)
     if system:
@@ -454,7 +454,8 @@ def parse_field_map(value: str | dict | None) -> dict[str, str]:
             pairs.append((source.strip(), dest.strip()))
     for _source, dest in pairs:
         if dest not in ITEM_KEYS:
-            raise ImportRejected([(None, "map", f"{dest!r} is not an item field; use one of {', '.join(sorted(ITEM_KEYS))}")])
+            fields = ", ".join(sorted(ITEM_KEYS))
+            raise ImportRejected([(None, "map", f"{dest!r} is not an item field; use one of {fields}")])
     return {str(s): str(d) for s, d in pairs}
 
 

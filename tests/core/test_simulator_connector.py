@@ -155,8 +155,8 @@ class _Canned:
     """A real HTTP server answering every POST with one canned (status, content type, body)."""
 
     def __init__(self, status: int, content_type: str, body: bytes) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         canned = self
         self.bodies: list[dict] = []

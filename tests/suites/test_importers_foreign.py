@@ -58,7 +58,7 @@ def test_inspect_csv_with_bom_and_field_map():
     assert parsed.items[1].input[0]["content"].startswith("Weng earns $12")
     with pytest.raises(ImportRejected) as info:
         parse_suite(text)  # without the mapping there is no input column
-    assert ("input", "is required") == info.value.errors[0][1:] and info.value.errors[0][0] == 2
+    assert info.value.errors[0][1:] == ("input", "is required") and info.value.errors[0][0] == 2
     with pytest.raises(ImportRejected, match="map: 'inputs' is not an item field"):
         parse_suite(text, field_map="question=inputs")
 

@@ -142,3 +142,18 @@ def test_multiple_choice_items_render_their_options_and_few_shot_turns_become_tu
     run = run_inline(version, VariantFactory(endpoint_model="acme-7b"))
     result = RunResult.objects.get(run=run)
     assert run.status == RunStatus.DONE and result.error == "" and result.input_tokens > 20
+
+
+def test_judge_calls_tokens_cost_and_latency_are_recorded_with_the_result(simulator):
+    VariantFactory(slug="judge-70b", endpoint_model="acme-70b", price_input_per_mtok=1000, price_output_per_mtok=1000)
+    version = services.suite_import(slug="judged", text=json.dumps(
+        {"id": "q", "input": "Compute 6 * 7.", "target": "42",
+         "grader": [{"type": "numeric"}, {"type": "judge", "judge_variant": "judge-70b", "rubric": "correct"}]}) + "\n")
+    run = run_inline(version, VariantFactory(slug="answerer", endpoint_model="acme-7b"))
+    result = RunResult.objects.get(run=run)
+    usage = result.grader_usage
+    assert usage["calls"] == 1 and usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert usage["cost_usd"] == pytest.approx((usage["input_tokens"] + usage["output_tokens"]) / 1000)
+    assert [p["type"] for p in result.graders] == ["numeric", "judge"] and simulator.request_count == 2
+    row = json.loads(next(iter(exports.results_jsonl(run))))
+    assert row["grader_calls"] == 1 and row["grader_cost_usd"] == pytest.approx(usage["cost_usd"])

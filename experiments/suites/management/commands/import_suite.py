@@ -27,7 +27,7 @@ def read_paths(paths: list[str]) -> dict[str, str]:
                 except UnicodeDecodeError:
                     continue  # binaries in a project folder are not suite files
         else:
-            files.update(read_upload(path.name if not path.suffix == ".zip" else str(path), path.read_bytes()))
+            files.update(read_upload(path.name if path.suffix != ".zip" else str(path), path.read_bytes()))
     return files
 
 
@@ -41,7 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
         parser.add_argument("--format", default="auto", choices=FORMATS)
         parser.add_argument("--grader", default="", help='default grader config as JSON, e.g. \'{"type": "numeric"}\'')
-        parser.add_argument("--map", default="", help="field mapping (inspect FieldSpec), e.g. question=input,answer=target")
+        parser.add_argument("--map", default="",
+                            help="field mapping (inspect FieldSpec), e.g. question=input,answer=target")
 
     def handle(self, *args, **options) -> None:
         try:
