@@ -167,6 +167,8 @@ def test_token_f1_and_fuzzy_match_squad_style():
     ("x = 2\\sqrt{2}", "sqrt(8)", True),
     ("The answer is 2/3", "0.6", False),
     ("The answer is __import__('os')", "1", False),
+    ("ANSWER: 9**9**9**9", "1", False),
+    ("ANSWER: 2^100000", "1", False),
 ])
 def test_math_equivalence_with_sympy(output, target, ok):
     graders.validate_config({"type": "math"}, [target])
