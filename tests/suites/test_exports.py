@@ -140,3 +140,24 @@ def test_runs_table_mean_leaves_pending_human_grades_out_like_the_run_page(viewe
     listing = viewer_client.get(reverse("suites:list")).content.decode()
     assert "0.750" in listing and "(2 of 3 scored)" in listing
     assert "0.750" in viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
+
+
+def test_exported_results_recompute_the_run_pages_clustered_interval(viewer_client):
+    """The export carries score, group and item: the clustered 95% CI recomputed from it (evalhub.stats, checked
+    against statsmodels elsewhere) equals the run page's."""
+    from evalhub.stats import evalscores
+    from experiments.suites import selectors
+    from tests.suites.factories import make_version
+
+    version = make_version(12, groups=True)
+    run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.RUNNING, n_items=12)
+    scores = [1.0, 0.0, 1.0, 1.0, 0.5, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.25]
+    for item, score in zip(version.items.order_by("position"), scores, strict=True):
+        RunResult.objects.create(run=run, item=item, output="o", score=score, passed=score == 1.0)
+    services.run_finalize(run_id=run.pk)
+    body = b"".join(viewer_client.get(f"{BASE}/runs/{run.pk}/export.jsonl").streaming_content).decode()
+    rows = [json.loads(x) for x in body.splitlines()]
+    outside = evalscores.mean_score([r["score"] for r in rows], clusters=[r["group"] or r["item"] for r in rows])
+    page = selectors.run_summary(run).overall
+    assert selectors.run_summary(run).clustered
+    assert (outside.mean, outside.lower, outside.upper) == pytest.approx((page.mean, page.lower, page.upper), abs=1e-12)
