@@ -144,6 +144,10 @@ class ModelVariant(models.Model):
         return self.slug
 
     @property
+    def judge_variant_slug(self) -> str | None:
+        return self.judge_variant.slug if self.judge_variant_id else None
+
+    @property
     def improvement_kind(self) -> str:
         """How this variant was improved over its base: post-training, test-time compute, retrieval/tools, scale."""
         if self.post_training != PostTraining.NONE:
