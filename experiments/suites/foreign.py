@@ -247,9 +247,12 @@ def _prompt_input(rendered: str) -> Any:
     return rendered
 
 
-def _load_ref(value: Any, files: dict[str, str], where: str, field: str) -> Any:
-    """``file://x.yaml`` (or a bare path ending .yaml/.json/.csv/.txt) → its parsed content."""
-    if not (isinstance(value, str) and (value.startswith("file://") or re.search(r"\.(ya?ml|jsonl?|csv|txt)$", value))):
+def _load_ref(value: Any, files: dict[str, str], where: str, field: str, *, bare: bool = True) -> Any:
+    """``file://x.yaml`` (with ``bare``, also a path without spaces ending .yaml/.json/.csv/.txt, as promptfoo
+    reads ``prompts`` and ``tests``) → its parsed content; anything else is returned as it is."""
+    is_path = isinstance(value, str) and (value.startswith("file://") or (
+        bare and re.fullmatch(r"\S+\.(ya?ml|jsonl?|csv|txt)", value) is not None))
+    if not is_path:
         return value
     found = _find(files, value)
     if found is None:
@@ -374,7 +377,7 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
             continue
         variables = {**(default_test.get("vars") or {}), **(test.get("vars") or {})}
         for key, value in list(variables.items()):
-            variables[key] = _load_ref(value, files, where, f"vars.{key}") if isinstance(value, str) else value
+            variables[key] = _load_ref(value, files, where, f"vars.{key}", bare=False)
         graders = []
         asserts = list(default_test.get("assert") or []) + list(test.get("assert") or [])
         for a_index, spec in enumerate(asserts, start=1):

@@ -213,3 +213,15 @@ def test_import_keeps_notes_and_rejects_an_unknown_judge_before_writing():
     assert info.value.errors[0] == (1, "grader.judge_variant", "no variant 'nobody'")
     VariantFactory(slug="nobody")
     assert services.suite_import(slug="judged", text=bad).item_count == 1
+
+
+def test_promptfoo_file_references_and_plain_text_are_told_apart():
+    config = ("prompts: ['Summarise notes.txt for {{who}}', prompt.txt]\n"
+              "tests:\n  - vars: {who: the team, doc: file://doc.txt, name: report.txt}\n")
+    parsed = parse_files({"promptfooconfig.yaml": config, "prompt.txt": "Dear {{who}}: {{doc}}", "doc.txt": "Q3 up 4%"})
+    assert [i.input[0]["content"] for i in parsed.items] == ["Summarise notes.txt for the team",
+                                                             "Dear the team: Q3 up 4%"]
+    assert parsed.items[0].metadata["vars"]["name"] == "report.txt"  # a var value, not a file
+    with pytest.raises(ImportRejected) as info:
+        parse_files({"promptfooconfig.yaml": config, "prompt.txt": "x"})
+    assert info.value.errors[0][:2] == ("test 1", "vars.doc") and "doc.txt was not uploaded" in str(info.value)
