@@ -161,3 +161,16 @@ def test_exported_results_recompute_the_run_pages_clustered_interval(viewer_clie
     page = selectors.run_summary(run).overall
     assert selectors.run_summary(run).clustered
     assert (outside.mean, outside.lower, outside.upper) == pytest.approx((page.mean, page.lower, page.upper), abs=1e-12)
+
+
+def test_run_page_shows_each_graders_score_the_judge_usage_and_cache(viewer_client):
+    version = services.suite_import(slug="parts", text=json.dumps({"id": "q", "input": "hi", "target": "hi"}) + "\n")
+    run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.RUNNING, n_items=1)
+    RunResult.objects.create(run=run, item=version.items.get(), output="hi", score=0.5, passed=False, cached=True,
+                             graders=[{"type": "exact", "weight": 1, "score": 1.0, "passed": True, "explanation": "ok"},
+                                      {"type": "judge", "weight": 2, "score": 0.25, "passed": False,
+                                       "explanation": "judge: terse"}],
+                             grader_usage={"calls": 1, "input_tokens": 40, "output_tokens": 8, "cost_usd": 0.0004})
+    page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
+    assert "2 graders" in page and "<code>judge</code> ×2: 0.25 ✗" in page and "judge: terse" in page
+    assert "judge: 1 call, 48 tokens, $0.000400" in page and ">cached<" in page
