@@ -55,6 +55,9 @@ def parse_openai_registry(data: dict, *, files: dict[str, str], default_grader: 
     args = spec.get("args") or {}
     cls = str(spec["class"])
     notes = [f"OpenAI evals eval {name} ({cls})"]
+    others = sorted(set(specs) - {name})
+    if others:
+        notes.append(f"other evals in the file not imported (import each with its samples): {', '.join(others)}")
     grader = dict(OPENAI_CLASSES.get(cls) or {})
     if cls == "evals.elsuite.basic.includes:Includes" and args.get("ignore_case"):
         grader["ignore_case"] = True
@@ -133,7 +136,7 @@ _SIMPLE: dict[str, dict] = {
     "cost": {"type": "cost"},
     "finish-reason": {"type": "finish_reason"},
     "word-count": {"type": "word_count"},
-    "is-valid-openai-tools-call": {"type": "tool_call", "arguments": "ignore"},
+    "is-valid-openai-tools-call": {"type": "tool_call", "valid": True},
     "llm-rubric": {"type": "judge"},
     "model-graded-closedqa": {"type": "judge"},
     "factuality": {"type": "judge"},
@@ -154,6 +157,8 @@ def assert_to_grader(spec: Any, *, judge_variant: str = "") -> dict:
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
         raise Unsupported("an assertion needs a type")
     kind = spec["type"]
+    if spec.get("transform"):
+        raise Unsupported("transform")  # JavaScript run on the output before the check
     if kind == "assert-set":
         subs = [assert_to_grader(a, judge_variant=judge_variant) for a in spec.get("assert") or []]
         config: dict = {"type": "multi", "pass_rule": "weighted" if "threshold" in spec else "all", "graders": subs}
@@ -367,6 +372,9 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
                                                               "input, question or query (or import the config)")])
         prompts = [("prompt", "{{ " + single + " }}")]
         notes.append(f"no prompts: the {single!r} var is the prompt")
+    tools, tool_note = _provider_tools(config.get("providers"))
+    if tool_note:
+        notes.append(tool_note)
     records: list[tuple[str, Any]] = []
     unsupported: Counter = Counter()
     errors: list = []
@@ -386,8 +394,13 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
             except Unsupported as exc:
                 if "judge" in str(exc):
                     errors.append((where, f"assert[{a_index}]", str(exc)))
+                elif str(exc) == "transform":
+                    unsupported["asserts with a JavaScript transform"] += 1
                 else:
                     unsupported[str(spec.get("type") if isinstance(spec, dict) else spec)] += 1
+        if (test.get("options") or {}).get("transform") and graders:
+            unsupported["asserts of tests with options.transform"] += len(graders)
+            graders = []
         grader: dict = {}
         if graders:
             grader = graders[0] if len(graders) == 1 and "threshold" not in test else {
@@ -412,6 +425,8 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
                                                          if test.get("description") else {}), **metadata}}
                 if "context" in combo:
                     record["context"] = combo["context"]
+                if tools:
+                    record["tools"] = tools
                 records.append((where, record))
     if errors:
         raise importers.ImportRejected(errors)
@@ -430,6 +445,20 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
     metadata = {k: v for k, v in config.items() if k not in ("prompts", "tests", "defaultTest", "description")}
     return importers.ParsedSuite(items, SourceFormat.PROMPTFOO, "", str(config.get("description", "")), {},
                                  metadata, notes)
+
+
+def _provider_tools(providers: Any) -> tuple[list, str]:
+    """Tools promptfoo gives a provider (``config.tools``) become every item's tools, when in OpenAI's form."""
+    from experiments.suites.graders import validate_tools
+
+    for provider in providers if isinstance(providers, list) else [providers]:
+        raw = ((provider or {}).get("config") or {}).get("tools") if isinstance(provider, dict) else None
+        if raw:
+            try:
+                return validate_tools(raw), f"tools of provider {provider.get('id', '?')} sent with every item"
+            except ValueError:
+                return [], f"tools of provider {provider.get('id', '?')} not imported: not in OpenAI's tool format"
+    return [], ""
 
 
 def parse_promptfoo_tests_csv(text: str, *, default_grader: dict | None = None) -> importers.ParsedSuite:

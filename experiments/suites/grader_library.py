@@ -361,13 +361,37 @@ def _call_score(expected: dict, actual: dict, mode: str) -> float:
 
 
 def expected_calls(config: dict, targets: list) -> list[dict]:
-    calls = config.get("calls", targets)
+    calls = config.get("calls", [] if config.get("valid") else targets)
     return [c.get("function", c) if isinstance(c, dict) else {"name": str(c)} for c in calls]
 
 
+def grade_valid_calls(actual: list[dict], facts: Facts) -> Grade:
+    """promptfoo's is-valid-openai-tools-call: at least one call, each naming one of the item's tools with JSON
+    arguments that satisfy its parameters schema."""
+    import jsonschema
+
+    if not actual:
+        return _pass(0.0, False, "no tool call")
+    tools = {t["function"]["name"]: t["function"] for t in facts.tools}
+    for call in actual:
+        function = tools.get(call.get("name"))
+        if function is None:
+            return _pass(0.0, False, f"called {call.get('name')!r}, not one of the item's tools")
+        args = _arguments(call.get("arguments"))
+        if not isinstance(args, dict):
+            return _pass(0.0, False, f"{call.get('name')}: arguments are not a JSON object")
+        schema = function.get("parameters") or {"type": "object"}
+        problem = next(iter(jsonschema.validators.validator_for(schema)(schema).iter_errors(args)), None)
+        if problem is not None:
+            return _pass(0.0, False, f"{call.get('name')}: {problem.message}")
+    return _pass(1.0, True, f"{len(actual)} valid tool call(s)", ", ".join(str(c.get("name")) for c in actual))
+
+
 def grade_tool_call(output: str, targets: list, config: dict, facts: Facts) -> Grade:
-    expected = expected_calls(config, targets)
     actual = [c.get("function", c) if isinstance(c, dict) else {} for c in facts.tool_calls]
+    if config.get("valid"):
+        return grade_valid_calls(actual, facts)
+    expected = expected_calls(config, targets)
     mode = str(config.get("arguments", "exact"))
     names = ", ".join(str(c.get("name")) for c in actual) or "no tool"
     if not expected:
@@ -388,7 +412,7 @@ def grade_tool_call(output: str, targets: list, config: dict, facts: Facts) -> G
 
 
 def validate_calls(config: dict, targets: list, where: str) -> None:
-    for i, call in enumerate(config.get("calls", targets)):
+    for i, call in enumerate(expected_calls(config, targets)):
         call = call.get("function", call) if isinstance(call, dict) else call
         if not isinstance(call, dict) or not call.get("name"):
             raise GraderConfigError(f"{where}.calls[{i}]", "each expected call needs a name (and arguments)")

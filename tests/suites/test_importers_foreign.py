@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from experiments.suites import exports, services
-from experiments.suites.graders import grade
+from experiments.suites.graders import Facts, grade
 from experiments.suites.importers import ImportRejected, parse_files, parse_suite, read_upload
 from tests.factories import VariantFactory
 
@@ -225,3 +225,47 @@ def test_promptfoo_file_references_and_plain_text_are_told_apart():
     with pytest.raises(ImportRejected) as info:
         parse_files({"promptfooconfig.yaml": config, "prompt.txt": "x"})
     assert info.value.errors[0][:2] == ("test 1", "vars.doc") and "doc.txt was not uploaded" in str(info.value)
+
+
+def test_promptfoo_transforms_are_left_out_and_provider_tools_go_with_the_items():
+    config = """
+prompts: ['What is the weather like in {{city}}?']
+providers:
+  - id: openai:gpt-4o-mini
+    config:
+      tools: [{type: function, function: {name: get_weather, parameters: {type: object,
+               properties: {location: {type: string}}, required: [location]}}}]
+tests:
+  - vars: {city: Boston}
+    assert:
+      - type: is-valid-openai-tools-call
+      - type: equals
+        value: get_weather
+        transform: output[0].name
+  - vars: {city: Paris}
+    options: {transform: "output[0].name"}
+    assert:
+      - type: equals
+        value: get_weather
+"""
+    parsed = parse_suite(config)
+    boston, paris = parsed.items
+    assert boston.tools[0]["function"]["name"] == "get_weather"
+    assert boston.grader == {"type": "tool_call", "valid": True} and paris.grader["type"] == "human"
+    notes = " | ".join(parsed.notes)
+    assert "asserts with a JavaScript transform ×1" in notes and "options.transform ×1" in notes
+    assert "tools of provider openai:gpt-4o-mini sent with every item" in notes
+    facts = Facts(tools=tuple(boston.tools), tool_calls=({"name": "get_weather", "arguments": '{"location": "Boston"}'},))
+    assert grade(boston.grader, "", [], facts=facts).passed
+    bad = Facts(tools=tuple(boston.tools), tool_calls=({"name": "get_weather", "arguments": {"city": "Boston"}},))
+    result = grade(boston.grader, "", [], facts=bad)
+    assert not result.passed and "'location' is a required property" in result.explanation
+
+
+def test_openai_registry_with_several_evals_imports_one_and_names_the_others():
+    registry = ("a:\n  id: a.dev.v0\n  metrics: [accuracy]\na.dev.v0:\n  class: evals.elsuite.basic.includes:Includes\n"
+                "  args: {samples_jsonl: a/samples.jsonl, ignore_case: true}\n"
+                "b.dev.v0:\n  class: evals.elsuite.basic.match:Match\n  args: {samples_jsonl: b/samples.jsonl}\n")
+    parsed = parse_files({"evals/a.yaml": registry, "data/a/samples.jsonl": '{"input": "Say hi", "ideal": "hi"}\n'})
+    assert parsed.default_grader == {"type": "contains", "ignore_case": True} and len(parsed.items) == 1
+    assert any("b.dev.v0" in note for note in parsed.notes)
