@@ -2,7 +2,8 @@
 configs and tests files. Each is turned into EvalHub item records, then checked like any suite file.
 
 promptfoo: every test's ``vars`` (list values expand into combinations, as promptfoo does) fill every prompt
-(``{{ var }}``); an item per prompt × test; ``assert`` lists become a multi grader (weights kept; the test's
+(Nunjucks, read by Jinja2's sandbox; a .txt prompt file may hold several prompts between ``---`` lines); an item
+per prompt × test; ``assert`` lists become a multi grader (weights kept; the test's
 ``threshold`` makes the pass rule weighted); ``defaultTest`` applies to every test. Asserts EvalHub cannot
 carry out (javascript, python, webhook, embeddings similarity, ...) are left out and named in the import notes.
 """
@@ -221,23 +222,36 @@ def _weighted(config: dict, spec: dict) -> dict:
     return config
 
 
-_VAR = re.compile(r"{{\s*([A-Za-z_][\w.]*)\s*}}")
+def _template_env() -> Any:
+    """promptfoo templates are Nunjucks; Jinja2's sandbox reads the same syntax without running anything unsafe.
+    promptfoo's ``load`` filter (JSON.parse) and ``dump`` are provided; objects render as JSON as in promptfoo."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                               finalize=lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
+    env.filters["load"] = json.loads
+    env.filters["dump"] = json.dumps
+    return env
+
+
+_ENV = None
 
 
 def render(template: str, variables: dict) -> str:
-    """promptfoo's Nunjucks for the common case: ``{{ name }}`` and ``{{ a.b }}``; tags are refused."""
-    if "{%" in template:
-        raise ValueError("Nunjucks tags ({% ... %}) are not supported; use {{ var }}")
+    """A prompt template with the test's vars; ``ValueError`` names what went wrong."""
+    import jinja2
 
-    def value(match: re.Match) -> str:
-        current: Any = variables
-        for part in match.group(1).split("."):
-            if not isinstance(current, dict) or part not in current:
-                raise ValueError(f"variable {match.group(1)!r} is not set")
-            current = current[part]
-        return current if isinstance(current, str) else json.dumps(current)
-
-    return _VAR.sub(value, template)
+    global _ENV
+    _ENV = _ENV or _template_env()
+    try:
+        return _ENV.from_string(template).render(**variables)
+    except jinja2.UndefinedError as exc:
+        raise ValueError(f"variable {str(exc).split(' ')[0]} is not set") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"template error on line {exc.lineno}: {exc.message}") from None
+    except (jinja2.TemplateError, ValueError, TypeError) as exc:
+        raise ValueError(f"template error: {exc}") from None
 
 
 def _prompt_input(rendered: str) -> Any:
@@ -289,7 +303,11 @@ def _prompts(raw: Any, files: dict[str, str]) -> list[tuple[str, str]]:
             loaded = json.dumps(loaded)
         if not isinstance(loaded, str) or not loaded.strip():
             raise importers.ImportRejected([(f"prompt {i}", "prompts", "must be a prompt string or a file")])
-        out.append((label, loaded))
+        # a .txt prompt file holds several prompts separated by lines of "---", as promptfoo reads it
+        parts = [p.strip("\n") for p in re.split(r"^---$", loaded, flags=re.MULTILINE)] if loaded is not prompt \
+            else [loaded]
+        for j, part in enumerate(p for p in parts if p.strip()):
+            out.append((label if len(parts) == 1 else f"{label}.{j + 1}", part))
     return out
 
 

@@ -269,3 +269,21 @@ def test_openai_registry_with_several_evals_imports_one_and_names_the_others():
     parsed = parse_files({"evals/a.yaml": registry, "data/a/samples.jsonl": '{"input": "Say hi", "ideal": "hi"}\n'})
     assert parsed.default_grader == {"type": "contains", "ignore_case": True} and len(parsed.items) == 1
     assert any("b.dev.v0" in note for note in parsed.notes)
+
+
+def test_promptfoo_prompt_files_with_several_prompts_and_nunjucks_filters():
+    prompts = ("Tone: {{ (style | load).tone }}\nRephrase in {{language}}: \"{{body}}\"\n---\n"
+               "Style {{style}}. {% if language == 'Pirate' %}Arr! {% endif %}Translate: {{body}}\n")
+    tests = 'language,body,style,__expected\nPirate,Hello world,"{""tone"": ""salty""}",icontains:Ahoy\n'
+    config = "prompts: [file://prompts.txt]\ntests: file://tests.csv\n"
+    parsed = parse_files({"promptfooconfig.yaml": config, "prompts.txt": prompts, "tests.csv": tests})
+    first, second = (i.input[0]["content"] for i in parsed.items)
+    assert first == 'Tone: salty\nRephrase in Pirate: "Hello world"'
+    assert second == 'Style {"tone": "salty"}. Arr! Translate: Hello world'
+    assert [i.category for i in parsed.items] == ["prompt 1.1", "prompt 1.2"]
+    assert parsed.items[0].grader == {"type": "contains", "ignore_case": True, "targets": ["Ahoy"]}
+    with pytest.raises(ImportRejected) as info:
+        parse_suite("prompts: ['Hi {{ name }}']\ntests:\n  - vars: {other: x}\n")
+    assert info.value.errors[0][:2] == ("test 1", "vars") and "'name' is not set" in str(info.value)
+    with pytest.raises(ImportRejected, match="template error"):
+        parse_suite("prompts: ['Hi {{ name.__class__.__mro__ }}']\ntests:\n  - vars: {name: x}\n")
