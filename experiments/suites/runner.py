@@ -163,6 +163,9 @@ class ItemRunner:
         variant = self.variant
         messages = prompts.item_messages(item, retrieval=variant.uses_retrieval)
         tools = item.tools or None
+        missing = sorted(graders.judge_slugs(config) - set(self.judges))
+        if missing:  # before paying for the answer its grade cannot be given
+            return error_result(self.run, item, f"grader.judge_variant: no variant {missing[0]!r}", attempts=0)
 
         def sampler(i: int) -> strategies.Sample:
             return self._call(variant, messages, seed=strategies.item_seed(item.external_id, i), role="sample",

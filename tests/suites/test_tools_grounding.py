@@ -157,3 +157,13 @@ def test_judge_calls_tokens_cost_and_latency_are_recorded_with_the_result(simula
     assert [p["type"] for p in result.graders] == ["numeric", "judge"] and simulator.request_count == 2
     row = json.loads(next(iter(exports.results_jsonl(run))))
     assert row["grader_calls"] == 1 and row["grader_cost_usd"] == pytest.approx(usage["cost_usd"])
+
+
+def test_a_judge_variant_gone_since_import_errors_before_the_answer_is_paid_for(simulator):
+    judge = VariantFactory(slug="short-lived-judge", endpoint_model="acme-70b")
+    version = services.suite_import(slug="judge-gone", text=json.dumps(
+        {"id": "q", "input": "Say hi", "grader": {"type": "judge", "judge_variant": "short-lived-judge"}}) + "\n")
+    judge.delete()
+    run = run_inline(version, VariantFactory(endpoint_model="acme-7b"))
+    result = RunResult.objects.get(run=run)
+    assert result.error == "grader.judge_variant: no variant 'short-lived-judge'" and simulator.request_count == 0
