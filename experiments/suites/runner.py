@@ -178,7 +178,8 @@ class ItemRunner:
             return self._call(judge, strategies.best_of_messages(messages, samples), seed=None, role="judge")
 
         try:
-            outcome = strategies.execute(variant, messages, config, sampler=sampler, judge_pick=judge_pick)
+            voting = {**config, "choices": prompts.LETTERS[:len(item.choices)]} if item.choices else config
+            outcome = strategies.execute(variant, messages, voting, sampler=sampler, judge_pick=judge_pick)
             chosen = outcome.chosen
             facts = prompts.facts_for(item, latency_ms=outcome.latency_ms, cost_usd=float(outcome.cost_usd),
                                       finish_reason=chosen.finish_reason if chosen else "",

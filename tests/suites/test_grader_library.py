@@ -198,3 +198,8 @@ def test_counts_latency_cost_finish_reason():
         graders.validate_config({"type": "latency"}, [])
     assert info.value.field == "grader.max_ms"
     assert math.isclose(grade({"type": "latency", "max_ms": 1}, "x", []).score, 0.0)  # unknown latency fails
+
+
+def test_votes_read_letters_beyond_e_when_the_item_has_more_choices():
+    assert graders.extract_answer({"type": "choice", "choices": "ABCDEFG"}, "ANSWER: G") == "G"
+    assert graders.extract_answer({"type": "choice"}, "ANSWER: G") is None
