@@ -151,7 +151,7 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
              "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
              "cost_usd": float(r.cost_usd), "samples": r.samples, "error": r.error, "attempts": r.attempts,
              "finish_reason": r.finish_reason, "tool_calls": r.tool_calls, "graders": r.graders,
-             "grader_usage": r.grader_usage}
+             "grader_usage": r.grader_usage, "cached": r.cached}
             for r in selectors.run_results(run)[offset:offset + limit]]
 
 

@@ -36,7 +36,7 @@ def version_jsonl(version: SuiteVersion) -> Iterator[str]:
 RESULT_FIELDS = ("item", "group", "category", "input", "targets", "grader", "output", "extracted", "score", "passed",
                  "explanation", "graders", "tool_calls", "finish_reason", "input_tokens", "output_tokens",
                  "reasoning_tokens", "cost_usd", "latency_ms", "grader_calls", "grader_cost_usd", "grader_tokens",
-                 "attempts", "error")
+                 "attempts", "cached", "error")
 
 
 def result_row(result: RunResult) -> dict:
@@ -52,7 +52,7 @@ def result_row(result: RunResult) -> dict:
         "cost_usd": float(result.cost_usd), "latency_ms": result.latency_ms,
         "grader_calls": usage.get("calls", 0), "grader_cost_usd": float(usage.get("cost_usd", 0.0)),
         "grader_tokens": int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)),
-        "attempts": result.attempts, "error": result.error,
+        "attempts": result.attempts, "cached": result.cached, "error": result.error,
     }
 
 

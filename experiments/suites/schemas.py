@@ -114,6 +114,7 @@ class ResultOut(Schema):
     tool_calls: list = []
     graders: list = []
     grader_usage: dict = {}
+    cached: bool = False
 
 
 class CompareOut(Schema):

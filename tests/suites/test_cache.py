@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from experiments.suites import services
+from experiments.suites import exports, services
 from experiments.suites.models import Run, RunResult, RunStatus
 from tests.factories import VariantFactory
 
@@ -35,6 +35,8 @@ def test_rerun_reuses_outputs_and_calls_only_changed_items(simulator):
     again = run_inline(v1, variant)
     assert simulator.request_count == 6 and again.status == RunStatus.DONE and again.n_done == 6
     pairs = {r.item_id: r for r in RunResult.objects.filter(run=first)}
+    exported = [json.loads(x) for x in exports.results_jsonl(again)]
+    assert [r["cached"] for r in exported] == [True] * 6
     for row in RunResult.objects.filter(run=again):
         assert row.cached and row.output == pairs[row.item_id].output and row.score == pairs[row.item_id].score
         assert row.cost_usd == pairs[row.item_id].cost_usd and row.attempts == 0
