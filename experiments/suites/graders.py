@@ -678,13 +678,19 @@ def grade_judge(output: str, targets: list, config: dict, *, input_messages: lis
 
 
 def grade_multi(output: str, targets: list, config: dict, **kwargs: Any) -> Grade:
-    rule = config.get("pass_rule", "all")
     parts, usage = [], {}
     for sub in config["graders"]:
         result = grade(sub, output, targets, **kwargs)
         usage = merge_usage(usage, result.usage)
         parts.append({"type": sub.get("type", "exact"), "weight": sub.get("weight", 1), "score": result.score,
                       "passed": result.passed, "explanation": result.explanation[:300], "extracted": result.extracted})
+    return combine_parts(config, parts, usage)
+
+
+def combine_parts(config: dict, parts: list[dict], usage: dict | None = None) -> Grade:
+    """A multi grader's grade from its parts' grades (also when a reviewer completes a human part later)."""
+    rule = config.get("pass_rule", "all")
+    usage = usage or {}
     counted = [p for p in parts if p["weight"] > 0]
     if any(p["score"] is None for p in counted):
         return Grade(None, None, "awaiting a reviewer's grade for part of this item", parts=tuple(parts), usage=usage)

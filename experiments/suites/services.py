@@ -332,9 +332,21 @@ def human_grade_submit(*, grade: HumanGrade, reviewer: User, score: float, expla
     grade.reviewer, grade.score, grade.explanation, grade.graded_at = reviewer, score, explanation, timezone.now()
     grade.full_clean()
     grade.save(update_fields=["reviewer", "score", "explanation", "graded_at"])
-    threshold = float(grade.result.item.grader_config().get("pass_threshold", 0.5))
-    RunResult.objects.filter(pk=grade.result_id).update(
-        score=score, passed=score >= threshold, explanation=f"human ({reviewer.username}): {explanation}"[:2000])
+    config = graders.normalise_config(grade.result.item.grader_config())
+    threshold = float(config.get("pass_threshold", 0.5))
+    why = f"human ({reviewer.username}): {explanation}"
+    if config.get("type") == "multi" and grade.result.graders:
+        parts = [dict(p) for p in grade.result.graders]
+        for part, sub in zip(parts, config["graders"], strict=False):
+            if part["type"] == "human" and part["score"] is None:
+                part.update(score=score, passed=score >= float(sub.get("pass_threshold", 0.5)), explanation=why[:300])
+        combined = graders.combine_parts(config, parts)
+        RunResult.objects.filter(pk=grade.result_id).update(
+            score=combined.score, passed=combined.passed, explanation=f"{combined.explanation}; {why}"[:2000],
+            graders=parts)
+    else:
+        RunResult.objects.filter(pk=grade.result_id).update(score=score, passed=score >= threshold,
+                                                            explanation=why[:2000])
     run_finalize(run_id=grade.result.run_id)
     return grade
 

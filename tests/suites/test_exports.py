@@ -174,3 +174,26 @@ def test_run_page_shows_each_graders_score_the_judge_usage_and_cache(viewer_clie
     page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
     assert "2 graders" in page and "<code>judge</code> ×2: 0.25 ✗" in page and "judge: terse" in page
     assert "judge: 1 call, 48 tokens, $0.000400" in page and ">cached<" in page
+
+
+def test_a_reviewer_completes_the_human_part_of_a_multi_grader(reviewer):
+    from experiments.suites.models import HumanGrade
+    from experiments.suites.runner import write_results
+
+    version = services.suite_import(slug="half-human", text=json.dumps(
+        {"id": "q", "input": "Write a greeting", "target": "hello",
+         "grader": {"type": "multi", "pass_rule": "weighted", "threshold": 0.6,
+                    "graders": [{"type": "contains"}, {"type": "human", "rubric": "warm", "weight": 3}]}}) + "\n")
+    run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.RUNNING, n_items=1)
+    item = version.items.get()
+    from experiments.suites.graders import grade
+
+    graded = grade(item.grader, "hello there", item.targets)
+    assert graded.pending
+    write_results([RunResult(run=run, item=item, output="hello there", score=None, passed=None,
+                             explanation=graded.explanation, graders=list(graded.parts))])
+    pending = HumanGrade.objects.get(result__run=run)
+    services.human_grade_submit(grade=pending, reviewer=reviewer, score=0.5, explanation="a bit cold")
+    result = RunResult.objects.get(run=run)
+    assert result.score == pytest.approx((1.0 * 1 + 0.5 * 3) / 4) and result.passed  # 0.625 ≥ 0.6
+    assert [p["score"] for p in result.graders] == [1.0, 0.5] and "a bit cold" in result.explanation
