@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -41,6 +42,33 @@ class TestTimeStrategy(models.TextChoices):
 
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9._-]*$", "use lower-case letters, digits, '.', '_' and '-'")
+
+
+REQUEST_OPTION_KEYS = {"send", "reasoning", "reasoning_effort", "extra_body", "images"}
+SENDABLE = {"temperature", "seed", "max_tokens", "n"}
+# Fields the connector sets itself: extra_body may not replace them.
+RESERVED_BODY = {"model", "messages", "tools", "n", "seed", "stream"}
+
+
+def validate_request_options(value: object) -> None:
+    """Per-variant request options (see ``connector.request_body``); errors name the key."""
+    if not isinstance(value, dict):
+        raise ValidationError("request_options must be an object")
+    unknown = sorted(set(value) - REQUEST_OPTION_KEYS)
+    if unknown:
+        raise ValidationError(f"request_options.{unknown[0]}: unknown; use {', '.join(sorted(REQUEST_OPTION_KEYS))}")
+    send = value.get("send")
+    if send is not None and (not isinstance(send, list) or not set(send) <= SENDABLE):
+        raise ValidationError(f"request_options.send: a list of {', '.join(sorted(SENDABLE))}")
+    if value.get("reasoning") not in (None, "effort", "budget", "both", "none"):
+        raise ValidationError("request_options.reasoning: choose effort, budget, both or none")
+    if value.get("reasoning_effort") not in (None, "minimal", "low", "medium", "high"):
+        raise ValidationError("request_options.reasoning_effort: choose minimal, low, medium or high")
+    extra = value.get("extra_body")
+    if extra is not None and (not isinstance(extra, dict) or set(extra) & RESERVED_BODY):
+        raise ValidationError(f"request_options.extra_body: an object not setting {', '.join(sorted(RESERVED_BODY))}")
+    if "images" in value and not isinstance(value["images"], bool):
+        raise ValidationError("request_options.images: true or false")
 
 
 class ModelVariant(models.Model):
@@ -83,6 +111,12 @@ class ModelVariant(models.Model):
         validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*$", "an environment variable name such as OPENAI_API_KEY")],
         help_text="the NAME of the environment variable holding the endpoint's key (never the key)",
     )
+    request_options = models.JSONField(
+        default=dict, blank=True, validators=[validate_request_options],
+        help_text='what the request body carries: {"send": ["temperature", "seed", "max_tokens"], '
+                  '"reasoning": "effort" | "budget" | "both" | "none", "reasoning_effort": "low", '
+                  '"extra_body": {...}, "images": true}; {} = safe defaults for the endpoint kind',
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -108,6 +142,10 @@ class ModelVariant(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def judge_variant_slug(self) -> str | None:
+        return self.judge_variant.slug if self.judge_variant_id else None
 
     @property
     def improvement_kind(self) -> str:

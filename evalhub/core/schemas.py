@@ -24,6 +24,8 @@ class VariantOut(Schema):
     price_output_per_mtok: Decimal
     improvement_kind: str
     compute_multiplier: float
+    judge_variant: str | None = Field(default=None, validation_alias="judge_variant_slug")
+    request_options: dict = {}
 
 
 class VariantIn(Schema):
@@ -46,6 +48,9 @@ class VariantIn(Schema):
     endpoint_base_url: str = ""
     endpoint_model: str = ""
     endpoint_api_key_env: str = ""
+    judge_variant: str | None = Field(default=None, description="slug of the variant that picks best-of-n samples")
+    request_options: dict = Field(default_factory=dict, description="which parameters the request body carries, "
+                                  "reasoning fields, extra_body, images (see README: Request options)")
 
 
 class MeOut(Schema):

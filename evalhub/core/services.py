@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -82,6 +83,14 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
 
 @transaction.atomic
 def variant_create(**fields: Any) -> ModelVariant:
+    """Register a variant; ``judge_variant`` may be given as a slug (best-of-n needs one)."""
+    judge = fields.get("judge_variant")
+    if isinstance(judge, str):
+        fields["judge_variant"] = ModelVariant.objects.filter(slug=judge).first()
+        if fields["judge_variant"] is None:
+            raise ValidationError({"judge_variant": f"no variant {judge!r}"})
+    if fields.get("test_time_strategy") == "best_of_n" and not fields.get("judge_variant"):
+        raise ValidationError({"judge_variant": "a best-of-n variant needs a judge_variant to pick the best sample"})
     variant = ModelVariant(**fields)
     variant.full_clean()
     variant.save()

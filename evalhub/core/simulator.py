@@ -211,6 +211,62 @@ class Answer:
     finish_reason: str
     completion_tokens: int
     reasoning_tokens: int
+    tool_calls: list = field(default_factory=list)
+
+
+def content_text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a content-part list (images are not read)."""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return "" if content is None else str(content)
+
+
+def _words(text: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if len(w) > 2}
+
+
+def _tool_arguments(function: dict, text: str, rng: random.Random, correct: bool) -> dict:
+    """Arguments read from the request: numbers in order for number parameters; quoted text, else a capitalised
+    word, for string parameters. A wrong answer gets one argument off by one (or a wrong word)."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+    quoted = re.findall(r"['\"]([^'\"]+)['\"]", text)
+    names = [w for w in re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+)", text)]
+    params = (function.get("parameters") or {}).get("properties") or {}
+    args: dict[str, Any] = {}
+    for name, spec in params.items():
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if kind in ("number", "integer") and numbers:
+            value = numbers.pop(0)
+            args[name] = int(value) if kind == "integer" or value.is_integer() else value
+        elif kind == "string" and (quoted or names):
+            args[name] = quoted.pop(0) if quoted else names.pop(0)
+        elif isinstance(spec, dict) and spec.get("enum"):
+            args[name] = spec["enum"][0]
+    if not correct and args:
+        key = rng.choice(sorted(args))
+        args[key] = args[key] + 1 if isinstance(args[key], (int, float)) else f"{args[key]}x"
+    return args
+
+
+def tool_answer(tools: list[dict], messages: list[dict], rng: random.Random, correct: bool) -> Answer | None:
+    """With ``tools`` in the request: call the tool whose name and description best match the request (a wrong
+    answer calls another tool, or mangles an argument); after a tool result, answer with it."""
+    if messages and messages[-1].get("role") == "tool":
+        result = content_text(messages[-1].get("content"))
+        return Answer(f"The result is {result}.", "stop", max(4, len(result) // 4 + 4), 0)
+    functions = [t.get("function", t) for t in tools if isinstance(t, dict)]
+    functions = [f for f in functions if isinstance(f, dict) and f.get("name")]
+    if not functions:
+        return None
+    text = next((content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+    asked = _words(text)
+    ranked = sorted(functions, key=lambda f: -len(asked & _words(f"{f['name']} {f.get('description', '')}")))
+    chosen = ranked[0] if correct or len(ranked) == 1 else rng.choice(ranked[1:])
+    args = _tool_arguments(chosen, text, rng, correct or len(ranked) > 1)
+    call = {"id": f"call_{rng.getrandbits(48):012x}", "type": "function",
+            "function": {"name": chosen["name"], "arguments": json.dumps(args)}}
+    return Answer("", "tool_calls", 12 + 4 * len(args), 0, [call])
 
 
 def _truth(model: str) -> TrueVariant | None:
@@ -223,13 +279,38 @@ def model_accuracy(truth: TrueVariant, reasoning_budget: int | None) -> float:
     return truth.accuracy
 
 
+_PASSAGE = re.compile(r"^\[([^\]\n]{1,40})\] (.+)$", re.MULTILINE)
+
+
+def grounded_answer(text: str, messages: list[dict], rng: random.Random, correct: bool) -> str | None:
+    """With retrieved passages (``[id] text`` lines in a system message): answer from the passage that shares
+    most words with the question and cite it; a wrong answer cites a passage that is not there."""
+    system = "\n".join(content_text(m.get("content")) for m in messages if m.get("role") == "system")
+    passages = _PASSAGE.findall(system)
+    if not passages:
+        return None
+    asked = _words(text)
+    ident, passage = max(passages, key=lambda p: len(asked & _words(p[1])))
+    if correct:
+        return f"{passage} [{ident}]"
+    return f"{passage} [{ident}-{rng.randint(2, 99)}]"
+
+
 def simulate_answer(model: str, messages: list[dict], *, rng: random.Random, reasoning_budget: int | None = None,
-                    max_tokens: int | None = None) -> Answer:
+                    max_tokens: int | None = None, tools: list[dict] | None = None) -> Answer:
     truth = _truth(model)
     if truth is None:
         raise KeyError(model)
-    text = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    text = next((content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     correct = rng.random() < model_accuracy(truth, reasoning_budget)
+    if tools:
+        called = tool_answer(tools, messages, rng, correct)
+        if called is not None:
+            return called
+    grounded = grounded_answer(text, messages, rng, correct)
+    if grounded is not None:
+        completion = max(4, len(grounded) // 4)
+        return Answer(grounded, "stop", completion, 0)
     if any(word in text.lower() for word in ("explosive", "weapon", "malware")) and rng.random() < 0.9:
         return Answer("I'm sorry, but I can't help with that request.", "content_filter", 12, 0)
     answer = None
@@ -250,7 +331,7 @@ def simulate_answer(model: str, messages: list[dict], *, rng: random.Random, rea
 
 
 def _prompt_tokens(messages: list[dict]) -> int:
-    return max(1, sum(len(str(m.get("content", ""))) for m in messages) // 4 + 4 * len(messages))
+    return max(1, sum(len(content_text(m.get("content"))) for m in messages) // 4 + 4 * len(messages))
 
 
 @dataclass
@@ -436,8 +517,12 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             rng = server._rng(body)
             n = int(body.get("n") or 1)
             budget = _reasoning_budget(body)
+            tools = body.get("tools")
+            if tools is not None and not isinstance(tools, list):
+                return self._error(400, "tools: must be a list")
             answers = [simulate_answer(model, messages, rng=rng, reasoning_budget=budget,
-                                       max_tokens=body.get("max_tokens")) for _ in range(max(1, min(n, 64)))]
+                                       max_tokens=body.get("max_tokens"), tools=tools)
+                       for _ in range(max(1, min(n, 64)))]
             # n choices are generated in parallel by a real server: wall time is one sample's. The
             # simulated latency is the whole service time, so the time spent building the answer
             # counts towards it rather than adding to it.
@@ -454,8 +539,12 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
             if body.get("stream"):
                 return self._stream(ident, model, answers[0], usage)
-            choices = [{"index": i, "message": {"role": "assistant", "content": a.text}, "finish_reason": a.finish_reason}
-                       for i, a in enumerate(answers)]
+            choices = []
+            for i, a in enumerate(answers):
+                message: dict[str, Any] = {"role": "assistant", "content": a.text}
+                if a.tool_calls:  # as OpenAI answers a tool call: no content, the calls
+                    message = {"role": "assistant", "content": a.text or None, "tool_calls": a.tool_calls}
+                choices.append({"index": i, "message": message, "finish_reason": a.finish_reason})
             self._send_json(200, {"id": ident, "object": "chat.completion", "created": int(time.time()),
                                   "model": model, "choices": choices, "usage": usage})
 

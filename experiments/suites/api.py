@@ -7,14 +7,15 @@ engineer session (CSRF header) — the same rules as the pages.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
 from evalhub.core.models import ModelVariant
-from experiments.suites import selectors, services
+from experiments.suites import exports, selectors, services
+from experiments.suites.exports import EXPORTERS, export_response
 from experiments.suites.importers import ImportRejected
 from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
 from experiments.suites.schemas import (
@@ -76,16 +77,33 @@ def suite_list(request: HttpRequest) -> list[dict]:
 
 @router.post("/import", response={201: VersionOut}, auth=ENGINEER_AUTH)
 def suite_import(request: HttpRequest, payload: ImportIn) -> Status:
-    fmt = "jsonl" if payload.format in ("openai_evals", "input_target") else payload.format
+    files = {k: v.lstrip("\ufeff") for k, v in payload.files.items()}
     try:
-        version = services.suite_import(slug=payload.suite, name=payload.name, text=payload.content, fmt=fmt,
-                                        default_grader=payload.default_grader, by=request.user)
+        version = services.suite_import(slug=payload.suite, name=payload.name, text=payload.content, fmt=payload.format,
+                                        default_grader=payload.default_grader, by=request.user, files=files or None,
+                                        field_map=payload.map, filename=payload.filename)
     except ImportRejected as exc:
         raise _rejected(exc) from None
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
     return Status(201, {"suite": version.suite.slug, "number": version.number, "item_count": version.item_count,
-                 "source_format": version.source_format, "locked": version.locked})
+                 "source_format": version.source_format, "locked": version.locked, "notes": version.import_notes})
+
+
+@router.get("/{suite_slug}/export.jsonl", auth=READ_AUTH, response={200: None})
+def suite_export(request: HttpRequest, suite_slug: str, version: int | None = None) -> StreamingHttpResponse:
+    """The version's items as EvalHub JSONL; importing it gives the same items back."""
+    found = _version(suite_slug, version)
+    return export_response(exports.version_jsonl(found), "jsonl", f"{found.suite.slug}-v{found.number}")
+
+
+@router.get("/runs/{run_id}/export.{fmt}", auth=READ_AUTH, response={200: None})
+def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResponse:
+    """Every result with input, targets, grader(s), output, score, tokens, cost, latency and errors."""
+    run = get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id)
+    if fmt not in EXPORTERS:
+        raise HttpError(400, f"fmt: choose {', '.join(EXPORTERS)}")
+    return export_response(EXPORTERS[fmt](run), fmt, f"run-{run.pk}")
 
 
 @router.post("/runs", response={201: RunOut}, auth=ENGINEER_AUTH)
@@ -94,7 +112,7 @@ def run_start(request: HttpRequest, payload: RunIn) -> Status:
     try:
         run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
                                  concurrency=payload.concurrency, timeout_s=payload.timeout_s,
-                                 max_retries=payload.max_retries)
+                                 max_retries=payload.max_retries, use_cache=payload.cache)
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
     return Status(201, _run_out(run, summary=False))
@@ -143,7 +161,9 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
     return [{"item": r.item.external_id, "category": r.item.category, "output": r.output, "extracted": r.extracted,
              "score": r.score, "passed": r.passed, "explanation": r.explanation, "latency_ms": r.latency_ms,
              "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
-             "cost_usd": float(r.cost_usd), "samples": r.samples, "error": r.error, "attempts": r.attempts}
+             "cost_usd": float(r.cost_usd), "samples": r.samples, "error": r.error, "attempts": r.attempts,
+             "finish_reason": r.finish_reason, "tool_calls": r.tool_calls, "graders": r.graders,
+             "grader_usage": r.grader_usage, "cached": r.cached}
             for r in selectors.run_results(run)[offset:offset + limit]]
 
 

@@ -6,9 +6,12 @@ from django import forms
 from django.conf import settings
 
 from evalhub.core.models import ModelVariant, slug_validator
+from experiments.suites.importers import ImportRejected, read_upload
 
-FORMATS = [("auto", "Detect (JSONL or YAML)"), ("jsonl", "JSONL (EvalHub, OpenAI evals or {input, target})"),
-           ("yaml", "YAML")]
+FORMATS = [("auto", "Detect (from the file name, then the content)"),
+           ("jsonl", "JSONL (EvalHub, inspect_ai, OpenAI evals samples or {input, target})"),
+           ("json", "JSON array (EvalHub or inspect_ai)"), ("csv", "CSV (inspect_ai, or promptfoo tests)"),
+           ("yaml", "YAML (EvalHub, promptfoo config or tests, OpenAI evals registry)")]
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -17,12 +20,30 @@ def _read_upload(upload, text: str) -> str:
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB")
         try:
-            return upload.read().decode("utf-8")
+            return upload.read().decode("utf-8").lstrip("\ufeff")
         except UnicodeDecodeError:
             raise forms.ValidationError("file: must be UTF-8 text") from None
     if not text.strip():
         raise forms.ValidationError("upload a file or paste its content")
     return text
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files of one suite (Django's documented pattern for ``multiple`` uploads)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
 
 
 class ImportForm(forms.Form):
@@ -31,7 +52,10 @@ class ImportForm(forms.Form):
     format = forms.ChoiceField(choices=FORMATS, initial="auto")
     default_grader = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                      help_text='JSON, e.g. {"type": "numeric"}; items may override')
-    file = forms.FileField(required=False)
+    field_map = forms.CharField(required=False, max_length=1000, label="Field mapping",
+                                help_text="inspect FieldSpec style: question=input,answer=target")
+    file = MultipleFileField(required=False, help_text="one suite file, or all files of one suite (a registry YAML "
+                                                       "and its samples; a promptfoo config and its tests), or a zip")
     content = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="or paste")
 
     def clean_default_grader(self) -> dict:
@@ -48,7 +72,19 @@ class ImportForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        data["text"] = _read_upload(data.get("file"), data.get("content", ""))
+        uploads = data.get("file") or []
+        data["files"] = {}
+        if uploads:
+            if sum(u.size for u in uploads) > MAX_UPLOAD * 2:
+                raise forms.ValidationError(f"file: larger than {2 * MAX_UPLOAD // (1024 * 1024)} MB in total")
+            try:
+                for upload in uploads:
+                    data["files"].update(read_upload(upload.name, upload.read()))
+            except ImportRejected as exc:
+                raise forms.ValidationError(str(exc)) from None
+            data["text"] = ""
+        else:
+            data["text"] = _read_upload(None, data.get("content", ""))
         return data
 
 

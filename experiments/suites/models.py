@@ -28,6 +28,11 @@ class SourceFormat(models.TextChoices):
     YAML = "yaml", "EvalHub YAML"
     OPENAI_EVALS = "openai_evals", "OpenAI evals samples JSONL"
     INPUT_TARGET = "input_target", "{input, target} JSONL"
+    JSON = "json", "JSON array"
+    CSV = "csv", "CSV"
+    INSPECT = "inspect", "inspect_ai dataset"
+    OPENAI_REGISTRY = "openai_registry", "OpenAI evals registry YAML + samples"
+    PROMPTFOO = "promptfoo", "promptfoo config or tests"
     GENERATED = "generated", "Generated (demo/bench)"
 
 
@@ -55,6 +60,9 @@ class SuiteVersion(models.Model):
     default_grader = models.JSONField(default=dict, blank=True,
                                       help_text="grader config for items that name none")
     item_count = models.PositiveIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True, help_text="file-level fields kept from the import")
+    import_notes = models.JSONField(default=list, blank=True,
+                                    help_text="what the importer kept, mapped or left out, in plain words")
 
     class Meta:
         ordering = ["suite", "-number"]
@@ -73,6 +81,10 @@ class SuiteItem(models.Model):
     category = models.CharField(max_length=80, blank=True)
     group = models.CharField(max_length=200, blank=True, help_text="cluster for clustered standard errors")
     grader = models.JSONField(default=dict, blank=True, help_text="grader config; {} = the version's default")
+    choices = models.JSONField(default=list, blank=True, help_text="multiple-choice options, lettered A, B, ...")
+    tools = models.JSONField(default=list, blank=True, help_text="OpenAI-style tool definitions sent with the input")
+    context = models.JSONField(default=list, blank=True, help_text="retrieved passages: [{\"id\", \"text\"}]")
+    metadata = models.JSONField(default=dict, blank=True, help_text="fields kept from the source file")
 
     class Meta:
         ordering = ["version", "position", "id"]
@@ -85,11 +97,22 @@ class SuiteItem(models.Model):
     def prompt_text(self) -> str:
         for message in reversed(self.input or []):
             if message.get("role") == "user":
-                return str(message.get("content", ""))
+                return content_text(message.get("content"))
         return ""
 
     def grader_config(self) -> dict:
-        return self.grader or self.version.default_grader or {"type": "exact"}
+        if self.grader:
+            return self.grader
+        if self.version.default_grader:
+            return self.version.default_grader
+        return {"type": "choice"} if self.choices else {"type": "exact"}
+
+
+def content_text(content: object) -> str:
+    """The text of a message's content: a string, or the text parts of a content-part list."""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return "" if content is None else str(content)
 
 
 class RunStatus(models.TextChoices):
@@ -129,10 +152,13 @@ class Run(models.Model):
     resumed_count = models.PositiveIntegerField(
         default=0, help_text="times the watchdog re-dispatched this run after it stalled (manual resumes not counted)")
     error = models.TextField(blank=True)
+    use_cache = models.BooleanField(default=True, help_text="reuse outputs of earlier results with the same "
+                                                            "request (see suites.cache); only changes are called")
     # Totals cached when the run finishes (the live page counts results instead).
     n_items = models.PositiveIntegerField(default=0)
     n_done = models.PositiveIntegerField(default=0)
     n_errors = models.PositiveIntegerField(default=0)
+    n_scored = models.PositiveIntegerField(default=0, help_text="results with a score (pending human grades excluded)")
     score_sum = models.FloatField(default=0.0)
     tokens_total = models.BigIntegerField(default=0)
     cost_total = models.DecimalField(max_digits=16, decimal_places=8, default=Decimal("0"))
@@ -149,8 +175,8 @@ class Run(models.Model):
 
     @property
     def mean_score(self) -> float | None:
-        """Cached mean over results (pending human grades count as absent); see selectors for CIs."""
-        return self.score_sum / self.n_done if self.n_done else None
+        """Cached mean over scored results (pending human grades count as absent, as on the run page)."""
+        return self.score_sum / self.n_scored if self.n_scored else None
 
 
 class RunResult(models.Model):
@@ -170,6 +196,14 @@ class RunResult(models.Model):
     samples = models.JSONField(default=list, blank=True, help_text="per-sample outputs, tokens and latency")
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    finish_reason = models.CharField(max_length=40, blank=True)
+    tool_calls = models.JSONField(default=list, blank=True, help_text="tool calls the model made: [{name, arguments}]")
+    graders = models.JSONField(default=list, blank=True, help_text="per-grader scores when an item has several")
+    grader_usage = models.JSONField(default=dict, blank=True,
+                                    help_text="judge calls made to grade: calls, tokens, cost_usd, latency_ms")
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True,
+                                 help_text="hash of what the endpoint was asked (empty for errors and recorded runs)")
+    cached = models.BooleanField(default=False, help_text="the output was reused from an earlier run's result")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

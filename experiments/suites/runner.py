@@ -56,7 +56,7 @@ from django.utils import timezone
 from evalhub.core import connector
 from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, strategies
+from experiments.suites import cache, graders, prompts, strategies
 from experiments.suites.models import HumanGrade, Run, RunResult, RunStatus, SuiteItem
 
 log = logging.getLogger(__name__)
@@ -143,25 +143,36 @@ class ItemRunner:
         self.judges = judges
         self.client = client
 
-    def _call(self, variant: ModelVariant, messages: list[dict], *, seed: int | None, role: str) -> strategies.Sample:
+    def _call(self, variant: ModelVariant, messages: list[dict], *, seed: int | None, role: str,
+              tools: list[dict] | None = None) -> strategies.Sample:
         result = connector.chat(variant, messages, seed=seed, timeout=self.run.timeout_s,
-                                retries=self.run.max_retries, backoff=retry_backoff(), client=self.client)
+                                retries=self.run.max_retries, backoff=retry_backoff(), client=self.client,
+                                tools=tools)
         return strategies.Sample(result.text, result.input_tokens, result.output_tokens, result.reasoning_tokens,
                                  result.latency_ms, result.attempts,
-                                 variant.price_for(result.input_tokens, result.output_tokens), role)
+                                 variant.price_for(result.input_tokens, result.output_tokens), role,
+                                 result.finish_reason, tuple(result.calls))
 
-    def judge_text(self, slug: str, messages: list[dict]) -> str:
+    def judge_text(self, slug: str, messages: list[dict]) -> graders.JudgeReply:
         judge = self.judges.get(slug)
         if judge is None:
             raise graders.GraderConfigError("grader.judge_variant", f"no variant {slug!r}")
-        return self._call(judge, messages, seed=None, role="judge").text
+        sample = self._call(judge, messages, seed=None, role="judge")
+        return graders.JudgeReply(sample.text, sample.input_tokens, sample.output_tokens, float(sample.cost_usd),
+                                  sample.latency_ms)
 
     def result_for(self, item: SuiteItem) -> RunResult:
         config = item.grader_config()
         variant = self.variant
+        messages = prompts.item_messages(item, retrieval=variant.uses_retrieval)
+        tools = item.tools or None
+        missing = sorted(graders.judge_slugs(config) - set(self.judges))
+        if missing:  # before paying for the answer its grade cannot be given
+            return error_result(self.run, item, f"grader.judge_variant: no variant {missing[0]!r}", attempts=0)
 
         def sampler(i: int) -> strategies.Sample:
-            return self._call(variant, item.input, seed=strategies.item_seed(item.external_id, i), role="sample")
+            return self._call(variant, messages, seed=strategies.item_seed(item.external_id, i), role="sample",
+                              tools=tools)
 
         def judge_pick(messages: list[dict], samples: list[strategies.Sample]) -> strategies.Sample:
             judge = variant.judge_variant
@@ -170,14 +181,42 @@ class ItemRunner:
             return self._call(judge, strategies.best_of_messages(messages, samples), seed=None, role="judge")
 
         try:
-            outcome = strategies.execute(variant, item.input, config, sampler=sampler, judge_pick=judge_pick)
-            grade = graders.grade(config, outcome.output, item.targets, input_messages=item.input,
-                                  judge=self.judge_text)
+            voting = {**config, "choices": prompts.LETTERS[:len(item.choices)]} if item.choices else config
+            outcome = strategies.execute(variant, messages, voting, sampler=sampler, judge_pick=judge_pick)
+            chosen = outcome.chosen
+            facts = prompts.facts_for(item, latency_ms=outcome.latency_ms, cost_usd=float(outcome.cost_usd),
+                                      finish_reason=chosen.finish_reason if chosen else "",
+                                      tool_calls=chosen.tool_calls if chosen else (),
+                                      output_tokens=outcome.output_tokens)
+            grade = graders.grade(config, outcome.output, item.targets, input_messages=messages,
+                                  judge=self.judge_text, facts=facts)
         except EndpointError as exc:
             return error_result(self.run, item, str(exc), attempts=self.run.max_retries + 1 if exc.transient else 1)
         except Exception as exc:  # noqa: BLE001 - one bad item (grader bug, bad JSON) must not fail the run
             return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=1)
-        return result_from(self.run, item, outcome, grade)
+        row = result_from(self.run, item, outcome, grade)
+        row.cache_key = cache.cache_key(item, variant)
+        return row
+
+    def result_from_cache(self, item: SuiteItem, hit: RunResult, key: str) -> RunResult:
+        """The cached output graded with the item's current grader (judges are called again)."""
+        messages = prompts.item_messages(item, retrieval=self.variant.uses_retrieval)
+        facts = prompts.facts_for(item, latency_ms=hit.latency_ms, cost_usd=float(hit.cost_usd),
+                                  finish_reason=hit.finish_reason, tool_calls=hit.tool_calls,
+                                  output_tokens=hit.output_tokens)
+        try:
+            grade = graders.grade(item.grader_config(), hit.output, item.targets, input_messages=messages,
+                                  judge=self.judge_text, facts=facts)
+        except Exception as exc:  # noqa: BLE001 - as in result_for: the item errors, the run goes on
+            return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=0)
+        return RunResult(
+            run_id=self.run.pk, item_id=item.pk, output=hit.output, extracted=grade.extracted or hit.extracted,
+            score=grade.score, passed=grade.passed, explanation=grade.explanation, latency_ms=hit.latency_ms,
+            input_tokens=hit.input_tokens, output_tokens=hit.output_tokens, reasoning_tokens=hit.reasoning_tokens,
+            cost_usd=hit.cost_usd, samples=hit.samples, attempts=0, finish_reason=hit.finish_reason,
+            tool_calls=hit.tool_calls, graders=list(grade.parts), grader_usage=grade.usage, cache_key=key,
+            cached=True,
+        )
 
 
 def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: graders.Grade) -> RunResult:
@@ -187,6 +226,9 @@ def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: g
         input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
         reasoning_tokens=outcome.reasoning_tokens, cost_usd=outcome.cost_usd.quantize(Decimal("1e-8")),
         samples=outcome.sample_json if len(outcome.samples) > 1 else [], attempts=outcome.attempts,
+        finish_reason=outcome.chosen.finish_reason if outcome.chosen else "",
+        tool_calls=list(outcome.chosen.tool_calls) if outcome.chosen else [], graders=list(grade.parts),
+        grader_usage=grade.usage,
     )
 
 
@@ -218,7 +260,7 @@ def heartbeat(run_id: int) -> None:
 
 
 def judges_for(items: list[SuiteItem]) -> dict[str, ModelVariant]:
-    slugs = {str(i.grader_config().get("judge_variant")) for i in items if i.grader_config().get("type") == "judge"}
+    slugs = set().union(*(graders.judge_slugs(i.grader_config()) for i in items)) if items else set()
     return {v.slug: v for v in ModelVariant.objects.filter(slug__in=slugs)} if slugs else {}
 
 
@@ -245,6 +287,15 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     for item in items:  # all of the run's version: one shared instance, not one joined copy per item
         item.version = run.version
     stats = stats or ChunkStats()
+    reused = cache.reuse(run, items) if run.use_cache else []
+    if reused:
+        write_results(reused)
+        hit = {row.item_id for row in reused}
+        items = [item for item in items if item.pk not in hit]
+        log.info("run %s: %d results from the cache, %d items to call", run.pk, len(reused), len(items))
+        if not items:
+            stats.items += len(reused)
+            return len(reused)
     key, limit = endpoint_key(run.variant), run.concurrency
     work: queue.Queue[SuiteItem] = queue.Queue()
     for item in items:
@@ -298,7 +349,7 @@ def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: Chun
     lanes: list[threading.Thread] = []
     lane_slot: dict[threading.Thread, int] = {}
     buffer: list[RunResult] = []
-    written = 0
+    written = len(reused)
     last_flush = last_try = last_check = time.monotonic()
     try:
         while True:

@@ -23,7 +23,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from experiments.suites import graders, importers, runner, selectors
+from experiments.suites import graders, importers, prompts, runner, selectors
 from experiments.suites.models import (
     HumanGrade,
     Run,
@@ -52,10 +52,27 @@ def chunk_size(concurrency: int) -> int:
     return max(500, concurrency * 64)
 
 
+def check_judges(parsed: importers.ParsedSuite) -> None:
+    """A judge variant named by a grader must exist before anything is paid for (or written)."""
+    known = set(ModelVariant.objects.values_list("slug", flat=True))
+    errors = []
+    default_missing = sorted(graders.judge_slugs(parsed.default_grader) - known)
+    if default_missing:
+        errors.append((None, "grader.judge_variant", f"no variant {default_missing[0]!r}"))
+    for item in parsed.items:
+        missing = sorted(graders.judge_slugs(item.grader) - known)
+        if missing:
+            errors.append((item.where, "grader.judge_variant", f"no variant {missing[0]!r}"))
+    if errors:
+        raise importers.ImportRejected(errors)
+
+
 @transaction.atomic
-def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", description: str = "",
-                 default_grader: dict | None = None, by: User | None = None) -> SuiteVersion:
-    """Import a file as the suite's newest version (the suite is created if new).
+def suite_import(*, slug: str, text: str = "", fmt: str = "auto", name: str = "", description: str = "",
+                 default_grader: dict | None = None, by: User | None = None, files: dict[str, str] | None = None,
+                 field_map: dict | str | None = None, filename: str = "") -> SuiteVersion:
+    """Import a file (or several files of one suite: a registry YAML and its samples, a promptfoo config and
+    its tests) as the suite's newest version (the suite is created if new).
 
     If the newest version is still unlocked (no run used it) its items are replaced in place;
     otherwise a new version is created, so a version a run used never changes.
@@ -63,7 +80,12 @@ def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", des
     """
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": f"{slug!r} is reserved; choose another slug"})
-    parsed = importers.parse_suite(text, fmt=fmt, default_grader=default_grader)
+    if files:
+        parsed = importers.parse_files(files, fmt=fmt, default_grader=default_grader, field_map=field_map)
+    else:
+        parsed = importers.parse_suite(text, fmt=fmt, default_grader=default_grader, field_map=field_map,
+                                       filename=filename)
+    check_judges(parsed)
     suite = Suite.objects.select_for_update().filter(slug=slug).first()
     if suite is None:
         suite = Suite(slug=slug, name=name or parsed.name or slug, description=description or parsed.description)
@@ -79,11 +101,13 @@ def suite_import(*, slug: str, text: str, fmt: str = "auto", name: str = "", des
         version = SuiteVersion(suite=suite, number=(latest.number + 1) if latest else 1,
                                source_format=parsed.source_format, default_grader=parsed.default_grader, created_by=by)
     version.item_count = len(parsed.items)
+    version.metadata, version.import_notes = parsed.metadata, parsed.notes
     version.full_clean()
     version.save()
     SuiteItem.objects.bulk_create([
         SuiteItem(version=version, external_id=item.external_id, position=i, input=item.input, targets=item.targets,
-                  category=item.category, group=item.group, grader=item.grader)
+                  category=item.category, group=item.group, grader=item.grader, choices=item.choices,
+                  tools=item.tools, context=item.context, metadata=item.metadata)
         for i, item in enumerate(parsed.items)
     ], batch_size=1000)
     return version
@@ -104,7 +128,7 @@ def _check_variant(variant: ModelVariant) -> None:
 @transaction.atomic
 def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None = None,
               concurrency: int | None = None, timeout_s: float = 60.0, max_retries: int = 4,
-              dispatch: bool = True) -> Run:
+              dispatch: bool = True, use_cache: bool = True) -> Run:
     """Create a run and enqueue its dispatch once the transaction commits; locks the version.
 
     ``concurrency`` (calls in flight to the variant's endpoint) defaults to ``ENDPOINT_CONCURRENCY``.
@@ -117,7 +141,7 @@ def run_start(*, version: SuiteVersion, variant: ModelVariant, by: User | None =
     if version.item_count == 0:
         raise ValidationError({"version": "this suite version has no items"})
     run = Run(version=version, variant=variant, created_by=by, concurrency=concurrency, timeout_s=timeout_s,
-              max_retries=max_retries, n_items=version.item_count)
+              max_retries=max_retries, n_items=version.item_count, use_cache=use_cache)
     run.full_clean()
     run.save()
     _lock_version(version)
@@ -178,7 +202,8 @@ def run_chunk(*, run_id: int, item_ids: list[int] | None = None, on_flush=None) 
 
 def run_totals(run: Run) -> dict:
     return RunResult.objects.filter(run=run).aggregate(
-        n=Count("id"), errors=Count("id", filter=~Q(error="")), score=Sum("score"),
+        n=Count("id"), errors=Count("id", filter=~Q(error="")), score_total=Sum("score"),
+        scored=Count("score"),  # COUNT(score) skips NULLs: pending human grades
         tokens=Sum("input_tokens") + Sum("output_tokens"), cost=Sum("cost_usd"),
     )
 
@@ -197,10 +222,10 @@ def run_finalize(*, run_id: int) -> Run:
     least ``RUN_FAIL_ERROR_SHARE`` of its results are errors (idempotent)."""
     run = Run.objects.select_for_update().get(pk=run_id)
     totals = run_totals(run)
-    run.n_done, run.n_errors = totals["n"], totals["errors"]
-    run.score_sum = float(totals["score"] or 0.0)
+    run.n_done, run.n_errors, run.n_scored = totals["n"], totals["errors"], totals["scored"]
+    run.score_sum = float(totals["score_total"] or 0.0)
     run.tokens_total, run.cost_total = int(totals["tokens"] or 0), totals["cost"] or Decimal("0")
-    fields = ["n_done", "n_errors", "score_sum", "tokens_total", "cost_total"]
+    fields = ["n_done", "n_errors", "n_scored", "score_sum", "tokens_total", "cost_total"]
     if run.status == RunStatus.RUNNING and run.n_done >= run.n_items:
         run.finished_at = timezone.now()
         if run.n_errors and run.n_errors >= RUN_FAIL_ERROR_SHARE * run.n_done:
@@ -327,16 +352,18 @@ def recorded_import(*, version: SuiteVersion, variant: ModelVariant, text: str, 
             results.append(runner.error_result(run, item, "no recorded output for this item", attempts=0))
             continue
         config = item.grader_config()
+        cost = row.cost_usd if row.cost_usd is not None else variant.price_for(row.input_tokens, row.output_tokens)
+        facts = prompts.facts_for(item, latency_ms=row.latency_ms or None, cost_usd=float(cost))
         try:
             grade = graders.grade(config, row.output, item.targets, input_messages=item.input,
-                                  judge=item_runner.judge_text)
+                                  judge=item_runner.judge_text, facts=facts)
         except Exception as exc:  # noqa: BLE001 - a grader failure is that item's error, not the import's
             grade = graders.Grade(0.0, False, f"grader failed: {exc}")
-        cost = row.cost_usd if row.cost_usd is not None else variant.price_for(row.input_tokens, row.output_tokens)
         results.append(RunResult(
             run=run, item=item, output=row.output, extracted=grade.extracted, score=grade.score, passed=grade.passed,
             explanation=grade.explanation, latency_ms=row.latency_ms, input_tokens=row.input_tokens,
             output_tokens=row.output_tokens, reasoning_tokens=row.reasoning_tokens, cost_usd=cost, attempts=0,
+            graders=list(grade.parts), grader_usage=grade.usage,
         ))
     runner.write_results(results)
     return run_finalize(run_id=run.pk)
@@ -351,9 +378,21 @@ def human_grade_submit(*, grade: HumanGrade, reviewer: User, score: float, expla
     grade.reviewer, grade.score, grade.explanation, grade.graded_at = reviewer, score, explanation, timezone.now()
     grade.full_clean()
     grade.save(update_fields=["reviewer", "score", "explanation", "graded_at"])
-    threshold = float(grade.result.item.grader_config().get("pass_threshold", 0.5))
-    RunResult.objects.filter(pk=grade.result_id).update(
-        score=score, passed=score >= threshold, explanation=f"human ({reviewer.username}): {explanation}"[:2000])
+    config = graders.normalise_config(grade.result.item.grader_config())
+    threshold = float(config.get("pass_threshold", 0.5))
+    why = f"human ({reviewer.username}): {explanation}"
+    if config.get("type") == "multi" and grade.result.graders:
+        parts = [dict(p) for p in grade.result.graders]
+        for part, sub in zip(parts, config["graders"], strict=False):
+            if part["type"] == "human" and part["score"] is None:
+                part.update(score=score, passed=score >= float(sub.get("pass_threshold", 0.5)), explanation=why[:300])
+        combined = graders.combine_parts(config, parts)
+        RunResult.objects.filter(pk=grade.result_id).update(
+            score=combined.score, passed=combined.passed, explanation=f"{combined.explanation}; {why}"[:2000],
+            graders=parts)
+    else:
+        RunResult.objects.filter(pk=grade.result_id).update(score=score, passed=score >= threshold,
+                                                            explanation=why[:2000])
     run_finalize(run_id=grade.result.run_id)
     return grade
 

@@ -37,11 +37,16 @@ class Sample:
     attempts: int = 1
     cost_usd: Decimal = Decimal("0")
     role: str = "sample"
+    finish_reason: str = ""
+    tool_calls: tuple = ()
 
     def as_json(self, extracted: str | None = None) -> dict:
-        return {"role": self.role, "text": self.text, "extracted": extracted, "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens, "reasoning_tokens": self.reasoning_tokens,
-                "latency_ms": round(self.latency_ms, 3), "cost_usd": str(self.cost_usd), "attempts": self.attempts}
+        out = {"role": self.role, "text": self.text, "extracted": extracted, "input_tokens": self.input_tokens,
+               "output_tokens": self.output_tokens, "reasoning_tokens": self.reasoning_tokens,
+               "latency_ms": round(self.latency_ms, 3), "cost_usd": str(self.cost_usd), "attempts": self.attempts}
+        if self.tool_calls:
+            out["tool_calls"] = list(self.tool_calls)
+        return out
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Outcome:
     extracted: str
     samples: list[Sample]
     sample_json: list[dict] = field(default_factory=list)
+    chosen: Sample | None = None
 
     @property
     def input_tokens(self) -> int:
@@ -138,4 +144,4 @@ def execute(variant: ModelVariant, input_messages: list[dict], grader_config: di
         sample_json.append(verdict.as_json(str(chosen + 1)))
     for i, entry in enumerate(sample_json):
         entry["chosen"] = i == chosen
-    return Outcome(samples[chosen].text, answers[chosen] or "", samples, sample_json)
+    return Outcome(samples[chosen].text, answers[chosen] or "", samples, sample_json, samples[chosen])

@@ -40,13 +40,15 @@ def suite_import(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             version = services.suite_import(slug=data["slug"], name=data["name"], text=data["text"], fmt=data["format"],
-                                            default_grader=data["default_grader"], by=request.user)
+                                            default_grader=data["default_grader"], by=request.user,
+                                            files=data["files"] or None, field_map=data["field_map"])
         except ImportRejected as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
-            messages.success(request, f"Imported {version.item_count} items as {version}.")
+            messages.success(request, f"Imported {version.item_count} items as {version}."
+                             + "".join(f" {note[:1].upper()}{note[1:]}." for note in version.import_notes))
             return redirect("suites:detail", slug=version.suite.slug)
     return render(request, "suites/import.html", {"form": form})
 

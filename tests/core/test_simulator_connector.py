@@ -146,3 +146,117 @@ def test_connections_are_served_with_tcp_nodelay(simulator: SimulatorServer, mon
     with httpx.Client() as client:
         assert client.post(f"{simulator.base_url}/chat/completions", json=body).status_code == 200
     assert seen and all(seen), seen
+
+
+# ------------------------------------------------------------------ endpoints as they are in the wild
+
+
+class _Canned:
+    """A real HTTP server answering every POST with one canned (status, content type, body)."""
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        canned = self
+        self.bodies: list[dict] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                canned.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(("status", "content_type", "body", "expected"), [
+    (200, "application/json", b'{"choices": [], "usage": {}}', "HTTP 200 chat-completions response has no choices"),
+    (200, "text/html", b"<html><body>Gateway login</body></html>", "HTTP 200 body is not JSON (text/html): '<html>"),
+    (200, "application/json", b'{"choices": [{"message": {"content": "hi"', "body is not JSON (application/json)"),
+    (502, "text/html", b"<h1>502 Bad Gateway</h1>", "HTTP 502 (text/html): '<h1>502 Bad Gateway</h1>'"),
+    (400, "application/json", b"", "HTTP 400 (application/json, empty body)"),
+])
+def test_wild_endpoint_bodies_are_named_with_status_type_and_snippet(db, status, content_type, body, expected):
+    server = _Canned(status, content_type, body)
+    try:
+        variant = VariantFactory(slug="wild", endpoint_base_url=server.url)
+        with pytest.raises(connector.EndpointError) as info:
+            connector.chat(variant, [{"role": "user", "content": "hi"}], retries=0)
+        assert expected in str(info.value) and str(info.value).startswith("wild: ")
+    finally:
+        server.close()
+
+
+def test_request_options_defaults_per_endpoint_kind_and_overrides(db, settings):
+    settings.SIMULATOR_URL = "http://127.0.0.1:9/v1"
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Describe"},
+                                             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
+    sim = VariantFactory(slug="sim", reasoning_budget_tokens=2000, temperature=0.3)
+    body = connector.request_body(sim, messages, seed=1)
+    assert body["max_reasoning_tokens"] == 2000 and body["reasoning_effort"] == "medium"
+    assert "temperature" not in body and body["messages"] == messages  # a reasoning model: no temperature
+    vllm = VariantFactory(slug="vllm", endpoint_base_url="http://gpu-box:8000/v1", temperature=0.3)
+    body = connector.request_body(vllm, messages, seed=1, max_tokens=50)
+    assert body["temperature"] == 0.3 and body["seed"] == 1 and body["max_tokens"] == 50
+    assert "max_reasoning_tokens" not in body and "reasoning_effort" not in body
+    assert body["messages"][0]["content"] == "Describe\n[image not sent: endpoint takes text only]"
+    openai = VariantFactory(slug="o", endpoint_base_url="https://api.openai.com/v1", reasoning_budget_tokens=9000)
+    body = connector.request_body(openai, messages)
+    assert body["reasoning_effort"] == "high" and "max_reasoning_tokens" not in body and "temperature" not in body
+    strict = VariantFactory(slug="strict", endpoint_base_url="http://gw/v1", temperature=0.7, request_options={
+        "send": ["max_tokens"], "reasoning_effort": "low", "extra_body": {"top_k": 20}, "images": True})
+    body = connector.request_body(strict, messages, seed=4, max_tokens=8)
+    assert body == {"model": strict.endpoint_model, "messages": messages, "max_tokens": 8, "reasoning_effort": "low", "top_k": 20}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"sendd": []}, "request_options.sendd"),
+    ({"send": ["top_p"]}, "request_options.send"),
+    ({"reasoning": "lots"}, "request_options.reasoning"),
+    ({"extra_body": {"messages": []}}, "request_options.extra_body"),
+])
+def test_bad_request_options_are_refused_by_key(db, options, message):
+    from django.core.exceptions import ValidationError
+
+    variant = VariantFactory.build(slug="bad-options", request_options=options)
+    with pytest.raises(ValidationError, match=message):
+        variant.full_clean()
+
+
+def test_tools_are_sent_and_tool_calls_read_back(simulator, db):
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city",
+                                               "parameters": {"type": "object",
+                                                              "properties": {"city": {"type": "string"}}}}},
+             {"type": "function", "function": {"name": "add_numbers", "description": "Add two numbers",
+                                               "parameters": {"type": "object", "properties": {
+                                                   "a": {"type": "number"}, "b": {"type": "number"}}}}}]
+    variant = VariantFactory(endpoint_model="acme-70b")
+    answers = [connector.chat(variant, [{"role": "user", "content": "Please add 5 and 6."}], tools=tools, seed=s)
+               for s in range(40)]
+    calls = [a.calls[0] for a in answers]
+    assert all(a.finish_reason == "tool_calls" and a.text == "" for a in answers)
+    right = [c for c in calls if c["name"] == "add_numbers" and c["arguments"] == {"a": 5, "b": 6}]
+    assert 0.5 < len(right) / len(calls) < 1.0  # acme-70b is right about 70% of the time (ground truth)
+    weather = connector.chat(variant, [{"role": "user", "content": "What is the weather in 'Lisbon' today?"}],
+                             tools=tools, seed=2)
+    assert weather.calls[0]["name"] in {"get_weather", "add_numbers"}
+    after = connector.chat(variant, [{"role": "user", "content": "Add 5 and 6."},
+                                     {"role": "assistant", "content": None, "tool_calls": [
+                                         {"id": "c1", "type": "function",
+                                          "function": {"name": "add_numbers", "arguments": "{\"a\": 5, \"b\": 6}"}}]},
+                                     {"role": "tool", "tool_call_id": "c1", "content": "11"}], tools=tools)
+    assert after.text == "The result is 11." and after.calls == []

@@ -50,7 +50,7 @@ def test_import_happy_validation_and_auth(engineer_client, viewer_client):
     content = "\n".join(json.dumps({"input": f"Compute {i} * 2.", "target": str(i * 2)}) for i in range(4))
     ok = post(engineer_client, "/import", {"suite": "dbl", "content": content, "default_grader": {"type": "numeric"}})
     assert ok.status_code == 201 and ok.json() == {"suite": "dbl", "number": 1, "item_count": 4,
-                                                   "source_format": "input_target", "locked": False}
+                                                   "source_format": "input_target", "locked": False, "notes": []}
     bad = post(engineer_client, "/import", {"suite": "dbl2", "content": content + '\n{"input": 3}'})
     assert bad.status_code == 400 and "line 5: input" in bad.json()["detail"]
     assert not Suite.objects.filter(slug="dbl2").exists()

@@ -55,7 +55,6 @@ def test_yaml_with_default_grader():
     (jsonl({"input": "ok", "target": "1", "grader": {"type": "regex", "pattern": "("}}), 1, "grader.pattern"),
     (jsonl({"input": "ok", "target": "x", "grader": {"type": "numeric"}}), 1, "target"),
     (jsonl({"id": "a", "input": "ok", "target": "1"}, {"id": "a", "input": "ok", "target": "2"}), 2, "id"),
-    (jsonl({"input": "ok", "target": "1", "colour": "red"}), 1, "colour"),
     (jsonl({"input": "ok", "target": "1", "targets": ["1"]}), 1, "targets"),
 ])
 def test_malformed_lines_are_named(text, line, field):
