@@ -110,6 +110,6 @@ def test_wait_for_a_worker_then_gate_on_the_score_and_write_junit(celery_worker_
 
     # A run whose every call fails ends failed: exit 2 whatever the threshold.
     simulator.api_key = "the-real-key"
-    out, error = run_command("gate", "--variant", "big", "--wait", "--fail-under", "0")
+    out, error = run_command("gate", "--variant", "big", "--wait", "--fail-under", "0", "--no-cache")
     assert error is not None and error.returncode == 2
     assert "failed: 10 of 10 items failed" in out

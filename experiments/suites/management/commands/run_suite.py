@@ -55,6 +55,8 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None, help="default: ENDPOINT_CONCURRENCY")
         parser.add_argument("--timeout", type=float, default=60.0, help="seconds per model call")
         parser.add_argument("--retries", type=int, default=4)
+        parser.add_argument("--no-cache", action="store_true",
+                            help="call the endpoint for every item (default: reuse outputs of unchanged requests)")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--wait", action="store_true", help="wait for the workers, showing progress")
         mode.add_argument("--inline", action="store_true", help="run here, without a worker (nothing is queued)")
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             try:
                 run = services.run_start(version=version, variant=variant, concurrency=options["concurrency"],
                                          timeout_s=options["timeout"], max_retries=options["retries"],
-                                         dispatch=not options["inline"])
+                                         dispatch=not options["inline"], use_cache=not options["no_cache"])
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from None
             self.stdout.write(f"run {run.pk}: {version} × {variant.slug} ({run.n_items} items)")
