@@ -14,7 +14,8 @@ Span → event mapping (spans without ``gen_ai.operation.name`` / model attribut
 | start time | timestamp; end − start → latency_ms |
 | gen_ai.response.model, else gen_ai.request.model (+ gen_ai.provider.name) | variant, via ``ModelAlias`` then variant endpoint_model / slug |
 | gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens |
-| gen_ai.response.finish_reasons[0] | finish_reason (content_filter → refusal) |
+| gen_ai.response.finish_reasons | finish_reason: a refusal reason of any choice (content_filter, refusal …), else the first |
+| gen_ai.input/output.messages, else span events gen_ai.user.message / gen_ai.choice (or gen_ai.content.prompt / .completion) | prompt / response (refusal and re-ask detection) |
 | gen_ai.conversation.id | session_id |
 | user.id / enduser.id | unit_id |
 | evalhub.experiment / evalhub.arm | experiment / arm |
@@ -48,6 +49,7 @@ from evalhub.core.models import ApiKeyScope, ModelVariant
 from experiments.telemetry import services
 from experiments.telemetry.bodies import BodyError, read_body
 from experiments.telemetry.models import ModelAlias
+from experiments.telemetry.refusal import REFUSAL_FINISH_REASONS
 from experiments.telemetry.schemas import MAX_BATCH_EVENTS
 
 PROTOBUF = "application/x-protobuf"
@@ -139,6 +141,64 @@ def _text_of_messages(raw: Any, role: str | None) -> str | None:
     return None
 
 
+def _finish_reason(value: Any) -> str | None:
+    """One finish reason from gen_ai.response.finish_reasons (an array, one per choice): a refusal
+    reason if any choice has one (so refusal detection sees it), else the first."""
+    if isinstance(value, list):
+        reasons = [str(v) for v in value if v]
+        if not reasons:
+            return None
+        return next((r for r in reasons if r.lower() in REFUSAL_FINISH_REASONS), reasons[0])
+    return str(value) if value else None
+
+
+def _message_content(raw: Any) -> str | None:
+    """The text of a message given as a string, a JSON string or a dict with content / parts."""
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+        raw = parsed
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict):
+        if isinstance(raw.get("content"), str):
+            return raw["content"]
+        if isinstance(raw.get("message"), dict | str):
+            return _message_content(raw["message"])
+        parts = [p.get("content") for p in raw.get("parts", []) if isinstance(p, dict) and isinstance(p.get("content"), str)]
+        return "\n".join(parts) if parts else None
+    if isinstance(raw, list):
+        return _text_of_messages(raw, None)
+    return None
+
+
+# Span events that carry prompt and answer text (OpenTelemetry GenAI instrumentations put them on
+# the span as events when content capture is on): the current names and the older ones.
+_PROMPT_EVENTS = {"gen_ai.user.message": "content", "gen_ai.content.prompt": "gen_ai.prompt"}
+_ANSWER_EVENTS = {"gen_ai.choice": "message", "gen_ai.assistant.message": "content",
+                  "gen_ai.content.completion": "gen_ai.completion"}
+
+
+def _text_of_span_events(events: Any) -> tuple[str | None, str | None, str | None]:
+    """(last user prompt, first answer, the answer's finish reason) from a span's events."""
+    prompt = answer = finish = None
+    for event in events:
+        if event.name in _PROMPT_EVENTS:
+            attrs = _attributes(event.attributes)
+            text = _message_content(attrs.get(_PROMPT_EVENTS[event.name]))
+            if event.name == "gen_ai.content.prompt" and text is not None:
+                text = _text_of_messages(attrs.get("gen_ai.prompt"), "user") or text
+            prompt = text if text is not None else prompt
+        elif event.name in _ANSWER_EVENTS and answer is None:
+            attrs = _attributes(event.attributes)
+            answer = _message_content(attrs.get(_ANSWER_EVENTS[event.name]))
+            if attrs.get("finish_reason"):
+                finish = str(attrs["finish_reason"])
+    return prompt, answer, finish
+
+
 class VariantResolver:
     """Model name (+ provider) → variant slug: ModelAlias, then endpoint_model, then slug."""
 
@@ -191,9 +251,14 @@ def _int_attr(attrs: dict[str, Any], key: str) -> int:
 
 def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug: str, provider: str, model: Any) -> dict[str, Any]:
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
-    finish = attrs.get("gen_ai.response.finish_reasons")
-    if isinstance(finish, list):
-        finish = finish[0] if finish else None
+    finish = _finish_reason(attrs.get("gen_ai.response.finish_reasons"))
+    prompt_text = _text_of_messages(attrs.get("gen_ai.input.messages"), "user")
+    response_text = _text_of_messages(attrs.get("gen_ai.output.messages"), None)
+    if prompt_text is None or response_text is None:
+        event_prompt, event_response, event_finish = _text_of_span_events(span.events)
+        prompt_text = prompt_text if prompt_text is not None else event_prompt
+        response_text = response_text if response_text is not None else event_response
+        finish = finish or event_finish
     scores: dict[str, float] = {}
     for event in span.events:
         if event.name != EVALUATION_EVENT:
@@ -217,8 +282,8 @@ def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug
         "output_tokens": _int_attr(attrs, "gen_ai.usage.output_tokens"),
         "reasoning_tokens": _int_attr(attrs, "gen_ai.usage.reasoning.output_tokens"),
         "finish_reason": str(finish)[:40] if finish else None,
-        "prompt": _text_of_messages(attrs.get("gen_ai.input.messages"), "user"),
-        "response": _text_of_messages(attrs.get("gen_ai.output.messages"), None),
+        "prompt": prompt_text,
+        "response": response_text,
         "scores": scores,
         "metadata": {k: v for k, v in {
             "operation": attrs.get("gen_ai.operation.name"), "provider": provider or None, "model": model,

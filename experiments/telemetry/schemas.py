@@ -37,7 +37,9 @@ class EventIn(BaseModel):
     reasoning_tokens: int = Field(0, ge=0, le=2_000_000_000)
     cost_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, description="omit to price from the variant's price table")
     finish_reason: str | None = Field(None, max_length=40)
-    refused: bool | None = Field(None, description="omit to detect from finish_reason / response text")
+    refused: bool | None = Field(None, description="omit to detect from refusal_message / finish_reason / response text")
+    refusal_message: str | None = Field(None, max_length=20_000,
+                                        description="the API's own refusal text (OpenAI message.refusal): non-empty means refused")
     feedback: Literal["up", "down"] | None = None
     task_success: bool | None = None
     regenerate: bool = Field(False, description="the user pressed 'regenerate': a re-ask of the session's previous answer")
@@ -61,8 +63,8 @@ class EventIn(BaseModel):
 # Text fields PostgreSQL could not store with a NUL character in them. Checked after validation by
 # ``nul_errors`` (a JSON body can only carry NUL as the escape \u0000, so a body without that escape
 # skips the check — it would otherwise cost a Python call per field per event).
-NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "prompt",
-              "response")
+NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "refusal_message",
+              "prompt", "response")
 
 
 def nul_errors(items: list[EventIn]) -> list[dict[str, Any]]:

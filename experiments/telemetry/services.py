@@ -146,15 +146,19 @@ class _Row:
 
     @property
     def session_key(self) -> str:
-        if self.session_id:
-            return "s:" + self.session_id
-        if self.unit_id:
-            return "u:" + self.unit_id
-        return ""
+        return reask_scope_key(session_id=self.session_id, unit_id=self.unit_id)
 
     @property
     def hour(self) -> datetime:
         return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def reask_scope_key(*, session_id: str, unit_id: str) -> str:
+    """The key re-ask detection compares calls within: the user (``TELEMETRY_REASK_SCOPE = "user"``,
+    across their sessions) or the session; the other one when the first is missing; "" for neither."""
+    if settings.TELEMETRY_REASK_SCOPE == "user":
+        return ("u:" + unit_id) if unit_id else ("s:" + session_id) if session_id else ""
+    return ("s:" + session_id) if session_id else ("u:" + unit_id) if unit_id else ""
 
 
 def pydantic_errors(raw: list[Any]) -> list[dict[str, Any]]:
@@ -199,7 +203,9 @@ def _variants_for(slugs: set[str]) -> dict[str, ModelVariant]:
         "id", "slug", "price_input_per_mtok", "price_output_per_mtok")}
 
 
-def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+    """Validated events → rows to store, with what the client left out derived: cost, refusal
+    (signal and classifier), the prompt's re-ask fingerprint. Pure: reads no table."""
     store_text = settings.EVENTS_STORE_TEXT
     prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
               for slug, v in variants.items()}
@@ -212,15 +218,15 @@ def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]
             # Reasoning tokens are billed as output tokens (the price table's convention).
             cost = item.input_tokens * price_in + (item.output_tokens + item.reasoning_tokens) * price_out
             priced = True
-        refused, refusal_source = classify_refusal(
-            client_flag=item.refused, finish_reason=item.finish_reason, response_text=item.response)
+        decision = classify_refusal(client_flag=item.refused, finish_reason=item.finish_reason,
+                                    response_text=item.response, refusal_message=item.refusal_message)
         rows.append(_Row(
             event_id=item.event_id, ts=item.timestamp.astimezone(UTC), variant_id=variant.id,
             experiment_key=item.experiment or "", arm=item.arm or "", unit_id=item.unit_id or "",
             session_id=item.session_id or "", latency_ms=item.latency_ms, ttft_ms=item.ttft_ms,
             input_tokens=item.input_tokens, output_tokens=item.output_tokens, reasoning_tokens=item.reasoning_tokens,
-            cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", refused=refused,
-            refusal_source=refusal_source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
+            cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", refused=decision.refused,
+            refusal_source=decision.source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
             task_success=item.task_success, regenerate=item.regenerate,
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
@@ -240,7 +246,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             {"index": i, "field": "variant", "message": f"unknown variant '{item.variant}'"}
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
-    rows = _rows(items, variants)
+    rows = derive_rows(items, variants)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
     for row in rows:
@@ -308,6 +314,18 @@ class _Target:
     @property
     def hour(self) -> datetime:
         return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def reask_between(previous: _Row, row: _Row) -> bool:
+    """Is ``row`` a re-ask of ``previous``, taken as the previous call of its scope? The decision
+    ``_detect_reasks`` makes against the stored session state, with this deployment's settings."""
+    key = row.session_key
+    if not key or key != previous.session_key:
+        return False
+    return reask.is_reask(previous_fp=previous.prompt_fp, previous_ts=previous.ts.timestamp(), fp=row.prompt_fp,
+                          ts=row.ts.timestamp(), regenerate=row.regenerate,
+                          window_seconds=settings.TELEMETRY_REASK_WINDOW_SECONDS,
+                          threshold=settings.TELEMETRY_REASK_SIMILARITY)
 
 
 def _by_ts(row: _Row) -> datetime:
