@@ -36,8 +36,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-OPENING_CHARS = 320
-SCAN_CHARS = 1500
+import ahocorasick
+
+OPENING_CHARS = 300
+OPENING_END = OPENING_CHARS + 150  # a decline starting in the opening may end after it
+SCAN_CHARS = 600
 
 # Finish / stop reasons (lower-cased) that mean the provider declined or filtered the answer.
 REFUSAL_FINISH_REASONS = frozenset({
@@ -66,10 +69,10 @@ _QUOTED = re.compile(
     r"|\u201e[^\u201c\u201d\n]{1,400}[\u201c\u201d]"  # „…“
     r"|\u00ab[^\u00bb\n]{1,400}\u00bb"  # «…»
     r"|\u300c[^\u300d\n]{1,400}\u300d"  # 「…」
-    r"|\u300e[^\u300f\n]{1,400}\u300f"  # 『…』
-    r"|^\s*>.*$",  # markdown block quotes
-    re.DOTALL | re.MULTILINE,
+    r"|\u300e[^\u300f\n]{1,400}\u300f",  # 『…』
+    re.DOTALL,
 )
+_BLOCK_QUOTE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)  # markdown block quotes
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'", "\u00b4": "'"})
 
 
@@ -79,8 +82,10 @@ def prepare(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     text = text.casefold()
-    if '"' in text or "`" in text or ">" in text or any(q in text for q in "\u201c\u201e\u00ab\u300c\u300e"):
+    if '"' in text or "`" in text or not text.isascii():
         text = _QUOTED.sub(" … ", text)
+    if ">" in text:
+        text = _BLOCK_QUOTE.sub(" … ", text)
     return text
 
 
@@ -100,53 +105,59 @@ _EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|resp
            r"summari[sz]e|role-?play|pretend|act as|play|entertain|condemn|justify|glorify|support|contribute|"
            r"advise|advocate|perform|carry out|put together|go along|take part|agree|accommodate|honou?r|grant|"
            r"categori[sz]e|classify|rank|judge|rate|express|confirm|verify|predict|diagnose|prescribe|insult|mock)")
-# Words one of which each pattern needs (a set test on the opening's words skips the regex).
-_NEGATORS = frozenset({"not", "never", "can't", "cannot", "won't", "couldn't", "unable", "decline", "don't", "refuse", "rather",
-                       "refrain"})
-_APOLOGY = frozenset({"sorry", "apologies", "apologize", "apologise"})
-_EN_DECLINE: tuple[tuple[frozenset[str] | set[str], str], ...] = (
-    (_NEGATORS, rf"\bi(?: really| simply| just| certainly| definitely| absolutely)? ?{_EN_NOT}(?: \w+){{0,3}}? {_EN_ACT}"),
-    ({"decline", "refuse", "pass"}, r"\bi (?:must|have to|need to|will have to|'ll have to|am going to have to) (?:respectfully |politely )?(?:decline|refuse|pass on)\b"),
-    ({"afraid", "sorry"}, r"\bi(?:'m| am) (?:afraid|sorry),? (?:but )?(?:i|that|this|it)(?:'s| is)? (?:can't|cannot|won't|not)\b"),
+# Each pattern comes with substrings one of which it needs: ``in`` tests (a C-speed search) skip
+# the regexes for the vast majority of answers, which matters on the ingest hot path.
+_FIRST_PERSON_NOT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not",
+                     "i am not", "i must decline", "i have to decline", "i do not", "i don't", "i refuse", "i would rather",
+                     "i'd rather", "i must refrain", "i couldn't", "i could not", "i really", "i simply", "i just",
+                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't")
+_I_CANT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not able",
+           "i am not able")
+_IT_IS_NOT = ("s not ", "is not ", "be not ", "would not be", "'s never", "is never", "inappropriate")
+_APOLOGY = ("sorry", "apolog")
+_EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (_FIRST_PERSON_NOT, rf"\bi(?: really| simply| just| certainly| definitely| absolutely)? ?{_EN_NOT}(?: \w+){{0,3}}? {_EN_ACT}"),
+    (("decline", "refuse", "pass on"), r"\bi (?:must|have to|need to|will have to|'ll have to|am going to have to) (?:respectfully |politely )?(?:decline|refuse|pass on)\b"),
+    (("afraid", "sorry"), r"\bi(?:'m| am) (?:afraid|sorry),? (?:but )?(?:i|that|this|it)(?:'s| is)? (?:can't|cannot|won't|not)\b"),
     (_APOLOGY, r"^\W*(?:i'm |i am )?(?:so |really |very |truly )?(?:sorry|apologies|i apologi[sz]e)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not going to|not comfortable|not appropriate|not possible|not allowed|not permitted)\b"),
     (_APOLOGY, r"^\W*(?:sorry|i'm sorry|i am sorry|i apologi[sz]e|apologies)\b[,.!]? ?(?:but )?(?:as an ai|i'm an ai|i am an ai)"),
-    ({"not", "inappropriate", "unethical", "irresponsible", "unacceptable"}, r"\b(?:it|this|that)(?:'s| is| would be| would not be|'d be) (?:not |in)?(?:appropriate|ethical|responsible|safe|acceptable|right)\b(?: \w+){0,3} (?:for me )?to (?:provide|give|answer|respond|discuss|share|speculate|make|offer|help|assist|engage|generate|create|write|promote|encourage|suggest|use|joke)"),
-    ({"not", "never", "inappropriate", "unethical", "harmful", "offensive", "disrespectful", "unacceptable"},
+    (_IT_IS_NOT, r"\b(?:it|this|that)(?:(?:'s| is| would be|'d be) (?:not |in)| would not be )(?:appropriate|ethical|responsible|safe|acceptable|right)\b(?: \w+){0,3} (?:for me )?to (?:provide|give|answer|respond|discuss|share|speculate|make|offer|help|assist|engage|generate|create|write|promote|encourage|suggest|use|joke)"),
+    ((*_IT_IS_NOT, "unethical", "unacceptable", "unsafe", "irresponsible", "inadvisable", "unadvisable"),
      r"\b(?:it|this|that)(?:'s| is| would be) (?:never |not |in|un)(?:appropriate|ethical|okay|ok|acceptable|harmful|offensive|"
      r"disrespectful|respectful|legal|safe|responsible|advisable)(?: (?:or|and|nor) (?:appropriate|ethical|safe|legal|acceptable|"
      r"responsible|advisable|respectful))? to\b"),
     # Self-description as an AI that will not take part ("I am an AI language model and do not condone …").
-    ({"ai", "model", "assistant"},
+    (("an ai", "artificial intelligence", "language model", "assistant"),
      r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|ai language model|ai assistant|assistant)"
      r"(?: \w+){0,3} and (?:i )?(?:do not|don't|cannot|can't|will not|won't) (?:have the (?:ability|capability|capacity) to|condone|"
      r"promote|support|encourage|endorse|provide|assist|help|engage)"),
-    ({"advise", "urge", "recommend", "discourage"},
+    (("against",),
      r"\bi (?:strongly |would strongly |must strongly |would )?(?:advise|urge|recommend) (?:you )?against\b"),
     # An answer that opens by condemning what was asked ("It is important to remember that violence is never acceptable").
-    ({"important", "crucial", "essential"},
+    (("important", "crucial", "essential"),
      r"^\W*(?:first and foremost, )?it(?:'s| is) (?:important|crucial|essential) to (?:note|remember|understand|recogni[sz]e) "
      r"that[^.!?\n]{0,160}\b(?:(?:never|not) (?:acceptable|ethical|appropriate|okay|ok|legal|condoned)|unacceptable|unethical|illegal)\b"),
     # Support instead of an answer: sympathy, then pointing to people who can help.
-    ({"sorry"}, r"^\W*(?:i'm |i am )?(?:really |so |very |deeply |truly )?sorry to hear\b[^\n]{0,300}?\b(?:reach out|mental health|"
+    (("sorry to hear",), r"^\W*(?:i'm |i am )?(?:really |so |very |deeply |truly )?sorry to hear\b[^\n]{0,300}?\b(?:reach out|mental health|"
      r"professional help|trusted (?:friend|person|adult)|helpline|hotline|crisis|counsel(?:l)?or|therapist)"),
-    ({"something"}, r"\bthat(?:'s| is) not something i (?:can|will|am able to|'m able to|'m willing to|am willing to)\b"),
-    ({"ai", "model", "assistant"}, r"\b(?:as an ai|i'm just an ai|i am just an ai|i'm only an ai|as a language model|as an ai language model|as an assistant)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not appropriate|not programmed|not designed|not allowed|not permitted)\b"),
-    ({"don't", "not"}, r"\bi (?:do not|don't) (?:provide|give|offer|create|generate|write|assist with|help with|engage in|support|condone|endorse|promote|encourage) (?:\w+ ){0,3}?(?:that|this|such|harmful|illegal|unethical|dangerous|violent|content|information|advice|instructions|guidance)"),
-    ({"guidelines", "policies", "policy", "programming", "principles", "ethical", "rules", "values"}, r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
-    (_NEGATORS, r"\bi (?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist|do that|do this)\b"),
-    ({"no", "nope"}, r"^\W*(?:no|nope)[,.!] (?:i |that |this |it )"),
-    ({"unfortunately", "regrettably"}, r"\b(?:unfortunately|regrettably),? (?:i|that|this)(?:'s| is)? (?:can't|cannot|won't|will not|am unable|'m unable|am not able|'m not able|not something|not possible for me)\b"),
-    ({"against", "discourage", "point"}, r"\bi (?:must|have to|need to|should|will|'ll|would) (?:\w+ )?(?:advise against|caution against|discourage|point out that (?:it|this|that)(?:'s| is) not (?:appropriate|ethical|safe|okay))"),
-    (_NEGATORS, r"\bi (?:can't|cannot|won't|will not) (?:in good conscience|ethically|morally)\b"),
-    ({"unable", "able"}, r"\bi(?:'m| am) (?:not able|unable) to (?:fulfil|fulfill|complete|comply with|honou?r|process) (?:your|this|that|the) (?:request|instruction|query|question)"),
-    (_NEGATORS, r"\bi(?: do not|'d rather not| don't| cannot| can't) (?:feel comfortable|think i should|think it(?:'s| is|'d be| would be) (?:appropriate|right|responsible|a good idea))\b"),
+    (("not something",), r"\bthat(?:'s| is) not something i (?:can|will|am able to|'m able to|'m willing to|am willing to)\b"),
+    (("an ai", "language model", "an assistant"), r"\b(?:as an ai|i'm just an ai|i am just an ai|i'm only an ai|as a language model|as an ai language model|as an assistant)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not appropriate|not programmed|not designed|not allowed|not permitted)\b"),
+    (("i do not", "i don't"), r"\bi (?:do not|don't) (?:provide|give|offer|create|generate|write|assist with|help with|engage in|support|condone|endorse|promote|encourage) (?:\w+ ){0,3}?(?:that|this|such|harmful|illegal|unethical|dangerous|violent|content|information|advice|instructions|guidance)"),
+    (("guideline", "polic", "programming", "principles", "ethical", "rules", "values"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
+    (_I_CANT, r"\bi (?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist|do that|do this)\b"),
+    (("no,", "no.", "no!", "nope"), r"^\W*(?:no|nope)[,.!] (?:i |that |this |it )"),
+    (("unfortunately", "regrettably"), r"\b(?:unfortunately|regrettably),? (?:i|that|this)(?:'s| is)? (?:can't|cannot|won't|will not|am unable|'m unable|am not able|'m not able|not something|not possible for me)\b"),
+    (("against", "discourage", "point out"), r"\bi (?:must|have to|need to|should|will|'ll|would) (?:\w+ )?(?:advise against|caution against|discourage|point out that (?:it|this|that)(?:'s| is) not (?:appropriate|ethical|safe|okay))"),
+    (("conscience", "ethically", "morally"), r"\bi (?:can't|cannot|won't|will not) (?:in good conscience|ethically|morally)\b"),
+    (("unable", "not able"), r"\bi(?:'m| am) (?:not able|unable) to (?:fulfil|fulfill|complete|comply with|honou?r|process) (?:your|this|that|the) (?:request|instruction|query|question)"),
+    (("comfortable", "think i should", "think it"), r"\bi(?: do not|'d rather not| don't| cannot| can't) (?:feel comfortable|think i should|think it(?:'s| is|'d be| would be) (?:appropriate|right|responsible|a good idea))\b"),
 )
 
 # Partial refusals: a decline that names a withheld part, counted anywhere in the scanned text.
 _EN_PARTIAL_PATTERNS = (
-    rf"\bi {_EN_NOT}(?: \w+){{0,2}}? (?:provide|give|write|share|include|show|generate|create|complete|offer|list) (?:you )?(?:the |a |an |any )?(?:full|complete|entire|whole|exact|actual|specific|detailed|step-by-step|working|real|precise|functional|operational|specifics|details|instructions|code|exploit|recipe|names?|addresses|numbers?|personal)",
-    r"\bi (?:can't|cannot|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist) with (?:that|this|the) (?:part|portion|aspect|specific|last|first|second|request to|particular)",
-    r"\b(?:i'll|i will|let me) (?:have to )?(?:leave out|omit|skip|not include|refrain from including)\b",
+    (_FIRST_PERSON_NOT, rf"\bi {_EN_NOT}(?: \w+){{0,2}}? (?:provide|give|write|share|include|show|generate|create|complete|offer|list) (?:you )?(?:the |a |an |any )?(?:full|complete|entire|whole|exact|actual|specific|detailed|step-by-step|working|real|precise|functional|operational|specifics|details|instructions|code|exploit|recipe|names?|addresses|numbers?|personal)"),
+    (_I_CANT, r"\bi (?:can't|cannot|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist) with (?:that|this|the) (?:part|portion|aspect|specific|last|first|second|request to|particular)"),
+    (("leave out", "omit", "skip", "not include", "refrain from"), r"\b(?:i'll|i will|let me) (?:have to )?(?:leave out|omit|skip|not include|refrain from including)\b"),
 )
 
 # Other languages. ``_NOT_*`` = negated ability ("I can't", "I won't"); an opening apology followed by
@@ -263,7 +274,7 @@ _NO_ANSWER_WINDOW = 200
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
 # (a leading \b would stop the regex engine's fast literal scan).
-_EN_STRONG_CONTEXT = ({"must"}, (
+_EN_STRONG_CONTEXT = (("i must",), (
     r"\bi must (?:respectfully |politely |gently )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
     r"\b(?:not appropriate|inappropriate|problematic|harmful|offensive|unethical|not (?:accurate|ethical|fair|safe|respectful)|"
     r"discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*)"
@@ -277,13 +288,17 @@ class _Pattern:
 
     regex: re.Pattern[str]
     word_start: bool
-    gate: frozenset[str] | None  # words one of which the text must contain; None = no gate
+    gate: frozenset[str]  # substrings one of which the text must contain; empty = no gate
 
     @classmethod
-    def compile(cls, pattern: str, gate: Iterable[str] | None = None) -> _Pattern:
+    def compile(cls, pattern: str, gate: Iterable[str] = ()) -> _Pattern:
         word_start = pattern.startswith(r"\b")
         regex = re.compile(pattern[2:] if word_start else pattern, re.MULTILINE)
-        return cls(regex, word_start, None if gate is None else frozenset(gate))
+        return cls(regex, word_start, frozenset(gate))
+
+
+def _gates(patterns: Iterable[_Pattern]) -> tuple[str, ...]:
+    return tuple(sorted(frozenset().union(*(p.gate for p in patterns))))
 
 
 def _compile(patterns: Iterable[str | tuple[Iterable[str], str]]) -> tuple[_Pattern, ...]:
@@ -292,63 +307,54 @@ def _compile(patterns: Iterable[str | tuple[Iterable[str], str]]) -> tuple[_Patt
 
 @dataclass(frozen=True)
 class _Language:
-    """Decline patterns of one language, behind the words (or, for scripts written without spaces,
-    the substrings) one of which any decline in it contains. The test skips the regexes for the
-    vast majority of answers (the ingest hot path); the regexes run only on the opening."""
+    """Decline patterns of one language, behind substrings one of which any decline in it contains."""
 
-    words: frozenset[str]
-    substrings: tuple[str, ...]
+    substrings: frozenset[str]
     decline: tuple[_Pattern, ...]
 
-    def triggered(self, text: str, words: set[str]) -> bool:
-        if not self.words.isdisjoint(words):
-            return True
-        for substring in self.substrings:
-            if substring in text:
-                return True
-        return False
 
-
-_LANG_WORDS = {
-    "en": ("not", "can't", "cannot", "won't", "couldn't", "unable", "decline", "refuse", "sorry", "apologies", "apologize",
-           "apologise", "afraid", "ai", "model", "assistant", "inappropriate", "unethical", "offensive", "harmful",
-           "disrespectful", "unacceptable", "irresponsible", "guidelines", "policies", "policy", "programming",
-           "principles", "ethical", "rules", "values", "unfortunately", "regrettably", "against", "discourage", "point",
-           "rather", "refrain", "no", "nope", "must", "don't", "something", "able", "pass", "never", "advise", "urge",
-           "recommend", "important", "crucial", "essential"),
-    "es": ("no", "siento", "lamento", "lamentablemente", "disculpa", "disculpe", "perdón", "perdona", "niego", "negarme",
-           "como"),
-    "pt": ("não", "desculpe", "desculpa", "lamento", "sinto", "infelizmente", "recuso", "recuso-me", "recusar",
-           "perdão", "como"),
-    "fr": ("ne", "n'ai", "m'est", "désolé", "désolée", "regrette", "malheureusement", "excuses", "excusez-moi",
-           "refuse", "refuser", "pardon", "qu'ia", "qu'intelligence", "qu'assistant", "qu'modèle"),
-    "de": ("nicht", "keine", "keinen", "keinerlei", "leid", "leider", "entschuldigung", "bedaure", "ablehnen",
-           "verzeihung"),
-    "it": ("non", "dispiace", "spiacente", "purtroppo", "scuso", "scusa", "scusami", "rifiuto", "rifiutare"),
-    "nl": ("niet", "geen", "spijt", "excuses", "helaas", "weiger"),
-    "ru": ("не", "извините", "простите", "прощения", "сожалению", "жаль", "сожалею", "отказываюсь", "отказаться"),
-    "tr": ("üzgünüm", "maalesef", "özür", "kusura", "yazık", "değil", "reddetmek"),
-    "ar": ("لا", "لن", "يتعذر", "يتعذّر", "عذرًا", "عذرا", "عذراً", "آسف", "اسف", "آسفة", "أعتذر", "اعتذر", "معذرة",
-           "للأسف", "الأسف", "يؤسفني", "أرفض", "ارفض", "يسعني", "بصفتي", "كوني", "بوصفي"),
-}
 _LANG_SUBSTRINGS = {
+    "es": ("no puedo", "no podr", "no voy a", "no me es", "no estoy en", "no es apropiado", "no me siento", "lo siento",
+           "lament", "disculp", "perdón", "me niego", "negarme", "como ia", "como modelo", "como asistente",
+           "como inteligencia"),
+    "pt": ("não", "desculp", "lamento", "sinto muito", "infelizmente", "recus", "perdão"),
+    "fr": ("je ne ", "je n'", "il m'est impossible", "désolé", "regrette", "malheureusement", "excuse", "je refuse",
+           "je dois refuser", "pardon", "en tant qu"),
+    "de": ("nicht", "kein", "leid", "leider", "entschuldig", "bedaure", "ablehnen", "verzeihung"),
+    "it": ("non posso", "non potr", "non sono in grado", "non ho intenzione", "non mi ", "dispiace", "spiacente",
+           "purtroppo", "scus", "rifiut", "in quanto"),
+    "nl": ("niet", "geen", "spijt", "sorry, maar", "excuses", "helaas", "weiger"),
     # Turkish conjugates into the verb ("yardımcı olamam"): its negated-ability endings.
-    "tr": ("amam", "emem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım"),
+    "tr": ("amam", "emem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
+           "özür", "kusura", "yazık", "mümkün değil", "reddet"),
+    "ru": ("не ", "извин", "прост", "прощен", "сожален", "жаль", "отказ"),
     "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕"),
     "ja": ("できません", "できかね", "出来ません", "かねます", "控え", "お断り", "申し訳", "すみません", "ごめん", "残念"),
     "ko": ("수 없", "수가 없", "못", "어렵", "죄송", "미안", "유감", "안타깝", "거절", "거부", "않겠"),
-    # Devanagari vowel signs are not word characters: substrings, not words.
+    "ar": ("لا ", "لن ", "يتعذر", "يتعذّر", "عذر", "آسف", "اسف", "أعتذر", "اعتذر", "معذرة", "أسف", "يؤسفني", "أرفض", "ارفض",
+           "يسعني"),
     "hi": ("नहीं", "असमर्थ", "क्षमा", "माफ", "खेद", "दुर्भाग्य", "मना", "इनकार"),
 }
 
 
-def _language(lang: str, patterns: Iterable[str | tuple[Iterable[str], str]]) -> _Language:
-    return _Language(frozenset(_LANG_WORDS.get(lang, ())), _LANG_SUBSTRINGS.get(lang, ()), _compile(patterns))
-
-
-_EN = _language("en", (*_EN_DECLINE, _EN_STRONG_CONTEXT))
+_EN_DECLINE_COMPILED = _compile((*_EN_DECLINE, _EN_STRONG_CONTEXT))
 _EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
-_LANGUAGES = {lang: _language(lang, pats) for lang, pats in _LANG_DECLINE.items()}
+_EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
+_LANGUAGES = {lang: _Language(frozenset(_LANG_SUBSTRINGS[lang]), _compile(pats)) for lang, pats in _LANG_DECLINE.items()}
+
+
+def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+# Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
+# regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
+_GATES = _automaton(set(_EN_DECLINE_GATES) | {s for language in _LANGUAGES.values() for s in language.substrings})
+_PARTIAL_TRIGGERS = ("n't", "not", "unable", "refuse", "rather", "refrain", "leave out", "omit", "skip")
 # Languages that may be written in plain Latin letters (checked on every answer); the rest only
 # when their script occurs.
 _LATIN_LANGS = ("es", "pt", "fr", "de", "it", "nl", "tr")
@@ -361,20 +367,16 @@ _SCRIPTS = (
     ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
 )
 _NON_LATIN = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u0900-\u097f\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_WORD = re.compile(r"[\w'-]+")
-# Words of the partial-refusal patterns (checked over the whole scanned text).
-_PARTIAL_SUBSTRINGS = ("i can", "i won't", "i will", "i'll", "i am", "i'm", "i must", "i have to", "i do", "i don't",
-                       "i refuse", "i would", "i could", "let me")
-_LATIN_WORDS = frozenset().union(*(_LANGUAGES[lang].words for lang in _LATIN_LANGS))
-_LATIN_SUBSTRINGS = tuple(s for lang in _LATIN_LANGS for s in _LANGUAGES[lang].substrings)
 
 
-def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, end: int,
-                 words: set[str] | None = None) -> bool:
+
+def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, end: int, present: set[str] | None) -> bool:
     """Is there a match starting before ``start_limit`` that is this answer's own decline: at a
-    word start, not reported speech, and not followed by "the question has no meaningful answer"?"""
+    word start, not reported speech, and not followed by "the question has no meaningful answer"?
+
+    ``present``: the gate substrings found in ``text[:end]`` (None: run every pattern)."""
     for pattern in patterns:
-        if words is not None and pattern.gate is not None and pattern.gate.isdisjoint(words):
+        if present is not None and pattern.gate and pattern.gate.isdisjoint(present):
             continue
         for match in pattern.regex.finditer(text, 0, end):
             start = match.start()
@@ -395,22 +397,23 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
     if not text:
         return False, False
     prepared = prepare(text)
-    opening_end = OPENING_CHARS + 200  # a decline starting in the opening may end after it
-    opening = prepared[:opening_end]
-    words = set(_WORD.findall(opening))
-    declined = _EN.triggered(opening, words) and _own_decline(_EN.decline, prepared, OPENING_CHARS, opening_end, words)
-    if any(s in prepared for s in _PARTIAL_SUBSTRINGS) and _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS):
+    # Partial refusals may come late: their patterns scan the whole prepared text, behind a few
+    # plain substring tests (they all need a negation or an "omit"-like verb).
+    if any(s in prepared for s in _PARTIAL_TRIGGERS) and _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, None):
         return True, True
-    if declined:
+    opening = {substring for _, substring in _GATES.iter(prepared[:OPENING_END])}
+    if not opening:
+        return False, False
+    if _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):
         return True, False
-    langs: list[str] = []
-    if not _LATIN_WORDS.isdisjoint(words) or any(s in opening for s in _LATIN_SUBSTRINGS):
-        langs += _LATIN_LANGS
-    if not opening.isascii() and _NON_LATIN.search(opening) is not None:
-        langs += [lang for lang, script in _SCRIPTS if script.search(opening) is not None]
+    langs: list[str] = list(_LATIN_LANGS)
+    head = prepared[:OPENING_END]
+    if not head.isascii() and _NON_LATIN.search(head) is not None:
+        langs += [lang for lang, script in _SCRIPTS if script.search(head) is not None]
     for lang in langs:
         language = _LANGUAGES[lang]
-        if language.triggered(opening, words) and _own_decline(language.decline, prepared, OPENING_CHARS, opening_end):
+        if not language.substrings.isdisjoint(opening) and _own_decline(language.decline, prepared, OPENING_CHARS,
+                                                                          OPENING_END, opening):
             return True, False
     return False, False
 
