@@ -237,6 +237,11 @@ TELEMETRY_REASK_SCOPE = env_str("TELEMETRY_REASK_SCOPE", "user")
 if TELEMETRY_REASK_SCOPE not in {"user", "session"}:
     raise ImproperlyConfigured("TELEMETRY_REASK_SCOPE must be 'user' or 'session'")
 TELEMETRY_PARTITION_DAYS_AHEAD = env_int("TELEMETRY_PARTITION_DAYS_AHEAD", 7)
+# Retry-After of a 503 from the events API and the OTLP receiver (database unavailable). OpenTelemetry
+# SDK exporters wait exactly this long between attempts and give up once the next wait would pass
+# their export timeout (10 s by default): 3 s puts attempts at 3, 6 and 9 s, riding out a database
+# restart of up to ~9 s (1 s spent all six attempts within 5 s).
+TELEMETRY_RETRY_AFTER_SECONDS = env_int("TELEMETRY_RETRY_AFTER_SECONDS", 3)
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 0)  # raw events; 0 keeps them forever
 TELEMETRY_MAX_BODY_BYTES = env_int("TELEMETRY_MAX_BODY_BYTES", 16 * 1024 * 1024)
 

@@ -13,7 +13,7 @@ Span → event mapping (spans without ``gen_ai.operation.name`` / model attribut
 | trace id + span id (hex) | event_id (so a re-exported span is a duplicate) |
 | start time | timestamp; end − start → latency_ms |
 | gen_ai.response.model, else gen_ai.request.model (+ gen_ai.provider.name) | variant, via ``ModelAlias`` then variant endpoint_model / slug |
-| gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens |
+| gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens; output_tokens − reasoning → output_tokens (the GenAI convention counts reasoning inside output; EvalHub keeps them apart, so they are billed once) |
 | gen_ai.response.finish_reasons | finish_reason: a refusal reason of any choice (content_filter, refusal …), else the first |
 | gen_ai.input/output.messages, else span events gen_ai.user.message / gen_ai.choice (or gen_ai.content.prompt / .completion) | prompt / response (refusal and re-ask detection) |
 | gen_ai.conversation.id | session_id |
@@ -22,8 +22,12 @@ Span → event mapping (spans without ``gen_ai.operation.name`` / model attribut
 | gen_ai.response.time_to_first_chunk (s) | ttft_ms |
 | span events ``gen_ai.evaluation.result`` | scores[gen_ai.evaluation.name] = gen_ai.evaluation.score.value |
 
-Spans whose model maps to no variant are rejected through OTLP ``partial_success`` (the rest are
-stored) with a message naming the model, so the exporter does not retry them forever.
+Spans whose model maps to no variant, or that fail an event limit (a prompt over 200,000
+characters, …), are rejected one by one through OTLP ``partial_success`` (the rest are stored) with a
+message naming the model or the field, so the exporter neither retries them forever nor loses the
+others. Errors come back as a ``google.rpc.Status`` in the request's encoding. A 503 (database
+unavailable) says ``Retry-After: TELEMETRY_RETRY_AFTER_SECONDS`` (default 3 s): SDK exporters then
+retry at 3, 6 and 9 s, inside their 10 s export timeout, and ride out a database restart.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
+from pydantic import ValidationError as PydanticValidationError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -50,7 +56,7 @@ from experiments.telemetry import services
 from experiments.telemetry.bodies import BodyError, read_body
 from experiments.telemetry.models import ModelAlias
 from experiments.telemetry.refusal import REFUSAL_FINISH_REASONS
-from experiments.telemetry.schemas import MAX_BATCH_EVENTS
+from experiments.telemetry.schemas import MAX_BATCH_EVENTS, EventIn, nul_errors
 
 PROTOBUF = "application/x-protobuf"
 EVALUATION_EVENT = "gen_ai.evaluation.result"
@@ -268,6 +274,7 @@ def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug
         if name and isinstance(value, int | float):
             scores[str(name)[:100]] = float(value)
     ttft = attrs.get("gen_ai.response.time_to_first_chunk")
+    reasoning = min(_int_attr(attrs, "gen_ai.usage.reasoning.output_tokens"), _int_attr(attrs, "gen_ai.usage.output_tokens"))
     event = {
         "event_id": (span.trace_id.hex() + span.span_id.hex()) or f"span-{start}",
         "timestamp": datetime.fromtimestamp(start / 1e9, tz=UTC) if start else datetime.now(UTC),
@@ -279,8 +286,10 @@ def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug
         "latency_ms": (end - start) / 1e6 if end >= start > 0 else None,
         "ttft_ms": float(ttft) * 1000 if isinstance(ttft, int | float) and ttft >= 0 else None,
         "input_tokens": _int_attr(attrs, "gen_ai.usage.input_tokens"),
-        "output_tokens": _int_attr(attrs, "gen_ai.usage.output_tokens"),
-        "reasoning_tokens": _int_attr(attrs, "gen_ai.usage.reasoning.output_tokens"),
+        # The GenAI convention counts reasoning tokens INSIDE output tokens; EvalHub's (events API,
+        # suites, price table) keeps them apart: output_tokens = visible answer only.
+        "output_tokens": max(0, _int_attr(attrs, "gen_ai.usage.output_tokens") - reasoning),
+        "reasoning_tokens": reasoning,
         "finish_reason": str(finish)[:40] if finish else None,
         "prompt": prompt_text,
         "response": response_text,
@@ -296,6 +305,27 @@ def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug
     return event
 
 
+def _valid_events(batch: SpanBatch) -> list[EventIn]:
+    """The batch's events that pass validation; each invalid span is rejected alone (counted in
+    ``partial_success`` with the field named), so one bad span never costs the exporter the rest."""
+    valid = []
+    for event in batch.events:
+        try:
+            item = EventIn.model_validate(event)
+        except PydanticValidationError as exc:
+            error = services.pydantic_errors(exc.errors())[0]
+            batch.rejected += 1
+            batch.problems.append(f"span {event['event_id']}: {error['field']}: {error['message']}")
+            continue
+        problems = nul_errors([item])
+        if problems:
+            batch.rejected += 1
+            batch.problems.append(f"span {event['event_id']}: {problems[0]['field']}: {problems[0]['message']}")
+            continue
+        valid.append(item)
+    return valid
+
+
 def _otlp_response(content_type: str, batch: SpanBatch, status: int = 200) -> HttpResponse:
     message = ExportTraceServiceResponse()
     if batch.rejected:
@@ -306,10 +336,32 @@ def _otlp_response(content_type: str, batch: SpanBatch, status: int = 200) -> Ht
     return JsonResponse(json_format.MessageToDict(message), status=status)
 
 
+# gRPC status codes for the HTTP statuses the receiver answers with (google.rpc.Code).
+_GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14}
+
+
+def _status_protobuf(code: int, message: str) -> bytes:
+    """A serialised google.rpc.Status {code = 1, message = 2} (two fields: encoded here rather than
+    pulling in googleapis-common-protos)."""
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    text = message.encode()
+    return b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text
+
+
 def _error(content_type: str, status: int, message: str) -> HttpResponse:
-    # OTLP errors carry a google.rpc.Status; its JSON form (code, message) plus our usual "detail"
-    # is readable by people and logged by exporters whatever encoding they sent.
-    return JsonResponse({"detail": message, "code": status, "message": message}, status=status)
+    """An OTLP error: a google.rpc.Status in the request's encoding (protobuf for protobuf requests,
+    JSON otherwise; the JSON form also carries our usual "detail")."""
+    code = _GRPC_CODES.get(status, 2)
+    if content_type == PROTOBUF:
+        return HttpResponse(_status_protobuf(code, message), content_type=PROTOBUF, status=status)
+    return JsonResponse({"detail": message, "code": code, "message": message}, status=status)
 
 
 def _receiver_info(request: HttpRequest) -> HttpResponse:
@@ -350,8 +402,9 @@ def traces_post(request: HttpRequest) -> HttpResponse:
             return _error(content_type, 415, f"Content-Type must be {PROTOBUF} or application/json, got '{content_type}'")
         body = read_body(request)
         batch = spans_to_events(parse_request(body, content_type), VariantResolver())
-        for start in range(0, len(batch.events), MAX_BATCH_EVENTS):
-            services.events_ingest(events=batch.events[start:start + MAX_BATCH_EVENTS], source="otlp")
+        valid = _valid_events(batch)
+        for start in range(0, len(valid), MAX_BATCH_EVENTS):
+            services.events_ingest(events=valid[start:start + MAX_BATCH_EVENTS], source="otlp")
     except (BodyError, OtlpError) as exc:
         return _error(content_type, exc.status, exc.message)
     except services.IngestValidationError as exc:
@@ -359,7 +412,7 @@ def traces_post(request: HttpRequest) -> HttpResponse:
     except (OperationalError, InterfaceError):
         # Exporters retry 503 with backoff; the retry is deduplicated by span id.
         response = _error(content_type, 503, "database unavailable; nothing was stored, retry")
-        response["Retry-After"] = "1"
+        response["Retry-After"] = str(settings.TELEMETRY_RETRY_AFTER_SECONDS)
         return response
     return _otlp_response(content_type, batch)
 
