@@ -199,3 +199,38 @@ def test_non_finite_numbers_and_nul_in_score_names_are_400(ingest_client, varian
     only_nul = post_events(ingest_client, body.replace("NaN", "1").replace("Infinity", "1"))
     assert [e["field"] for e in only_nul.json()["errors"]] == ["events.2.scores"]
     assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("input_tokens", "12", "valid integer"),
+    ("latency_ms", "850", "valid number"),
+    ("refused", "yes", "valid boolean"),
+    ("regenerate", 1, "valid boolean"),
+    ("output_tokens", 12.5, "valid integer"),
+])
+def test_types_are_strict_and_the_error_names_the_field(ingest_client, variant, field, value, message):
+    from experiments.telemetry.models import Event
+    from tests.telemetry.conftest import post_events
+
+    event = {"event_id": "strict-1", "timestamp": "2026-01-01T00:00:00Z", "variant": variant.slug, field: value}
+    response = post_events(ingest_client, [event])
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors[0]["field"] == f"events.0.{field}" and message in errors[0]["message"]
+    assert Event.objects.count() == 0
+
+
+def test_metadata_over_the_documented_limit_is_rejected_with_its_size(ingest_client, variant):
+    from experiments.telemetry.models import Event
+    from experiments.telemetry.schemas import MAX_METADATA_BYTES
+    from tests.telemetry.conftest import post_events
+
+    ok = {"event_id": "meta-ok", "timestamp": "2026-01-01T00:00:00Z", "variant": variant.slug,
+          "metadata": {"k": "x" * (MAX_METADATA_BYTES - 20)}}
+    big = dict(ok, event_id="meta-big", metadata={"k": "x" * MAX_METADATA_BYTES})
+    response = post_events(ingest_client, [ok, big])
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["field"] == "events.1.metadata" and f"at most {MAX_METADATA_BYTES:,} bytes" in error["message"]
+    assert Event.objects.count() == 0
+    assert post_events(ingest_client, [ok]).status_code == 200
