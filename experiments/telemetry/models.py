@@ -47,8 +47,9 @@ class Event(models.Model):
     cost_usd = models.FloatField()
     cost_priced = models.BooleanField(help_text="True when EvalHub priced it from the variant's price table")
     finish_reason = models.CharField(max_length=40)
+    error_type = models.CharField(max_length=100, default="", help_text="non-empty: the call failed (an error)")
     refused = models.BooleanField()
-    refusal_source = models.CharField(max_length=16, help_text="client | finish_reason | text | none")
+    refusal_source = models.CharField(max_length=16, help_text="client | api_refusal | finish_reason | text | none")
     feedback = models.SmallIntegerField(null=True, choices=Feedback.choices)
     task_success = models.BooleanField(null=True)
     regenerate = models.BooleanField()
@@ -144,6 +145,9 @@ class HourlyRollup(RollupSums):
     exactly one row (its own experiment/arm), so per-variant totals sum over all rows of a variant.
     ``latency_hist`` follows ``buckets.LATENCY_BUCKET_EDGES_MS``. ``reasks`` counts answers of this
     row that were re-asked (a re-ask is charged to the earlier answer's variant and hour).
+    ``errors`` counts failed calls; their latency is left out of the latency sums and histogram
+    (a timeout measures the client's patience, not the model). ``refusals_<signal>`` split
+    ``refusals`` by the signal that decided (``refusal.classify_refusal``).
     """
 
     hour = models.DateTimeField()
@@ -160,6 +164,11 @@ class HourlyRollup(RollupSums):
     output_tokens = models.BigIntegerField(default=0)
     reasoning_tokens = models.BigIntegerField(default=0)
     cost_sum_sq = models.FloatField(default=0.0)
+    errors = models.BigIntegerField(default=0)
+    refusals_client = models.BigIntegerField(default=0)
+    refusals_api = models.BigIntegerField(default=0)
+    refusals_finish_reason = models.BigIntegerField(default=0)
+    refusals_text = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -16,6 +16,7 @@ Span → event mapping (spans without ``gen_ai.operation.name`` / model attribut
 | gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens; output_tokens − reasoning → output_tokens (the GenAI convention counts reasoning inside output; EvalHub keeps them apart, so they are billed once) |
 | gen_ai.response.finish_reasons | finish_reason: a refusal reason of any choice (content_filter, refusal …), else the first |
 | gen_ai.input/output.messages, else span events gen_ai.user.message / gen_ai.choice (or gen_ai.content.prompt / .completion) | prompt / response (refusal and re-ask detection) |
+| error.type, else span status ERROR | error_type: stored as a failed call (error rate; out of latency and cost per success) |
 | gen_ai.conversation.id | session_id |
 | user.id / enduser.id | unit_id |
 | evalhub.experiment / evalhub.arm | experiment / arm |
@@ -255,6 +256,20 @@ def _int_attr(attrs: dict[str, Any], key: str) -> int:
         return 0
 
 
+_STATUS_CODE_ERROR = 2  # opentelemetry.proto.trace.v1.Status.STATUS_CODE_ERROR
+
+
+def _error_type(span: Any, attrs: dict[str, Any]) -> str | None:
+    """A failed call: ``error.type`` (the GenAI convention: exception class or HTTP status, e.g. a
+    client timeout), else span status ERROR; None for a call that succeeded."""
+    error = attrs.get("error.type")
+    if error:
+        return str(error)[:100]
+    if span.status.code == _STATUS_CODE_ERROR:
+        return "error"
+    return None
+
+
 def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug: str, provider: str, model: Any) -> dict[str, Any]:
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
     finish = _finish_reason(attrs.get("gen_ai.response.finish_reasons"))
@@ -291,6 +306,7 @@ def _span_event(span: Any, attrs: dict[str, Any], resource: dict[str, Any], slug
         "output_tokens": max(0, _int_attr(attrs, "gen_ai.usage.output_tokens") - reasoning),
         "reasoning_tokens": reasoning,
         "finish_reason": str(finish)[:40] if finish else None,
+        "error_type": _error_type(span, attrs),
         "prompt": prompt_text,
         "response": response_text,
         "scores": scores,

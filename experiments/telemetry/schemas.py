@@ -42,6 +42,9 @@ class EventIn(BaseModel):
     cost_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, strict=True,
                                    description="omit to price from the variant's price table")
     finish_reason: str | None = Field(None, max_length=40)
+    error_type: str | None = Field(None, min_length=1, max_length=100,
+                                   description="the call failed (timeout, rate_limited, 500 …): stored as an error, "
+                                               "counted in the error rate and left out of latency and cost per success")
     refused: bool | None = Field(None, strict=True, description="omit to detect from refusal_message / finish_reason / response text")
     refusal_message: str | None = Field(None, max_length=20_000,
                                         description="the API's own refusal text (OpenAI message.refusal): non-empty means refused")
@@ -71,7 +74,7 @@ class EventIn(BaseModel):
 # Text fields PostgreSQL could not store with a NUL character in them. Checked after validation by
 # ``nul_errors`` (a JSON body can only carry NUL as the escape \u0000, so a body without that escape
 # skips the check — it would otherwise cost a Python call per field per event).
-NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "refusal_message",
+NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "error_type", "refusal_message",
               "prompt", "response")
 
 

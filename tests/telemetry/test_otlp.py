@@ -51,6 +51,8 @@ def otlp_request(spans: list[dict]) -> ExportTraceServiceRequest:
         span.start_time_unix_nano = START_NS + i * 1_000_000_000
         span.end_time_unix_nano = span.start_time_unix_nano + int(spec.get("duration_ms", 850) * 1e6)
         span.attributes.extend(_kvs(spec["attributes"]))
+        if spec.get("status_error"):
+            span.status.code = 2  # STATUS_CODE_ERROR
         for name, attrs in spec.get("events", []):
             ev = span.events.add()
             ev.name = name
@@ -226,3 +228,16 @@ def test_any_choice_with_a_refusal_finish_reason_counts(client, ingest_key, vari
     assert post_protobuf(client, request, ingest_key).status_code == 200
     event = Event.objects.get()
     assert event.refused and event.refusal_source == "finish_reason" and event.finish_reason == "content_filter"
+
+
+def test_error_spans_and_timeouts_are_stored_as_errors(client, ingest_key, variant):
+    request = otlp_request([
+        {"attributes": genai("tele-model-a")},
+        {"attributes": genai("tele-model-a", **{"error.type": "timeout", "gen_ai.usage.output_tokens": 0}), "duration_ms": 30_000},
+        {"attributes": genai("tele-model-a", **{"gen_ai.usage.output_tokens": 0}), "status_error": True},
+    ])
+    assert post_protobuf(client, request, ingest_key).status_code == 200
+    first, timeout, failed = Event.objects.order_by("ts")
+    assert (first.error_type, timeout.error_type, failed.error_type) == ("", "timeout", "error")
+    rollup = HourlyRollup.objects.get(variant=variant)
+    assert (rollup.n, rollup.errors, rollup.latency_n) == (3, 2, 1)
