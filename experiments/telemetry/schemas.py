@@ -121,3 +121,41 @@ class ErrorItem(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[ErrorItem] = []
+
+
+class EstimateOut(Schema):
+    value: float | None = Field(description="the estimate; null without data")
+    lower: float | None = Field(None, description="95% interval, lower bound")
+    upper: float | None = Field(None, description="95% interval, upper bound")
+    n: int = Field(0, description="observations behind it")
+
+
+class ProductionVariantOut(Schema):
+    variant: str
+    name: str
+    requests: int = Field(description="calls in the period, failed ones included")
+    errors: int
+    error_rate: EstimateOut = Field(description="failed calls / calls (Wilson interval)")
+    latency_p50_ms: EstimateOut = Field(description="successful calls only; order-statistic interval")
+    latency_p95_ms: EstimateOut
+    latency_p99_ms: EstimateOut
+    latency_mean_ms: EstimateOut
+    ttft_mean_ms: EstimateOut
+    cost_per_request_usd: EstimateOut = Field(description="per successful call (t interval)")
+    cost_total_usd: float
+    input_tokens: int
+    output_tokens: int = Field(description="visible answer tokens; reasoning tokens counted apart")
+    reasoning_tokens: int
+    refusal_rate: EstimateOut = Field(description="refused / successful calls (Wilson)")
+    refusals_by_signal: dict[str, int] = Field(description="client, api_refusal, finish_reason, text")
+    reask_rate: EstimateOut = Field(description="answers re-asked / successful calls (Wilson)")
+    thumbs_up_rate: EstimateOut
+    success_rate: EstimateOut
+
+
+class ProductionOut(Schema):
+    period: str
+    since: datetime
+    until: datetime
+    experiment: str | None
+    variants: list[ProductionVariantOut]

@@ -234,3 +234,29 @@ def test_metadata_over_the_documented_limit_is_rejected_with_its_size(ingest_cli
     assert error["field"] == "events.1.metadata" and f"at most {MAX_METADATA_BYTES:,} bytes" in error["message"]
     assert Event.objects.count() == 0
     assert post_events(ingest_client, [ok]).status_code == 200
+
+
+def test_production_api_per_variant_with_intervals(client, engineer, read_key, ingest_key, variant):
+    from datetime import UTC, datetime, timedelta
+
+    from experiments.telemetry.services import events_ingest
+
+    now = datetime.now(UTC) - timedelta(minutes=30)
+    events_ingest(events=[event(variant.slug, timestamp=now.isoformat(), latency_ms=300.0, input_tokens=10, output_tokens=5,
+                                reasoning_tokens=2, refused=i == 0) for i in range(9)]
+                  + [event(variant.slug, timestamp=now.isoformat(), error_type="timeout", latency_ms=30_000.0)])
+    response = client.get("/api/v1/production?period=24h", HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"] == "24h" and body["experiment"] is None
+    (row,) = body["variants"]
+    assert row["variant"] == variant.slug and row["requests"] == 10 and row["errors"] == 1
+    assert row["error_rate"]["value"] == pytest.approx(0.1) and row["error_rate"]["lower"] < 0.1 < row["error_rate"]["upper"]
+    assert row["refusal_rate"]["value"] == pytest.approx(1 / 9) and row["refusals_by_signal"]["client"] == 1
+    assert (row["input_tokens"], row["output_tokens"], row["reasoning_tokens"]) == (90 + 100, 45 + 200, 18)  # factory: 100 in, 200 out
+    assert row["latency_p50_ms"]["value"] == pytest.approx(300, rel=0.15) and row["latency_p50_ms"]["n"] == 9
+    # auth and validation
+    assert client.get("/api/v1/production").status_code == 401
+    assert client.get("/api/v1/production", HTTP_AUTHORIZATION=f"Bearer {ingest_key}").status_code in {401, 403}
+    bad = client.get("/api/v1/production?period=1y", HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "period"
