@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, TypeAdapter, field_validator
 
+from experiments.telemetry.buckets import MAX_LATENCY_MS  # the latency histogram covers what is accepted
+
 MAX_BATCH_EVENTS = 5000
 MAX_METADATA_BYTES = 8 * 1024  # per event, as compact JSON: metadata is for labels, not payloads
 MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
@@ -32,8 +34,8 @@ class EventIn(BaseModel):
     arm: str | None = Field(None, max_length=100, description="the experiment arm (needs experiment)")
     unit_id: str | None = Field(None, max_length=200, description="the randomisation unit, usually the user id")
     session_id: str | None = Field(None, max_length=200, description="session / conversation id")
-    latency_ms: float | None = Field(None, ge=0, le=86_400_000, allow_inf_nan=False, strict=True)
-    ttft_ms: float | None = Field(None, ge=0, le=86_400_000, allow_inf_nan=False, strict=True, description="time to first token")
+    latency_ms: float | None = Field(None, ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False, strict=True)
+    ttft_ms: float | None = Field(None, ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False, strict=True, description="time to first token")
     input_tokens: int = Field(0, ge=0, le=2_000_000_000, strict=True)
     output_tokens: int = Field(0, ge=0, le=2_000_000_000, strict=True,
                                description="tokens of the visible answer, reasoning tokens NOT included")
