@@ -104,12 +104,15 @@ class SessionState(models.Model):
 class ModelAlias(models.Model):
     """Maps a model name seen in OpenTelemetry spans (gen_ai.response.model / request.model) to a variant.
 
-    ``provider`` blank matches any provider. Without an alias, the variant whose ``endpoint_model``
-    or ``slug`` equals the model name is used.
+    ``provider`` blank matches any provider. ``is_prefix``: the rule matches every model name that
+    starts with ``model_name`` (``acme-70b`` → ``acme-70b-2026-11-01``); the longest matching prefix
+    wins. Without an alias, the variant whose ``endpoint_model`` or ``slug`` equals the model name
+    (or the name without a date suffix) is used — when exactly one variant does.
     """
 
     provider = models.CharField(max_length=100, blank=True, default="", help_text="gen_ai.provider.name; blank = any")
     model_name = models.CharField(max_length=200)
+    is_prefix = models.BooleanField(default=False, help_text="match every model name starting with model_name")
     variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="telemetry_aliases")
 
     class Meta:
@@ -118,7 +121,8 @@ class ModelAlias(models.Model):
         verbose_name_plural = "model aliases"
 
     def __str__(self) -> str:
-        return f"{self.provider or '*'}/{self.model_name} → {self.variant_id}"
+        star = "*" if self.is_prefix else ""
+        return f"{self.provider or '*'}/{self.model_name}{star} → {self.variant_id}"
 
 
 class RollupSums(models.Model):

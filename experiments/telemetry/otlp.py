@@ -12,7 +12,7 @@ Span → event mapping (spans without ``gen_ai.operation.name`` / model attribut
 | --- | --- |
 | trace id + span id (hex) | event_id (so a re-exported span is a duplicate) |
 | start time | timestamp; end − start → latency_ms |
-| gen_ai.response.model, else gen_ai.request.model (+ gen_ai.provider.name) | variant, via ``ModelAlias`` then variant endpoint_model / slug |
+| gen_ai.response.model, else gen_ai.request.model (+ gen_ai.provider.name) | variant (``VariantResolver``): exact or prefix ``ModelAlias``, then variant endpoint_model / slug, also without a date suffix; a name several variants share is rejected as ambiguous |
 | gen_ai.usage.input_tokens / output_tokens / reasoning.output_tokens | tokens; output_tokens − reasoning → output_tokens (the GenAI convention counts reasoning inside output; EvalHub keeps them apart, so they are billed once) |
 | gen_ai.response.finish_reasons | finish_reason: a refusal reason of any choice (content_filter, refusal …), else the first |
 | gen_ai.input/output.messages, else span events gen_ai.user.message / gen_ai.choice (or gen_ai.content.prompt / .completion) | prompt / response (refusal and re-ask detection) |
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -206,19 +207,68 @@ def _text_of_span_events(events: Any) -> tuple[str | None, str | None, str | Non
     return prompt, answer, finish
 
 
+# A release date at the end of a model name: -2026-11-01, -20261101, @20261101, -2026-11, -1101.
+_DATE_SUFFIX = re.compile(r"[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-\d{2}|\d{4})$")
+
+
+class AmbiguousModel(Exception):
+    """Several variants claim one model name (their endpoint_model or slug): a model alias must decide."""
+
+    def __init__(self, model: str, slugs: list[str]) -> None:
+        self.model, self.slugs = model, slugs
+        super().__init__(f"ambiguous model '{model}': variants {', '.join(slugs)} share it; add a model alias")
+
+
 class VariantResolver:
-    """Model name (+ provider) → variant slug: ModelAlias, then endpoint_model, then slug."""
+    """Model name (+ provider) → variant slug.
+
+    For the response model, then the request model (when the response model maps to nothing):
+    an exact ModelAlias (provider-specific, then any provider), the longest prefix alias, then the
+    variant whose endpoint_model or slug is the name, then the same for the name without a date
+    suffix (``acme-70b-2026-11-01`` → ``acme-70b``). A name claimed by several variants raises
+    ``AmbiguousModel`` instead of picking one.
+    """
 
     def __init__(self) -> None:
-        self.aliases = {(a.provider, a.model_name): a.variant.slug for a in ModelAlias.objects.select_related("variant")}
-        self.by_model: dict[str, str] = {}
+        self.aliases: dict[tuple[str, str], str] = {}
+        self.prefixes: list[tuple[str, str, str]] = []  # (provider, prefix, slug), longest prefix first
+        for alias in ModelAlias.objects.select_related("variant"):
+            if alias.is_prefix:
+                self.prefixes.append((alias.provider, alias.model_name, alias.variant.slug))
+            else:
+                self.aliases[(alias.provider, alias.model_name)] = alias.variant.slug
+        self.prefixes.sort(key=lambda p: (-len(p[1]), p[0] == ""))
+        self.by_model: dict[str, list[str]] = {}
         for slug, endpoint_model in ModelVariant.objects.values_list("slug", "endpoint_model").order_by("id"):
-            self.by_model.setdefault(slug, slug)
-            if endpoint_model:
-                self.by_model.setdefault(endpoint_model, slug)
+            for name in {slug, endpoint_model} - {""}:
+                self.by_model.setdefault(name, []).append(slug)
 
-    def resolve(self, provider: str, model: str) -> str | None:
-        return self.aliases.get((provider, model)) or self.aliases.get(("", model)) or self.by_model.get(model)
+    def ambiguous(self) -> dict[str, list[str]]:
+        """Model names several variants claim and no alias settles (to report to admins)."""
+        return {name: slugs for name, slugs in self.by_model.items()
+                if len(set(slugs)) > 1 and not any(m == name for (_, m) in self.aliases)}
+
+    def _one(self, provider: str, model: str) -> str | None:
+        slug = self.aliases.get((provider, model)) or self.aliases.get(("", model))
+        if slug:
+            return slug
+        for alias_provider, prefix, prefix_slug in self.prefixes:
+            if model.startswith(prefix) and alias_provider in {provider, ""}:
+                return prefix_slug
+        for name in (model, _DATE_SUFFIX.sub("", model)):
+            slugs = sorted(set(self.by_model.get(name, ())))
+            if len(slugs) > 1:
+                raise AmbiguousModel(name, slugs)
+            if slugs:
+                return slugs[0]
+        return None
+
+    def resolve(self, provider: str, model: str, request_model: str | None = None) -> str | None:
+        """The variant of a call; ``AmbiguousModel`` when the name fits several and no alias decides."""
+        slug = self._one(provider, model) if model else None
+        if slug is None and request_model and request_model != model:
+            slug = self._one(provider, request_model)
+        return slug
 
 
 @dataclass
@@ -235,11 +285,19 @@ def spans_to_events(request: ExportTraceServiceRequest, resolver: VariantResolve
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 attrs = _attributes(span.attributes)
-                model = attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model")
+                response_model = attrs.get("gen_ai.response.model")
+                request_model = attrs.get("gen_ai.request.model")
+                model = response_model or request_model
                 if not (attrs.get("gen_ai.operation.name") or model):
                     continue  # not a GenAI call (HTTP, DB … spans of the same service)
                 provider = str(attrs.get("gen_ai.provider.name") or attrs.get("gen_ai.system") or "")
-                slug = attrs.get("evalhub.variant") or (resolver.resolve(provider, str(model)) if model else None)
+                try:
+                    slug = attrs.get("evalhub.variant") or (
+                        resolver.resolve(provider, str(response_model or ""), str(request_model or "")) if model else None)
+                except AmbiguousModel as exc:
+                    batch.rejected += 1
+                    batch.problems.append(str(exc))
+                    continue
                 if not slug:
                     batch.rejected += 1
                     batch.problems.append(f"unknown model '{model}' (provider '{provider}'): add a model alias")
@@ -393,6 +451,7 @@ def _receiver_info(request: HttpRequest) -> HttpResponse:
         "detail": "OTLP/HTTP trace receiver: POST ExportTraceServiceRequest (protobuf or JSON) here",
         "endpoint": request.build_absolute_uri(), "auth": "x-api-key: <ingest key> or Authorization: Bearer <key>",
         "model_aliases": ModelAlias.objects.count(),
+        "ambiguous_models": VariantResolver().ambiguous(),
     })
     response["Allow"] = "POST"
     return response

@@ -241,3 +241,28 @@ def test_error_spans_and_timeouts_are_stored_as_errors(client, ingest_key, varia
     assert (first.error_type, timeout.error_type, failed.error_type) == ("", "timeout", "error")
     rollup = HourlyRollup.objects.get(variant=variant)
     assert (rollup.n, rollup.errors, rollup.latency_n) == (3, 2, 1)
+
+
+def test_model_mapping_dated_names_prefix_aliases_request_fallback_and_ambiguity(client, ingest_key, variant, variant_b,
+                                                                                 admin_client_):
+    from tests.factories import VariantFactory
+
+    VariantFactory(slug="acme-70b", endpoint_model="acme-70b")
+    VariantFactory(slug="twin-1", endpoint_model="shared-model")
+    VariantFactory(slug="twin-2", endpoint_model="shared-model")
+    ModelAlias.objects.create(provider="", model_name="ft:tele-model-b", is_prefix=True, variant=variant_b)
+    request = otlp_request([
+        {"attributes": genai("acme-70b", **{"gen_ai.response.model": "acme-70b-2026-11-01"})},  # dated response name
+        {"attributes": genai("x", **{"gen_ai.response.model": "ft:tele-model-b:acme:7f3a"})},  # prefix alias
+        {"attributes": genai("tele-model-a", **{"gen_ai.response.model": "never-seen-model"})},  # request model decides
+        {"attributes": genai("shared-model")},  # two variants claim it: rejected, not guessed
+    ])
+    response = post_protobuf(client, request, ingest_key)
+    parsed = ExportTraceServiceResponse.FromString(response.content)
+    assert parsed.partial_success.rejected_spans == 1
+    assert "ambiguous model 'shared-model'" in parsed.partial_success.error_message
+    assert "twin-1, twin-2" in parsed.partial_success.error_message
+    slugs = list(Event.objects.order_by("ts").values_list("variant__slug", flat=True))
+    assert slugs == ["acme-70b", variant_b.slug, variant.slug]
+    # Admins see the ambiguous names on the receiver's info page.
+    assert admin_client_.get("/v1/traces").json()["ambiguous_models"] == {"shared-model": ["twin-1", "twin-2"]}
