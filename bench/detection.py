@@ -9,12 +9,11 @@ languages, never tuned on).
 
 Throughput: ``events_ingest`` in this process on the database in DATABASE_URL (run it under
 ``python -m evalhub.embedded exec``), batches of 1,000 events of ``bench/ingest.py``'s traffic
-(sessions with prompts, 8 % re-asks), three ways in the same run:
-
-* without prompt and response text — no detection runs: the baseline detection must stay within
-  0.9 of (today's ingestion throughput is at most this);
-* with the ingest bench's short answers;
-* with the long answers of the labelled file (real model output, 55 % refusals).
+(sessions with prompts, 8 % re-asks), with the ingest bench's short answers and with the long answers
+of the labelled file (real model output, 55 % refusals), each twice in the same run, rounds
+interleaved: with this code's detectors, and with the previous release's (``refusal.py`` and
+``reask.py`` of commit ``BASELINE_COMMIT``, read with ``git show``) — the ratio is the throughput
+kept. Also without any prompt or response text (no detection at all), for scale.
 
 Run: .venv/bin/python -m evalhub.embedded exec .venv/bin/python bench/detection.py [--data FILE] [--check FILE …]
 """
@@ -40,6 +39,7 @@ DEFAULT_DATA = BASE_DIR / ".." / "shared" / "data" / "refusal-dev.jsonl"
 TARGET_F1 = 0.90
 TARGET_THROUGHPUT_RATIO = 0.9
 BATCH = 1000
+BASELINE_COMMIT = "21a3a0e"  # the last release with the English-only detectors
 
 
 def is_dev_split(case: dict) -> bool:
@@ -65,6 +65,24 @@ def quality(data: Path, checks: list[Path]) -> list[dict]:
     return [c for c in cases if c["kind"] == "refusal"]
 
 
+def _previous_detectors():
+    """The previous release's refusal and re-ask modules (from git history), or None without git."""
+    import subprocess
+    import types
+
+    modules = {}
+    for name in ("refusal", "reask"):
+        try:
+            source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:experiments/telemetry/{name}.py"], cwd=BASE_DIR,
+                                    capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        module = types.ModuleType(f"previous_{name}")
+        exec(compile(source, f"{BASELINE_COMMIT}:{name}.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+        modules[name] = module
+    return modules
+
+
 def throughput(labelled: list[dict], batches: int) -> None:
     import django
 
@@ -81,11 +99,11 @@ def throughput(labelled: list[dict], batches: int) -> None:
     variant, _ = ModelVariant.objects.get_or_create(
         slug="bench-detection", defaults={"name": "Bench detection", "family": "bench", "base_model": "bench",
                                           "parameter_count": 1, "price_input_per_mtok": 1, "price_output_per_mtok": 2})
-    run = uuid.uuid4().hex[:8]
+    run_id = uuid.uuid4().hex[:8]
     answers = [c["response"] for c in labelled] or ["Here is the answer you asked for."]
 
     def events(mode: str, k: int) -> list[dict]:
-        batch = make_events(BATCH, variant.slug, f"det-{run}-{mode}-{k}")
+        batch = make_events(BATCH, variant.slug, f"det-{run_id}-{mode}-{k}")
         for i, event in enumerate(batch):
             event["session_id"] = f"{event['session_id']}-{mode}"
             if mode == "no text":
@@ -94,30 +112,60 @@ def throughput(labelled: list[dict], batches: int) -> None:
                 event["response"] = answers[(k * BATCH + i) % len(answers)]
         return batch
 
-    modes = ("no text", "short answers", "long answers")
-    bodies = {mode: [events(mode, k) for k in range(batches)] for mode in modes}
+    from experiments.telemetry import services
+    from experiments.telemetry.refusal import RefusalDecision
+
+    previous = _previous_detectors()
+    current_detectors = (services.classify_refusal, services.reask)
+
+    def use(detectors: str) -> None:
+        if detectors == "previous" and previous is not None:
+            def classify(**kwargs):
+                kwargs.pop("refusal_message", None)
+                refused, source = previous["refusal"].classify_refusal(**kwargs)
+                return RefusalDecision(refused, source)
+
+            services.classify_refusal, services.reask = classify, previous["reask"]
+        else:
+            services.classify_refusal, services.reask = current_detectors
+
+    runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
+                                       for detectors in (("previous", "current") if previous else ("current",))]
+    bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
+    for run in runs:  # distinct ids per run: the same traffic, stored again
+        for k, batch in enumerate(bodies[run]):
+            for event in batch:
+                event["event_id"] += f"-{run[1]}"
+                event["session_id"] += f"-{run[1]}"
     events_ingest(events=events("warm", 0))  # imports, connection, caches outside the timed runs
-    seconds = dict.fromkeys(modes, 0.0)
+    seconds = dict.fromkeys(runs, 0.0)
     try:
-        # Interleaved rounds, so load from other processes on the machine falls on every mode alike.
+        # Interleaved rounds, so load from other processes on the machine falls on every run alike.
         for k in range(batches):
-            for mode in modes:
+            for run in runs:
+                use(run[1])
                 started = time.perf_counter()
-                events_ingest(events=bodies[mode][k])
-                seconds[mode] += time.perf_counter() - started
+                events_ingest(events=bodies[run][k])
+                seconds[run] += time.perf_counter() - started
     finally:
+        use("current")
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM telemetry_event WHERE variant_id = %s", [variant.id])
-            cursor.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-det-{run}%"])
+            cursor.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-det-{run_id}%"])
             cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
             cursor.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
         variant.delete()
     total = batches * BATCH
-    base = total / seconds["no text"]
-    print(f"ingestion, no text (no detection)  : {base:>9,.0f} events/s  — baseline, ≥ today's throughput")
-    for mode in modes[1:]:
-        rate = total / seconds[mode]
-        print(f"ingestion, {mode:24}: {rate:>9,.0f} events/s  ratio {rate / base:.2f}  target ≥ {TARGET_THROUGHPUT_RATIO}")
+    rate = {run: total / seconds[run] for run in runs}
+    print(f"ingestion, no prompt or response text: {rate[('no text', 'current')]:>9,.0f} events/s (no detection runs)")
+    for text in ("short answers", "long answers"):
+        now = rate[(text, "current")]
+        if previous is None:
+            print(f"ingestion, {text:13}: {now:>9,.0f} events/s (previous detectors unavailable: no git history)")
+            continue
+        before = rate[(text, "previous")]
+        print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
+              f"ratio {now / before:.2f}  target ≥ {TARGET_THROUGHPUT_RATIO}")
 
 
 def main() -> None:

@@ -353,8 +353,8 @@ def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
 
 # Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
 # regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
-_GATES = _automaton(set(_EN_DECLINE_GATES) | {s for language in _LANGUAGES.values() for s in language.substrings})
-_PARTIAL_TRIGGERS = ("n't", "not", "unable", "refuse", "rather", "refrain", "leave out", "omit", "skip")
+_GATES = _automaton(set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL))
+                    | {s for language in _LANGUAGES.values() for s in language.substrings})
 # Languages that may be written in plain Latin letters (checked on every answer); the rest only
 # when their script occurs.
 _LATIN_LANGS = ("es", "pt", "fr", "de", "it", "nl", "tr")
@@ -396,12 +396,14 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
     """(refused, partial) read from an answer's text (see the module docstring)."""
     if not text:
         return False, False
-    prepared = prepare(text)
-    # Partial refusals may come late: their patterns scan the whole prepared text, behind a few
-    # plain substring tests (they all need a negation or an "omit"-like verb).
-    if any(s in prepared for s in _PARTIAL_TRIGGERS) and _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, None):
+    prepared = prepare(text)  # at most SCAN_CHARS long
+    found = list(_GATES.iter(prepared))
+    if not found:
+        return False, False
+    # Partial refusals may come late: their patterns scan the whole prepared text.
+    if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
         return True, True
-    opening = {substring for _, substring in _GATES.iter(prepared[:OPENING_END])}
+    opening = {substring for end, substring in found if end < OPENING_END}
     if not opening:
         return False, False
     if _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):

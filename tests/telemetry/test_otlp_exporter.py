@@ -1,7 +1,7 @@
 """The OpenTelemetry SDK's own OTLP/HTTP exporter against a live EvalHub whose database restarts.
 
 A private PostgreSQL backs a live web process (``tests/telemetry/live_app.py``). The database is
-crashed and started again ~5.5 s later while the exporter sends a span: the exporter retries after
+crashed and started again 4 s later (back after 5–6 s) while the exporter sends a span: the exporter retries after
 each 503's ``Retry-After`` and gives up once the next wait would pass its export timeout (10 s by
 default), so the header decides whether the span survives the restart. With ``Retry-After: 1`` its
 six attempts were spent within ~5 s and the span was lost.
@@ -20,7 +20,8 @@ import pytest
 
 from tests.telemetry.test_db_outage import BASE_DIR, _free_port, _pg_ctl, private_postgres  # noqa: F401 - fixture
 
-RESTART_AFTER_SECONDS = 5.5
+RESTART_AFTER_SECONDS = 4.0
+LAST_ATTEMPT_SECONDS = 9.0  # Retry-After 3 s: attempts at 0, 3, 6 and 9 s within the 10 s export timeout
 
 
 def _start_app(server):
@@ -88,6 +89,9 @@ def test_sdk_exporter_rides_out_a_database_restart(private_postgres):  # noqa: F
         waited = time.monotonic() - started
         restart.join()
         assert waited > RESTART_AFTER_SECONDS  # the exporter really hit the outage and retried past it
+        if back[0] > LAST_ATTEMPT_SECONDS - 0.5 and results[-1] != SpanExportResult.SUCCESS:
+            pytest.skip(f"PostgreSQL took {back[0] - RESTART_AFTER_SECONDS:.1f} s to start on this loaded machine: "
+                        "back after the exporter's last attempt, so the run says nothing about Retry-After")
         assert results[-1] == SpanExportResult.SUCCESS, f"database back after {back[0]:.1f} s, exporter gave up at {waited:.1f} s"
 
         import psycopg
