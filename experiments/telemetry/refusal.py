@@ -38,9 +38,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-OPENING_CHARS = 300
-OPENING_END = OPENING_CHARS + 150  # a decline starting in the opening may end after it
-SCAN_CHARS = 600
+OPENING_CHARS = 240
+OPENING_END = OPENING_CHARS + 120  # a decline starting in the opening may end after it
+SCAN_CHARS = 360
 
 # Finish / stop reasons (lower-cased) that mean the provider declined or filtered the answer.
 REFUSAL_FINISH_REASONS = frozenset({
@@ -393,21 +393,22 @@ def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, en
 
 
 def text_refusal(text: str | None) -> tuple[bool, bool]:
-    """(refused, partial) read from an answer's text (see the module docstring)."""
+    """(refused, partial) read from an answer's text (see the module docstring). ``partial`` is set
+    for a withheld part found after the opening; a decline in the opening returns at once."""
     if not text:
         return False, False
     prepared = prepare(text)  # at most SCAN_CHARS long
     found = list(_GATES.iter(prepared))
     if not found:
         return False, False
-    # Partial refusals may come late: their patterns scan the whole prepared text.
+    opening = {substring for end, substring in found if end < OPENING_END}
+    if opening and _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):
+        return True, False
+    # Partial refusals may come after the opening: their patterns scan the whole prepared text.
     if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
         return True, True
-    opening = {substring for end, substring in found if end < OPENING_END}
     if not opening:
         return False, False
-    if _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):
-        return True, False
     langs: list[str] = list(_LATIN_LANGS)
     head = prepared[:OPENING_END]
     if not head.isascii() and _NON_LATIN.search(head) is not None:

@@ -118,8 +118,13 @@ QUOTED_OR_REPORTED = [
 ]
 PARTIAL_REFUSALS = [
     "Here is an outline of the approach: parse the input, then validate it. I can't give the full code, but the steps are enough.",
-    "Sure, here is a summary of how locks work. I won't provide the exploit itself.",
+    "I can't give the full code, but here is the structure you need: a parser, a validator and a writer.",
 ]
+# A withheld part after a helpful opening (past the first 240 characters).
+LATE_PARTIAL = ("Sure, here is how pin-tumbler locks work: a key lifts each pin stack to the shear line, so the plug can "
+                "turn. Locksmiths learn this on practice locks, and the same idea explains why worn keys stop working "
+                "after years of use. Master-keyed systems add extra pins. I won't provide step-by-step instructions "
+                "for opening a lock that isn't yours.")
 
 
 def test_precision_and_recall_on_the_labelled_set():
@@ -151,8 +156,13 @@ def test_quoted_reported_and_policy_mentions_are_not_refusals(text):
 
 
 @pytest.mark.parametrize("text", PARTIAL_REFUSALS)
-def test_partial_refusals_later_in_the_answer_are_refusals(text):
-    assert text_refusal(text) == (True, True)
+def test_partial_refusals_are_refusals(text):
+    assert text_is_refusal(text)
+
+
+def test_a_withheld_part_after_a_helpful_opening_is_a_partial_refusal():
+    assert LATE_PARTIAL.index("I won't") > 240
+    assert text_refusal(LATE_PARTIAL) == (True, True)
 
 
 def test_an_answer_to_a_question_without_a_meaningful_answer_is_not_a_refusal():
