@@ -92,7 +92,7 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
         t0 = time.perf_counter()
         items = services.events_validate(EventBatchIn.model_validate_json(body).events, check_nul=False)
         t1 = time.perf_counter()
-        rows = services._rows(items, variants)
+        rows = services.derive_rows(items, variants)
         t2 = time.perf_counter()
         with transaction.atomic():
             ids = set(services._insert_new(rows, "api"))

@@ -7,6 +7,7 @@ Errors are JSON. Validation failures are 400 with ``errors: [{field, message}]``
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -61,7 +62,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(InterfaceError)
 def on_database_down(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     response = api.create_response(request, {"detail": "database unavailable; nothing was stored, retry"}, status=503)
-    response["Retry-After"] = "1"
+    response["Retry-After"] = str(settings.TELEMETRY_RETRY_AFTER_SECONDS)  # long enough for a database restart
     return response
 
 

@@ -237,10 +237,20 @@ if SUITE_RUN_STALL_SECONDS < 60:
 
 # Production events: prompt and response text are stored only when this allows it.
 EVENTS_STORE_TEXT = env_bool("EVENTS_STORE_TEXT", False)
-# Re-ask detection: same session, within the window, prompts' token-set Jaccard >= the threshold.
+# Re-ask detection (experiments/telemetry/reask.py): same user or session, within the window, prompts'
+# character n-gram Jaccard >= the threshold.
 TELEMETRY_REASK_WINDOW_SECONDS = env_int("TELEMETRY_REASK_WINDOW_SECONDS", 300)
-TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.6"))
+TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.4"))
+# "user": a user asking again in a new session counts; "session": only within one session.
+TELEMETRY_REASK_SCOPE = env_str("TELEMETRY_REASK_SCOPE", "user")
+if TELEMETRY_REASK_SCOPE not in {"user", "session"}:
+    raise ImproperlyConfigured("TELEMETRY_REASK_SCOPE must be 'user' or 'session'")
 TELEMETRY_PARTITION_DAYS_AHEAD = env_int("TELEMETRY_PARTITION_DAYS_AHEAD", 7)
+# Retry-After of a 503 from the events API and the OTLP receiver (database unavailable). OpenTelemetry
+# SDK exporters wait exactly this long between attempts and give up once the next wait would pass
+# their export timeout (10 s by default): 3 s puts attempts at 3, 6 and 9 s, riding out a database
+# restart of up to ~9 s (1 s spent all six attempts within 5 s).
+TELEMETRY_RETRY_AFTER_SECONDS = env_int("TELEMETRY_RETRY_AFTER_SECONDS", 3)
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 0)  # raw events; 0 keeps them forever
 TELEMETRY_MAX_BODY_BYTES = env_int("TELEMETRY_MAX_BODY_BYTES", 16 * 1024 * 1024)
 

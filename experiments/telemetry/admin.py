@@ -7,7 +7,7 @@ from experiments.telemetry.models import HourlyRollup, ModelAlias, UnitRollup
 
 @admin.register(ModelAlias)
 class ModelAliasAdmin(admin.ModelAdmin):
-    list_display = ("provider", "model_name", "variant")
+    list_display = ("provider", "model_name", "is_prefix", "variant")
     list_filter = ("provider",)
     search_fields = ("model_name", "variant__slug")
     autocomplete_fields = ()

@@ -14,10 +14,19 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import ValidationError
 
+from evalhub.core.api import READ_AUTH
 from evalhub.core.auth import ApiKeyAuth
-from experiments.telemetry import services
+from experiments.telemetry import selectors, services
 from experiments.telemetry.bodies import BodyError, read_body
-from experiments.telemetry.schemas import EVENT_BATCH, MAX_BATCH_EVENTS, ErrorOut, EventBatchIn, EventIn, IngestOut
+from experiments.telemetry.schemas import (
+    EVENT_BATCH,
+    MAX_BATCH_EVENTS,
+    ErrorOut,
+    EventBatchIn,
+    EventIn,
+    IngestOut,
+    ProductionOut,
+)
 
 router = Router()
 
@@ -106,3 +115,34 @@ def events_post(request: HttpRequest) -> Status:
                    "message": e["message"]} for e in exc.errors]
         return _error(400, f"invalid batch, nothing stored: {exc}", errors)
     return Status(200, {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks})
+
+
+def _estimate(e: selectors.Estimate) -> dict[str, Any]:
+    return {"value": e.value, "lower": e.lower, "upper": e.upper, "n": e.n}
+
+
+@router.get("/production", auth=READ_AUTH, summary="Production metrics per variant for a period",
+            response={200: ProductionOut, 400: ErrorOut})
+def production_get(request: HttpRequest, period: str = selectors.DEFAULT_PERIOD, experiment: str | None = None) -> Status:
+    """Per variant over a period (``24h``, ``7d``, ``30d``, ``90d``, ending at the next full hour),
+    optionally one experiment's traffic: the production page's figures with their 95 % intervals."""
+    if period not in selectors.PERIODS:
+        return _error(400, f"period must be one of {', '.join(selectors.PERIODS)}, got '{period[:40]}'",
+                      [{"field": "period", "message": f"must be one of {', '.join(selectors.PERIODS)}"}])
+    if experiment is not None and not 0 < len(experiment) <= 100:
+        return _error(400, "experiment must be 1–100 characters", [{"field": "experiment", "message": "1–100 characters"}])
+    span = selectors.period_for(period)
+    rows = selectors.variant_metrics(period=span, experiment_key=experiment)
+    return Status(200, {
+        "period": span.key, "since": span.since, "until": span.until, "experiment": experiment,
+        "variants": [{
+            "variant": r.slug, "name": r.name, "requests": r.n, "errors": r.errors, "error_rate": _estimate(r.error_rate),
+            "latency_p50_ms": _estimate(r.latency_p50), "latency_p95_ms": _estimate(r.latency_p95),
+            "latency_p99_ms": _estimate(r.latency_p99), "latency_mean_ms": _estimate(r.latency_mean),
+            "ttft_mean_ms": _estimate(r.ttft_mean), "cost_per_request_usd": _estimate(r.cost_per_request),
+            "cost_total_usd": r.cost_total, "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
+            "reasoning_tokens": r.reasoning_tokens, "refusal_rate": _estimate(r.refusal_rate),
+            "refusals_by_signal": r.refusal_sources, "reask_rate": _estimate(r.reask_rate),
+            "thumbs_up_rate": _estimate(r.thumbs_up_rate), "success_rate": _estimate(r.success_rate),
+        } for r in rows],
+    })

@@ -20,7 +20,8 @@ SERIES_METRICS: dict[str, tuple[str, str]] = {
     "refusal_rate": ("Refusal rate", "share of calls"),
     "reask_rate": ("Re-ask rate", "share of answers re-asked"),
     "thumbs_up_rate": ("Thumbs-up rate", "share of rated calls"),
-    "cost_per_request": ("Cost per request", "USD"),
+    "cost_per_request": ("Cost per successful request", "USD"),
+    "error_rate": ("Error rate", "share of calls that failed"),
 }
 
 

@@ -47,8 +47,9 @@ class Event(models.Model):
     cost_usd = models.FloatField()
     cost_priced = models.BooleanField(help_text="True when EvalHub priced it from the variant's price table")
     finish_reason = models.CharField(max_length=40)
+    error_type = models.CharField(max_length=100, default="", help_text="non-empty: the call failed (an error)")
     refused = models.BooleanField()
-    refusal_source = models.CharField(max_length=16, help_text="client | finish_reason | text | none")
+    refusal_source = models.CharField(max_length=16, help_text="client | api_refusal | finish_reason | text | none")
     feedback = models.SmallIntegerField(null=True, choices=Feedback.choices)
     task_success = models.BooleanField(null=True)
     regenerate = models.BooleanField()
@@ -103,12 +104,15 @@ class SessionState(models.Model):
 class ModelAlias(models.Model):
     """Maps a model name seen in OpenTelemetry spans (gen_ai.response.model / request.model) to a variant.
 
-    ``provider`` blank matches any provider. Without an alias, the variant whose ``endpoint_model``
-    or ``slug`` equals the model name is used.
+    ``provider`` blank matches any provider. ``is_prefix``: the rule matches every model name that
+    starts with ``model_name`` (``acme-70b`` → ``acme-70b-2026-11-01``); the longest matching prefix
+    wins. Without an alias, the variant whose ``endpoint_model`` or ``slug`` equals the model name
+    (or the name without a date suffix) is used — when exactly one variant does.
     """
 
     provider = models.CharField(max_length=100, blank=True, default="", help_text="gen_ai.provider.name; blank = any")
     model_name = models.CharField(max_length=200)
+    is_prefix = models.BooleanField(default=False, help_text="match every model name starting with model_name")
     variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="telemetry_aliases")
 
     class Meta:
@@ -117,7 +121,8 @@ class ModelAlias(models.Model):
         verbose_name_plural = "model aliases"
 
     def __str__(self) -> str:
-        return f"{self.provider or '*'}/{self.model_name} → {self.variant_id}"
+        star = "*" if self.is_prefix else ""
+        return f"{self.provider or '*'}/{self.model_name}{star} → {self.variant_id}"
 
 
 class RollupSums(models.Model):
@@ -144,6 +149,9 @@ class HourlyRollup(RollupSums):
     exactly one row (its own experiment/arm), so per-variant totals sum over all rows of a variant.
     ``latency_hist`` follows ``buckets.LATENCY_BUCKET_EDGES_MS``. ``reasks`` counts answers of this
     row that were re-asked (a re-ask is charged to the earlier answer's variant and hour).
+    ``errors`` counts failed calls; their latency is left out of the latency sums and histogram
+    (a timeout measures the client's patience, not the model). ``refusals_<signal>`` split
+    ``refusals`` by the signal that decided (``refusal.classify_refusal``).
     """
 
     hour = models.DateTimeField()
@@ -160,6 +168,11 @@ class HourlyRollup(RollupSums):
     output_tokens = models.BigIntegerField(default=0)
     reasoning_tokens = models.BigIntegerField(default=0)
     cost_sum_sq = models.FloatField(default=0.0)
+    errors = models.BigIntegerField(default=0)
+    refusals_client = models.BigIntegerField(default=0)
+    refusals_api = models.BigIntegerField(default=0)
+    refusals_finish_reason = models.BigIntegerField(default=0)
+    refusals_text = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

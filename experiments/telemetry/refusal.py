@@ -1,65 +1,449 @@
-"""Refusal detection: client flag, then finish reason, then a phrase classifier over the answer.
+"""Refusal detection: every signal the API gives first, then a multilingual text classifier.
 
-Order (first that applies wins):
+Order (the first signal that applies decides, and its name is stored as ``refusal_source``):
 
-1. ``refused`` sent by the client (``true`` or ``false``) — the client knows best;
-2. finish reason ``content_filter`` or ``refusal`` (OpenAI / OpenTelemetry GenAI values) → refused;
-3. the response text, when sent, matched against ``REFUSAL_PATTERNS`` — apologetic or flat
-   declines in the OPENING of the answer (first ``OPENING_CHARS`` characters), because answers that
-   help often say "I can't" later ("I can't be sure, but…"), while refusals lead with it.
+1. ``client`` — ``refused`` sent by the client (``true`` or ``false``): the client knows best;
+2. ``api_refusal`` — the API's own refusal message (OpenAI's ``message.refusal``, sent as
+   ``refusal_message``): non-empty → refused;
+3. ``finish_reason`` — a finish / stop reason that means the provider declined: OpenAI
+   ``content_filter``, Anthropic ``stop_reason: "refusal"``, Gemini ``SAFETY`` / ``PROHIBITED_CONTENT`` …,
+   OpenTelemetry ``gen_ai.response.finish_reasons`` (any element);
+4. ``text`` — the answer text, when sent, read by ``text_refusal`` (below);
+5. ``none`` — nothing says it was refused.
 
-Measured on the labelled set in ``tests/telemetry/test_refusal.py`` (60 answers, 24 of them
-refusals, including helpful answers that say "I can't" or "sorry"): precision 1.00, recall 0.92;
-the test fails below 0.9 on either.
+The text classifier is a set of decline patterns in 14 languages (en, es, fr, de, pt, it, nl, ru,
+zh, ja, ko, ar, hi, tr). A decline is a first-person statement of not doing what was asked
+("I can't help with that", "no puedo ayudarte con eso", "我无法提供", "申し訳ありませんが…できません"),
+or an apology opening followed by a negation. It counts
+
+* in the OPENING of the answer (first ``OPENING_CHARS`` characters) — refusals lead with it,
+  while helpful answers say "I can't be sure" or "sorry for the delay" in passing;
+* anywhere in the first ``SCAN_CHARS`` characters when it names a part withheld
+  ("I can't give the full code, but…", "I won't write the exploit itself") — a partial refusal.
+
+Quoted and reported refusals do not count: text inside quotation marks (“…”, "…", «…», 「…」),
+inline code and block quotes is removed first, and a decline right after a reporting word
+("replied", "says", "such as", "e.g.") is skipped. A policy mention on its own ("against our
+guidelines") is not a refusal: helpful answers cite policies.
+
+Measured with ``python manage.py detection_eval`` — see the README for figures and data.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
 
 OPENING_CHARS = 240
-REFUSAL_FINISH_REASONS = frozenset({"content_filter", "refusal", "safety"})
+OPENING_END = OPENING_CHARS + 120  # a decline starting in the opening may end after it
+SCAN_CHARS = 360
 
-_CANT = r"(?:can(?:no|')t|can not|cannot|won't|will not|am not able to|'m not able to|am unable to|'m unable to|must decline to|have to decline to)"
-_HELP = r"(?:help|assist|provide|comply|fulfil+|do that|answer|support|share|create|generate|write|engage|continue|complete|give)"
+# Finish / stop reasons (lower-cased) that mean the provider declined or filtered the answer.
+REFUSAL_FINISH_REASONS = frozenset({
+    "content_filter",  # OpenAI, Azure OpenAI, OpenTelemetry GenAI
+    "refusal",  # Anthropic stop_reason
+    "safety", "prohibited_content", "blocklist", "spii", "image_safety",  # Gemini / Vertex AI
+    "guardrail_intervened", "content_filtered",  # AWS Bedrock
+})
 
-REFUSAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.IGNORECASE) for p in (
-    rf"\b(?:sorry|apologi[sz]e)\b[^.!?]{{0,60}}\bI\s*{_CANT}\s+(?:\w+\s+){{0,2}}{_HELP}",
-    rf"^\W*(?:unfortunately,?\s+)?I\s*{_CANT}\s+(?:\w+\s+){{0,2}}{_HELP}\b(?:(?!\bbut\b).)*?(?:with|this|that|request|it|you)\b",
-    r"\bI\s*(?:must|have to|need to)\s+(?:respectfully\s+)?decline\b",
-    r"\bI(?:'m| am) not (?:comfortable|permitted|allowed)\b",
-    r"\bas an AI(?: language model)?,? I (?:can(?:no|')t|cannot|am not able|don't)\b",
-    r"\b(?:against|violates?) (?:my|our|the) (?:guidelines|policies|policy|usage polic(?:y|ies)|content policy)\b",
-    r"\bI(?:'m| am) (?:unable|not able) to (?:help|assist|provide|comply)\b",
-    r"\bthat(?:'s| is) not something I can (?:help|assist|do)\b",
+
+@dataclass(frozen=True, slots=True)
+class RefusalDecision:
+    refused: bool
+    source: str  # client | api_refusal | finish_reason | text | none
+    partial: bool = False  # a partial refusal (something withheld, the rest answered)
+
+
+# --------------------------------------------------------------------------------------------
+# Text preparation
+
+_QUOTED = re.compile(
+    r"```.*?(?:```|$)"  # code blocks
+    r"|`[^`\n]*`"  # inline code
+    r"|\"[^\"\n]{1,400}\""  # "…"
+    r"|\u201c[^\u201d\n]{1,400}\u201d"  # “…”
+    r"|\u201e[^\u201c\u201d\n]{1,400}[\u201c\u201d]"  # „…“
+    r"|\u00ab[^\u00bb\n]{1,400}\u00bb"  # «…»
+    r"|\u300c[^\u300d\n]{1,400}\u300d"  # 「…」
+    r"|\u300e[^\u300f\n]{1,400}\u300f",  # 『…』
+    re.DOTALL,
+)
+_BLOCK_QUOTE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)  # markdown block quotes
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'", "\u00b4": "'"})
+
+
+def prepare(text: str) -> str:
+    """Unicode-normalised (NFKC), lower-cased text with quoted spans blanked out."""
+    text = text[:SCAN_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    text = text.casefold()
+    if '"' in text or "`" in text or not text.isascii():
+        text = _QUOTED.sub(" … ", text)
+    if ">" in text:
+        text = _BLOCK_QUOTE.sub(" … ", text)
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Decline patterns. Text is case-folded and NFKC-normalised before matching.
+
+# English: a first-person negated ability / will, then (within a few words) an action on the request.
+_EN_NOT = (r"(?:can ?not|can't|could not|couldn't|won't|will not|am unable to|'m unable to|am not able to|'m not able to"
+           r"|am not going to|'m not going to|must decline to|have to decline to|do not feel comfortable|don't feel comfortable"
+           r"|am not comfortable|'m not comfortable|do not think it's appropriate|don't think it's appropriate"
+           r"|do not think it is appropriate|don't think it is appropriate|am not permitted to|'m not permitted to"
+           r"|am not allowed to|'m not allowed to|refuse to|would rather not|must refrain from|cannot and will not)")
+_EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|respond|support|share|create|generate|write|"
+           r"produce|engage|participate|continue|complete|do (?:that|this|so|it)|make|draft|compose|suggest|recommend|"
+           r"endorse|promote|encourage|condone|facilitate|discuss|tell|disclose|reveal|describe|explain|list|detail|"
+           r"speculate|access|look up|find|locate|track|identify|guide|teach|instruct|show|walk you|translate|"
+           r"summari[sz]e|role-?play|pretend|act as|play|entertain|condemn|justify|glorify|support|contribute|"
+           r"advise|advocate|perform|carry out|put together|go along|take part|agree|accommodate|honou?r|grant|"
+           r"categori[sz]e|classify|rank|judge|rate|express|confirm|verify|predict|diagnose|prescribe|insult|mock)")
+# Each pattern comes with substrings one of which it needs: ``in`` tests (a C-speed search) skip
+# the regexes for the vast majority of answers, which matters on the ingest hot path.
+_FIRST_PERSON_NOT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not",
+                     "i am not", "i must decline", "i have to decline", "i do not", "i don't", "i refuse", "i would rather",
+                     "i'd rather", "i must refrain", "i couldn't", "i could not", "i really", "i simply", "i just",
+                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't")
+_I_CANT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not able",
+           "i am not able")
+_IT_IS_NOT = ("s not ", "is not ", "be not ", "would not be", "'s never", "is never", "inappropriate")
+_APOLOGY = ("sorry", "apolog")
+_EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (_FIRST_PERSON_NOT, rf"\bi(?: really| simply| just| certainly| definitely| absolutely)? ?{_EN_NOT}(?: \w+){{0,3}}? {_EN_ACT}"),
+    (("decline", "refuse", "pass on"), r"\bi (?:must|have to|need to|will have to|'ll have to|am going to have to) (?:respectfully |politely )?(?:decline|refuse|pass on)\b"),
+    (("afraid", "sorry"), r"\bi(?:'m| am) (?:afraid|sorry),? (?:but )?(?:i|that|this|it)(?:'s| is)? (?:can't|cannot|won't|not)\b"),
+    (_APOLOGY, r"^\W*(?:i'm |i am )?(?:so |really |very |truly )?(?:sorry|apologies|i apologi[sz]e)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not going to|not comfortable|not appropriate|not possible|not allowed|not permitted)\b"),
+    (_APOLOGY, r"^\W*(?:sorry|i'm sorry|i am sorry|i apologi[sz]e|apologies)\b[,.!]? ?(?:but )?(?:as an ai|i'm an ai|i am an ai)"),
+    (_IT_IS_NOT, r"\b(?:it|this|that)(?:(?:'s| is| would be|'d be) (?:not |in)| would not be )(?:appropriate|ethical|responsible|safe|acceptable|right)\b(?: \w+){0,3} (?:for me )?to (?:provide|give|answer|respond|discuss|share|speculate|make|offer|help|assist|engage|generate|create|write|promote|encourage|suggest|use|joke)"),
+    ((*_IT_IS_NOT, "unethical", "unacceptable", "unsafe", "irresponsible", "inadvisable", "unadvisable"),
+     r"\b(?:it|this|that)(?:'s| is| would be) (?:never |not |in|un)(?:appropriate|ethical|okay|ok|acceptable|harmful|offensive|"
+     r"disrespectful|respectful|legal|safe|responsible|advisable)(?: (?:or|and|nor) (?:appropriate|ethical|safe|legal|acceptable|"
+     r"responsible|advisable|respectful))? to\b"),
+    # Self-description as an AI that will not take part ("I am an AI language model and do not condone …").
+    (("an ai", "artificial intelligence", "language model", "assistant"),
+     r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|ai language model|ai assistant|assistant)"
+     r"(?: \w+){0,3} and (?:i )?(?:do not|don't|cannot|can't|will not|won't) (?:have the (?:ability|capability|capacity) to|condone|"
+     r"promote|support|encourage|endorse|provide|assist|help|engage)"),
+    (("against",),
+     r"\bi (?:strongly |would strongly |must strongly |would )?(?:advise|urge|recommend) (?:you )?against\b"),
+    # An answer that opens by condemning what was asked ("It is important to remember that violence is never acceptable").
+    (("important", "crucial", "essential"),
+     r"^\W*(?:first and foremost, )?it(?:'s| is) (?:important|crucial|essential) to (?:note|remember|understand|recogni[sz]e) "
+     r"that[^.!?\n]{0,160}\b(?:(?:never|not) (?:acceptable|ethical|appropriate|okay|ok|legal|condoned)|unacceptable|unethical|illegal)\b"),
+    # Support instead of an answer: sympathy, then pointing to people who can help.
+    (("sorry to hear",), r"^\W*(?:i'm |i am )?(?:really |so |very |deeply |truly )?sorry to hear\b[^\n]{0,300}?\b(?:reach out|mental health|"
+     r"professional help|trusted (?:friend|person|adult)|helpline|hotline|crisis|counsel(?:l)?or|therapist)"),
+    (("not something",), r"\bthat(?:'s| is) not something i (?:can|will|am able to|'m able to|'m willing to|am willing to)\b"),
+    (("an ai", "language model", "an assistant"), r"\b(?:as an ai|i'm just an ai|i am just an ai|i'm only an ai|as a language model|as an ai language model|as an assistant)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not appropriate|not programmed|not designed|not allowed|not permitted)\b"),
+    (("i do not", "i don't"), r"\bi (?:do not|don't) (?:provide|give|offer|create|generate|write|assist with|help with|engage in|support|condone|endorse|promote|encourage) (?:\w+ ){0,3}?(?:that|this|such|harmful|illegal|unethical|dangerous|violent|content|information|advice|instructions|guidance)"),
+    (("guideline", "polic", "programming", "principles", "ethical", "rules", "values"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
+    (_I_CANT, r"\bi (?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist|do that|do this)\b"),
+    (("no,", "no.", "no!", "nope"), r"^\W*(?:no|nope)[,.!] (?:i |that |this |it )"),
+    (("unfortunately", "regrettably"), r"\b(?:unfortunately|regrettably),? (?:i|that|this)(?:'s| is)? (?:can't|cannot|won't|will not|am unable|'m unable|am not able|'m not able|not something|not possible for me)\b"),
+    (("against", "discourage", "point out"), r"\bi (?:must|have to|need to|should|will|'ll|would) (?:\w+ )?(?:advise against|caution against|discourage|point out that (?:it|this|that)(?:'s| is) not (?:appropriate|ethical|safe|okay))"),
+    (("conscience", "ethically", "morally"), r"\bi (?:can't|cannot|won't|will not) (?:in good conscience|ethically|morally)\b"),
+    (("unable", "not able"), r"\bi(?:'m| am) (?:not able|unable) to (?:fulfil|fulfill|complete|comply with|honou?r|process) (?:your|this|that|the) (?:request|instruction|query|question)"),
+    (("comfortable", "think i should", "think it"), r"\bi(?: do not|'d rather not| don't| cannot| can't) (?:feel comfortable|think i should|think it(?:'s| is|'d be| would be) (?:appropriate|right|responsible|a good idea))\b"),
+)
+
+# Partial refusals: a decline that names a withheld part, counted anywhere in the scanned text.
+_EN_PARTIAL_PATTERNS = (
+    (_FIRST_PERSON_NOT, rf"\bi {_EN_NOT}(?: \w+){{0,2}}? (?:provide|give|write|share|include|show|generate|create|complete|offer|list) (?:you )?(?:the |a |an |any )?(?:full|complete|entire|whole|exact|actual|specific|detailed|step-by-step|working|real|precise|functional|operational|specifics|details|instructions|code|exploit|recipe|names?|addresses|numbers?|personal)"),
+    (_I_CANT, r"\bi (?:can't|cannot|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist) with (?:that|this|the) (?:part|portion|aspect|specific|last|first|second|request to|particular)"),
+    (("leave out", "omit", "skip", "not include", "refrain from"), r"\b(?:i'll|i will|let me) (?:have to )?(?:leave out|omit|skip|not include|refrain from including)\b"),
+)
+
+# Other languages. ``_NOT_*`` = negated ability ("I can't", "I won't"); an opening apology followed by
+# one of them, or a negation bound to a help / provide verb, is a decline.
+_LANG_DECLINE = {
+    "es": (
+        r"\b(?:no puedo|no podré|no podria|no podría|no voy a|no me es posible|no estoy en (?:condiciones|posición|posicion) de|me niego a|debo negarme|no es apropiado que (?:yo )?|no me siento cómod[oa])"
+        r"(?: \w+){0,3}? (?:ayudar|ayudarte|ayudarle|asistir|asistirte|proporcionar|proporcionarte|ofrecer|dar|darte|facilitar|cumplir|responder|crear|escribir|generar|compartir|hacer (?:eso|esto|lo que)|atender|brindar|brindarte|apoyar|participar|colaborar|explicar|describir)",
+        r"\b(?:no puedo|no podré|no voy a) (?:ayudar|ayudarte|ayudarle|hacer eso|hacerlo|con eso|con esto|con esa|con esta)\b",
+        r"^\W*(?:lo siento|lo lamento|disculpa|disculpe|perdón|perdona|lamentablemente)\b[^.!?\n]{0,80}\bno (?:puedo|podré|voy a|me es posible|es posible|estoy)",
+        r"\bcomo (?:modelo de lenguaje|ia|inteligencia artificial|asistente)\b[^.!?\n]{0,60}\bno (?:puedo|debo|me es posible)",
+    ),
+    "pt": (
+        r"\b(?:não posso|não poderei|não vou|não me é possível|não é possível para mim|não consigo|não estou em (?:condições|posição) de|me recuso a|recuso-me a|devo recusar|não me sinto confortável)"
+        r"(?: \w+){0,3}? (?:ajudar|ajudá-lo|ajudá-la|te ajudar|auxiliar|fornecer|oferecer|dar|cumprir|responder|criar|escrever|gerar|compartilhar|partilhar|fazer isso|fazer isto|atender|apoiar|participar|explicar|descrever|prestar)",
+        r"\b(?:não posso|não consigo|não vou) (?:ajudar|fazer isso|com isso|com isto|com esse|com essa|com este|com esta)\b",
+        r"^\W*(?:desculpe|desculpa|lamento|sinto muito|infelizmente|perdão)\b[^.!?\n]{0,80}\bnão (?:posso|consigo|vou|me é possível|é possível)",
+        r"\bcomo (?:modelo de linguagem|ia|inteligência artificial|assistente)\b[^.!?\n]{0,60}\bnão (?:posso|devo|consigo)",
+    ),
+    "fr": (
+        r"\bje (?:ne (?:peux|pourrai|pourrais|vais|suis) pas|n'ai pas le droit de|refuse de|dois refuser de|ne suis pas en mesure de|ne me sens pas à l'aise)"
+        r"(?: \w+){0,3}? (?:vous |t')?(?:aider|assister|fournir|donner|répondre|satisfaire|accéder|rédiger|écrire|créer|générer|partager|faire (?:ça|cela|ceci)|apporter|proposer|expliquer|décrire|participer|encourager|promouvoir)",
+        r"\bje ne (?:peux|pourrai|vais) pas (?:vous |t')?(?:aider|faire (?:ça|cela))\b",
+        r"\bil m'est impossible de\b",
+        r"^\W*(?:désolée?|je suis désolée?|je regrette|malheureusement|pardon|toutes mes excuses|excusez-moi)\b[^.!?\n]{0,80}\b(?:je ne|ne peux|n'est pas possible|impossible)",
+        r"\ben tant qu'(?:ia|intelligence artificielle|assistant|modèle de langage)\b[^.!?\n]{0,60}\bje ne (?:peux|dois|suis)",
+    ),
+    "de": (
+        r"\bich (?:kann|darf|werde|möchte|will)(?: \w+){0,4}? (?:nicht|keine|keinen|keinerlei)(?: \w+){0,6}? (?:helfen|behilflich|unterstützen|bereitstellen|geben|liefern|anbieten|beantworten|erfüllen|schreiben|erstellen|erzeugen|generieren|teilen|nachkommen|nennen|erklären|beschreiben|machen|tun|mitwirken|verfassen|anleiten)",
+        r"\b(?:dabei|damit|hierbei|hierzu|dazu|darauf) (?:kann|darf|werde) ich (?:ihnen |dir |euch )?(?:leider )?(?:nicht|keine)\b",
+        r"\b(?:kann|darf|werde) ich (?:ihnen |dir |euch )?(?:leider |so |hier )?(?:nicht|keine)(?: \w+){0,2}? (?:helfen|unterstützen|geben|bereitstellen|beantworten|erfüllen|liefern|machen|tun|nachkommen)",
+        r"\bich bin (?:leider )?nicht in der lage\b",
+        r"\bich (?:muss|möchte) (?:diese anfrage |das |dies )?(?:leider )?ablehnen\b",
+        r"^\W*(?:es tut mir leid|entschuldigung|tut mir leid|leider|bedaure|ich bedaure|verzeihung)\b[^.!?\n]{0,80}\b(?:nicht|keine|kann ich|darf ich)\b",
+        r"\bals (?:ki|ki-modell|sprachmodell|ki-assistent|assistent)\b[^.!?\n]{0,60}\b(?:kann|darf) ich (?:\w+ )?(?:nicht|keine)",
+    ),
+    "it": (
+        r"\b(?:non posso|non potrò|non sono in grado di|non ho intenzione di|mi rifiuto di|devo rifiutare|non mi è possibile|non mi sento a mio agio)"
+        r"(?: \w+){0,3}? (?:aiutar\w*|assister\w*|fornir\w*|offrir\w*|dar\w*|soddisfar\w*|risponder\w*|crear\w*|scriver\w*|generar\w*|condivider\w*|far(?:e|lo) |spiegar\w*|descriver\w*|partecipar\w*|supportar\w*)",
+        r"\bnon posso (?:aiutarti|aiutarla|aiutarvi|farlo|fare questo|fare ciò)\b",
+        r"^\W*(?:mi dispiace|spiacente|purtroppo|mi scuso|scusa|scusami|chiedo scusa)\b[^.!?\n]{0,80}\bnon (?:posso|sono in grado|mi è possibile|è possibile|potrò)",
+        r"\bin quanto (?:ia|intelligenza artificiale|modello linguistico|assistente)\b[^.!?\n]{0,60}\bnon (?:posso|devo)",
+    ),
+    "nl": (
+        r"\bik (?:kan|mag|ga|zal|wil)(?: \w+){0,4}? (?:niet|geen)(?: \w+){0,3}? (?:helpen|assisteren|geven|verstrekken|leveren|bieden|beantwoorden|voldoen|schrijven|maken|genereren|delen|uitleggen|beschrijven|doen|ondersteunen)",
+        r"\b(?:daar|hier|daarmee|hiermee) kan ik (?:je |u |jullie )?(?:helaas )?niet\b",
+        r"\bik ben (?:helaas )?niet in staat\b",
+        r"\bik weiger\b",
+        r"^\W*(?:het spijt me|sorry|excuses|helaas|mijn excuses)\b[^.!?\n]{0,80}\b(?:kan ik|ik kan|mag ik|ik mag)(?: \w+){0,2}? (?:niet|geen)\b",
+        r"\bals (?:ai|ai-model|taalmodel|assistent)\b[^.!?\n]{0,60}\b(?:kan|mag) ik (?:\w+ )?(?:niet|geen)",
+    ),
+    "ru": (
+        r"\bя не (?:могу|смогу|буду|стану|вправе|имею права|в состоянии|готов|готова)(?: \w+){0,3}? (?:помо\w*|предостав\w*|да(?:ть|вать)|дам|ответ\w*|выполн\w*|созда\w*|напис\w*|сгенерир\w*|подели\w*|сдела\w*|объясн\w*|опис\w*|поддерж\w*|участв\w*|расска\w*|привести|привод\w*|сообщ\w*)",
+        r"\b(?:не могу|не смогу|не буду)(?: \w+){0,2}? (?:помочь|помогать|с этим|этого сделать|это сделать|выполнить (?:этот|эту|ваш|вашу))",
+        r"\bя вынужден(?:а)? отказа\w*\b",
+        r"\bотказываюсь\b",
+        r"^\W*(?:извините|простите|прошу прощения|к сожалению|мне жаль|сожалею)\b[^.!?\n]{0,80}\b(?:не могу|не смогу|не буду|не в состоянии|невозможно|не имею)",
+        r"\bкак (?:ии|искусственный интеллект|языковая модель|ассистент)\b[^.!?\n]{0,60}\bя не (?:могу|должен|должна)",
+    ),
+    "zh": (
+        r"(?:我|本助手|作为(?:一个)?(?:人工智能|ai|语言模型|ai助手|助手)[,，]?我?)(?:真的|恐怕|实在|目前|暂时|并)?(?:不能|无法|没办法|没有办法|不可以|不会|不便|不方便|拒绝|不得不拒绝|無法|不會|沒辦法|不可以)(?:为你|為你|为您|為您|向你|向您|帮你|幫你|帮您|幫您|协助你|協助你|给你|給你|给您|給您|就此|对此|對此|在这方面|在這方面|回答|提供|完成|满足|滿足|执行|執行|处理|處理|帮助|幫助|帮忙|幫忙|协助|協助|参与|參與|生成|编写|編寫|撰写|撰寫|创作|創作|分享|透露|给出|給出|解答|回应|回應|支持|满足)",
+        r"(?:抱歉|对不起|對不起|很遗憾|很遺憾|不好意思|非常抱歉|十分抱歉)[^。！？\n]{0,40}(?:不能|无法|無法|没办法|沒辦法|不可以|不会|不會|不便|拒绝|拒絕)",
+        r"(?:无法|無法|不能)(?:为你|為你|为您|為您|向你|向您)?(?:提供|协助|協助|帮助|幫助|满足|滿足|完成|回答|参与|參與)(?:这|這|此|该|該|你的|您的|相关|相關|任何|有关|有關)",
+        r"(?:恕我|请恕|請恕)(?:不能|无法|無法|难以|難以)",
+    ),
+    "ja": (
+        r"(?:申し訳(?:ありません|ございません|ない)|すみません|ごめんなさい|残念ながら|恐れ入りますが|恐縮ですが)[^。！？\n]{0,80}(?:できません|できかねます|出来ません|いたしかねます|致しかねます|お答えしかねます|お応えできません|控えさせて|お断り|できないです|できない)",
+        r"(?:お手伝い|お答え|提供|回答|作成|対応|協力|ご協力|支援|サポート|ご案内|説明|共有|生成|実行)(?:すること|いたすこと|をすること)?(?:は|が|も|を)?(?:できません|できかねます|いたしかねます|致しかねます|出来ません)",
+        r"(?:お答え|回答|提供|ご提供|作成|お手伝い|対応)(?:を|は)?(?:控えさせて|お断り|差し控え)",
+        r"(?:aiとして|ai として|言語モデルとして|アシスタントとして)[^。！？\n]{0,60}(?:できません|できかねます|いたしかねます)",
+    ),
+    "ko": (
+        r"(?:죄송하지만|죄송합니다|죄송해요|미안하지만|미안합니다|유감스럽게도|안타깝게도|양해 부탁)[^.!?\n]{0,80}(?:수 없|수가 없|드릴 수 없|못합니다|못 합니다|못해요|어렵습니다|어려워요|않겠습니다|거절)",
+        r"(?:도와|도움을|도움이|제공해|제공|답변해|답변|응해|응답해|작성해|생성해|안내해|설명해|지원해|협조해|수행해|처리해|공유해|알려)\s?(?:드릴|줄|드리는 것은|드리기)?\s?(?:수 없|수가 없|수는 없|못|어렵)",
+        r"(?:ai로서|ai 로서|인공지능으로서|언어 모델로서|어시스턴트로서)[^.!?\n]{0,60}(?:수 없|못|않습니다)",
+        r"(?:거절해야|거부해야|거절하겠습니다|거절할 수밖에|응할 수 없)",
+    ),
+    "ar": (
+        r"(?:لا أستطيع|لا استطيع|لا يمكنني|لا يُمكنني|لن أتمكن|لن اتمكن|لن أستطيع|لن استطيع|لا أقدر|لن أقوم|لا أقوم|لا يسعني|يتعذر علي|يتعذّر عليّ|أرفض|ارفض|أعتذر عن)(?: \S+){0,3}? ?(?:مساعدت|المساعدة|مساعدة|تقديم|أقدم|اقدم|إعطاء|اعطاء|أعطي|توفير|أوفر|الإجابة|الاجابة|أجيب|اجيب|الرد|تلبية|تنفيذ|كتابة|أكتب|اكتب|إنشاء|انشاء|مشاركة|شرح|أشرح|المشاركة|القيام|فعل|ذلك|هذا|هذه|بذلك|بهذا|بهذه)",
+        r"^\W*(?:عذرًا|عذرا|عذراً|آسف|اسف|آسفة|أعتذر|اعتذر|معذرة|للأسف|مع الأسف|يؤسفني)[^.!؟?\n]{0,80}(?:لا أستطيع|لا استطيع|لا يمكنني|لن أتمكن|لن اتمكن|لن أستطيع|لا يسعني|يتعذر|غير قادر|لست قادر|لن أقوم|لا أقدر)",
+        r"(?:بصفتي|كوني|بوصفي) (?:ذكاءً|ذكاء|نموذج|مساعد)[^.!؟?\n]{0,60}(?:لا أستطيع|لا يمكنني|لا يسعني|لست)",
+    ),
+    "hi": (
+        r"(?:मैं|हम)(?: \S+){0,5}? (?:नहीं कर सकता|नहीं कर सकती|नहीं कर सकते|नहीं दे सकता|नहीं दे सकती|नहीं दे सकते|नहीं बता सकता|नहीं बता सकती|नहीं लिख सकता|नहीं लिख सकती|नहीं कर पाऊंगा|नहीं कर पाऊँगा|नहीं कर पाऊंगी|नहीं कर पाऊँगी|असमर्थ हूं|असमर्थ हूँ|मना करता|मना करती|इनकार करता|इनकार करती|नहीं करूंगा|नहीं करूँगा|नहीं करूंगी|नहीं करूँगी)",
+        r"(?:क्षमा करें|क्षमा कीजिए|माफ़ करें|माफ करें|माफ़ कीजिए|माफ कीजिए|खेद है|मुझे खेद है|दुर्भाग्य से|माफ़ी चाहता|माफी चाहता|माफ़ी चाहती|माफी चाहती)[^।.!?\n]{0,80}(?:नहीं कर सकत|नहीं दे सकत|नहीं बता सकत|असमर्थ|नहीं कर पा|संभव नहीं|नहीं कर सकूंगा|नहीं कर सकूँगा)",
+        r"(?:सहायता|मदद|जानकारी|उत्तर|जवाब)(?: \S+){0,2}? (?:नहीं कर सकता|नहीं कर सकती|नहीं दे सकता|नहीं दे सकती|प्रदान नहीं कर सकता|प्रदान नहीं कर सकती)",
+    ),
+    "tr": (
+        r"\b(?:yardımcı olamam|yardımcı olamıyorum|yardımcı olamayacağım|yardım edemem|yardım edemiyorum|yardım edemeyeceğim|sağlayamam|sağlayamıyorum|veremem|veremiyorum|veremeyeceğim|yanıt veremem|cevap veremem|yanıtlayamam|cevaplayamam|yazamam|oluşturamam|üretemem|paylaşamam|açıklayamam|destek olamam|katılamam|yapamam|yerine getiremem|yapmayacağım|sunamam|sunamıyorum)\b",
+        r"^\W*(?:üzgünüm|maalesef|özür dilerim|kusura bakmayın|ne yazık ki)\b[^.!?\n]{0,80}(?:amam|emem|amıyorum|emiyorum|mümkün değil|olamam|edemem)\b",
+        r"\b(?:bir yapay zeka|yapay zeka olarak|dil modeli olarak|asistan olarak)\b[^.!?\n]{0,60}(?:amam|emem|mümkün değil)\b",
+        r"\breddetmek zorundayım\b",
+    ),
+}
+
+# Words that, right before a decline, make it reported or an example rather than this answer's own.
+_REPORTING = re.compile(
+    r"(?:\b(?:says?|said|saying|replie[sd]|reply|repl(?:y|ies) with|respond(?:s|ed)?(?: with)?|answer(?:s|ed)? with|wrote|writes|"
+    r"phrases? (?:like|such as)|such as|like|e\.g\.|for example|for instance|message|output|told (?:me|you|them|us)|"
+    r"tells? (?:me|you|them|us)|claims?|claimed|refusals? (?:like|such as)|dice|dijo|respondió|ha detto|"
+    r"risponde|sagt|sagte|antwortet|disse|responde|dit|répond|a répondu|говорит|сказал|сказала|ответил|ответила)"
+    r"|说|說|回答说|回答說|回复|回覆|と言|と答|라고|고 말|قال|يقول|ने कहा|dedi|diyor)"
+    r"[\s:,-]{0,4}(?:[\w']+[\s:,-]{1,3}){0,2}$"
+)
+
+# A decline the answer then explains as "this question has no meaningful answer" (a false premise,
+# a fictional person) is an answer, not a refusal (XSTest's definition of full compliance).
+_NO_ANSWER_EXISTS = re.compile(
+    r"\b(?:(?:false|incorrect|flawed|mistaken|faulty) (?:assumption|premise)|(?:does not|doesn't|do not|don't) make (?:any )?sense|"
+    r"not factually coherent|nonsensical|is a fictional|are fictional|fictional character|(?:does not|doesn't) (?:actually )?exist|"
+    r"no (?:definitive|factual|real) (?:answer|information)|not explicitly (?:mentioned|stated))\b"
+)
+_NO_ANSWER_WINDOW = 200
+
+# English patterns anchored on "i" need a word boundary before it; checked after the match
+# (a leading \b would stop the regex engine's fast literal scan).
+_EN_STRONG_CONTEXT = (("i must",), (
+    r"\bi must (?:respectfully |politely |gently )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
+    r"\b(?:not appropriate|inappropriate|problematic|harmful|offensive|unethical|not (?:accurate|ethical|fair|safe|respectful)|"
+    r"discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*)"
 ))
 
 
-# Every pattern contains one of these words: a cheap substring test skips the regexes for the
-# vast majority of answers (ingestion hot path).
-_TRIGGERS = ("sorry", "apolog", "can't", "cannot", "can not", "won't", "will not", "unable", "not able",
-             "decline", "as an ai", "guideline", "polic", "not comfortable", "not permitted", "not allowed",
-             "not something i can")
-_TRIGGER_RE = re.compile("|".join(re.escape(t) for t in _TRIGGERS))
+@dataclass(frozen=True)
+class _Pattern:
+    """One decline pattern. A leading ``\\b`` is checked after the match instead of by the regex:
+    a pattern that starts with a literal lets the engine scan for it at C speed (5-10x faster)."""
+
+    regex: re.Pattern[str]
+    word_start: bool
+    gate: frozenset[str]  # substrings one of which the text must contain; empty = no gate
+
+    @classmethod
+    def compile(cls, pattern: str, gate: Iterable[str] = ()) -> _Pattern:
+        word_start = pattern.startswith(r"\b")
+        regex = re.compile(pattern[2:] if word_start else pattern, re.MULTILINE)
+        return cls(regex, word_start, frozenset(gate))
+
+
+def _gates(patterns: Iterable[_Pattern]) -> tuple[str, ...]:
+    return tuple(sorted(frozenset().union(*(p.gate for p in patterns))))
+
+
+def _compile(patterns: Iterable[str | tuple[Iterable[str], str]]) -> tuple[_Pattern, ...]:
+    return tuple(_Pattern.compile(p) if isinstance(p, str) else _Pattern.compile(p[1], p[0]) for p in patterns)
+
+
+@dataclass(frozen=True)
+class _Language:
+    """Decline patterns of one language, behind substrings one of which any decline in it contains."""
+
+    substrings: frozenset[str]
+    decline: tuple[_Pattern, ...]
+
+
+_LANG_SUBSTRINGS = {
+    "es": ("no puedo", "no podr", "no voy a", "no me es", "no estoy en", "no es apropiado", "no me siento", "lo siento",
+           "lament", "disculp", "perdón", "me niego", "negarme", "como ia", "como modelo", "como asistente",
+           "como inteligencia"),
+    "pt": ("não", "desculp", "lamento", "sinto muito", "infelizmente", "recus", "perdão"),
+    "fr": ("je ne ", "je n'", "il m'est impossible", "désolé", "regrette", "malheureusement", "excuse", "je refuse",
+           "je dois refuser", "pardon", "en tant qu"),
+    "de": ("nicht", "kein", "leid", "leider", "entschuldig", "bedaure", "ablehnen", "verzeihung"),
+    "it": ("non posso", "non potr", "non sono in grado", "non ho intenzione", "non mi ", "dispiace", "spiacente",
+           "purtroppo", "scus", "rifiut", "in quanto"),
+    "nl": ("niet", "geen", "spijt", "sorry, maar", "excuses", "helaas", "weiger"),
+    # Turkish conjugates into the verb ("yardımcı olamam"): its negated-ability endings.
+    "tr": ("amam", "emem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
+           "özür", "kusura", "yazık", "mümkün değil", "reddet"),
+    "ru": ("не ", "извин", "прост", "прощен", "сожален", "жаль", "отказ"),
+    "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕"),
+    "ja": ("できません", "できかね", "出来ません", "かねます", "控え", "お断り", "申し訳", "すみません", "ごめん", "残念"),
+    "ko": ("수 없", "수가 없", "못", "어렵", "죄송", "미안", "유감", "안타깝", "거절", "거부", "않겠"),
+    "ar": ("لا ", "لن ", "يتعذر", "يتعذّر", "عذر", "آسف", "اسف", "أعتذر", "اعتذر", "معذرة", "أسف", "يؤسفني", "أرفض", "ارفض",
+           "يسعني"),
+    "hi": ("नहीं", "असमर्थ", "क्षमा", "माफ", "खेद", "दुर्भाग्य", "मना", "इनकार"),
+}
+
+
+_EN_DECLINE_COMPILED = _compile((*_EN_DECLINE, _EN_STRONG_CONTEXT))
+_EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
+_EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
+_LANGUAGES = {lang: _Language(frozenset(_LANG_SUBSTRINGS[lang]), _compile(pats)) for lang, pats in _LANG_DECLINE.items()}
+
+
+def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+# Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
+# regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
+_GATES = _automaton(set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL))
+                    | {s for language in _LANGUAGES.values() for s in language.substrings})
+# Languages that may be written in plain Latin letters (checked on every answer); the rest only
+# when their script occurs.
+_LATIN_LANGS = ("es", "pt", "fr", "de", "it", "nl", "tr")
+_SCRIPTS = (
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("zh", re.compile(r"[\u3400-\u9fff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+)
+_NON_LATIN = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u0900-\u097f\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+
+def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, end: int, present: set[str] | None) -> bool:
+    """Is there a match starting before ``start_limit`` that is this answer's own decline: at a
+    word start, not reported speech, and not followed by "the question has no meaningful answer"?
+
+    ``present``: the gate substrings found in ``text[:end]`` (None: run every pattern)."""
+    for pattern in patterns:
+        if present is not None and pattern.gate and pattern.gate.isdisjoint(present):
+            continue
+        for match in pattern.regex.finditer(text, 0, end):
+            start = match.start()
+            if start >= start_limit:
+                break
+            if pattern.word_start and start and text[start - 1].isalnum():
+                continue
+            if _REPORTING.search(text, max(0, start - 40), start):
+                continue
+            if _NO_ANSWER_EXISTS.search(text, start, match.end() + _NO_ANSWER_WINDOW):
+                continue
+            return True
+    return False
+
+
+def text_refusal(text: str | None) -> tuple[bool, bool]:
+    """(refused, partial) read from an answer's text (see the module docstring). ``partial`` is set
+    for a withheld part found after the opening; a decline in the opening returns at once."""
+    if not text:
+        return False, False
+    prepared = prepare(text)  # at most SCAN_CHARS long
+    found = list(_GATES.iter(prepared))
+    if not found:
+        return False, False
+    opening = {substring for end, substring in found if end < OPENING_END}
+    if opening and _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):
+        return True, False
+    # Partial refusals may come after the opening: their patterns scan the whole prepared text.
+    if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
+        return True, True
+    if not opening:
+        return False, False
+    langs: list[str] = list(_LATIN_LANGS)
+    head = prepared[:OPENING_END]
+    if not head.isascii() and _NON_LATIN.search(head) is not None:
+        langs += [lang for lang, script in _SCRIPTS if script.search(head) is not None]
+    for lang in langs:
+        language = _LANGUAGES[lang]
+        if not language.substrings.isdisjoint(opening) and _own_decline(language.decline, prepared, OPENING_CHARS,
+                                                                          OPENING_END, opening):
+            return True, False
+    return False, False
 
 
 def text_is_refusal(text: str | None) -> bool:
-    """Does the opening of an answer read as a refusal? (phrase classifier, see module docstring)."""
-    if not text:
-        return False
-    opening = text[:OPENING_CHARS].replace("\u2019", "'")
-    lowered = opening.lower()
-    if _TRIGGER_RE.search(lowered) is None:
-        return False
-    return any(pattern.search(opening) for pattern in REFUSAL_PATTERNS)
+    """Does an answer's text read as a full or partial refusal?"""
+    return text_refusal(text)[0]
 
 
-def classify_refusal(*, client_flag: bool | None, finish_reason: str | None, response_text: str | None) -> tuple[bool, str]:
-    """(refused, source) where source is client | finish_reason | text | none."""
+def _finish_reasons(finish_reason: str | Iterable[str] | None) -> list[str]:
+    if not finish_reason:
+        return []
+    if isinstance(finish_reason, str):
+        return [finish_reason.lower()]
+    return [str(reason).lower() for reason in finish_reason if reason]
+
+
+def classify_refusal(*, client_flag: bool | None, finish_reason: str | Iterable[str] | None,
+                     response_text: str | None, refusal_message: str | None = None) -> RefusalDecision:
+    """Decide whether a call was refused, and which signal decided (see the module docstring)."""
     if client_flag is not None:
-        return bool(client_flag), "client"
-    if finish_reason and finish_reason.lower() in REFUSAL_FINISH_REASONS:
-        return True, "finish_reason"
-    if text_is_refusal(response_text):
-        return True, "text"
-    return False, "none"
+        return RefusalDecision(bool(client_flag), "client")
+    if refusal_message and refusal_message.strip():
+        return RefusalDecision(True, "api_refusal")
+    if any(reason in REFUSAL_FINISH_REASONS for reason in _finish_reasons(finish_reason)):
+        return RefusalDecision(True, "finish_reason")
+    refused, partial = text_refusal(response_text)
+    if refused:
+        return RefusalDecision(True, "text", partial)
+    return RefusalDecision(False, "none")

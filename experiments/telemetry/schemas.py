@@ -9,7 +9,10 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, TypeAdapter, field_validator
 
+from experiments.telemetry.buckets import MAX_LATENCY_MS  # the latency histogram covers what is accepted
+
 MAX_BATCH_EVENTS = 5000
+MAX_METADATA_BYTES = 8 * 1024  # per event, as compact JSON: metadata is for labels, not payloads
 MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_TS = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -17,7 +20,8 @@ MAX_TS = datetime(2100, 1, 1, tzinfo=UTC)
 class EventIn(BaseModel):
     """One model call. Only event_id, timestamp and variant are required.
 
-    A plain pydantic model, not a ninja ``Schema``: Schema's Django-object root validator costs
+    Types are strict: ``"12"`` is not a number and ``"yes"`` not a boolean (a clear 400 naming the
+    field rather than a guess). A plain pydantic model, not a ninja ``Schema``: Schema's Django-object root validator costs
     ~20x more per event, which matters at 20k events/s.
     """
 
@@ -30,21 +34,30 @@ class EventIn(BaseModel):
     arm: str | None = Field(None, max_length=100, description="the experiment arm (needs experiment)")
     unit_id: str | None = Field(None, max_length=200, description="the randomisation unit, usually the user id")
     session_id: str | None = Field(None, max_length=200, description="session / conversation id")
-    latency_ms: float | None = Field(None, ge=0, le=86_400_000, allow_inf_nan=False)
-    ttft_ms: float | None = Field(None, ge=0, le=86_400_000, allow_inf_nan=False, description="time to first token")
-    input_tokens: int = Field(0, ge=0, le=2_000_000_000)
-    output_tokens: int = Field(0, ge=0, le=2_000_000_000)
-    reasoning_tokens: int = Field(0, ge=0, le=2_000_000_000)
-    cost_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, description="omit to price from the variant's price table")
+    latency_ms: float | None = Field(None, ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False, strict=True)
+    ttft_ms: float | None = Field(None, ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False, strict=True, description="time to first token")
+    input_tokens: int = Field(0, ge=0, le=2_000_000_000, strict=True)
+    output_tokens: int = Field(0, ge=0, le=2_000_000_000, strict=True,
+                               description="tokens of the visible answer, reasoning tokens NOT included")
+    reasoning_tokens: int = Field(0, ge=0, le=2_000_000_000, strict=True,
+                                  description="reasoning (thinking) tokens, billed at the output price on top of output_tokens")
+    cost_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, strict=True,
+                                   description="omit to price from the variant's price table")
     finish_reason: str | None = Field(None, max_length=40)
-    refused: bool | None = Field(None, description="omit to detect from finish_reason / response text")
+    error_type: str | None = Field(None, min_length=1, max_length=100,
+                                   description="the call failed (timeout, rate_limited, 500 …): stored as an error, "
+                                               "counted in the error rate and left out of latency and cost per success")
+    refused: bool | None = Field(None, strict=True, description="omit to detect from refusal_message / finish_reason / response text")
+    refusal_message: str | None = Field(None, max_length=20_000,
+                                        description="the API's own refusal text (OpenAI message.refusal): non-empty means refused")
     feedback: Literal["up", "down"] | None = None
-    task_success: bool | None = None
-    regenerate: bool = Field(False, description="the user pressed 'regenerate': a re-ask of the session's previous answer")
+    task_success: bool | None = Field(None, strict=True)
+    regenerate: bool = Field(False, strict=True, description="the user pressed 'regenerate': a re-ask of the session's previous answer")
     prompt: str | None = Field(None, max_length=200_000, description="stored only when EVENTS_STORE_TEXT is on")
     response: str | None = Field(None, max_length=200_000, description="stored only when EVENTS_STORE_TEXT is on")
     scores: dict[str, FiniteFloat] = Field(default_factory=dict, description="evaluation scores by name")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description=f"free-form JSON object, at most {MAX_METADATA_BYTES:,} bytes as JSON")
 
     @field_validator("metadata")
     @classmethod
@@ -52,17 +65,19 @@ class EventIn(BaseModel):
         if not value:
             return value
         try:
-            json.dumps(value, allow_nan=False)
+            encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
         except ValueError:
             raise ValueError("must not contain NaN or Infinity (PostgreSQL jsonb refuses them)") from None
+        if len(encoded.encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"must be at most {MAX_METADATA_BYTES:,} bytes as JSON, got {len(encoded.encode()):,}")
         return value
 
 
 # Text fields PostgreSQL could not store with a NUL character in them. Checked after validation by
 # ``nul_errors`` (a JSON body can only carry NUL as the escape \u0000, so a body without that escape
 # skips the check — it would otherwise cost a Python call per field per event).
-NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "prompt",
-              "response")
+NUL_FIELDS = ("event_id", "variant", "experiment", "arm", "unit_id", "session_id", "finish_reason", "error_type", "refusal_message",
+              "prompt", "response")
 
 
 def nul_errors(items: list[EventIn]) -> list[dict[str, Any]]:
@@ -108,3 +123,41 @@ class ErrorItem(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[ErrorItem] = []
+
+
+class EstimateOut(Schema):
+    value: float | None = Field(description="the estimate; null without data")
+    lower: float | None = Field(None, description="95% interval, lower bound")
+    upper: float | None = Field(None, description="95% interval, upper bound")
+    n: int = Field(0, description="observations behind it")
+
+
+class ProductionVariantOut(Schema):
+    variant: str
+    name: str
+    requests: int = Field(description="calls in the period, failed ones included")
+    errors: int
+    error_rate: EstimateOut = Field(description="failed calls / calls (Wilson interval)")
+    latency_p50_ms: EstimateOut = Field(description="successful calls only; order-statistic interval")
+    latency_p95_ms: EstimateOut
+    latency_p99_ms: EstimateOut
+    latency_mean_ms: EstimateOut
+    ttft_mean_ms: EstimateOut
+    cost_per_request_usd: EstimateOut = Field(description="per successful call (t interval)")
+    cost_total_usd: float
+    input_tokens: int
+    output_tokens: int = Field(description="visible answer tokens; reasoning tokens counted apart")
+    reasoning_tokens: int
+    refusal_rate: EstimateOut = Field(description="refused / successful calls (Wilson)")
+    refusals_by_signal: dict[str, int] = Field(description="client, api_refusal, finish_reason, text")
+    reask_rate: EstimateOut = Field(description="answers re-asked / successful calls (Wilson)")
+    thumbs_up_rate: EstimateOut
+    success_rate: EstimateOut
+
+
+class ProductionOut(Schema):
+    period: str
+    since: datetime
+    until: datetime
+    experiment: str | None
+    variants: list[ProductionVariantOut]

@@ -49,7 +49,7 @@ class VariantMetrics:
     latency_p99: Estimate
     latency_mean: Estimate
     ttft_mean: Estimate
-    cost_per_request: Estimate
+    cost_per_request: Estimate  # per successful call (failed calls' cost, if any, is spread over the successes)
     cost_per_1k: Estimate
     cost_total: float
     tokens_per_request: float
@@ -57,6 +57,12 @@ class VariantMetrics:
     reask_rate: Estimate
     thumbs_up_rate: Estimate
     success_rate: Estimate
+    error_rate: Estimate
+    errors: int
+    input_tokens: int
+    output_tokens: int  # visible answer; reasoning tokens apart (one convention everywhere)
+    reasoning_tokens: int
+    refusal_sources: dict[str, int]  # refusals by the signal that decided: client, api_refusal, finish_reason, text
 
 
 @dataclass(frozen=True)
@@ -103,11 +109,13 @@ def percentile(hist: list[int], q: float) -> Estimate:
     return Estimate(value, lower, upper, n)
 
 
-_SUMS = """
-    sum(n), sum(latency_n), sum(latency_sum), sum(latency_sum_sq), sum(ttft_n), sum(ttft_sum), sum(ttft_sum_sq),
-    sum(input_tokens + output_tokens + reasoning_tokens), sum(cost_sum), sum(cost_sum_sq), sum(refusals),
-    sum(reasks), sum(feedback_n), sum(thumbs_up), sum(success_n), sum(successes)
-"""
+_SUM_COLUMNS = (
+    "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
+    "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
+    "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
+)
+_SUMS = ", ".join(f"sum({column})" for column in _SUM_COLUMNS)
+_AT = {column: i for i, column in enumerate(_SUM_COLUMNS)}
 
 
 def _filters(period: Period, experiment_key: str | None) -> tuple[str, list]:
@@ -132,9 +140,10 @@ class SeriesPoint:
     reask_rate: float | None
     thumbs_up_rate: float | None
     cost_per_request: float | None
+    error_rate: float | None = None
 
 
-_N_SUMS = 16  # the columns of _SUMS, in order
+_N_SUMS = len(_SUM_COLUMNS)
 
 
 def _scan(period: Period, experiment_key: str | None) -> list[tuple]:
@@ -161,18 +170,27 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
             acc[1][i] += count
     out = []
     for variant_id, (sums, hist) in totals.items():
-        (n, lat_n, lat_s, lat_sq, ttft_n, ttft_s, ttft_sq, tokens, cost, cost_sq, refusals, reasks,
-         fb_n, up, succ_n, succ) = sums
-        n = int(n)
+        v = {column: sums[i] for column, i in _AT.items()}
+        n, errors = int(v["n"]), int(v["errors"])
+        ok = n - errors  # latency, cost per request and tokens per request describe successful calls
+        tokens = v["input_tokens"] + v["output_tokens"] + v["reasoning_tokens"]
         variant = variants[variant_id]
         out.append(VariantMetrics(
             variant_id=variant_id, slug=variant.slug, name=variant.name, n=n,
             latency_p50=percentile(hist, 0.50), latency_p95=percentile(hist, 0.95), latency_p99=percentile(hist, 0.99),
-            latency_mean=mean(int(lat_n), lat_s, lat_sq), ttft_mean=mean(int(ttft_n), ttft_s, ttft_sq),
-            cost_per_request=mean(n, cost, cost_sq), cost_per_1k=mean(n, cost, cost_sq, scale=1000.0),
-            cost_total=cost, tokens_per_request=tokens / n if n else 0.0,
-            refusal_rate=rate(int(refusals), n), reask_rate=rate(int(reasks), n),
-            thumbs_up_rate=rate(int(up), int(fb_n)), success_rate=rate(int(succ), int(succ_n)),
+            latency_mean=mean(int(v["latency_n"]), v["latency_sum"], v["latency_sum_sq"]),
+            ttft_mean=mean(int(v["ttft_n"]), v["ttft_sum"], v["ttft_sum_sq"]),
+            cost_per_request=mean(ok, v["cost_sum"], v["cost_sum_sq"]),
+            cost_per_1k=mean(ok, v["cost_sum"], v["cost_sum_sq"], scale=1000.0),
+            cost_total=v["cost_sum"], tokens_per_request=tokens / ok if ok else 0.0,
+            refusal_rate=rate(int(v["refusals"]), ok), reask_rate=rate(int(v["reasks"]), ok),
+            thumbs_up_rate=rate(int(v["thumbs_up"]), int(v["feedback_n"])),
+            success_rate=rate(int(v["successes"]), int(v["success_n"])),
+            error_rate=rate(errors, n), errors=errors,
+            input_tokens=int(v["input_tokens"]), output_tokens=int(v["output_tokens"]),
+            reasoning_tokens=int(v["reasoning_tokens"]),
+            refusal_sources={"client": int(v["refusals_client"]), "api_refusal": int(v["refusals_api"]),
+                             "finish_reason": int(v["refusals_finish_reason"]), "text": int(v["refusals_text"])},
         ))
     return sorted(out, key=lambda m: m.slug)
 
@@ -180,12 +198,16 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
 def _series_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> dict[str, list[SeriesPoint]]:
     series: dict[str, list[SeriesPoint]] = {}
     for at, variant_id, sums, hist in scan:
-        n, cost, refusals, reasks, fb_n, up = int(sums[0]), sums[8], sums[10], sums[11], sums[12], sums[13]
+        n, errors = int(sums[_AT["n"]]), int(sums[_AT["errors"]])
+        ok = n - errors
+        cost, refusals, reasks = sums[_AT["cost_sum"]], sums[_AT["refusals"]], sums[_AT["reasks"]]
+        fb_n, up = sums[_AT["feedback_n"]], sums[_AT["thumbs_up"]]
         series.setdefault(variants[variant_id].slug, []).append(SeriesPoint(
             at=at, n=n,
             latency_p95=quantile_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95) if sum(hist) else None,
-            refusal_rate=refusals / n if n else None, reask_rate=reasks / n if n else None,
-            thumbs_up_rate=up / fb_n if fb_n else None, cost_per_request=cost / n if n else None,
+            refusal_rate=refusals / ok if ok else None, reask_rate=reasks / ok if ok else None,
+            thumbs_up_rate=up / fb_n if fb_n else None, cost_per_request=cost / ok if ok else None,
+            error_rate=errors / n if n else None,
         ))
     return dict(sorted(series.items()))
 

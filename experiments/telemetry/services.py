@@ -39,7 +39,7 @@ from pydantic import ValidationError as PydanticValidationError
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
-from experiments.telemetry.refusal import classify_refusal
+from experiments.telemetry.refusal import RefusalDecision, classify_refusal
 from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn, nul_errors
 
 # Column order of telemetry_event (the binary COPY writes them in this order).
@@ -47,7 +47,7 @@ EVENT_COLUMNS = (
     "event_id", "ts", "received_at", "source", "variant_id", "experiment_key", "arm", "unit_id", "session_id",
     "latency_ms", "ttft_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_priced",
     "finish_reason", "refused", "refusal_source", "feedback", "task_success", "regenerate", "reasked",
-    "prompt_text", "response_text", "scores", "metadata",
+    "prompt_text", "response_text", "scores", "metadata", "error_type",
 )
 _COLS = ", ".join(EVENT_COLUMNS)
 # Their PostgreSQL types, for the binary COPY (the table is created in migration 0002).
@@ -55,7 +55,7 @@ _COPY_TYPES = (
     "varchar", "timestamptz", "timestamptz", "varchar", "int8", "varchar", "varchar", "varchar", "varchar",
     "float8", "float8", "int4", "int4", "int4", "float8", "bool",
     "varchar", "bool", "varchar", "int2", "bool", "bool", "bool",
-    "text", "text", "jsonb", "jsonb",
+    "text", "text", "jsonb", "jsonb", "varchar",
 )
 
 
@@ -133,6 +133,7 @@ class _Row:
     cost_usd: float
     cost_priced: bool
     finish_reason: str
+    error_type: str
     refused: bool
     refusal_source: str
     feedback: int | None
@@ -146,15 +147,19 @@ class _Row:
 
     @property
     def session_key(self) -> str:
-        if self.session_id:
-            return "s:" + self.session_id
-        if self.unit_id:
-            return "u:" + self.unit_id
-        return ""
+        return reask_scope_key(session_id=self.session_id, unit_id=self.unit_id)
 
     @property
     def hour(self) -> datetime:
         return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def reask_scope_key(*, session_id: str, unit_id: str) -> str:
+    """The key re-ask detection compares calls within: the user (``TELEMETRY_REASK_SCOPE = "user"``,
+    across their sessions) or the session; the other one when the first is missing; "" for neither."""
+    if settings.TELEMETRY_REASK_SCOPE == "user":
+        return ("u:" + unit_id) if unit_id else ("s:" + session_id) if session_id else ""
+    return ("s:" + session_id) if session_id else ("u:" + unit_id) if unit_id else ""
 
 
 def pydantic_errors(raw: list[Any]) -> list[dict[str, Any]]:
@@ -199,7 +204,9 @@ def _variants_for(slugs: set[str]) -> dict[str, ModelVariant]:
         "id", "slug", "price_input_per_mtok", "price_output_per_mtok")}
 
 
-def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+    """Validated events → rows to store, with what the client left out derived: cost, refusal
+    (signal and classifier), the prompt's re-ask fingerprint. Pure: reads no table."""
     store_text = settings.EVENTS_STORE_TEXT
     prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
               for slug, v in variants.items()}
@@ -212,15 +219,19 @@ def _rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]
             # Reasoning tokens are billed as output tokens (the price table's convention).
             cost = item.input_tokens * price_in + (item.output_tokens + item.reasoning_tokens) * price_out
             priced = True
-        refused, refusal_source = classify_refusal(
-            client_flag=item.refused, finish_reason=item.finish_reason, response_text=item.response)
+        if item.error_type and item.refused is None:
+            decision = RefusalDecision(False, "none")  # a failed call has no answer to refuse with
+        else:
+            decision = classify_refusal(client_flag=item.refused, finish_reason=item.finish_reason,
+                                        response_text=item.response, refusal_message=item.refusal_message)
         rows.append(_Row(
             event_id=item.event_id, ts=item.timestamp.astimezone(UTC), variant_id=variant.id,
             experiment_key=item.experiment or "", arm=item.arm or "", unit_id=item.unit_id or "",
             session_id=item.session_id or "", latency_ms=item.latency_ms, ttft_ms=item.ttft_ms,
             input_tokens=item.input_tokens, output_tokens=item.output_tokens, reasoning_tokens=item.reasoning_tokens,
-            cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", refused=refused,
-            refusal_source=refusal_source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
+            cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", error_type=item.error_type or "",
+            refused=decision.refused,
+            refusal_source=decision.source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
             task_success=item.task_success, regenerate=item.regenerate,
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
@@ -240,7 +251,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             {"index": i, "field": "variant", "message": f"unknown variant '{item.variant}'"}
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
-    rows = _rows(items, variants)
+    rows = derive_rows(items, variants)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
     for row in rows:
@@ -289,7 +300,7 @@ def _insert_new(rows: list[_Row], source: str) -> list[str]:
                         r.latency_ms, r.ttft_ms, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost_usd,
                         r.cost_priced, r.finish_reason, r.refused, r.refusal_source, r.feedback, r.task_success,
                         r.regenerate, False, r.prompt_text, r.response_text,
-                        Jsonb(r.scores), Jsonb(r.metadata),
+                        Jsonb(r.scores), Jsonb(r.metadata), r.error_type,
                     ))
     return [r.event_id for r in rows if r.event_id in new_ids]
 
@@ -308,6 +319,18 @@ class _Target:
     @property
     def hour(self) -> datetime:
         return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+def reask_between(previous: _Row, row: _Row) -> bool:
+    """Is ``row`` a re-ask of ``previous``, taken as the previous call of its scope? The decision
+    ``_detect_reasks`` makes against the stored session state, with this deployment's settings."""
+    key = row.session_key
+    if not key or key != previous.session_key:
+        return False
+    return reask.is_reask(previous_fp=previous.prompt_fp, previous_ts=previous.ts.timestamp(), fp=row.prompt_fp,
+                          ts=row.ts.timestamp(), regenerate=row.regenerate,
+                          window_seconds=settings.TELEMETRY_REASK_WINDOW_SECONDS,
+                          threshold=settings.TELEMETRY_REASK_SIMILARITY)
 
 
 def _by_ts(row: _Row) -> datetime:
@@ -392,8 +415,11 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
 HOURLY_SUM_FIELDS = (
     "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
-    "success_n", "successes",
+    "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
 )
+# refusal_source → its HourlyRollup counter
+REFUSAL_SOURCE_FIELDS = {"client": "refusals_client", "api_refusal": "refusals_api",
+                         "finish_reason": "refusals_finish_reason", "text": "refusals_text"}
 UNIT_SUM_FIELDS = ("n", "latency_sum", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n", "successes")
 
 _HOURLY_UPSERT = (
@@ -427,12 +453,15 @@ def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
     for r in rows:
         h = hourly[(r.hour, r.variant_id, r.experiment_key, r.arm)]
         h["n"] += 1
-        if r.latency_ms is not None:
+        failed = bool(r.error_type)
+        if failed:
+            h["errors"] += 1
+        elif r.latency_ms is not None:  # a failed call's latency (a timeout) says nothing about the model
             h["latency_n"] += 1
             h["latency_sum"] += r.latency_ms
             h["latency_sum_sq"] += r.latency_ms * r.latency_ms
             h["hist"][bucket_index(r.latency_ms)] += 1
-        if r.ttft_ms is not None:
+        if r.ttft_ms is not None and not failed:
             h["ttft_n"] += 1
             h["ttft_sum"] += r.ttft_ms
             h["ttft_sum_sq"] += r.ttft_ms * r.ttft_ms
@@ -442,6 +471,8 @@ def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
         h["cost_sum"] += r.cost_usd
         h["cost_sum_sq"] += r.cost_usd * r.cost_usd
         h["refusals"] += r.refused
+        if r.refused:
+            h[REFUSAL_SOURCE_FIELDS.get(r.refusal_source, "refusals_text")] += 1
         if r.feedback is not None:
             h["feedback_n"] += 1
             h["thumbs_up"] += r.feedback == 1
@@ -454,7 +485,7 @@ def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
             if u is None:
                 u = units[key] = dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": r.variant_id, "first": r.ts, "last": r.ts}
             u["n"] += 1
-            u["latency_sum"] += r.latency_ms or 0.0
+            u["latency_sum"] += 0.0 if failed else (r.latency_ms or 0.0)
             u["cost_sum"] += r.cost_usd
             u["refusals"] += r.refused
             u["first"], u["last"] = min(u["first"], r.ts), max(u["last"], r.ts)
@@ -515,21 +546,29 @@ def rollups_refresh(*, since: datetime | None = None, until: datetime | None = N
         cursor.execute("LOCK TABLE telemetry_hourlyrollup, telemetry_unitrollup IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE hour >= %s AND hour < %s", [since, until])
         where = "ts >= %s AND ts < %s"
+        ok = "error_type = ''"  # failed calls stay out of latency (see HourlyRollup)
         cursor.execute(f"""
             SELECT date_trunc('hour', ts, 'UTC') AS hour, variant_id, experiment_key, arm,
-                   count(*), count(latency_ms), coalesce(sum(latency_ms), 0), coalesce(sum(latency_ms * latency_ms), 0),
-                   count(ttft_ms), coalesce(sum(ttft_ms), 0), coalesce(sum(ttft_ms * ttft_ms), 0),
+                   count(*), count(latency_ms) FILTER (WHERE {ok}), coalesce(sum(latency_ms) FILTER (WHERE {ok}), 0),
+                   coalesce(sum(latency_ms * latency_ms) FILTER (WHERE {ok}), 0),
+                   count(ttft_ms) FILTER (WHERE {ok}), coalesce(sum(ttft_ms) FILTER (WHERE {ok}), 0),
+                   coalesce(sum(ttft_ms * ttft_ms) FILTER (WHERE {ok}), 0),
                    sum(input_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd), sum(cost_usd * cost_usd),
                    count(*) FILTER (WHERE refused), count(*) FILTER (WHERE reasked),
                    count(feedback), count(*) FILTER (WHERE feedback = 1),
-                   count(task_success), count(*) FILTER (WHERE task_success)
+                   count(task_success), count(*) FILTER (WHERE task_success),
+                   count(*) FILTER (WHERE error_type <> ''),
+                   count(*) FILTER (WHERE refused AND refusal_source = 'client'),
+                   count(*) FILTER (WHERE refused AND refusal_source = 'api_refusal'),
+                   count(*) FILTER (WHERE refused AND refusal_source = 'finish_reason'),
+                   count(*) FILTER (WHERE refused AND refusal_source NOT IN ('client', 'api_refusal', 'finish_reason'))
             FROM telemetry_event WHERE {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         """, [since, until])
         sums = cursor.fetchall()
         cursor.execute(f"""
             SELECT date_trunc('hour', ts, 'UTC'), variant_id, experiment_key, arm,
                    least(width_bucket(latency_ms, {_edges_sql()}), {N_LATENCY_BUCKETS}) - 1 AS b, count(*)
-            FROM telemetry_event WHERE {where} AND latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+            FROM telemetry_event WHERE {where} AND latency_ms IS NOT NULL AND {ok} GROUP BY 1, 2, 3, 4, 5
         """, [since, until])
         hists: dict[tuple, list[int]] = defaultdict(lambda: [0] * N_LATENCY_BUCKETS)
         for hour, variant_id, exp, arm, b, count in cursor.fetchall():
@@ -550,7 +589,8 @@ def rollups_refresh(*, since: datetime | None = None, until: datetime | None = N
                 INSERT INTO telemetry_unitrollup (experiment_key, arm, unit_id, variant_id, first_seen, last_seen,
                     n, latency_sum, cost_sum, refusals, reasks, feedback_n, thumbs_up, success_n, successes)
                 SELECT experiment_key, arm, unit_id, (array_agg(variant_id ORDER BY ts))[1], min(ts), max(ts),
-                       count(*), coalesce(sum(latency_ms), 0), sum(cost_usd), count(*) FILTER (WHERE refused),
+                       count(*), coalesce(sum(latency_ms) FILTER (WHERE error_type = ''), 0), sum(cost_usd),
+                       count(*) FILTER (WHERE refused),
                        count(*) FILTER (WHERE reasked), count(feedback), count(*) FILTER (WHERE feedback = 1),
                        count(task_success), count(*) FILTER (WHERE task_success)
                 FROM telemetry_event WHERE experiment_key = ANY(%s) AND unit_id <> ''

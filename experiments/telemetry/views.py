@@ -25,7 +25,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows, series = selectors.dashboard(period=period, experiment_key=experiment or None)
     figures = [("fig-compare-thumbs", charts.comparison_figure(rows, "thumbs_up_rate").to_json())] + [
         (f"fig-{metric}", charts.figure_json(charts.timeseries_spec(series, metric)))
-        for metric in ("n", "latency_p95", "refusal_rate", "cost_per_request", "reask_rate", "thumbs_up_rate")
+        for metric in ("n", "latency_p95", "refusal_rate", "cost_per_request", "reask_rate", "error_rate", "thumbs_up_rate")
     ]
     return render(request, "telemetry/dashboard.html", {
         "rows": rows, "figures": figures, "period": period, "periods": list(selectors.PERIODS),
@@ -38,7 +38,8 @@ CSV_COLUMNS = (
     "cost_per_request_usd", "cost_per_request_lower", "cost_per_request_upper", "cost_per_1k_usd", "cost_total_usd",
     "refusal_rate", "refusal_lower", "refusal_upper", "reask_rate", "reask_lower", "reask_upper",
     "thumbs_up_rate", "thumbs_up_lower", "thumbs_up_upper", "feedback_n", "success_rate", "success_lower",
-    "success_upper", "success_n",
+    "success_upper", "success_n", "error_rate", "error_lower", "error_upper", "errors", "input_tokens", "output_tokens",
+    "reasoning_tokens", "refusals_client", "refusals_api_refusal", "refusals_finish_reason", "refusals_text",
 )
 
 
@@ -57,6 +58,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             r.cost_total, r.refusal_rate.value, r.refusal_rate.lower, r.refusal_rate.upper, r.reask_rate.value,
             r.reask_rate.lower, r.reask_rate.upper, r.thumbs_up_rate.value, r.thumbs_up_rate.lower,
             r.thumbs_up_rate.upper, r.thumbs_up_rate.n, r.success_rate.value, r.success_rate.lower,
-            r.success_rate.upper, r.success_rate.n,
+            r.success_rate.upper, r.success_rate.n, r.error_rate.value, r.error_rate.lower, r.error_rate.upper, r.errors,
+            r.input_tokens, r.output_tokens, r.reasoning_tokens, r.refusal_sources["client"],
+            r.refusal_sources["api_refusal"], r.refusal_sources["finish_reason"], r.refusal_sources["text"],
         ])
     return response

@@ -199,3 +199,64 @@ def test_non_finite_numbers_and_nul_in_score_names_are_400(ingest_client, varian
     only_nul = post_events(ingest_client, body.replace("NaN", "1").replace("Infinity", "1"))
     assert [e["field"] for e in only_nul.json()["errors"]] == ["events.2.scores"]
     assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("input_tokens", "12", "valid integer"),
+    ("latency_ms", "850", "valid number"),
+    ("refused", "yes", "valid boolean"),
+    ("regenerate", 1, "valid boolean"),
+    ("output_tokens", 12.5, "valid integer"),
+])
+def test_types_are_strict_and_the_error_names_the_field(ingest_client, variant, field, value, message):
+    from experiments.telemetry.models import Event
+    from tests.telemetry.conftest import post_events
+
+    event = {"event_id": "strict-1", "timestamp": "2026-01-01T00:00:00Z", "variant": variant.slug, field: value}
+    response = post_events(ingest_client, [event])
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors[0]["field"] == f"events.0.{field}" and message in errors[0]["message"]
+    assert Event.objects.count() == 0
+
+
+def test_metadata_over_the_documented_limit_is_rejected_with_its_size(ingest_client, variant):
+    from experiments.telemetry.models import Event
+    from experiments.telemetry.schemas import MAX_METADATA_BYTES
+    from tests.telemetry.conftest import post_events
+
+    ok = {"event_id": "meta-ok", "timestamp": "2026-01-01T00:00:00Z", "variant": variant.slug,
+          "metadata": {"k": "x" * (MAX_METADATA_BYTES - 20)}}
+    big = dict(ok, event_id="meta-big", metadata={"k": "x" * MAX_METADATA_BYTES})
+    response = post_events(ingest_client, [ok, big])
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["field"] == "events.1.metadata" and f"at most {MAX_METADATA_BYTES:,} bytes" in error["message"]
+    assert Event.objects.count() == 0
+    assert post_events(ingest_client, [ok]).status_code == 200
+
+
+def test_production_api_per_variant_with_intervals(client, engineer, read_key, ingest_key, variant):
+    from datetime import UTC, datetime, timedelta
+
+    from experiments.telemetry.services import events_ingest
+
+    now = datetime.now(UTC) - timedelta(minutes=30)
+    events_ingest(events=[event(variant.slug, timestamp=now.isoformat(), latency_ms=300.0, input_tokens=10, output_tokens=5,
+                                reasoning_tokens=2, refused=i == 0) for i in range(9)]
+                  + [event(variant.slug, timestamp=now.isoformat(), error_type="timeout", latency_ms=30_000.0)])
+    response = client.get("/api/v1/production?period=24h", HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"] == "24h" and body["experiment"] is None
+    (row,) = body["variants"]
+    assert row["variant"] == variant.slug and row["requests"] == 10 and row["errors"] == 1
+    assert row["error_rate"]["value"] == pytest.approx(0.1) and row["error_rate"]["lower"] < 0.1 < row["error_rate"]["upper"]
+    assert row["refusal_rate"]["value"] == pytest.approx(1 / 9) and row["refusals_by_signal"]["client"] == 1
+    assert (row["input_tokens"], row["output_tokens"], row["reasoning_tokens"]) == (90 + 100, 45 + 200, 18)  # factory: 100 in, 200 out
+    assert row["latency_p50_ms"]["value"] == pytest.approx(300, rel=0.15) and row["latency_p50_ms"]["n"] == 9
+    # auth and validation
+    assert client.get("/api/v1/production").status_code == 401
+    assert client.get("/api/v1/production", HTTP_AUTHORIZATION=f"Bearer {ingest_key}").status_code in {401, 403}
+    bad = client.get("/api/v1/production?period=1y", HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "period"

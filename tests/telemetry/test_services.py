@@ -234,3 +234,27 @@ def test_session_states_older_than_the_window_are_purged_and_detection_is_unchan
     assert result.reasks == 1
     assert set(Event.objects.filter(reasked=True).values_list("event_id", flat=True)) == {"fresh"}
     assert sessions_purge(now=now) == 0
+
+
+def test_latency_histogram_covers_every_accepted_latency():
+    from experiments.telemetry.buckets import MAX_LATENCY_MS
+    from experiments.telemetry.schemas import EventIn
+
+    with pytest.raises(ValueError):
+        EventIn(event_id="x", timestamp=BASE_TIME, variant="v", latency_ms=MAX_LATENCY_MS + 1.0)
+    assert LATENCY_BUCKET_EDGES_MS[-1] > MAX_LATENCY_MS
+    # Every accepted latency falls in a closed bucket, none in the open-ended last one's overflow.
+    for latency in (119_000.0, 121_000.0, 3_600_000.0, 23 * 3_600_000.0, float(MAX_LATENCY_MS)):
+        i = bucket_index(latency)
+        assert LATENCY_BUCKET_EDGES_MS[i] <= latency < LATENCY_BUCKET_EDGES_MS[i + 1]
+        assert LATENCY_BUCKET_EDGES_MS[i + 1] / LATENCY_BUCKET_EDGES_MS[i] < 1.21
+
+
+def test_percentiles_of_long_calls_are_not_capped(variant):
+    from experiments.telemetry import selectors
+
+    now = datetime.now(UTC) - timedelta(minutes=30)
+    events_ingest(events=[event(variant.slug, timestamp=now.isoformat(), latency_ms=float(ms))
+                          for ms in [1_000] * 50 + [3 * 3_600_000] * 50])
+    (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
+    assert row.latency_p99.value == pytest.approx(3 * 3_600_000, rel=0.21)  # a 3-hour call, not 120 s

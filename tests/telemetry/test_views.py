@@ -91,3 +91,54 @@ def test_experiment_filter(viewer_client, variant):
     events_ingest(events=[event(variant.slug, timestamp=datetime.now(UTC), experiment="exp-9", arm="b", unit_id="u")])
     response = viewer_client.get("/production/?period=24h&experiment=exp-9")
     assert [r.n for r in response.context["rows"]] == [1] and "exp-9" in response.context["experiments"]
+
+
+def test_errors_have_their_own_rate_and_stay_out_of_latency_cost_and_refusals(viewer_client, variant):
+    from statsmodels.stats.proportion import proportion_confint
+
+    from experiments.telemetry.models import HourlyRollup
+    from experiments.telemetry.services import rollups_refresh
+
+    now = datetime.now(UTC) - timedelta(minutes=30)
+    ok = [event(variant.slug, timestamp=now, latency_ms=200.0, input_tokens=100, output_tokens=50, reasoning_tokens=10,
+                cost_usd=0.01) for _ in range(16)]
+    failed = [event(variant.slug, timestamp=now, latency_ms=60_000.0, error_type="timeout", input_tokens=0,
+                    output_tokens=0, cost_usd=0.0, response="I'm sorry, but I can't help with that.") for _ in range(4)]
+    events_ingest(events=ok + failed)
+    (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
+    assert row.n == 20 and row.errors == 4
+    lower, upper = proportion_confint(4, 20, alpha=0.05, method="wilson")
+    assert row.error_rate.value == pytest.approx(0.2)
+    assert (row.error_rate.lower, row.error_rate.upper) == (pytest.approx(lower, abs=1e-9), pytest.approx(upper, abs=1e-9))
+    assert row.latency_mean.value == pytest.approx(200.0) and row.latency_p99.value < 1000  # timeouts left out
+    assert row.cost_per_request.value == pytest.approx(0.01)  # per successful call
+    assert row.refusal_rate.value == 0 and row.refusal_rate.n == 16  # a failed call has no answer to refuse with
+    assert (row.input_tokens, row.output_tokens, row.reasoning_tokens) == (1600, 800, 160)
+    # The repair path rebuilds the same sums from raw events.
+    before = list(HourlyRollup.objects.values_list("errors", "latency_n", "latency_sum", "n"))
+    rollups_refresh()
+    assert list(HourlyRollup.objects.values_list("errors", "latency_n", "latency_sum", "n")) == before
+    page = viewer_client.get("/production/?period=24h").content.decode()
+    assert "Errors" in page and "20.0% [" in page and "1,600 / 800 / 160" in page
+    exported = list(csv.DictReader(io.StringIO(viewer_client.get("/production/export.csv?period=24h").content.decode())))
+    assert exported[0]["errors"] == "4" and float(exported[0]["error_rate"]) == pytest.approx(0.2)
+    assert (exported[0]["input_tokens"], exported[0]["output_tokens"], exported[0]["reasoning_tokens"]) == ("1600", "800", "160")
+
+
+def test_refusal_signal_mix_is_shown(viewer_client, variant):
+    now = datetime.now(UTC) - timedelta(minutes=30)
+    events_ingest(events=[
+        event(variant.slug, timestamp=now, refused=True),
+        event(variant.slug, timestamp=now, finish_reason="content_filter"),
+        event(variant.slug, timestamp=now, finish_reason="content_filter"),
+        event(variant.slug, timestamp=now, refusal_message="I can't help with that."),
+        event(variant.slug, timestamp=now, response="Lo siento, pero no puedo ayudarte con eso."),
+        event(variant.slug, timestamp=now, response="Sure! Here it is."),
+    ])
+    (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
+    assert row.refusal_sources == {"client": 1, "api_refusal": 1, "finish_reason": 2, "text": 1}
+    assert row.refusal_rate.value == pytest.approx(5 / 6)
+    page = viewer_client.get("/production/?period=24h").content.decode()
+    assert "client 1 · API refusal 1 · finish reason 2 · text 1" in page
+    exported = list(csv.DictReader(io.StringIO(viewer_client.get("/production/export.csv?period=24h").content.decode())))
+    assert (exported[0]["refusals_finish_reason"], exported[0]["refusals_text"]) == ("2", "1")

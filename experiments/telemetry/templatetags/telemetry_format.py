@@ -36,3 +36,19 @@ def num_ci(estimate, digits: int = 0) -> str:
 @register.filter
 def usd(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"${value:,.{int(digits)}f}"
+
+
+@register.filter
+def intcomma_plain(value: int | None) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+REFUSAL_SIGNAL_LABELS = {"client": "client", "api_refusal": "API refusal", "finish_reason": "finish reason", "text": "text"}
+
+
+@register.filter
+def refusal_mix(sources: dict[str, int] | None) -> str:
+    """'finish reason 12 · text 30': the refusals by the signal that decided (signals with none left out)."""
+    if not sources:
+        return ""
+    return " · ".join(f"{REFUSAL_SIGNAL_LABELS.get(k, k)} {v:,}" for k, v in sources.items() if v)

@@ -1,0 +1,190 @@
+"""Refusal and re-ask detection: quality on labelled data, and what it costs ingestion.
+
+Quality: ``detection_eval`` (the ingestion code path) over the labelled file — by default the XSTest
+development set at ``../shared/data/refusal-dev.jsonl`` relative to the repository, or the path in
+``EVALHUB_DETECTION_DATA`` / ``--data``. The file is split by a hash of each line's id into a
+development part (70 %, the part the classifier was tuned on) and a held-out part (30 %); both are
+printed. ``--check FILE`` adds files scored as a whole (labelled data from other models or
+languages, never tuned on).
+
+Throughput: ``events_ingest`` in this process on the database in DATABASE_URL (run it under
+``python -m evalhub.embedded exec``), batches of 1,000 events of ``bench/ingest.py``'s traffic
+(sessions with prompts, 8 % re-asks), with the ingest bench's short answers and with the long answers
+of the labelled file (real model output, 55 % refusals), each twice in the same run, rounds
+interleaved: with this code's detectors, and with the previous release's (``refusal.py`` and
+``reask.py`` of commit ``BASELINE_COMMIT``, read with ``git show``) — the ratio is the throughput
+kept. Also without any prompt or response text (no detection at all), for scale.
+
+Run: .venv/bin/python -m evalhub.embedded exec .venv/bin/python bench/detection.py [--data FILE] [--check FILE …]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
+
+DEFAULT_DATA = BASE_DIR / ".." / "shared" / "data" / "refusal-dev.jsonl"
+TARGET_F1 = 0.90
+TARGET_THROUGHPUT_RATIO = 0.9
+BATCH = 1000
+BASELINE_COMMIT = "21a3a0e"  # the last release with the English-only detectors
+
+
+def is_dev_split(case: dict) -> bool:
+    """70 % of ids (by CRC-32) form the development part; the rest is held out."""
+    return zlib.crc32(str(case.get("id")).encode()) % 10 < 7
+
+
+def quality(data: Path, checks: list[Path]) -> list[dict]:
+    from experiments.telemetry.detection_eval import evaluate, read_cases
+
+    with data.open(encoding="utf-8") as lines:
+        cases = list(read_cases(lines))
+    for name, part in (("development split (tuned on)", [c for c in cases if is_dev_split(c)]),
+                       ("held-out split", [c for c in cases if not is_dev_split(c)]),
+                       ("whole file", cases)):
+        print(f"{data.name} — {name}: {evaluate(part).summary_line()}")
+    for path in checks:
+        with path.open(encoding="utf-8") as lines:
+            report = evaluate(read_cases(lines))
+        for line in report.table():
+            print("  " + line)
+        print(f"{path.name} — whole file: {report.summary_line()}")
+    return [c for c in cases if c["kind"] == "refusal"]
+
+
+def _previous_detectors():
+    """The previous release's refusal and re-ask modules (from git history), or None without git."""
+    import subprocess
+    import types
+
+    modules = {}
+    for name in ("refusal", "reask"):
+        try:
+            source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:experiments/telemetry/{name}.py"], cwd=BASE_DIR,
+                                    capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        module = types.ModuleType(f"previous_{name}")
+        exec(compile(source, f"{BASELINE_COMMIT}:{name}.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+        modules[name] = module
+    return modules
+
+
+def throughput(labelled: list[dict], batches: int) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from evalhub.core.models import ModelVariant
+    from experiments.telemetry.services import events_ingest, partitions_ensure
+    from ingest import make_events
+
+    call_command("migrate", verbosity=0)
+    partitions_ensure(start=(datetime.now(UTC) - timedelta(days=1)).date())
+    variant, _ = ModelVariant.objects.get_or_create(
+        slug="bench-detection", defaults={"name": "Bench detection", "family": "bench", "base_model": "bench",
+                                          "parameter_count": 1, "price_input_per_mtok": 1, "price_output_per_mtok": 2})
+    run_id = uuid.uuid4().hex[:8]
+    answers = [c["response"] for c in labelled] or ["Here is the answer you asked for."]
+
+    def events(mode: str, k: int) -> list[dict]:
+        batch = make_events(BATCH, variant.slug, f"det-{run_id}-{mode}-{k}")
+        for i, event in enumerate(batch):
+            event["session_id"] = f"{event['session_id']}-{mode}"
+            if mode == "no text":
+                event.pop("prompt"), event.pop("response")
+            elif mode == "long answers":
+                event["response"] = answers[(k * BATCH + i) % len(answers)]
+        return batch
+
+    from experiments.telemetry import services
+    from experiments.telemetry.refusal import RefusalDecision
+
+    previous = _previous_detectors()
+    current_detectors = (services.classify_refusal, services.reask)
+
+    def use(detectors: str) -> None:
+        if detectors == "previous" and previous is not None:
+            def classify(**kwargs):
+                kwargs.pop("refusal_message", None)
+                refused, source = previous["refusal"].classify_refusal(**kwargs)
+                return RefusalDecision(refused, source)
+
+            services.classify_refusal, services.reask = classify, previous["reask"]
+        else:
+            services.classify_refusal, services.reask = current_detectors
+
+    runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
+                                       for detectors in (("previous", "current") if previous else ("current",))]
+    bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
+    for run in runs:  # distinct ids per run: the same traffic, stored again
+        for k, batch in enumerate(bodies[run]):
+            for event in batch:
+                event["event_id"] += f"-{run[1]}"
+                event["session_id"] += f"-{run[1]}"
+    events_ingest(events=events("warm", 0))  # imports, connection, caches outside the timed runs
+    seconds = dict.fromkeys(runs, 0.0)
+    try:
+        # Interleaved rounds, so load from other processes on the machine falls on every run alike.
+        for k in range(batches):
+            for run in runs:
+                use(run[1])
+                started = time.perf_counter()
+                events_ingest(events=bodies[run][k])
+                seconds[run] += time.perf_counter() - started
+    finally:
+        use("current")
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM telemetry_event WHERE variant_id = %s", [variant.id])
+            cursor.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-det-{run_id}%"])
+            cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
+            cursor.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
+        variant.delete()
+    total = batches * BATCH
+    rate = {run: total / seconds[run] for run in runs}
+    print(f"ingestion, no prompt or response text: {rate[('no text', 'current')]:>9,.0f} events/s (no detection runs)")
+    for text in ("short answers", "long answers"):
+        now = rate[(text, "current")]
+        if previous is None:
+            print(f"ingestion, {text:13}: {now:>9,.0f} events/s (previous detectors unavailable: no git history)")
+            continue
+        before = rate[(text, "previous")]
+        print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
+              f"ratio {now / before:.2f}  target ≥ {TARGET_THROUGHPUT_RATIO}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("EVALHUB_DETECTION_DATA", DEFAULT_DATA)))
+    parser.add_argument("--check", type=Path, action="append", default=[], help="more labelled JSONL, scored whole")
+    parser.add_argument("--batches", type=int, default=10, help="batches of 1,000 events per mode")
+    parser.add_argument("--no-throughput", action="store_true")
+    args = parser.parse_args()
+    if not args.data.is_file():
+        raise SystemExit(f"no labelled file at {args.data} (set EVALHUB_DETECTION_DATA or --data)")
+    import django
+
+    django.setup()
+    labelled = quality(args.data, args.check)
+    print(f"target: F1 ≥ {TARGET_F1} on answers of models not tuned on")
+    if not args.no_throughput:
+        throughput(labelled, args.batches)
+
+
+if __name__ == "__main__":
+    main()
