@@ -120,6 +120,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the form (CSRF does): NUL anywhere in the input or an unparseable body is 400.
+    "evalhub.core.middleware.RejectBadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +129,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Event batch endpoints check NUL per event themselves (every bad event named by index in one answer).
+NUL_CHECK_EXEMPT_PATHS = ("/api/v1/events", "/v1/traces")
 
 ROOT_URLCONF = "evalhub.urls"
 WSGI_APPLICATION = "evalhub.wsgi.application"
