@@ -30,8 +30,10 @@ from judging.schemas import (
     SkipIn,
     SkipOut,
     VoteIn,
+    VoteConflictOut,
     VoteOut,
 )
+from evalhub.core.schemas import ErrorOut
 
 router = Router()
 
@@ -76,14 +78,20 @@ def next_comparison(request: HttpRequest, campaign: str | None = None):
     return Status(200, payload)
 
 
-@router.post("/assignments/{token}/vote", response={200: VoteOut, 400: dict, 403: dict, 404: dict, 409: dict},
+@router.post("/assignments/{token}/vote", response={200: VoteOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                                                   409: VoteConflictOut},
              auth=REVIEWER_AUTH)
 def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None = None, next: bool = True):  # noqa: A002
-    """Record the vote; ``next`` (default true) also leases and returns the following comparison."""
+    """Record the vote; ``next`` (default true) also leases and returns the following comparison.
+
+    The same vote sent again returns 200 (idempotent); a different vote on a judged comparison is
+    409 with the stored ``vote``; a closed campaign, a skipped or an expired assignment is 409."""
     try:
         judgment = services.judgment_record(assignment_token=token, reviewer=request.user, choice=payload.choice,
                                             criteria=payload.criteria, rationale=payload.rationale)
     except services.JudgingError as exc:
+        if exc.vote is not None:
+            return Status(exc.status, {"detail": exc.message, "vote": exc.vote})
         raise HttpError(exc.status, exc.message) from None
     except DjangoValidationError as exc:
         return _validation_response(request, exc)

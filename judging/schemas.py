@@ -67,6 +67,19 @@ class VoteOut(Schema):
     next: NextOut | None = None
 
 
+class StoredVoteOut(Schema):
+    choice: str
+    criteria: dict[str, str]
+    rationale: str
+    created_at: str
+
+
+class VoteConflictOut(Schema):
+    detail: str
+    vote: StoredVoteOut | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
 class SkipOut(Schema):
     ok: bool
     next: NextOut | None = None

@@ -53,8 +53,16 @@ class MeOut(Schema):
     roles: list[str]
 
 
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
 class ErrorOut(Schema):
+    """Every 4xx body: ``detail`` in words, ``errors`` naming each field when one is at fault."""
+
     detail: str
+    errors: list[FieldErrorOut] = Field(default_factory=list)
 
 
 class ApiKeyOut(Schema):
