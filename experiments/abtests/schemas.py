@@ -74,8 +74,9 @@ class AssignmentOut(Schema):
     variant: str = Field(description="the ModelVariant slug to serve")
     is_control: bool
     status: str
-    stopped: bool = Field(description="true when the experiment is stopped: everyone gets the control")
-    exposed: bool = Field(description="an exposure was recorded (running experiments only)")
+    stopped: bool = Field(description="true when the experiment is stopped: the unit keeps the arm it was exposed "
+                                      "to (the control if never exposed) and its events no longer count")
+    exposed: bool = Field(description="an exposure was recorded (running experiments, ingest keys only)")
 
 
 class MetricOut(Schema):
