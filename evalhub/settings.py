@@ -223,6 +223,9 @@ CELERY_BEAT_SCHEDULE["abtests-daily-snapshots"] = {
 
 # Model endpoints and the demo simulator.
 SIMULATOR_URL = env_str("SIMULATOR_URL", "http://127.0.0.1:8765/v1")
+# Environment variables a variant may name as its endpoint key: only names with one of these prefixes
+# (set by the operator), so nobody can make workers send DATABASE_URL or SECRET_KEY to a URL they chose.
+ENDPOINT_KEY_ENV_PREFIXES = tuple(env_list("ENDPOINT_KEY_ENV_PREFIXES", "EVALHUB_KEY_"))
 MODEL_HTTP_TIMEOUT = float(env_str("MODEL_HTTP_TIMEOUT", "60"))
 ENDPOINT_CONCURRENCY = env_int("ENDPOINT_CONCURRENCY", 8)
 # Eval runs: a running run whose workers gave no sign of life for this long is resumed by the

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -41,6 +43,16 @@ class TestTimeStrategy(models.TextChoices):
 
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9._-]*$", "use lower-case letters, digits, '.', '_' and '-'")
+
+
+def endpoint_key_env_allowed(name: str) -> bool:
+    """Whether a variant may name this environment variable as its endpoint key (operator's prefixes)."""
+    return any(name.startswith(prefix) for prefix in settings.ENDPOINT_KEY_ENV_PREFIXES)
+
+
+def endpoint_key_env_refusal() -> str:
+    prefixes = ", ".join(f"{p}*" for p in settings.ENDPOINT_KEY_ENV_PREFIXES) or "(none: the operator allowed no key)"
+    return f"not an allowed key variable: use a name matching {prefixes} (ENDPOINT_KEY_ENV_PREFIXES)"
 
 
 class ModelVariant(models.Model):
@@ -108,6 +120,23 @@ class ModelVariant(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        super().clean()
+        if self.endpoint_api_key_env and not endpoint_key_env_allowed(self.endpoint_api_key_env):
+            raise ValidationError({"endpoint_api_key_env": [endpoint_key_env_refusal()]})
+
+    @property
+    def endpoint_key_missing(self) -> bool:
+        """The variant names a key variable that is not set here: calls would go out without a key."""
+        return bool(self.endpoint_api_key_env) and not os.environ.get(self.endpoint_api_key_env)
+
+    @property
+    def endpoint_key_warning(self) -> str:
+        if not self.endpoint_key_missing:
+            return ""
+        return (f"endpoint_api_key_env: {self.endpoint_api_key_env} is not set in this environment; "
+                "calls to the endpoint will fail until the operator sets it")
 
     @property
     def improvement_kind(self) -> str:

@@ -26,6 +26,10 @@ class VariantOut(Schema):
     compute_multiplier: float
 
 
+class VariantCreatedOut(VariantOut):
+    warnings: list[str] = Field(default_factory=list, description="e.g. the endpoint key variable is not set")
+
+
 class VariantIn(Schema):
     slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     name: str = Field(min_length=1, max_length=120)
