@@ -7,8 +7,8 @@ from django.views.decorators.http import require_POST
 
 from evalhub.core import selectors, services
 from evalhub.core.forms import ApiKeyForm
-from evalhub.core.models import ApiKey, Role
-from evalhub.core.roles import role_required
+from evalhub.core.models import Role
+from evalhub.core.roles import has_role, role_required
 
 
 @role_required(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)
@@ -30,13 +30,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                                              scopes=form.cleaned_data["scopes"])
         form = ApiKeyForm()
     return render(request, "core/api_keys.html",
-                  {"form": form, "keys": selectors.api_keys_for(request.user), "new_key": new_key})
+                  {"form": form, "keys": selectors.api_keys_for(request.user), "new_key": new_key,
+                   "show_owner": has_role(request.user, Role.ADMIN)})
 
 
 @require_POST
 @role_required(Role.ENGINEER, Role.ADMIN)
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    key = get_object_or_404(ApiKey, pk=pk, owner=request.user)
+    key = get_object_or_404(selectors.api_keys_for(request.user), pk=pk)
     services.api_key_revoke(key=key)
     messages.success(request, f"Revoked {key.display}.")
     return redirect("core:api_keys")

@@ -16,7 +16,14 @@ from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 from pydantic import Field
 
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, authenticate_key, raw_key_from_request
+from evalhub.core.auth import (
+    ApiKeyAuth,
+    SessionRoleAuth,
+    authenticate_key,
+    key_allows,
+    raw_key_from_request,
+    scope_refusal,
+)
 from evalhub.core.models import ApiKey, Role
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import assignment_for
@@ -49,8 +56,8 @@ class AnyScopeKeyAuth(AuthBase):
         key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
-        if not set(self.scopes) & set(key.scopes):
-            raise HttpError(403, f"this API key lacks the {' or '.join(repr(s) for s in self.scopes)} scope")
+        if not any(key_allows(key, scope) for scope in self.scopes):
+            raise HttpError(403, scope_refusal(key, self.scopes))
         request.user = key.owner
         return key
 
@@ -99,7 +106,7 @@ def assignment(request: HttpRequest, key: str, query: Query[AssignmentQuery]) ->
     unit was exposed to (the control if never exposed) with ``status: "stopped"`` and records
     nothing; a draft answers the control and records nothing."""
     api_key = getattr(request, "auth", None)
-    record = isinstance(api_key, ApiKey) and "ingest" in api_key.scopes
+    record = isinstance(api_key, ApiKey) and key_allows(api_key, "ingest")
     return vars(assignment_for(experiment=_get(key), unit_id=query.unit_id, record=record))
 
 
