@@ -143,3 +143,22 @@ class AdaptiveIn(Schema):
 
 class AdaptiveOut(Schema):
     added: int
+
+
+class ArenaImportOut(Schema):
+    imported: int
+    skipped_duplicates: int = Field(description="battles already stored (under any source label) or repeated")
+    created_variants: list[str]
+    import_batch: str | None
+    skipped_named: int = Field(description='battles with "anony": false, left out (include_named=true keeps them)')
+
+
+class ImportIssueOut(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class ArenaImportErrorOut(Schema):
+    detail: str
+    errors: list[ImportIssueOut]
