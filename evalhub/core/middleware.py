@@ -110,11 +110,27 @@ class RejectBadInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not (self.exempt and request.path.startswith(self.exempt)):
+            too_big = _too_big(request)
+            if too_big is not None:
+                return too_big
             try:
                 check_request(request)
             except BadInput as exc:
                 return bad_input_response(request, exc.field, exc.message)
         return self.get_response(request)
+
+
+def _too_big(request: HttpRequest) -> HttpResponse | None:
+    """API bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are 413 before a byte is read (pages: Django's 400)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is None or length <= limit or not request.path.startswith("/api/"):
+        return None
+    message = f"the body is {length:,} bytes; at most {limit:,} are accepted"
+    return JsonResponse({"detail": message, "errors": [{"field": "body", "message": message}]}, status=413)
 
 
 def bad_input_response(request: HttpRequest, field: str, message: str) -> HttpResponse:

@@ -86,3 +86,23 @@ def test_a_valid_multipart_body_on_a_json_endpoint_is_a_4xx_not_500(reviewer_cli
 
 def test_event_batches_keep_their_per_event_nul_errors(settings):
     assert "/api/v1/events" in settings.NUL_CHECK_EXEMPT_PATHS
+
+
+def test_an_api_body_over_the_limit_is_413(engineer_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = engineer_client.post("/api/v1/judging/campaigns", json.dumps({"name": "x" * 2000}),
+                                    content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_the_schema_documents_the_error_answers():
+    from evalhub.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    vote = {str(code): answer for code, answer in paths["/api/v1/judging/assignments/{token}/vote"]["post"]["responses"].items()}
+    assert {"200", "400", "401", "403", "404", "409", "413"} <= set(vote)
+    me = {str(code) for code in paths["/api/v1/me"]["get"]["responses"]}
+    assert {"200", "400", "401", "403"} <= me and "413" not in me
+    events = {str(code) for code in paths["/api/v1/events"]["post"]["responses"]}
+    assert {"400", "401", "403", "413"} <= events
