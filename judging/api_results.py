@@ -12,7 +12,7 @@ from evalhub.core.schemas import ErrorOut
 from judging import exports, results
 from judging.importers import DEFAULT_SOURCE, ArenaImportError, arena_import
 from judging.models import Campaign
-from judging.schemas import ArenaImportErrorOut, ArenaImportOut
+from judging.schemas import ArenaImportErrorOut, ArenaImportOut, JudgmentsExportOut, LeaderboardOut
 
 router = Router()
 
@@ -21,7 +21,7 @@ IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 
 
-@router.get("/leaderboard", auth=READ_AUTH, response={200: dict, 404: dict})
+@router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
                 style: bool = False) -> dict:
     """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
@@ -48,7 +48,7 @@ def import_arena(request: HttpRequest, source: str = DEFAULT_SOURCE, create_vari
                  "skipped_named": summary.skipped_named})
 
 
-@router.get("/campaigns/{slug}/judgments", auth=EXPORT_AUTH, response={200: dict, 404: dict})
+@router.get("/campaigns/{slug}/judgments", auth=EXPORT_AUTH, response={200: JudgmentsExportOut, 404: ErrorOut})
 def campaign_judgments(request: HttpRequest, slug: str) -> HttpResponse:
     """Every judgment of a campaign, streamed as ``{"campaign", "columns", "judgments": [...]}``."""
     campaign = Campaign.objects.filter(slug=slug).first()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 
 class TurnOut(Schema):
@@ -162,3 +162,42 @@ class ImportIssueOut(Schema):
 class ArenaImportErrorOut(Schema):
     detail: str
     errors: list[ImportIssueOut]
+
+
+class LeaderboardOut(Schema):
+    """The latest leaderboard snapshot of a scope (campaign or overall) and slice."""
+
+    model_config = ConfigDict(extra="allow")
+
+    campaign: str | None = Field(description="campaign slug; null = overall (campaigns and imported battles)")
+    computed_at: str | None
+    n_votes: int
+    rounds: Any = None
+    board_key: str | None = None
+    board: dict[str, Any] | None = Field(None, description="rows with rating, CI and rank interval per variant")
+    style: dict[str, Any] | None = None
+    categories: Any = None
+    criteria: Any = None
+    message: str | None = None
+
+
+class JudgmentExportRowOut(Schema):
+    campaign: str
+    prompt_id: int
+    category: str
+    variant_a: str
+    variant_b: str
+    outcome: Literal["a", "b", "tie", "both_bad"]
+    criteria: dict[str, str]
+    rationale: str
+    reviewer: str
+    seconds: float | None
+    created_at: str
+    excluded: bool
+    identity_flag: bool
+
+
+class JudgmentsExportOut(Schema):
+    campaign: str
+    columns: list[str]
+    judgments: list[JudgmentExportRowOut]

@@ -36,6 +36,7 @@ from experiments.abtests.schemas import (
     ExperimentIn,
     ExperimentOut,
     MetricOut,
+    ResultsOut,
 )
 
 router = Router()
@@ -136,7 +137,7 @@ def experiment_detail(request: HttpRequest, key: str) -> dict:
     return _out(_get(key))
 
 
-@router.get("/{key}/results", response={200: dict, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
+@router.get("/{key}/results", response={200: ResultsOut, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
 def experiment_results(request: HttpRequest, key: str) -> dict:
     return selectors.results_payload(selectors.results_for(_get(key)))
 
