@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from evalhub.core.middleware import nul_paths
 from evalhub.core.models import ModelVariant
 from judging.models import ArenaBattle
 
@@ -172,6 +173,10 @@ def _conversation(obj: dict, key: str, line: int, errors: list[ImportIssue]) -> 
 def _row(line: int, obj: object, errors: list[ImportIssue]) -> ArenaRow | None:
     if not isinstance(obj, dict):
         errors.append(ImportIssue(line, "battle", f"must be a JSON object, got {type(obj).__name__}"))
+        return None
+    nul = next(nul_paths(obj, "battle"), None)
+    if nul is not None:  # PostgreSQL text cannot hold NUL
+        errors.append(ImportIssue(line, nul.removeprefix("battle."), "must not contain NUL (\\u0000) characters"))
         return None
     before = len(errors)
     model_a = _text(obj, "model_a", line, errors, required=True, max_len=MAX_NAME)

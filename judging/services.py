@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from evalhub.core.middleware import nul_paths
 from evalhub.core.models import Completion, ModelVariant, Prompt
 from judging.identity import identity_words_for, reveals_identity
 from judging.models import (
@@ -93,6 +94,9 @@ def _parse_line(line_no: int, raw: str, slugs: set[str]) -> dict:
         raise _import_error(line_no, "json", f"not valid JSON ({exc.msg})") from None
     if not isinstance(row, dict):
         raise _import_error(line_no, "json", "each line must be a JSON object")
+    nul = next(nul_paths(row, "line"), None)
+    if nul is not None:  # PostgreSQL text and jsonb cannot hold NUL
+        raise _import_error(line_no, nul.removeprefix("line."), "must not contain NUL (\\u0000) characters")
     if "messages" in row:
         messages = row["messages"]
         if (not isinstance(messages, list) or not messages

@@ -34,7 +34,7 @@ class BadInput(Exception):
         self.message = message
 
 
-def _json_nul_paths(node: Any, path: str) -> Iterator[str]:
+def nul_paths(node: Any, path: str) -> Iterator[str]:
     """The path (``body.criteria.tone``) of every string or key holding a NUL, depth first."""
     if isinstance(node, str):
         if NUL in node:
@@ -45,10 +45,10 @@ def _json_nul_paths(node: Any, path: str) -> Iterator[str]:
             if NUL in key:
                 yield f"{path}.{key.replace(NUL, ESCAPED_NUL)} (key)"
             else:
-                yield from _json_nul_paths(value, child)
+                yield from nul_paths(value, child)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _json_nul_paths(value, f"{path}.{index}")
+            yield from nul_paths(value, f"{path}.{index}")
 
 
 def _check_json(body: bytes) -> None:
@@ -62,7 +62,7 @@ def _check_json(body: bytes) -> None:
         if b"\x00" in body:
             raise BadInput("body", NUL_MESSAGE) from None
         return  # malformed JSON: the view's parser answers 400 with line and column
-    first = next(_json_nul_paths(data, "body"), None)
+    first = next(nul_paths(data, "body"), None)
     if first is not None:
         raise BadInput(first, NUL_MESSAGE)
 

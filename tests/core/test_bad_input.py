@@ -106,3 +106,24 @@ def test_the_schema_documents_the_error_answers():
     assert {"200", "400", "401", "403"} <= me and "413" not in me
     events = {str(code) for code in paths["/api/v1/events"]["post"]["responses"]}
     assert {"400", "401", "403", "413"} <= events
+
+
+def test_nul_inside_imported_files_is_400_naming_line_and_field(engineer_client, engineer):
+    from evalhub.core.services import api_key_create
+    from tests.factories import VariantFactory
+
+    campaign = active_campaign(n_variants=2, n_prompts=1, k=1)
+    jsonl = '{"prompt": "ok"}\n{"prompt": "bad\\u0000prompt"}'
+    response = engineer_client.post(f"/api/v1/judging/campaigns/{campaign.slug}/prompts",
+                                    json.dumps({"jsonl": jsonl}), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "line 2: prompt"
+    VariantFactory(slug="alpha"), VariantFactory(slug="beta")
+    _, raw = api_key_create(owner=engineer, name="ingest", scopes=["ingest"])
+    arena = engineer_client.post(
+        "/api/v1/judging/imports/arena",
+        '{"model_a": "alpha", "model_b": "beta", "winner": "tie", "judge": "u", "tstamp": 1}\n'
+        '{"model_a": "alpha", "model_b": "beta", "winner": "tie", "judge": "u\\u0000", "tstamp": 2}',
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")  # JSON Lines: the importer checks
+    assert arena.status_code == 400
+    assert arena.json()["errors"][0] == {"line": 2, "field": "judge", "message": "must not contain NUL (\\u0000) characters"}
