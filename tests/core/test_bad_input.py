@@ -106,6 +106,18 @@ def test_the_schema_documents_the_error_answers():
     assert {"200", "400", "401", "403"} <= me and "413" not in me
     events = {str(code) for code in paths["/api/v1/events"]["post"]["responses"]}
     assert {"400", "401", "403", "413"} <= events
+    days = next(p for p in paths["/api/v1/dashboards/scorecard"]["get"]["parameters"] if p["name"] == "days")
+    assert (days["schema"]["minimum"], days["schema"]["maximum"]) == (1, 90)
+    for path, method in [("/api/v1/judging/leaderboard", "get"), ("/api/v1/experiments/{key}/results", "get"),
+                         ("/api/v1/judging/campaigns/{slug}/judgments", "get")]:
+        ok = paths[path][method]["responses"][200]["content"]["application/json"]["schema"]
+        assert "$ref" in ok or ok.get("properties"), path  # a real schema, not an untyped object
+
+
+def test_days_outside_1_to_90_is_400_naming_it(viewer_client):
+    response = viewer_client.get("/api/v1/dashboards/scorecard?days=91")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "query.days"
 
 
 def test_nul_inside_imported_files_is_400_naming_line_and_field(engineer_client, engineer):
