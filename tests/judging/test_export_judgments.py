@@ -83,3 +83,10 @@ def test_rationales_are_in_the_exports_and_the_api(engineer_client, world):
     assert [r["rationale"] for r in csv_rows] == ["A cites its source", ""]
     api = json.loads(_body(engineer_client.get("/api/v1/judging/campaigns/ex/judgments")))
     assert [j["rationale"] for j in api["judgments"]] == ["A cites its source", ""]
+
+
+def test_numbers_written_as_text_stay_numbers():
+    from evalhub.core.csvsafe import safe_cell
+
+    assert [safe_cell(v) for v in ["-0.25", "+3", "-1e-06", "-5%", "-2+3", "=1", "@x", "plain", -1.5]] == [
+        "-0.25", "+3", "-1e-06", "-5%", "'-2+3", "'=1", "'@x", "plain", -1.5]
