@@ -493,6 +493,8 @@ def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, crite
 def assignment_skip(*, token: Any, reviewer: User, reason: str = "") -> Assignment:
     """Give the comparison back to the pool; this reviewer will not be shown it again. Idempotent."""
     assignment = _locked_assignment(token, reviewer)
+    # As in judgment_record: a vote may have committed while we waited for the lock.
+    assignment.status = Assignment.objects.filter(pk=assignment.pk).values_list("status", flat=True).get()
     if assignment.status == AssignmentStatus.SKIPPED:
         return assignment
     if assignment.status == AssignmentStatus.JUDGED:

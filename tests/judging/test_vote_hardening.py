@@ -89,3 +89,36 @@ def test_voting_after_the_campaign_closed_is_409_and_not_counted(reviewer_client
     assert "closed" in response.json()["detail"]
     assert not Judgment.objects.exists()
     assert Comparison.objects.get(campaign=campaign).judgments_done == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_skip_racing_a_vote_never_unjudges_it(live_server):
+    campaign = active_campaign(n_variants=2, n_prompts=1, k=1, slug="skiprace")
+    reviewer = UserFactory(role=Role.REVIEWER)
+    token = str(assignment_next(reviewer=reviewer, campaign=campaign).token)
+    cookies = {"sessionid": _session_cookie(reviewer), "csrftoken": CSRF}
+    base = f"{live_server.url}/api/v1/judging/assignments/{token}"
+    barrier = threading.Barrier(4)
+    statuses: list[tuple[str, int]] = []
+
+    def send(action: str, body: dict) -> None:
+        with httpx.Client(cookies=cookies, headers={"X-CSRFToken": CSRF}, timeout=30) as client:
+            barrier.wait()
+            response = client.post(f"{base}/{action}?next=false", content=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+            statuses.append((action, response.status_code))
+
+    threads = [threading.Thread(target=send, args=(a, b)) for a, b in
+               [("vote", {"choice": "left"}), ("skip", {}), ("vote", {"choice": "left"}), ("skip", {})]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(status < 500 for _, status in statuses), statuses
+    from judging.models import Assignment, AssignmentStatus
+
+    assignment = Assignment.objects.get(token=token)
+    judged = Judgment.objects.filter(assignment=assignment).count()
+    assert judged in {0, 1}
+    assert assignment.status == (AssignmentStatus.JUDGED if judged else AssignmentStatus.SKIPPED)
+    assert Comparison.objects.get(campaign=campaign).judgments_done == judged
