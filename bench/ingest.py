@@ -132,7 +132,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from evalhub.core.models import ModelVariant
-    from evalhub.core.services import api_key_create
+    from evalhub.core.services import api_key_create, roles_ensure
     from experiments.telemetry.services import EVENT_COLUMNS, partitions_ensure
 
     call_command("migrate", verbosity=0)
@@ -142,6 +142,7 @@ def main() -> None:
         slug="bench-ingest", defaults={"name": "Bench ingest", "family": "bench", "base_model": "bench",
                                        "parameter_count": 1, "price_input_per_mtok": 1, "price_output_per_mtok": 2})
     owner = User.objects.create_user(f"bench-ingest-{run}", password=None)
+    owner.groups.add(roles_ensure()["engineer"])  # ingest keys work for engineers and admins only
     _, key = api_key_create(owner=owner, name="bench", scopes=["ingest"])
     events = make_events(args.events, variant.slug, run)
     bodies = [json.dumps({"events": events[i:i + BATCH]}).encode() for i in range(0, len(events), BATCH)]

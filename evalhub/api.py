@@ -20,7 +20,57 @@ from experiments.suites.api import router as suites_router
 from experiments.telemetry.api import router as telemetry_router
 from judging.api import router as judging_router
 
-api = NinjaAPI(
+_ERROR_SCHEMA = {
+    "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "what went wrong, in words"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+
+
+def document_error_responses(schema: dict, *, max_body_bytes: int) -> dict:
+    """Add the 4xx answers every operation can really give, where the operation did not list them.
+
+    400: a parameter or body field is invalid (named in ``errors``), holds a NUL character, or the
+    body cannot be parsed; 401/403: no credentials / wrong role, scope or CSRF token (operations
+    with a security requirement); 404: an object named in the path, query or body does not exist;
+    413: a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            has_input = bool(operation.get("parameters") or operation.get("requestBody"))
+            wanted = {"400": "Invalid input: each bad field is named in errors[] (NUL characters included)"}
+            if operation.get("security"):
+                wanted["401"] = "No valid API key or session"
+                wanted["403"] = "The key or user lacks the scope or role (or a session write lacks its CSRF token)"
+            if has_input:
+                wanted["404"] = "An object named in the path, query or body does not exist"
+            if operation.get("requestBody"):
+                wanted["413"] = f"The body is larger than {max_body_bytes:,} bytes"
+            listed = {str(code) for code in responses}  # ninja keys responses by int
+            for code, description in wanted.items():
+                if code not in listed:
+                    responses[int(code)] = _error_response(description)
+    return schema
+
+
+class EvalHubAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - ninja's signature
+        from django.conf import settings
+
+        schema = super().get_openapi_schema(*args, **kwargs)
+        return document_error_responses(schema, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+api = EvalHubAPI(
     title="EvalHub API",
     version="1.0.0",
     description="Evaluate LLM variants: judging, eval suites, production events and A/B experiments.",

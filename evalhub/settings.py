@@ -121,6 +121,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the form (CSRF does): NUL anywhere in the input or an unparseable body is 400.
+    "evalhub.core.middleware.RejectBadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,6 +130,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Event batch endpoints check NUL per event themselves (every bad event named by index in one answer).
+NUL_CHECK_EXEMPT_PATHS = ("/api/v1/events", "/v1/traces")
 
 ROOT_URLCONF = "evalhub.urls"
 WSGI_APPLICATION = "evalhub.wsgi.application"
@@ -227,6 +232,9 @@ CELERY_BEAT_SCHEDULE["abtests-daily-snapshots"] = {
 
 # Model endpoints and the demo simulator.
 SIMULATOR_URL = env_str("SIMULATOR_URL", "http://127.0.0.1:8765/v1")
+# Environment variables a variant may name as its endpoint key: only names with one of these prefixes
+# (set by the operator), so nobody can make workers send DATABASE_URL or SECRET_KEY to a URL they chose.
+ENDPOINT_KEY_ENV_PREFIXES = tuple(env_list("ENDPOINT_KEY_ENV_PREFIXES", "EVALHUB_KEY_"))
 MODEL_HTTP_TIMEOUT = float(env_str("MODEL_HTTP_TIMEOUT", "60"))
 ENDPOINT_CONCURRENCY = env_int("ENDPOINT_CONCURRENCY", 8)
 # Eval runs: a running run whose workers gave no sign of life for this long is resumed by the

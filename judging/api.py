@@ -30,8 +30,10 @@ from judging.schemas import (
     SkipIn,
     SkipOut,
     VoteIn,
+    VoteConflictOut,
     VoteOut,
 )
+from evalhub.core.schemas import ErrorOut
 
 router = Router()
 
@@ -66,7 +68,7 @@ def _next_payload(request: HttpRequest, campaign: Campaign | None) -> dict | Non
 # ---------------------------------------------------------------- reviewer queue
 
 
-@router.get("/next", response={200: NextOut | EmptyQueueOut, 404: dict}, auth=REVIEWER_AUTH)
+@router.get("/next", response={200: NextOut | EmptyQueueOut, 404: ErrorOut}, auth=REVIEWER_AUTH)
 def next_comparison(request: HttpRequest, campaign: str | None = None):
     target = _campaign_or_404(campaign) if campaign else None
     payload = _next_payload(request, target)
@@ -76,14 +78,20 @@ def next_comparison(request: HttpRequest, campaign: str | None = None):
     return Status(200, payload)
 
 
-@router.post("/assignments/{token}/vote", response={200: VoteOut, 400: dict, 403: dict, 404: dict, 409: dict},
+@router.post("/assignments/{token}/vote", response={200: VoteOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                                                   409: VoteConflictOut},
              auth=REVIEWER_AUTH)
 def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None = None, next: bool = True):  # noqa: A002
-    """Record the vote; ``next`` (default true) also leases and returns the following comparison."""
+    """Record the vote; ``next`` (default true) also leases and returns the following comparison.
+
+    The same vote sent again returns 200 (idempotent); a different vote on a judged comparison is
+    409 with the stored ``vote``; a closed campaign, a skipped or an expired assignment is 409."""
     try:
         judgment = services.judgment_record(assignment_token=token, reviewer=request.user, choice=payload.choice,
                                             criteria=payload.criteria, rationale=payload.rationale)
     except services.JudgingError as exc:
+        if exc.vote is not None:
+            return Status(exc.status, {"detail": exc.message, "vote": exc.vote})
         raise HttpError(exc.status, exc.message) from None
     except DjangoValidationError as exc:
         return _validation_response(request, exc)
@@ -94,7 +102,7 @@ def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None
     return Status(200, {"ok": True, "reveal": selectors.reveal_for(judgment, assignment), "next": following})
 
 
-@router.post("/assignments/{token}/skip", response={200: SkipOut, 403: dict, 404: dict, 409: dict},
+@router.post("/assignments/{token}/skip", response={200: SkipOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              auth=REVIEWER_AUTH)
 def skip(request: HttpRequest, token: str, payload: SkipIn, campaign: str | None = None):
     try:
@@ -123,7 +131,7 @@ def campaign_list(request: HttpRequest) -> list[dict]:
     return [_campaign_out(c) for c in Campaign.objects.prefetch_related("variants").order_by("-created_at")]
 
 
-@router.post("/campaigns", response={201: CampaignOut, 400: dict}, auth=ENGINEER_AUTH)
+@router.post("/campaigns", response={201: CampaignOut, 400: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_create(request: HttpRequest, payload: CampaignIn):
     variants = list(ModelVariant.objects.filter(slug__in=payload.variants))
     missing = sorted(set(payload.variants) - {v.slug for v in variants})
@@ -145,12 +153,12 @@ def campaign_create(request: HttpRequest, payload: CampaignIn):
     return Status(201, _campaign_out(campaign, progress=True))
 
 
-@router.get("/campaigns/{slug}", response={200: CampaignOut, 404: dict}, auth=CAMPAIGN_READ_AUTH)
+@router.get("/campaigns/{slug}", response={200: CampaignOut, 404: ErrorOut}, auth=CAMPAIGN_READ_AUTH)
 def campaign_detail(request: HttpRequest, slug: str):
     return Status(200, _campaign_out(_campaign_or_404(slug), progress=True))
 
 
-@router.post("/campaigns/{slug}/prompts", response={201: PromptImportOut, 400: dict, 404: dict}, auth=ENGINEER_AUTH)
+@router.post("/campaigns/{slug}/prompts", response={201: PromptImportOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_prompts_import(request: HttpRequest, slug: str, payload: PromptImportIn):
     campaign = _campaign_or_404(slug)
     try:
@@ -160,7 +168,7 @@ def campaign_prompts_import(request: HttpRequest, slug: str, payload: PromptImpo
     return Status(201, result.__dict__)
 
 
-@router.post("/campaigns/{slug}/start", response={200: CampaignOut, 400: dict, 404: dict}, auth=ENGINEER_AUTH)
+@router.post("/campaigns/{slug}/start", response={200: CampaignOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_start(request: HttpRequest, slug: str):
     campaign = _campaign_or_404(slug)
     try:
@@ -170,7 +178,7 @@ def campaign_start(request: HttpRequest, slug: str):
     return Status(200, _campaign_out(campaign, progress=True))
 
 
-@router.post("/campaigns/{slug}/adaptive", response={200: AdaptiveOut, 400: dict, 404: dict}, auth=ENGINEER_AUTH)
+@router.post("/campaigns/{slug}/adaptive", response={200: AdaptiveOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_adaptive(request: HttpRequest, slug: str, payload: AdaptiveIn):
     """Add comparisons on the pairs the active-sampling rule favours (adaptive campaigns)."""
     campaign = _campaign_or_404(slug)

@@ -8,9 +8,11 @@ from ninja.errors import HttpError
 
 from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
 from evalhub.core.models import Role
+from evalhub.core.schemas import ErrorOut
 from judging import exports, results
 from judging.importers import DEFAULT_SOURCE, ArenaImportError, arena_import
 from judging.models import Campaign
+from judging.schemas import ArenaImportErrorOut, ArenaImportOut, JudgmentsExportOut, LeaderboardOut
 
 router = Router()
 
@@ -19,7 +21,7 @@ IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 
 
-@router.get("/leaderboard", auth=READ_AUTH, response={200: dict, 404: dict})
+@router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
                 style: bool = False) -> dict:
     """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
@@ -30,18 +32,23 @@ def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", cr
     return results.leaderboard_json(view)
 
 
-@router.post("/imports/arena", auth=IMPORT_AUTH, response={201: dict, 400: dict})
-def import_arena(request: HttpRequest, source: str = DEFAULT_SOURCE, create_variants: bool = False):
-    """Body: a JSON array or JSON Lines of Arena battles. All or nothing; duplicates are skipped."""
+@router.post("/imports/arena", auth=IMPORT_AUTH, response={201: ArenaImportOut, 400: ArenaImportErrorOut,
+                                                           401: ErrorOut, 403: ErrorOut})
+def import_arena(request: HttpRequest, source: str = DEFAULT_SOURCE, create_variants: bool = False,
+                 include_named: bool = False):
+    """Body: a JSON array or JSON Lines of Arena battles. All or nothing; duplicates (under any
+    source label) are skipped; ``"anony": false`` battles are skipped unless ``include_named``."""
     try:
-        summary = arena_import(data=request.body, source=source, create_variants=create_variants)
+        summary = arena_import(data=request.body, source=source, create_variants=create_variants,
+                               include_named=include_named)
     except ArenaImportError as exc:
         return Status(400, {"detail": f"nothing imported: {exc}", "errors": [issue.as_dict() for issue in exc.issues]})
     return Status(201, {"imported": summary.imported, "skipped_duplicates": summary.skipped_duplicates,
-                 "created_variants": summary.created_variants, "import_batch": summary.import_batch})
+                 "created_variants": summary.created_variants, "import_batch": summary.import_batch,
+                 "skipped_named": summary.skipped_named})
 
 
-@router.get("/campaigns/{slug}/judgments", auth=EXPORT_AUTH, response={200: dict, 404: dict})
+@router.get("/campaigns/{slug}/judgments", auth=EXPORT_AUTH, response={200: JudgmentsExportOut, 404: ErrorOut})
 def campaign_judgments(request: HttpRequest, slug: str) -> HttpResponse:
     """Every judgment of a campaign, streamed as ``{"campaign", "columns", "judgments": [...]}``."""
     campaign = Campaign.objects.filter(slug=slug).first()

@@ -41,10 +41,22 @@ WHERE camp.status = %(active)s
   AND c.judgments_done + (SELECT count(*) FROM judging_assignment lease
                           WHERE lease.comparison_id = c.id AND lease.status = 'assigned'
                             AND lease.expires_at > %(now)s) < c.judgments_needed
+  AND NOT (camp.reveal_after_vote AND EXISTS (
+        SELECT 1 FROM judging_assignment seen JOIN judging_comparison sc ON sc.id = seen.comparison_id
+        WHERE seen.reviewer_id = %(reviewer_id)s AND seen.status = 'judged' AND seen.campaign_id = c.campaign_id
+          AND (sc.completion_a_id IN (c.completion_a_id, c.completion_b_id)
+               OR sc.completion_b_id IN (c.completion_a_id, c.completion_b_id))))
 ORDER BY c.id
 LIMIT %(limit)s
 FOR UPDATE OF c SKIP LOCKED
 """
+
+# Campaigns that reveal identities after each vote: the exclusion above never serves a reviewer an
+# answer whose author was revealed to them, and the order is shuffled per reviewer (a stable hash of
+# comparison and reviewer) so prompts and pairs interleave instead of arriving one prompt at a time
+# in creation order. Blind-only scopes keep id order, which the partial index serves without a sort.
+_SHUFFLED_CANDIDATE_SQL = _CANDIDATE_SQL.replace(
+    "ORDER BY c.id", "ORDER BY hashtext(c.id::text || ':' || %(reviewer_id)s::text), c.id")
 
 # The same filter without locking: is there open work that other transactions merely hold right now?
 _ANY_OPEN_SQL = _CANDIDATE_SQL.replace("FOR UPDATE OF c SKIP LOCKED", "").replace("LIMIT %(limit)s", "LIMIT 1")
@@ -89,12 +101,20 @@ def _any_open(reviewer: User, campaign: Campaign | None, *, gold: bool, now) -> 
         return cursor.fetchone() is not None
 
 
-def _lock_one(reviewer: User, campaign: Campaign | None, *, gold: bool, now) -> tuple[int, int, int] | None:
+def _reveals(campaign: Campaign | None) -> bool:
+    """Whether the scope holds a campaign that reveals identities after the vote."""
+    if campaign is not None:
+        return campaign.reveal_after_vote
+    return Campaign.objects.filter(status=CampaignStatus.ACTIVE, reveal_after_vote=True).exists()
+
+
+def _lock_one(reviewer: User, campaign: Campaign | None, *, gold: bool, now,
+              shuffled: bool = False) -> tuple[int, int, int] | None:
     """Lock open comparisons; return (comparison id, campaign id, lease seconds) of one with room."""
     params = {"active": CampaignStatus.ACTIVE, "campaign_id": campaign.pk if campaign else None, "gold": gold,
               "reviewer_id": reviewer.pk, "now": now, "limit": CANDIDATES}
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATE_SQL, params)
+        cursor.execute(_SHUFFLED_CANDIDATE_SQL if shuffled else _CANDIDATE_SQL, params)
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return None
@@ -120,9 +140,10 @@ def assignment_next(*, reviewer: User, campaign: Campaign | None = None,
     gold_rate = campaign.gold_rate if campaign is not None else 0.0
     want_gold = gold_rate > 0 and rng.random() < gold_rate
     found = None
+    shuffled = _reveals(campaign)
     for attempt in range(RETRIES):
         for gold in (want_gold, not want_gold):
-            found = _lock_one(reviewer, campaign, gold=gold, now=now)
+            found = _lock_one(reviewer, campaign, gold=gold, now=now, shuffled=shuffled)
             if found is not None:
                 break
         if found is not None:

@@ -6,12 +6,13 @@ import csv
 import json
 from collections.abc import Iterator
 
+from evalhub.core.csvsafe import safe_row
 from judging.models import Campaign, Judgment
 
 EXPORT_COLUMNS = ["campaign", "prompt_id", "category", "variant_a", "variant_b", "outcome", "criteria",
-                  "reviewer", "seconds", "created_at", "excluded", "identity_flag"]
+                  "rationale", "reviewer", "seconds", "created_at", "excluded", "identity_flag"]
 _FIELDS = ["campaign__slug", "comparison__prompt_id", "category", "variant_a__slug", "variant_b__slug", "outcome",
-           "criteria", "reviewer__username", "seconds_taken", "created_at", "excluded", "identity_flag"]
+           "criteria", "rationale", "reviewer__username", "seconds_taken", "created_at", "excluded", "identity_flag"]
 
 
 def judgment_rows(campaign: Campaign) -> Iterator[dict]:
@@ -29,13 +30,14 @@ class _Echo:
 
 
 def csv_lines(campaign: Campaign) -> Iterator[str]:
-    """CSV text, line by line, for a StreamingHttpResponse (constant memory at any size)."""
+    """CSV text, line by line, for a StreamingHttpResponse (constant memory at any size). Text cells
+    that a spreadsheet would run as a formula (rationales are free text) are neutralised."""
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)
     for row in judgment_rows(campaign):
         row["criteria"] = json.dumps(row["criteria"], sort_keys=True) if row["criteria"] else ""
         row["seconds"] = "" if row["seconds"] is None else row["seconds"]
-        yield writer.writerow([row[c] for c in EXPORT_COLUMNS])
+        yield writer.writerow(safe_row([row[c] for c in EXPORT_COLUMNS]))
 
 
 def json_chunks(campaign: Campaign) -> Iterator[str]:

@@ -8,7 +8,9 @@ case-insensitively. The vote is still stored (with ``identity_flag``) so the cho
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -32,6 +34,24 @@ def identity_words_for(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({str(name) for name in names if name}))
 
 
+# Tags that start a new line or cell on screen become a space; inline ones (strong, em, code, a)
+# vanish, so "Chat**GPT**" reads "ChatGPT" as the reviewer sees it.
+_BLOCK_TAG = re.compile(r"</?(?:p|br|hr|h[1-6]|li|ul|ol|pre|blockquote|table|thead|tbody|tr|th|td)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def displayed_text(markdown: str) -> str:
+    """The text a reviewer reads: the answer rendered exactly as the judging page renders it (markdown,
+    then nh3), tags removed, entities decoded (``Open&#65;I`` → ``OpenAI``), invisible characters
+    dropped and compatibility forms folded (full-width ``ＧＰＴ`` → ``GPT``)."""
+    from evalhub.core.render import render_markdown
+
+    text = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", render_markdown(markdown or "")))
+    return unicodedata.normalize("NFKC", html.unescape(text)).translate(_INVISIBLE)
+
+
 def reveals_identity(*texts: str, extra_words: tuple[str, ...] = ()) -> bool:
+    """Whether any answer, as DISPLAYED, names a model or vendor (markup cannot hide a name)."""
     pattern = _pattern(extra_words)
-    return any(pattern.search(text or "") for text in texts)
+    return any(pattern.search(displayed_text(text)) for text in texts if text)

@@ -8,14 +8,16 @@ JSON Lines, one battle per object::
      "conversation_a": [{"role": "user", "content": "..."}, ...], "conversation_b": [...],
      "language": "English", "category": "coding"}
 
-``judge``, ``conversation_*``, ``language`` and ``category`` are optional; other keys (``question_id``,
-``anony``, ``turn`` …) are ignored. Every problem is reported as ``line N: field: problem`` (N is the
+``judge``, ``conversation_*``, ``language``, ``category`` and ``anony`` are optional; other keys
+(``question_id``, ``turn`` …) are ignored. Battles with ``"anony": false`` (the voter saw the model
+names) are skipped unless the import asks for them: Chatbot Arena's leaderboards rate anonymous
+battles only. A battle without ``anony`` counts as anonymous. Every problem is reported as ``line N: field: problem`` (N is the
 line on which the battle's object starts, in JSON arrays too) and a file with any problem imports
 nothing.
 
-Idempotency is by a *natural key*: (source, model_a, model_b, winner, judge, tstamp, language,
-category), checked against the stored battles of the same source under a per-source advisory lock.
-Re-importing a file — or a later dump that overlaps an earlier one — skips
+Idempotency is by a *natural key*: (model_a, model_b, winner, judge, tstamp, language, category),
+checked against the stored battles of EVERY source under one advisory lock. Re-importing a file —
+under the same or another ``source`` label, or a later dump that overlaps an earlier one — skips
 the battles already stored instead of counting them twice. A file hash would miss the overlap case.
 """
 
@@ -31,6 +33,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from evalhub.core.middleware import nul_paths
 from evalhub.core.models import ModelVariant
 from judging.models import ArenaBattle
 
@@ -64,6 +67,7 @@ class ArenaRow:
     category: str
     conversation_a: list | None = None
     conversation_b: list | None = None
+    anony: bool = True
 
 
 @dataclass
@@ -170,6 +174,10 @@ def _row(line: int, obj: object, errors: list[ImportIssue]) -> ArenaRow | None:
     if not isinstance(obj, dict):
         errors.append(ImportIssue(line, "battle", f"must be a JSON object, got {type(obj).__name__}"))
         return None
+    nul = next(nul_paths(obj, "battle"), None)
+    if nul is not None:  # PostgreSQL text cannot hold NUL
+        errors.append(ImportIssue(line, nul.removeprefix("battle."), "must not contain NUL (\\u0000) characters"))
+        return None
     before = len(errors)
     model_a = _text(obj, "model_a", line, errors, required=True, max_len=MAX_NAME)
     model_b = _text(obj, "model_b", line, errors, required=True, max_len=MAX_NAME)
@@ -196,9 +204,12 @@ def _row(line: int, obj: object, errors: list[ImportIssue]) -> ArenaRow | None:
             errors.append(ImportIssue(line, "tstamp", "is out of range"))
     conv_a = _conversation(obj, "conversation_a", line, errors)
     conv_b = _conversation(obj, "conversation_b", line, errors)
+    anony = obj.get("anony", True)
+    if not isinstance(anony, bool):
+        errors.append(ImportIssue(line, "anony", f"must be true or false, got {str(anony)[:40]!r}"))
     if len(errors) > before or when is None:
         return None
-    return ArenaRow(line, model_a, model_b, WINNERS[winner], judge, when, language, category, conv_a, conv_b)
+    return ArenaRow(line, model_a, model_b, WINNERS[winner], judge, when, language, category, conv_a, conv_b, anony)
 
 
 def parse_arena(data: bytes | str) -> ParseResult:
@@ -243,6 +254,7 @@ class ImportSummary:
     skipped_duplicates: int
     created_variants: list[str]
     import_batch: str | None
+    skipped_named: int = 0  # battles with "anony": false, left out (Arena rates anonymous battles only)
 
 
 def variant_slug_for(name: str) -> str:
@@ -284,19 +296,21 @@ def _resolve_variants(rows: list[ArenaRow], create: bool) -> tuple[dict[str, Mod
     return resolved, [], created
 
 
-def _existing_keys(source: str, rows: list[ArenaRow]) -> set[tuple]:
+def _existing_keys(rows: list[ArenaRow]) -> set[tuple]:
+    # Every source: the same battles under a second label are still the same battles.
     low = min(row.tstamp for row in rows)
     high = max(row.tstamp for row in rows)
-    return set(ArenaBattle.objects.filter(source=source, tstamp__gte=low, tstamp__lte=high).values_list(
+    return set(ArenaBattle.objects.filter(tstamp__gte=low, tstamp__lte=high).values_list(
         "model_a_id", "model_b_id", "winner", "judge", "tstamp", "language", "category"))
 
 
 def arena_import(*, data: bytes | str, source: str = DEFAULT_SOURCE, create_variants: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+                 include_named: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """Validate a whole Arena log and store it in one transaction, or raise ``ArenaImportError``.
 
-    Duplicates (same natural key as a stored battle of this ``source``, or repeated within the
-    file) are skipped and counted, so re-importing a file is a no-op.
+    Duplicates (same natural key as a stored battle of any source, or repeated within the file)
+    are skipped and counted, so re-importing a file, under any label, is a no-op. Battles marked
+    ``"anony": false`` are skipped and counted unless ``include_named``.
     """
     source = (source or "").strip()
     if not source or len(source) > 100:
@@ -306,18 +320,21 @@ def arena_import(*, data: bytes | str, source: str = DEFAULT_SOURCE, create_vari
         raise ArenaImportError(parsed.errors)
     rows = parsed.rows
     with transaction.atomic():
-        # Two imports of the same source at once would both miss each other's rows in the
-        # duplicate check; a transaction-scoped advisory lock per source serialises them.
+        # Two imports at once would both miss each other's rows in the duplicate check (which spans
+        # every source); a transaction-scoped advisory lock serialises arena imports.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"arena-import:{source}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["arena-import"])
         variants, issues, created = _resolve_variants(rows, create_variants)
         if issues:
             raise ArenaImportError(issues)
-        seen = _existing_keys(source, rows)
+        seen = _existing_keys(rows)
         batch = uuid.uuid4()
         fresh: list[ArenaBattle] = []
-        skipped = 0
+        skipped = skipped_named = 0
         for row in rows:
+            if not row.anony and not include_named:
+                skipped_named += 1
+                continue
             a, b = variants[row.model_a], variants[row.model_b]
             if a.pk == b.pk:
                 transaction.set_rollback(True)
@@ -338,4 +355,4 @@ def arena_import(*, data: bytes | str, source: str = DEFAULT_SOURCE, create_vari
             from judging.tasks import leaderboard_refresh_task
 
             transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=None))
-    return ImportSummary(len(fresh), skipped, created, str(batch) if fresh else None)
+    return ImportSummary(len(fresh), skipped, created, str(batch) if fresh else None, skipped_named)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 
 class TurnOut(Schema):
@@ -65,6 +65,19 @@ class VoteOut(Schema):
     ok: bool
     reveal: RevealOut | None = None
     next: NextOut | None = None
+
+
+class StoredVoteOut(Schema):
+    choice: str
+    criteria: dict[str, str]
+    rationale: str
+    created_at: str
+
+
+class VoteConflictOut(Schema):
+    detail: str
+    vote: StoredVoteOut | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
 
 
 class SkipOut(Schema):
@@ -130,3 +143,61 @@ class AdaptiveIn(Schema):
 
 class AdaptiveOut(Schema):
     added: int
+
+
+class ArenaImportOut(Schema):
+    imported: int
+    skipped_duplicates: int = Field(description="battles already stored (under any source label) or repeated")
+    created_variants: list[str]
+    import_batch: str | None
+    skipped_named: int = Field(description='battles with "anony": false, left out (include_named=true keeps them)')
+
+
+class ImportIssueOut(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class ArenaImportErrorOut(Schema):
+    detail: str
+    errors: list[ImportIssueOut]
+
+
+class LeaderboardOut(Schema):
+    """The latest leaderboard snapshot of a scope (campaign or overall) and slice."""
+
+    model_config = ConfigDict(extra="allow")
+
+    campaign: str | None = Field(description="campaign slug; null = overall (campaigns and imported battles)")
+    computed_at: str | None
+    n_votes: int
+    rounds: Any = None
+    board_key: str | None = None
+    board: dict[str, Any] | None = Field(None, description="rows with rating, CI and rank interval per variant")
+    style: dict[str, Any] | None = None
+    categories: Any = None
+    criteria: Any = None
+    message: str | None = None
+
+
+class JudgmentExportRowOut(Schema):
+    campaign: str
+    prompt_id: int
+    category: str
+    variant_a: str
+    variant_b: str
+    outcome: Literal["a", "b", "tie", "both_bad"]
+    criteria: dict[str, str]
+    rationale: str
+    reviewer: str
+    seconds: float | None
+    created_at: str
+    excluded: bool
+    identity_flag: bool
+
+
+class JudgmentsExportOut(Schema):
+    campaign: str
+    columns: list[str]
+    judgments: list[JudgmentExportRowOut]

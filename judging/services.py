@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from evalhub.core.middleware import nul_paths
 from evalhub.core.models import Completion, ModelVariant, Prompt
 from judging.identity import identity_words_for, reveals_identity
 from judging.models import (
@@ -38,12 +39,14 @@ CRITERION_CHOICES = {"left", "right", "tie"}
 
 
 class JudgingError(Exception):
-    """A refused reviewer action, with the HTTP status the API should answer."""
+    """A refused reviewer action, with the HTTP status the API should answer (``vote``: the stored
+    vote, in the reviewer's left/right terms, when a different second vote is refused)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, vote: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.vote = vote
 
 
 # ---------------------------------------------------------------- campaigns
@@ -91,6 +94,9 @@ def _parse_line(line_no: int, raw: str, slugs: set[str]) -> dict:
         raise _import_error(line_no, "json", f"not valid JSON ({exc.msg})") from None
     if not isinstance(row, dict):
         raise _import_error(line_no, "json", "each line must be a JSON object")
+    nul = next(nul_paths(row, "line"), None)
+    if nul is not None:  # PostgreSQL text and jsonb cannot hold NUL
+        raise _import_error(line_no, nul.removeprefix("line."), "must not contain NUL (\\u0000) characters")
     if "messages" in row:
         messages = row["messages"]
         if (not isinstance(messages, list) or not messages
@@ -402,22 +408,52 @@ def _canonical(side: str, swapped: bool) -> str:
     return "a" if (side == "left") == left_is_a else "b"
 
 
+def _displayed(side: str, swapped: bool) -> str:
+    """A canonical side ("a", "b", "tie", "both_bad") as the reviewer saw it ("left", "right", ...)."""
+    if side in {"tie", "both_bad"}:
+        return side
+    return "left" if (side == "a") != swapped else "right"
+
+
+def stored_vote(judgment: Judgment, assignment: Assignment) -> dict:
+    """The stored vote in the reviewer's own left/right terms (what a refused second vote is shown)."""
+    return {"choice": _displayed(judgment.outcome, assignment.swapped),
+            "criteria": {name: _displayed(side, assignment.swapped) for name, side in judgment.criteria.items()},
+            "rationale": judgment.rationale, "created_at": judgment.created_at.isoformat()}
+
+
+def _repeat(assignment: Assignment, choice: str, criteria: dict) -> Judgment:
+    """A second vote on a judged assignment: the same vote returns the first; another is 409."""
+    judgment = Judgment.objects.get(assignment=assignment)
+    vote = stored_vote(judgment, assignment)
+    if vote["choice"] != choice or any(vote["criteria"].get(name) != side for name, side in criteria.items()):
+        raise JudgingError(409, "you already voted on this comparison; a vote cannot be changed", vote=vote)
+    return judgment
+
+
 @transaction.atomic
 def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, criteria: dict | None = None,
                     rationale: str = "") -> Judgment:
-    """Store a vote in canonical order. Idempotent: a repeat on the same assignment returns the first."""
+    """Store a vote in canonical order. A repeat of the same vote returns the first; a different
+    choice on a judged comparison is a 409 carrying the stored vote; a closed campaign takes no votes."""
     assignment = _locked_assignment(assignment_token, reviewer)
+    # The statement above read the assignment row from its snapshot, taken BEFORE it waited for the
+    # comparison lock: a concurrent vote on the same token may have committed meanwhile. Re-read the
+    # status now that the lock is ours (READ COMMITTED: a new statement sees that commit).
+    assignment.status = Assignment.objects.filter(pk=assignment.pk).values_list("status", flat=True).get()
+    criteria = criteria or {}
     if assignment.status == AssignmentStatus.JUDGED:
-        return Judgment.objects.get(assignment=assignment)
+        return _repeat(assignment, choice, criteria)
     if assignment.status == AssignmentStatus.SKIPPED:
         raise JudgingError(409, "you skipped this comparison; load the next comparison")
     now = timezone.now()
     if assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= now:
         raise JudgingError(409, "this assignment expired; load the next comparison")
+    if assignment.campaign.status != CampaignStatus.ACTIVE:
+        raise JudgingError(409, "this campaign is closed: votes are no longer counted")
     if choice not in CHOICES:
         raise ValidationError({"choice": [f"choose one of {', '.join(sorted(CHOICES))}"]})
     campaign, comparison = assignment.campaign, assignment.comparison
-    criteria = criteria or {}
     unknown = [name for name in criteria if name not in campaign.criteria]
     if unknown:
         raise ValidationError({f"criteria.{unknown[0]}": ["not a criterion of this campaign"]})
@@ -457,6 +493,8 @@ def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, crite
 def assignment_skip(*, token: Any, reviewer: User, reason: str = "") -> Assignment:
     """Give the comparison back to the pool; this reviewer will not be shown it again. Idempotent."""
     assignment = _locked_assignment(token, reviewer)
+    # As in judgment_record: a vote may have committed while we waited for the lock.
+    assignment.status = Assignment.objects.filter(pk=assignment.pk).values_list("status", flat=True).get()
     if assignment.status == AssignmentStatus.SKIPPED:
         return assignment
     if assignment.status == AssignmentStatus.JUDGED:

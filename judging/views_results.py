@@ -72,7 +72,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 context["summary"] = arena_import(data=upload.read(), source=context["source"],
-                                                  create_variants=bool(request.POST.get("create_variants")))
+                                                  create_variants=bool(request.POST.get("create_variants")),
+                                                  include_named=bool(request.POST.get("include_named")))
             except ArenaImportError as exc:
                 context["errors"] = [issue.as_dict() for issue in exc.issues]
     return render(request, "judging/import.html", context, status=400 if context["errors"] else 200)

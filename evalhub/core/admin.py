@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from evalhub.core.models import ApiKey, Completion, ModelVariant, Prompt
 
@@ -11,6 +11,11 @@ class ModelVariantAdmin(admin.ModelAdmin):
                     "reasoning_budget_tokens", "price_input_per_mtok", "price_output_per_mtok", "is_active"]
     list_filter = ["family", "post_training", "test_time_strategy", "uses_retrieval", "uses_tools", "is_active"]
     search_fields = ["slug", "name", "base_model"]
+
+    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001 - Django's signature
+        super().save_model(request, obj, form, change)
+        if obj.endpoint_key_warning:
+            messages.warning(request, obj.endpoint_key_warning)
 
 
 @admin.register(Prompt)

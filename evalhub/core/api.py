@@ -9,7 +9,7 @@ from evalhub.core import selectors, services
 from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
 from evalhub.core.models import ModelVariant, Role
 from evalhub.core.roles import user_roles
-from evalhub.core.schemas import ErrorOut, MeOut, VariantIn, VariantOut
+from evalhub.core.schemas import ErrorOut, MeOut, VariantCreatedOut, VariantIn, VariantOut
 
 router = Router()
 
@@ -17,6 +17,16 @@ READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Rol
 ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 ANY_ROLE_AUTH = [ApiKeyAuth("read"), ApiKeyAuth("ingest"),
                  SessionRoleAuth(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
+
+
+def validation_error_body(exc: DjangoValidationError) -> dict:
+    """A Django ValidationError as the API's 400 body: ``detail`` plus ``errors`` naming each field."""
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": field, "message": " ".join(msgs)} for field, msgs in exc.message_dict.items()]
+    else:
+        errors = [{"field": "", "message": " ".join(exc.messages)}]
+    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+    return {"detail": detail, "errors": errors}
 
 
 def django_errors_to_http(exc: DjangoValidationError) -> HttpError:
@@ -37,9 +47,15 @@ def variant_list(request: HttpRequest) -> list[ModelVariant]:
     return list(selectors.variants_active())
 
 
-@router.post("/variants", response={201: VariantOut, 400: ErrorOut}, auth=ENGINEER_AUTH)
+@router.post("/variants", response={201: VariantCreatedOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+             auth=ENGINEER_AUTH)
 def variant_create(request: HttpRequest, payload: VariantIn) -> Status:
+    """Register a variant. ``endpoint_api_key_env`` must match the operator's allowed prefixes
+    (``ENDPOINT_KEY_ENV_PREFIXES``, default ``EVALHUB_KEY_*``), else 400; a name that is not set in
+    this environment is accepted with a warning (calls would go out without a key)."""
     try:
-        return Status(201, services.variant_create(**payload.dict()))
+        variant = services.variant_create(**payload.dict())
     except DjangoValidationError as exc:
-        raise django_errors_to_http(exc) from None
+        return Status(400, validation_error_body(exc))
+    variant.warnings = [variant.endpoint_key_warning] if variant.endpoint_key_warning else []
+    return Status(201, variant)

@@ -46,6 +46,25 @@ def authenticate_key(raw: str | None) -> ApiKey | None:
     return key
 
 
+# The roles whose holders may use each scope. A key follows its owner's CURRENT role: an engineer
+# moved to reviewers loses their keys at once (they can no longer see the keys page to revoke them).
+SCOPE_ROLES = {"read": ("engineer", "viewer", "admin"), "ingest": ("engineer", "admin")}
+
+
+def key_allows(key: ApiKey, scope: str) -> bool:
+    """The key holds ``scope`` and its owner still holds a role that may use it."""
+    from evalhub.core.roles import has_role
+
+    return scope in key.scopes and any(has_role(key.owner, role) for role in SCOPE_ROLES.get(scope, ()))
+
+
+def scope_refusal(key: ApiKey, scopes: tuple[str, ...]) -> str:
+    names = " or ".join(repr(s) for s in scopes)
+    if set(scopes) & set(key.scopes):
+        return f"this API key's owner no longer holds a role that may use the {names} scope"
+    return f"this API key lacks the {names} scope"
+
+
 class ApiKeyAuth(AuthBase):
     """Accepts an API key holding ``scope``. Mount as ``auth=ApiKeyAuth("ingest")``."""
 
@@ -60,8 +79,8 @@ class ApiKeyAuth(AuthBase):
         key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
-        if self.scope not in key.scopes:
-            raise HttpError(403, f"this API key lacks the '{self.scope}' scope")
+        if not key_allows(key, self.scope):
+            raise HttpError(403, scope_refusal(key, (self.scope,)))
         request.api_key = key  # type: ignore[attr-defined]
         request.user = key.owner
         return key

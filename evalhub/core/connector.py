@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from evalhub.core.models import ModelVariant
+from evalhub.core.models import ModelVariant, endpoint_key_env_allowed, endpoint_key_env_refusal
 
 RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -155,6 +155,10 @@ def request_body(variant: ModelVariant, messages: list[dict], *, n: int = 1, see
 def _headers(variant: ModelVariant) -> dict[str, str]:
     headers = {"Content-Type": "application/json"}
     if variant.endpoint_api_key_env:
+        # Checked again at call time: a row saved before the allow-list (or edited in SQL) must not
+        # turn a worker into a courier for DATABASE_URL. The value is never logged or put in errors.
+        if not endpoint_key_env_allowed(variant.endpoint_api_key_env):
+            raise EndpointError(f"{variant.slug}: endpoint_api_key_env {endpoint_key_env_refusal()}")
         key = os.environ.get(variant.endpoint_api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from decimal import Decimal
 
@@ -69,6 +70,16 @@ def validate_request_options(value: object) -> None:
         raise ValidationError(f"request_options.extra_body: an object not setting {', '.join(sorted(RESERVED_BODY))}")
     if "images" in value and not isinstance(value["images"], bool):
         raise ValidationError("request_options.images: true or false")
+
+
+def endpoint_key_env_allowed(name: str) -> bool:
+    """Whether a variant may name this environment variable as its endpoint key (operator's prefixes)."""
+    return any(name.startswith(prefix) for prefix in settings.ENDPOINT_KEY_ENV_PREFIXES)
+
+
+def endpoint_key_env_refusal() -> str:
+    prefixes = ", ".join(f"{p}*" for p in settings.ENDPOINT_KEY_ENV_PREFIXES) or "(none: the operator allowed no key)"
+    return f"not an allowed key variable: use a name matching {prefixes} (ENDPOINT_KEY_ENV_PREFIXES)"
 
 
 class ModelVariant(models.Model):
@@ -142,6 +153,23 @@ class ModelVariant(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        super().clean()
+        if self.endpoint_api_key_env and not endpoint_key_env_allowed(self.endpoint_api_key_env):
+            raise ValidationError({"endpoint_api_key_env": [endpoint_key_env_refusal()]})
+
+    @property
+    def endpoint_key_missing(self) -> bool:
+        """The variant names a key variable that is not set here: calls would go out without a key."""
+        return bool(self.endpoint_api_key_env) and not os.environ.get(self.endpoint_api_key_env)
+
+    @property
+    def endpoint_key_warning(self) -> str:
+        if not self.endpoint_key_missing:
+            return ""
+        return (f"endpoint_api_key_env: {self.endpoint_api_key_env} is not set in this environment; "
+                "calls to the endpoint will fail until the operator sets it")
 
     @property
     def judge_variant_slug(self) -> str | None:

@@ -28,6 +28,10 @@ class VariantOut(Schema):
     request_options: dict = {}
 
 
+class VariantCreatedOut(VariantOut):
+    warnings: list[str] = Field(default_factory=list, description="e.g. the endpoint key variable is not set")
+
+
 class VariantIn(Schema):
     slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     name: str = Field(min_length=1, max_length=120)
@@ -58,8 +62,16 @@ class MeOut(Schema):
     roles: list[str]
 
 
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
 class ErrorOut(Schema):
+    """Every 4xx body: ``detail`` in words, ``errors`` naming each field when one is at fault."""
+
     detail: str
+    errors: list[FieldErrorOut] = Field(default_factory=list)
 
 
 class ApiKeyOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from evalhub.core.models import ApiKey, ModelVariant
+from evalhub.core.models import ApiKey, ModelVariant, Role
 
 
 def variants_active() -> QuerySet[ModelVariant]:
@@ -13,4 +13,8 @@ def variants_active() -> QuerySet[ModelVariant]:
 
 
 def api_keys_for(user: User) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(owner=user).order_by("-created_at")
+    """The user's own keys; an admin sees (and may revoke) every key, with its owner."""
+    from evalhub.core.roles import has_role
+
+    keys = ApiKey.objects.select_related("owner").order_by("-created_at")
+    return keys if has_role(user, Role.ADMIN) else keys.filter(owner=user)

@@ -3,15 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
-
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from evalhub.core import selectors, services
-from evalhub.core.health import health_check
 from evalhub.core.forms import ApiKeyForm
-from evalhub.core.models import ApiKey, Role
+from evalhub.core.health import health_check
+from evalhub.core.models import Role
 from evalhub.core.roles import has_role, role_required
 
 
@@ -34,13 +32,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                                              scopes=form.cleaned_data["scopes"])
         form = ApiKeyForm()
     return render(request, "core/api_keys.html",
-                  {"form": form, "keys": selectors.api_keys_for(request.user), "new_key": new_key})
+                  {"form": form, "keys": selectors.api_keys_for(request.user), "new_key": new_key,
+                   "show_owner": has_role(request.user, Role.ADMIN)})
 
 
 @require_POST
 @role_required(Role.ENGINEER, Role.ADMIN)
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    key = get_object_or_404(ApiKey, pk=pk, owner=request.user)
+    key = get_object_or_404(selectors.api_keys_for(request.user), pk=pk)
     services.api_key_revoke(key=key)
     messages.success(request, f"Revoked {key.display}.")
     return redirect("core:api_keys")

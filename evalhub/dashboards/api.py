@@ -7,7 +7,7 @@ import uuid
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router
+from ninja import Query, Router
 from ninja.errors import HttpError, ValidationError
 
 from evalhub.core.api import READ_AUTH
@@ -17,6 +17,9 @@ from evalhub.dashboards.models import Report
 from evalhub.dashboards.schemas import BadRequestOut, FrontierOut, ReportOut, ScorecardOut, VerdictOut
 
 router = Router(tags=["dashboards"])
+
+# The reporting window, as pages.parse_params enforces it: declared here so the schema states it.
+DAYS = Query(7, ge=1, le=90, description="reporting window in days (1–90)")
 
 
 def _load(request: HttpRequest) -> tuple[dict, pages.Params]:
@@ -36,7 +39,7 @@ def _checked(build, payload: dict, params: pages.Params):
 
 
 @router.get("/scorecard", response={200: ScorecardOut, 400: BadRequestOut}, auth=READ_AUTH)
-def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = 7) -> dict:  # noqa: A002
+def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> dict:  # noqa: A002
     payload, params = _load(request)
     data = pages.scorecard(payload, params)
     return {"computed_at": payload["computed_at"], "period": data["period"], "suites": data["suites"],
@@ -44,7 +47,7 @@ def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str =
 
 
 @router.get("/frontier", response={200: FrontierOut, 400: BadRequestOut}, auth=READ_AUTH)
-def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = 7) -> dict:
+def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = DAYS) -> dict:
     payload, params = _load(request)
     page = _checked(pages.frontier, payload, params)
     data = page["data"]
@@ -54,7 +57,7 @@ def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days
 
 
 @router.get("/verdict", response={200: VerdictOut, 400: BadRequestOut}, auth=READ_AUTH)
-def verdict(request: HttpRequest, quality: str = "bt", days: int = 7) -> dict:
+def verdict(request: HttpRequest, quality: str = "bt", days: int = DAYS) -> dict:
     payload, params = _load(request)
     page = _checked(pages.verdict, payload, params)
     sections = [{"base_model": s["base_model"], "headline": s["headline"], "caption": s["caption"],

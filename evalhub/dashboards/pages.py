@@ -9,6 +9,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from evalhub.core.csvsafe import SafeWriter
 from evalhub.dashboards import captions, charts, selectors
 
 
@@ -84,7 +85,7 @@ def _est(e: dict | None, fmt) -> tuple[str, str, str]:
 def scorecard_csv(payload: dict, params: Params) -> str:
     data = scorecard(payload, params)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter(csv.writer(out))  # names are free text: no cell may run as a formula
     suites = [s["slug"] for s in data["suites"]]
     header = ["variant", "name", "improvement_kind", "base_model", "compute_multiplier", "bt", "bt_lower", "bt_upper"]
     for s in suites:
@@ -130,7 +131,7 @@ def frontier(payload: dict, params: Params) -> dict:
 def frontier_csv(payload: dict, params: Params) -> str:
     page = frontier(payload, params)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter(csv.writer(out))  # names are free text: no cell may run as a formula
     w.writerow(["variant", "name", "improvement_kind", params.axis, f"{params.axis}_lower", f"{params.axis}_upper",
                 "quality", "quality_lower", "quality_upper", "on_frontier", "dominated_by"])
     for p in page["data"]["points"]:
@@ -185,7 +186,7 @@ def _h2h_display(h2h: dict | None) -> dict | None:
 def verdict_csv(payload: dict, params: Params) -> str:
     page = verdict(payload, params)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter(csv.writer(out))  # names are free text: no cell may run as a formula
     w.writerow(["base_model", "table", "variant", "kind_or_evidence", "metric", "value", "lower", "upper",
                 "compute_multiple", "multiple_lower", "multiple_upper", "p_value", "favours"])
     g6 = lambda x: "" if x is None else f"{x:.6g}"  # noqa: E731

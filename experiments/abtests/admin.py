@@ -47,8 +47,8 @@ class ExperimentAdmin(admin.ModelAdmin):
             e.save(update_fields=["planned_sample_per_arm", "baseline"])
 
     def get_inlines(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
-        # Same rule as arms_update: no arm or allocation edits while the experiment is running.
-        return [] if obj is not None and obj.is_running else self.inlines
+        # Same rule as arms_update: arms and allocation are edited only before the start.
+        return [] if obj is not None and (obj.is_running or obj.started_at is not None) else self.inlines
 
 
 @admin.register(Exposure)

@@ -16,7 +16,14 @@ from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 from pydantic import Field
 
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, authenticate_key, raw_key_from_request
+from evalhub.core.auth import (
+    ApiKeyAuth,
+    SessionRoleAuth,
+    authenticate_key,
+    key_allows,
+    raw_key_from_request,
+    scope_refusal,
+)
 from evalhub.core.models import ApiKey, Role
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import assignment_for
@@ -29,6 +36,7 @@ from experiments.abtests.schemas import (
     ExperimentIn,
     ExperimentOut,
     MetricOut,
+    ResultsOut,
 )
 
 router = Router()
@@ -49,8 +57,8 @@ class AnyScopeKeyAuth(AuthBase):
         key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
-        if not set(self.scopes) & set(key.scopes):
-            raise HttpError(403, f"this API key lacks the {' or '.join(repr(s) for s in self.scopes)} scope")
+        if not any(key_allows(key, scope) for scope in self.scopes):
+            raise HttpError(403, scope_refusal(key, self.scopes))
         request.user = key.owner
         return key
 
@@ -90,12 +98,17 @@ def _out(e: Experiment) -> dict[str, Any]:
     }
 
 
-@router.get("/{key}/assignment", response={200: AssignmentOut, 404: ErrorOut}, auth=ASSIGN_AUTH,
-            summary="Which arm a unit gets (deterministic, sticky; records the exposure)")
+@router.get("/{key}/assignment", response={200: AssignmentOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
+                                           404: ErrorOut}, auth=ASSIGN_AUTH,
+            summary="Which arm a unit gets (deterministic, sticky; an ingest key records the exposure)")
 def assignment(request: HttpRequest, key: str, query: Query[AssignmentQuery]) -> dict:
-    """A stopped experiment answers the control with ``stopped: true``; a draft answers the control
-    and records nothing."""
-    return vars(assignment_for(experiment=_get(key), unit_id=query.unit_id))
+    """Only an ``ingest`` key (the service that serves the unit) records an exposure; a ``read``-only
+    key or a session sees the arm with ``exposed: false``. A stopped experiment answers the arm the
+    unit was exposed to (the control if never exposed) with ``status: "stopped"`` and records
+    nothing; a draft answers the control and records nothing."""
+    api_key = getattr(request, "auth", None)
+    record = isinstance(api_key, ApiKey) and key_allows(api_key, "ingest")
+    return vars(assignment_for(experiment=_get(key), unit_id=query.unit_id, record=record))
 
 
 @router.get("/metrics", response=list[MetricOut], auth=READ_AUTH, summary="The metric catalogue")
@@ -124,7 +137,7 @@ def experiment_detail(request: HttpRequest, key: str) -> dict:
     return _out(_get(key))
 
 
-@router.get("/{key}/results", response={200: dict, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
+@router.get("/{key}/results", response={200: ResultsOut, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
 def experiment_results(request: HttpRequest, key: str) -> dict:
     return selectors.results_payload(selectors.results_for(_get(key)))
 
@@ -148,14 +161,14 @@ def experiment_stop(request: HttpRequest, key: str) -> Status:
 
 
 @router.put("/{key}/arms", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-            auth=ENGINEER_AUTH, summary="Replace the arms (refused while running)")
+            auth=ENGINEER_AUTH, summary="Replace the arms (drafts only: 409 once started)")
 def arms_replace(request: HttpRequest, key: str, payload: ArmsIn) -> Status:
     experiment = _get(key)
     try:
         services.arms_update(experiment=experiment, arms=[a.dict() for a in payload.arms])
     except DjangoValidationError as exc:
-        if services.RUNNING_ARMS_REFUSAL in exc.messages:
-            return Status(409, {"detail": services.RUNNING_ARMS_REFUSAL, "errors": [
-                {"field": "arms", "message": services.RUNNING_ARMS_REFUSAL}]})
+        refusal = next((m for m in exc.messages if m in services.ARMS_REFUSALS), None)
+        if refusal is not None:
+            return Status(409, {"detail": refusal, "errors": [{"field": "arms", "message": refusal}]})
         return _errors(exc)
     return Status(200, _out(_get(key)))

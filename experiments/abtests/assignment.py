@@ -53,19 +53,37 @@ def _ordered_arms(experiment: Experiment) -> list[Arm]:
     return sorted(experiment.arms.all(), key=lambda arm: arm.id)
 
 
-def assignment_for(*, experiment: Experiment, unit_id: str) -> Assignment:
-    """The unit's arm. Draft/stopped experiments serve the control (flagged) and record nothing."""
+def _exposed_arm_id(experiment: Experiment, unit_id: str) -> int | None:
+    return Exposure.objects.filter(experiment=experiment, unit_id=unit_id).values_list("arm_id", flat=True).first()
+
+
+def assignment_for(*, experiment: Experiment, unit_id: str, record: bool = True) -> Assignment:
+    """The unit's arm.
+
+    Running: the hashed arm (or the arm of an earlier exposure), recorded as an exposure when
+    ``record`` (callers holding only a read key pass ``record=False``: they look, they do not serve).
+    Stopped: the arm the unit was exposed to (sticky, so a service keeps serving what the unit
+    had) with ``status: "stopped"``; a unit never exposed gets the control. Nothing is recorded,
+    and events after the stop no longer count in the experiment (telemetry ingestion untags them).
+    Draft: the control, nothing recorded.
+    """
     arms = _ordered_arms(experiment)
     control = next(arm for arm in arms if arm.is_control)
+    if experiment.status == Status.STOPPED:
+        arm_id = _exposed_arm_id(experiment, unit_id)
+        arm = next((a for a in arms if a.id == arm_id), control)
+        return Assignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
+                          experiment.status, True, False)
     if experiment.status != Status.RUNNING:
         return Assignment(experiment.key, unit_id, control.name, control.variant.slug, True,
-                          experiment.status, experiment.status == Status.STOPPED, False)
+                          experiment.status, False, False)
     arm = pick_arm(arms, unit_hash(experiment.salt, unit_id))
-    arm_id = exposure_record(experiment=experiment, arm=arm, unit_id=unit_id)
+    arm_id = (exposure_record(experiment=experiment, arm=arm, unit_id=unit_id) if record
+              else _exposed_arm_id(experiment, unit_id) or arm.id)
     if arm_id != arm.id:
         arm = next(a for a in arms if a.id == arm_id)
     return Assignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
-                      experiment.status, False, True)
+                      experiment.status, False, record)
 
 
 def exposure_record(*, experiment: Experiment, arm: Arm, unit_id: str) -> int:

@@ -22,7 +22,10 @@ from experiments.abtests import planning
 from experiments.abtests.metrics import METRICS
 from experiments.abtests.models import Arm, Correction, Experiment, PreUnitStat, ResultSnapshot, Status, Unit
 
-RUNNING_ARMS_REFUSAL = "cannot change arms while the experiment is running: stop it first"
+RUNNING_ARMS_REFUSAL = "cannot change arms while the experiment is running: arms change only before the start"
+STOPPED_ARMS_REFUSAL = ("cannot change the arms of a stopped experiment: its exposures and decision are history; "
+                        "register a new experiment (a new iteration) to test other arms")
+ARMS_REFUSALS = (RUNNING_ARMS_REFUSAL, STOPPED_ARMS_REFUSAL)
 PRE_PERIOD_DAYS = 14
 
 
@@ -128,10 +131,13 @@ def experiment_register(
 
 @transaction.atomic
 def arms_update(*, experiment: Experiment, arms: Sequence[dict[str, Any]]) -> Experiment:
-    """Replace the arms of a draft or stopped experiment (refused while running)."""
+    """Replace the arms of a draft experiment. Refused once started: replacing arms would delete the
+    exposures recorded under them (a cascade) and so rewrite a stored result."""
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status == Status.RUNNING:
         raise ValidationError({"arms": [RUNNING_ARMS_REFUSAL]})
+    if experiment.status == Status.STOPPED or experiment.started_at is not None:
+        raise ValidationError({"arms": [STOPPED_ARMS_REFUSAL]})
     errors: dict[str, list[str]] = {}
     built = _validate_arms(arms, errors)
     if errors:

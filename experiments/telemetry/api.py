@@ -95,7 +95,7 @@ def _error(status: int, detail: str, errors: list[dict] | None = None) -> Status
 @router.post(
     "/events", auth=INGEST_AUTH, summary="Ingest a batch of production events",
     response={200: IngestOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
-    openapi_extra={"requestBody": BATCH_BODY},
+    openapi_extra={"requestBody": BATCH_BODY}, exclude_unset=True,
 )
 def events_post(request: HttpRequest) -> Status:
     """Store up to 5,000 events. All or nothing: one invalid event rejects the batch (400, listing
@@ -114,7 +114,13 @@ def events_post(request: HttpRequest) -> Status:
         errors = [{"index": e["index"], "field": f"events.{e['index']}.{e['field']}" if e["index"] is not None else e["field"],
                    "message": e["message"]} for e in exc.errors]
         return _error(400, f"invalid batch, nothing stored: {exc}", errors)
-    return Status(200, {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks})
+    out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks}
+    # Reported only when the batch had such events, so the usual answer stays three counts.
+    if result.unknown_experiments:
+        out["unknown_experiments"] = list(result.unknown_experiments)
+    if result.after_stop:
+        out["after_stop"] = result.after_stop
+    return Status(200, out)
 
 
 def _estimate(e: selectors.Estimate) -> dict[str, Any]:

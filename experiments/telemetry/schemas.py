@@ -112,6 +112,11 @@ class IngestOut(Schema):
     accepted: int = Field(description="events stored now")
     duplicates: int = Field(description="events whose event_id was already stored (or repeated in the batch)")
     reasks: int = Field(0, description="earlier answers newly found re-asked by this batch")
+    unknown_experiments: list[str] | None = Field(
+        None, description="experiment keys in the batch that no registered experiment has "
+                                          "(stored as sent; check the key the service sends)")
+    after_stop: int | None = Field(None, description="events timed after their experiment stopped: stored without "
+                                          "experiment and arm, so a stopped result never changes")
 
 
 class ErrorItem(Schema):

@@ -112,6 +112,8 @@ class IngestResult:
     invalid_arm: int = 0  # events with an experiment but no arm (stored; the A/B app ignores them)
     reasks: int = 0  # earlier answers newly flagged as re-asked by this batch
     priced: int = 0  # events whose cost EvalHub computed
+    unknown_experiments: tuple[str, ...] = ()  # experiment keys no experiment is registered under
+    after_stop: int = 0  # events timed after their experiment stopped: stored without the experiment tag
 
 
 @dataclass(slots=True)
@@ -252,6 +254,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
     rows = derive_rows(items, variants)
+    unknown_experiments, after_stop = _check_experiments(rows)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
     for row in rows:
@@ -265,7 +268,32 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
         accepted=len(new_rows), duplicates=len(rows) - len(new_rows),
         invalid_arm=sum(1 for r in new_rows if r.experiment_key and not r.arm),
         reasks=len(reask_targets), priced=sum(1 for r in new_rows if r.cost_priced),
+        unknown_experiments=unknown_experiments, after_stop=after_stop,
     )
+
+
+def _check_experiments(rows: list[_Row]) -> tuple[tuple[str, ...], int]:
+    """Report experiment keys nobody registered, and untag events timed after their experiment stopped.
+
+    A stopped experiment's result is history: services that keep tagging events with the arm the
+    assignment API still answers (sticky, ``status: "stopped"``) must not add to it. Such events are
+    stored for the variant's production metrics, without experiment and arm. Unknown keys are stored
+    as sent (an experiment may be registered later) and named in the answer so the sender notices.
+    """
+    keys = {r.experiment_key for r in rows if r.experiment_key}
+    if not keys:
+        return (), 0
+    from django.apps import apps  # the A/B app reads telemetry, not the reverse: no import cycle
+
+    experiment_model = apps.get_model("abtests", "Experiment")
+    known = dict(experiment_model.objects.filter(key__in=keys).values_list("key", "stopped_at"))
+    after_stop = 0
+    for row in rows:
+        stopped_at = known.get(row.experiment_key)
+        if stopped_at is not None and row.ts >= stopped_at:
+            row.experiment_key, row.arm = "", ""
+            after_stop += 1
+    return tuple(sorted(keys - known.keys())), after_stop
 
 
 def _insert_new(rows: list[_Row], source: str) -> list[str]:

@@ -85,8 +85,14 @@
     $("rationale").value = "";
     $("item").hidden = false;
     $("empty").hidden = true;
-    var first = document.querySelector(".vote-btn");
-    if (first) first.focus();
+    focusItem();
+  }
+
+  // Focus goes to the comparison itself, never to a vote button: a focused button would turn the
+  // next Space or Enter into a vote the reviewer never chose (keys 1-4 are the only vote keys).
+  function focusItem() {
+    var item = $("item");
+    if (!item.hidden) item.focus({preventScroll: true});
   }
 
   function criteriaValues() {
@@ -158,6 +164,7 @@
   document.querySelectorAll(".vote-btn").forEach(function (button) {
     button.addEventListener("click", function () { vote(button.dataset.choice); });
   });
+  focusItem();
   $("skip-btn").addEventListener("click", skip);
 
   var KEYS = {"1": "left", "2": "right", "3": "tie", "4": "both_bad"};
@@ -166,7 +173,12 @@
     var target = event.target;
     var typing = target && (target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type === "text") || target.tagName === "SELECT");
     if (typing) {
-      if (event.key === "Escape") { target.blur(); var b = document.querySelector(".vote-btn"); if (b) b.focus(); }
+      if (event.key === "Escape") { target.blur(); focusItem(); }
+      return;
+    }
+    if (target && target.classList && target.classList.contains("vote-btn") && (event.key === "Enter" || event.key === " ")) {
+      // A button focused by a click on the previous comparison must not vote again on this one.
+      event.preventDefault();
       return;
     }
     if (KEYS[event.key]) { event.preventDefault(); vote(KEYS[event.key]); }

@@ -103,7 +103,7 @@ def test_start_stop_and_arms_via_api(variants, owner, eng_client):
     assert started.status_code == 200 and started.json()["status"] == "running"
     refused = eng_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
     assert refused.status_code == 409
-    assert "stop it first" in refused.json()["detail"]
+    assert "only before the start" in refused.json()["detail"]
     stopped = eng_client.post(f"{BASE}/flow/stop")
     assert stopped.json()["status"] == "stopped" and stopped.json()["stopped_at"]
     assert eng_client.post(f"{BASE}/flow/start").status_code == 400

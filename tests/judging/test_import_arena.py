@@ -135,3 +135,25 @@ def test_import_api(engineer, engineer_client, viewer_client, variants, client):
     assert ok.json()["imported"] == 4 and ok.json()["skipped_duplicates"] == 0
     again = engineer_client.post(url, data=jsonl(GOOD), content_type="application/jsonl")
     assert again.json()["imported"] == 0 and again.json()["skipped_duplicates"] == 4
+
+
+def test_the_same_battles_under_a_second_source_are_not_stored_twice(variants):
+    assert arena_import(data=jsonl(GOOD), source="arena-dump-1").imported == 4
+    second = arena_import(data=jsonl(GOOD), source="arena-mirror")
+    assert (second.imported, second.skipped_duplicates) == (0, 4)
+    assert ArenaBattle.objects.count() == 4
+
+
+def test_non_anonymous_battles_are_left_out_unless_asked_for(variants, engineer, client):
+    named = [{**GOOD[1], "anony": False}, {**GOOD[2], "anony": False}]
+    summary = arena_import(data=jsonl([GOOD[0], *named]), source="s")
+    assert (summary.imported, summary.skipped_named) == (1, 2)
+    assert list(ArenaBattle.objects.values_list("judge", flat=True)) == ["u1"]
+    kept = arena_import(data=jsonl(named), source="s", include_named=True)
+    assert kept.imported == 2 and ArenaBattle.objects.count() == 3
+    with pytest.raises(ArenaImportError, match="anony"):
+        arena_import(data=jsonl([{**GOOD[3], "anony": "no"}]), source="s")
+    _, raw = api_key_create(owner=engineer, name="ingest", scopes=["ingest"])
+    api = client.post("/api/v1/judging/imports/arena?source=api", jsonl([{**GOOD[3], "anony": False}]),
+                      content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.status_code == 201 and api.json()["skipped_named"] == 1 and api.json()["imported"] == 0

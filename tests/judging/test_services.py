@@ -80,8 +80,11 @@ def test_active_lease_blocks_over_assignment_and_expiry_returns_it(reviewers):
 def test_double_submit_is_idempotent(campaign, reviewer):
     assignment = assignment_next(reviewer=reviewer, campaign=campaign)
     one = services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="left")
-    two = services.judgment_record(assignment_token=str(assignment.token), reviewer=reviewer, choice="right")
+    two = services.judgment_record(assignment_token=str(assignment.token), reviewer=reviewer, choice="left")
     assert one.pk == two.pk and two.outcome == one.outcome
+    with pytest.raises(services.JudgingError) as changed:  # a different vote is refused, not dropped
+        services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="right")
+    assert changed.value.status == 409 and changed.value.vote["choice"] == "left"
     assert Judgment.objects.filter(assignment=assignment).count() == 1
     assert Comparison.objects.get(pk=assignment.comparison_id).judgments_done == 1
 

@@ -22,11 +22,12 @@ def main() -> None:
     from django.core.servers.basehttp import run
     from django.core.wsgi import get_wsgi_application
 
-    from evalhub.core.services import api_key_create
+    from evalhub.core.services import api_key_create, roles_ensure
     from tests.factories import VariantFactory
 
     call_command("migrate", verbosity=0)
     owner = User.objects.create_user("outage-test", password=None)
+    owner.groups.add(roles_ensure()["engineer"])  # ingest keys work for engineers and admins only
     raw = api_key_create(owner=owner, name="outage", scopes=["ingest"])[1]
     VariantFactory(slug="outage-variant")
     print(f"READY {raw}", flush=True)
