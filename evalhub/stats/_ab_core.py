@@ -1,34 +1,63 @@
 """The result type every A/B comparison returns, and the helpers that fill it in.
 
-Relative lift and its interval use the delta method for a ratio of two independent means
-(Deng, Knoblich & Lu 2018, "Applying the Delta Method in Metric Analytics"; Kohavi, Tang &
-Xu 2020, "Trustworthy Online Controlled Experiments", ch. 18)::
+**One scale.** A comparison is tested on the scale the product shows: by default the relative
+lift (T − C)/|C|, as GrowthBook does; ``scale="absolute"`` tests T − C. Its p-value, interval
+and ``significant`` all come from the same estimate, standard error and reference distribution,
+so ``significant`` holds exactly when the interval on that scale excludes 0 — a verdict can
+never contradict the interval printed beside it. Both lifts and both standard errors are always
+reported; only one of them carries the inference (``Comparison.scale``).
 
-    r = T/C - 1,    Var(r) ≈ Var(T)/C² + T²·Var(C)/C⁴
+Relative lift and its variance by the delta method for a ratio of two independent means
+(Deng, Knoblich & Lu 2018, "Applying the Delta Method in Metric Analytics"; GrowthBook's
+``frequentist_variance``)::
+
+    r = (T − C)/|C|,    Var(r) ≈ Var(T)/C² + T²·Var(C)/C⁴
 
 where ``Var(T)`` and ``Var(C)`` are the variances of the two arm estimates (not of single units).
+Dividing by |C| rather than C keeps the sign of r the sign of T − C when the control is negative.
+
+**Relative scale needs a control that is clearly not 0.** By Fieller's theorem the interval of a
+ratio is unbounded once the denominator's own 1 − α interval contains 0 (|C| < z_{1−α/2}·SE(C)),
+and the delta method is then meaningless. In that case (and when C = 0) the comparison falls back
+to the absolute scale and says so in ``warnings``.
+
+**Not enough data.** When the data cannot support a test — fewer than two units in an arm, an arm
+with zero variance, a zero standard error — the result has ``enough_data == False``, a reason in
+``not_enough_data``, p = 1, ``significant == False`` and NaN intervals: an explicit refusal that
+pages show as "not enough data", never p = 0 and a zero-width interval.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from scipy import special
 
 from evalhub.stats._base import StatsError
+
+Scale = Literal["relative", "absolute"]
+Alternative = Literal["two-sided", "greater", "less"]
+SCALES = ("relative", "absolute")
+ALTERNATIVES = ("two-sided", "greater", "less")
+_NAN2 = (math.nan, math.nan)
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Treatment versus control on one metric.
 
-    ``lift`` is ``treatment - control``; ``relative_lift`` is ``treatment / control - 1`` (NaN,
-    with a NaN interval, when the control value is 0). ``significant`` is ``p_value < alpha``.
+    ``lift`` is ``treatment - control``; ``relative_lift`` is ``(treatment - control)/|control|``
+    (NaN, with a NaN interval, when the control value is 0). ``lift_se`` / ``relative_lift_se`` are
+    their standard errors. ``scale`` says which of the two the p-value, ``significant`` and the
+    decision use; ``effect``, ``ci`` and ``se`` return that one. ``alternative`` is the test's
+    direction ("greater": treatment > control; intervals are then one-sided, with an infinite end).
     ``sequential`` marks always-valid results that may be read at any time; fixed-horizon results
     are only valid at the planned sample size. ``variance_reduction`` is set by CUPED: the share of
-    the lift's variance removed by the pre-period covariate.
+    the lift's variance removed by the pre-period covariate. ``not_enough_data`` holds the reason
+    the data cannot support a test (then p = 1, not significant, NaN intervals); ``warnings``
+    holds caveats of a valid result (e.g. a fallback to the absolute scale).
     """
 
     control: float
@@ -46,6 +75,29 @@ class Comparison:
     metric: str | None = None
     sequential: bool = False
     variance_reduction: float | None = None
+    scale: Scale = "absolute"
+    alternative: Alternative = "two-sided"
+    lift_se: float = math.nan
+    relative_lift_se: float = math.nan
+    not_enough_data: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def enough_data(self) -> bool:
+        return self.not_enough_data is None
+
+    @property
+    def effect(self) -> float:
+        """The estimate on the inference scale."""
+        return self.relative_lift if self.scale == "relative" else self.lift
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return self.relative_lift_ci if self.scale == "relative" else self.lift_ci
+
+    @property
+    def se(self) -> float:
+        return self.relative_lift_se if self.scale == "relative" else self.lift_se
 
 
 def normal_p(z: float) -> float:
@@ -60,8 +112,93 @@ def normal_crit(alpha: float) -> float:
 
 
 def check_alpha(alpha: float) -> None:
-    if not (0.0 < alpha < 1.0):
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (0.0 < alpha < 1.0):
         raise StatsError("alpha", f"must be within (0, 1), got {alpha!r}")
+
+
+def check_scale(scale: str) -> None:
+    if scale not in SCALES:
+        raise StatsError("scale", f"must be 'relative' or 'absolute', got {scale!r}")
+
+
+def check_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise StatsError("alternative", f"must be 'two-sided', 'greater' or 'less', got {alternative!r}")
+
+
+def _sf(x: float, df: float | None) -> float:
+    """P(X > x) for the reference distribution: Student t with ``df`` degrees of freedom, or
+    the standard normal when ``df`` is None (``special.stdtr``/``ndtr`` are what scipy.stats
+    evaluates, minus the per-call overhead)."""
+    return float(special.ndtr(-x)) if df is None else float(special.stdtr(df, -x))
+
+
+def _quantile(prob: float, df: float | None) -> float:
+    """Upper ``prob`` critical value: P(X > q) = prob."""
+    return float(-special.ndtri(prob)) if df is None else float(-special.stdtrit(df, prob))
+
+
+def welch_df(var_c: float, n_c: int, var_t: float, n_t: int) -> float:
+    """Welch–Satterthwaite ν = (v_C + v_T)² / (v_C²/(n_C−1) + v_T²/(n_T−1)), v = s²/n, written
+    with shares of v_C + v_T so tiny variances cannot underflow to 0 (GrowthBook's ``dof``)."""
+    v_c, v_t = var_c / n_c, var_t / n_t
+    v = v_c + v_t
+    a, b = v_c / v, v_t / v
+    return 1.0 / (a * a / (n_c - 1) + b * b / (n_t - 1))
+
+
+def not_enough(
+    *,
+    reason: str,
+    control: float,
+    treatment: float,
+    alpha: float,
+    method: str,
+    n_control: int,
+    n_treatment: int,
+    metric: str | None,
+    scale: Scale = "relative",
+    alternative: Alternative = "two-sided",
+    sequential: bool = False,
+) -> Comparison:
+    """The explicit refusal: p = 1, not significant, NaN intervals and standard errors."""
+    lift = treatment - control if math.isfinite(treatment - control) else math.nan
+    rel = lift / abs(control) if control != 0.0 and math.isfinite(control) else math.nan
+    return Comparison(
+        control=float(control),
+        treatment=float(treatment),
+        lift=float(lift),
+        lift_ci=_NAN2,
+        relative_lift=float(rel),
+        relative_lift_ci=_NAN2,
+        p_value=1.0,
+        alpha=alpha,
+        significant=False,
+        method=method,
+        n_control=int(n_control),
+        n_treatment=int(n_treatment),
+        metric=metric,
+        sequential=sequential,
+        scale=scale,
+        alternative=alternative,
+        not_enough_data=reason,
+    )
+
+
+def _interval(est: float, se: float, alpha: float, alternative: str, crit: float) -> tuple[float, float]:
+    if alternative == "greater":
+        return est - crit * se, math.inf
+    if alternative == "less":
+        return -math.inf, est + crit * se
+    return est - crit * se, est + crit * se
+
+
+def _fixed_p(stat: float, df: float | None, alternative: str) -> float:
+    if alternative == "greater":
+        return _sf(stat, df)
+    if alternative == "less":
+        return _sf(-stat, df)
+    return min(1.0, 2.0 * _sf(abs(stat), df))
 
 
 def build_comparison(
@@ -70,40 +207,97 @@ def build_comparison(
     treatment: float,
     var_control: float,
     var_treatment: float,
-    half_width: Callable[[float], float],
-    p_value: float,
     alpha: float,
     method: str,
     n_control: int,
     n_treatment: int,
     metric: str | None,
-    sequential: bool = False,
+    scale: Scale = "relative",
+    alternative: Alternative = "two-sided",
+    df: float | None = None,
+    sequential_factor: float | None = None,
+    sequential_rho2n: float | None = None,
+    rel_control: float | None = None,
+    rel_treatment: float | None = None,
     variance_reduction: float | None = None,
 ) -> Comparison:
     """Assemble a Comparison from the two arm estimates and their sampling variances.
 
-    ``half_width(v)`` turns the variance of an estimate into the half width of its interval
-    (``crit·√v`` for fixed-horizon tests, the confidence-sequence radius for sequential ones);
-    the same rule is applied to the absolute and (delta-method) relative lift.
+    Fixed horizon: statistic = effect/SE on the inference scale, referred to Student t with
+    ``df`` degrees of freedom (normal when None); interval effect ± q·SE with the matching
+    quantile (one-sided for "greater"/"less"). Sequential (``sequential_factor`` F and
+    ``sequential_rho2n`` = Nρ² given): half width √(V·F) and the mixture-SPRT p-value
+    min(1, √(Nρ²+1)·exp(−effect²·Nρ²/(2V(Nρ²+1)))) — see ``_ab_sequential``.
+
+    ``rel_control``/``rel_treatment`` are the unadjusted arm means the relative lift divides by
+    and whose variance formula uses (CUPED reports adjusted means but, as GrowthBook, keeps the
+    unadjusted control mean as the base of the relative lift).
     """
+    check_alpha(alpha)
+    check_scale(scale)
+    check_alternative(alternative)
+    values = (control, treatment, var_control, var_treatment)
+    common = dict(alpha=alpha, method=method, n_control=n_control, n_treatment=n_treatment, metric=metric,
+                  scale=scale, alternative=alternative, sequential=sequential_factor is not None)
+    if not all(math.isfinite(v) for v in values) or var_control < 0 or var_treatment < 0:
+        return not_enough(reason="the summary statistics are not finite", control=control,
+                          treatment=treatment, **common)  # type: ignore[arg-type]
     lift = treatment - control
-    h = half_width(var_control + var_treatment)
-    if control != 0.0:
-        rel = treatment / control - 1.0
+    var_abs = var_control + var_treatment
+    if var_abs <= 0.0:
+        return not_enough(reason="no variation in either arm: a difference cannot be tested",
+                          control=control, treatment=treatment, **common)  # type: ignore[arg-type]
+    base_c = control if rel_control is None else rel_control
+    base_t = treatment if rel_treatment is None else rel_treatment
+    warnings: list[str] = []
+    if base_c != 0.0:
+        rel = lift / abs(base_c)
         # Var(T)/C² + T²·Var(C)/C⁴ as a sum of squared SE ratios: no C⁴ underflow or ** overflow.
-        a = math.sqrt(var_treatment) / abs(control)
-        b = abs(treatment) / abs(control) * math.sqrt(var_control) / abs(control)
+        a = math.sqrt(var_treatment) / abs(base_c)
+        b = abs(base_t) / abs(base_c) * math.sqrt(var_control) / abs(base_c)
         var_rel = a * a + b * b
-        h_rel = half_width(var_rel)
-        rel_ci = (rel - h_rel, rel + h_rel)
     else:
-        rel, rel_ci = math.nan, (math.nan, math.nan)
+        rel, var_rel = math.nan, math.nan
+    used: Scale = scale
+    if scale == "relative":
+        fieller = abs(base_c) <= normal_crit(alpha) * math.sqrt(var_control)
+        if base_c == 0.0 or fieller or not var_rel > 0.0:
+            used = "absolute"
+            warnings.append(
+                "control is 0: relative lift undefined, tested on the absolute scale" if base_c == 0.0 else
+                "control's own interval includes 0, so the relative lift is unbounded (Fieller): "
+                "tested on the absolute scale"
+            )
+    if sequential_factor is not None:
+        assert sequential_rho2n is not None
+
+        def half(v: float) -> float:
+            return math.sqrt(v * sequential_factor)
+
+        def interval(est: float, v: float) -> tuple[float, float]:
+            h = half(v)
+            return est - h, est + h
+
+        est, var = (rel, var_rel) if used == "relative" else (lift, var_abs)
+        exponent = est * est * sequential_rho2n / (2.0 * var * (sequential_rho2n + 1.0))
+        p_value = min(1.0, math.sqrt(sequential_rho2n + 1.0) * math.exp(-exponent))
+    else:
+        tail = alpha if alternative != "two-sided" else alpha / 2.0
+        crit = _quantile(tail, df)
+
+        def interval(est: float, v: float) -> tuple[float, float]:
+            return _interval(est, math.sqrt(v), alpha, alternative, crit)
+
+        est, var = (rel, var_rel) if used == "relative" else (lift, var_abs)
+        p_value = _fixed_p(est / math.sqrt(var), df, alternative)
+    lift_ci = interval(lift, var_abs)
+    rel_ci = interval(rel, var_rel) if math.isfinite(var_rel) else _NAN2
     p = min(1.0, max(0.0, float(p_value)))
     return Comparison(
         control=float(control),
         treatment=float(treatment),
         lift=float(lift),
-        lift_ci=(float(lift - h), float(lift + h)),
+        lift_ci=(float(lift_ci[0]), float(lift_ci[1])),
         relative_lift=float(rel),
         relative_lift_ci=(float(rel_ci[0]), float(rel_ci[1])),
         p_value=p,
@@ -113,6 +307,11 @@ def build_comparison(
         n_control=int(n_control),
         n_treatment=int(n_treatment),
         metric=metric,
-        sequential=sequential,
+        sequential=sequential_factor is not None,
         variance_reduction=variance_reduction,
+        scale=used,
+        alternative=alternative,
+        lift_se=math.sqrt(var_abs),
+        relative_lift_se=math.sqrt(var_rel) if math.isfinite(var_rel) else math.nan,
+        warnings=tuple(warnings),
     )
