@@ -272,7 +272,18 @@ def compute_board(cells: Cells, variants: dict[int, dict], *, label: str, rounds
         fit = ratings.bradley_terry(wins, ties=ties, prior=prior, min_battles=MIN_BATTLES)
         board["regularised"] = True
     boot = ratings.bootstrap_ci(wins, ties=ties, rounds=rounds, seed=seed, prior=prior)
+    if not boot.enough_data and prior == 0.0:
+        # The MLE exists, but too many bootstrap rounds have none (a variant that barely ever lost
+        # or won): the interval would be unbounded. The same weak prior bounds it; the board says so.
+        prior = FALLBACK_PRIOR
+        fit = ratings.bradley_terry(wins, ties=ties, prior=prior, min_battles=MIN_BATTLES)
+        board["regularised"] = True
+        boot = ratings.bootstrap_ci(wins, ties=ties, rounds=rounds, seed=seed, prior=prior)
     sandwich = ratings.sandwich_ci(wins, ties=ties, prior=prior)
+    problem = boot.not_enough_data or sandwich.not_enough_data
+    if problem:
+        board["error"] = f"not enough data to rank the variants: {problem}"
+        return board
     ranks = ratings.rank_intervals(boot.lower, boot.upper)
     win_rate = ratings.win_rate_matrix(wins)
     predicted = ratings.predicted_win_matrix(fit.scores)
