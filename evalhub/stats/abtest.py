@@ -18,7 +18,8 @@ explicit "not enough data" result (``Comparison.not_enough_data``), never p = 0.
 - trust (``_ab_checks``): sample ratio mismatch, Holm (1979) and Benjamini–Hochberg (1995);
 - Bayesian (``_ab_bayes``): chance to beat control and expected loss; GrowthBook's normal–normal
   model on the relative (or absolute) effect with an informative prior (``bayes_compare``);
-- planning (``_ab_power``): power, sample size and MDE matching statsmodels;
+- planning (``_ab_power``): power, sample size and MDE matching statsmodels; power and MDE of the
+  relative-lift test, fixed horizon or sequential (``power_relative``, ``mde_relative``);
 - decision (``_ab_decide``): "ship" / "don't ship" / "keep running" with reasons
   (Kohavi, Tang & Xu 2020, "Trustworthy Online Controlled Experiments").
 """
@@ -39,8 +40,10 @@ from evalhub.stats._ab_fixed import compare_means, compare_proportions, compare_
 from evalhub.stats._ab_power import (
     mde_means,
     mde_proportions,
+    mde_relative,
     power_means,
     power_proportions,
+    power_relative,
     sample_size_means,
     sample_size_proportions,
 )
@@ -83,8 +86,10 @@ __all__ = [
     "linearized_mean",
     "mde_means",
     "mde_proportions",
+    "mde_relative",
     "power_means",
     "power_proportions",
+    "power_relative",
     "quantile_ci_from_histogram",
     "quantile_from_histogram",
     "quantile_sample_problem",
