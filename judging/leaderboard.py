@@ -398,10 +398,16 @@ def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: i
         return result
     result["error"] = None
     order = np.argsort(-fit.scores, kind="stable")
+    # Sandwich (robust) intervals of the style-adjusted scores; the mirrored log counts every
+    # battle twice, so its standard errors are √2 too small (as for the coefficients below).
+    half = (fit.upper - fit.scores) * math.sqrt(2) if fit.not_enough_data is None else None
+    result["ci_error"] = fit.not_enough_data
     for rank, i in enumerate(order, start=1):
         meta = variants.get(ids[i], {"slug": f"#{ids[i]}", "name": f"variant {ids[i]}"})
         result["rows"].append({"variant_id": ids[i], "slug": meta["slug"], "name": meta["name"],
-                               "score": round(float(fit.scores[i]), 2), "rank": rank})
+                               "score": round(float(fit.scores[i]), 2), "rank": rank,
+                               "ci_lower": None if half is None else round(float(fit.scores[i] - half[i]), 2),
+                               "ci_upper": None if half is None else round(float(fit.scores[i] + half[i]), 2)})
     result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(s) * math.sqrt(2), 4)}
                       for name, c, s in zip(names, fit.coef, fit.coef_se)}
     return result

@@ -41,7 +41,14 @@ from evalhub.stats._bt_core import (
 )
 from evalhub.stats._bt_davidson import fit_davidson
 from evalhub.stats._bt_monitor import AnomalyResult, anomalous_reviewers, next_pair, next_pair_probabilities
-from evalhub.stats._bt_style import STYLE_FEATURES, StyleResult, bradley_terry_style, style_features
+from evalhub.stats._bt_style import (
+    STYLE_FEATURES,
+    StyleBootstrap,
+    StyleResult,
+    bootstrap_style_ci,
+    bradley_terry_style,
+    style_features,
+)
 
 __all__ = [
     "A_WINS",
@@ -52,9 +59,11 @@ __all__ = [
     "AnomalyResult",
     "BTResult",
     "CIResult",
+    "StyleBootstrap",
     "StyleResult",
     "anomalous_reviewers",
     "bootstrap_ci",
+    "bootstrap_style_ci",
     "bradley_terry",
     "bradley_terry_style",
     "elo",
