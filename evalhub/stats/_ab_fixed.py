@@ -49,13 +49,13 @@ def compare_proportions(
     ``test_proportions_2indep(method="wald")`` for large n); the interval uses the same SE and
     quantile, so ``significant`` ⇔ the interval excludes 0.
 
-    Not enough data: an arm with fewer than 2 units, or no variation in either arm (all
-    failures or all successes in both).
+    Not enough data: an arm with fewer than ``MIN_PROPORTION_UNITS`` units, or no variation in
+    either arm (all failures or all successes in both).
     """
     _check_common(alpha, scale, alternative)
     pc, pt = control.p, treatment.p
     method = f"proportions, {scale} lift (Welch t, delta method)" if scale == "relative" else "proportions, absolute lift (Welch t)"
-    small = _too_few(control.n, treatment.n)
+    small = _too_few(control.n, treatment.n, MIN_PROPORTION_UNITS)
     if small:
         return not_enough(reason=small, control=pc, treatment=pt, alpha=alpha, method=method,
                           n_control=control.n, n_treatment=treatment.n, metric=metric, scale=scale,
@@ -78,9 +78,16 @@ def compare_proportions(
     )
 
 
-def _too_few(n_c: int, n_t: int) -> str | None:
-    if min(n_c, n_t) < 2:
-        return f"needs at least 2 units per arm to estimate a variance, got {n_c} and {n_t}"
+# Binary metrics: below 30 units per arm the unpooled t test on p̂(1 − p̂) over-rejected in simulated
+# A/A tests (6.9–7.4% at α = 5% with 5–10 units at p = 0.5, ``bench/stats_calibration.py``); the
+# usual large-sample rule for a normal approximation to a binomial mean.
+MIN_PROPORTION_UNITS = 30
+
+
+def _too_few(n_c: int, n_t: int, minimum: int = 2) -> str | None:
+    if min(n_c, n_t) < minimum:
+        what = "to estimate a variance" if minimum == 2 else "for a normal approximation"
+        return f"needs at least {minimum} units per arm {what}, got {n_c} and {n_t}"
     return None
 
 
@@ -130,8 +137,11 @@ def compare_means(
       parity with GrowthBook.
 
     μ_X is the mean of X over both arms (it cancels in the lift but sets the reported arm values).
-    Per arm Var(Y_cv) = (S_YY - 2θS_XY + θ²S_XX)/(n-1), then Welch as above; θ is treated as
-    known, as in the paper. The relative lift divides by the unadjusted control mean (as
+    Per arm Var(Y_cv) = (S_YY - 2θS_XY + θ²S_XX)/(n-d), then Welch as above with n-d degrees of
+    freedom per arm. With "within", θ is a regression slope fitted on these data, so d = 2 as for
+    regression residuals (with d = 1 the A/A false-positive rate was 8.4% at 5 units per arm and
+    6.6% at 10, ``bench/stats_calibration.py``); "pooled" keeps GrowthBook's d = 1, treating θ as
+    known as in the paper. CUPED needs 3 units per arm. The relative lift divides by the unadjusted control mean (as
     GrowthBook). ``variance_reduction`` reports 1 - Var_cuped(lift)/Var_plain(lift).
 
     With ``cuped=True`` but neither arm carrying pre-period sums the plain test is run (``method``
@@ -157,13 +167,17 @@ def compare_means(
     df = welch_df(control.variance, control.n, treatment.variance, treatment.n)
     reduction = None
     if use_cuped:
+        if min(control.n, treatment.n) < 3:
+            return not_enough(reason="CUPED needs at least 3 units per arm", control=mean_c, treatment=mean_t,
+                              method=method, **common)  # type: ignore[arg-type]
         adj_c, adj_var_c, adj_t, adj_var_t = _cuped(control, treatment, cuped_theta)
         problem = _zero_variance(adj_var_c, adj_var_t)
         if problem:
             return not_enough(reason=problem + " after CUPED", control=adj_c, treatment=adj_t, method=method,
                               **common)  # type: ignore[arg-type]
         reduction = 1.0 - (adj_var_c + adj_var_t) / (var_c + var_t)
-        df = welch_df(adj_var_c * control.n, control.n, adj_var_t * treatment.n, treatment.n)
+        d = 2 if cuped_theta == "within" else 1
+        df = welch_df(adj_var_c * control.n, control.n, adj_var_t * treatment.n, treatment.n, lost=d)
         return build_comparison(
             control=adj_c, treatment=adj_t, var_control=adj_var_c, var_treatment=adj_var_t, method=method,
             df=df, rel_control=mean_c, rel_treatment=mean_t, variance_reduction=reduction,
@@ -207,12 +221,13 @@ def _cuped(control: MeanStat, treatment: MeanStat, how: str) -> tuple[float, flo
         theta = 0.0 if s_xx_pooled == 0.0 else (centred[0][2] + centred[1][2]) / s_xx_pooled
     pre_means = [float(arm.pre_sum or 0.0) / arm.n for arm in (control, treatment)]
     mu_x = (pre_means[0] * control.n + pre_means[1] * treatment.n) / (control.n + treatment.n)
+    d = 2 if how == "within" else 1  # residual degrees of freedom used per arm (compare_means)
     out: list[float] = []
     for arm, pre_mean, (s_yy, s_xx, s_xy) in zip(
         (control, treatment), pre_means, centred, strict=True
     ):
         mean = arm.mean - theta * (pre_mean - mu_x)
-        unit_var = max(0.0, s_yy - 2.0 * theta * s_xy + theta * theta * s_xx) / (arm.n - 1)
+        unit_var = max(0.0, s_yy - 2.0 * theta * s_xy + theta * theta * s_xx) / (arm.n - d)
         out += [mean, unit_var / arm.n]
     return out[0], out[1], out[2], out[3]
 

@@ -126,7 +126,10 @@ def test_untestable_comparisons_show_not_enough_data_and_keep_running(variants, 
     traffic(e, units=12, success={"control": 0.0, "treatment": 0.0}, seed=3)
     res = results_for(e)
     by_metric = {m.metric: m for m in res.metrics}
-    assert "no variation" in by_metric["task_success"].not_enough_data
+    # Before the planned sample the decision reads the sequential test, which needs 30 units per arm;
+    # the fixed-horizon one has its own reason: no unit succeeded anywhere.
+    assert "needs at least 30 units per arm" in by_metric["task_success"].not_enough_data
+    assert "no variation" in by_metric["task_success"].fixed.not_enough_data
     assert "p95 needs at least 60 observations" in by_metric["latency_p95"].not_enough_data
     assert all(m.p_adjusted is None and not m.significant for m in res.metrics)
     assert res.decisions["treatment"].verdict == "keep running"

@@ -87,17 +87,20 @@ def welch_t_reference(mc: float, vc: float, nc: int, mt: float, vt: float, nt: i
 
 
 @pytest.mark.parametrize(
-    ("xc", "nc", "xt", "nt"),
-    [(100, 1000, 130, 1000), (5, 40, 9, 35), (4_812, 50_000, 4_990, 49_700), (7, 10, 3, 12)],
+    ("xc", "nc", "xt", "nt", "relative_ok"),
+    # |C|/SE(C) = √(n·p/(1−p)): 10.5, 67 and 8.4 — the last too uncertain for a relative test.
+    [(100, 1000, 130, 1000, True), (4_812, 50_000, 4_990, 49_700, True), (21, 30, 9, 36, False)],
 )
 @pytest.mark.parametrize("scale", ["relative", "absolute"])
 def test_proportions_match_welch_t_closed_form_on_either_scale(
-    xc: int, nc: int, xt: int, nt: int, scale: str
+    xc: int, nc: int, xt: int, nt: int, relative_ok: bool, scale: str
 ) -> None:
     res = compare_proportions(ProportionStat(nc, xc), ProportionStat(nt, xt), alpha=0.05, scale=scale)
+    used = scale if relative_ok else "absolute"
+    assert res.scale == used and res.enough_data
+    assert bool(res.warnings) == (scale == "relative" and not relative_ok)
     pc, pt = xc / nc, xt / nt
-    est, se, _, p, ci = welch_t_reference(pc, pc * (1 - pc), nc, pt, pt * (1 - pt), nt, scale == "relative")
-    assert res.scale == scale and res.enough_data
+    est, se, _, p, ci = welch_t_reference(pc, pc * (1 - pc), nc, pt, pt * (1 - pt), nt, used == "relative")
     assert res.p_value == pytest.approx(p, rel=1e-10)
     assert res.effect == pytest.approx(est, rel=1e-12)
     assert res.se == pytest.approx(se, rel=1e-12)
