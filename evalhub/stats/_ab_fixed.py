@@ -8,7 +8,6 @@ cross sums) that the database aggregated per arm. Tests are two-sided unless ``a
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from evalhub.stats._ab_core import (

@@ -22,7 +22,9 @@ def _as_hist(
 ) -> np.ndarray:
     """Validated histogram counts. ``whole``: counts are numbers of observations (the interval and
     the test use N as a sample size); a bare quantile also accepts weights or probabilities."""
-    c = np.asarray(counts, dtype=float)
+    raw = np.asarray(counts)
+    integral = raw.dtype.kind in "iub"  # SQL SUMs of counts arrive as integers: nothing to check
+    c = raw.astype(np.float64, copy=False)
     if c.ndim != 1 or c.shape[0] != edges.shape[0] - 1:
         raise StatsError(
             field, f"needs len(bin_edges) - 1 = {edges.shape[0] - 1} counts, got shape {c.shape}"
@@ -32,7 +34,7 @@ def _as_hist(
     total = float(c.sum())
     if not math.isfinite(total) or c.min() < 0:
         raise StatsError(field, "counts must be finite and non-negative")
-    if whole and np.any(c % 1.0):
+    if whole and not integral and not np.array_equal(c, np.rint(c)):
         raise StatsError(field, "counts must be whole numbers")
     if total <= 0:
         raise StatsError(field, "histogram is empty")
@@ -64,14 +66,20 @@ def _value_at_rank(counts: np.ndarray, edges: np.ndarray, ranks: np.ndarray) -> 
     Rank 0 maps to the left edge of the first non-empty bin.
     """
     cum = np.cumsum(counts)
-    r = np.clip(ranks, 0.0, cum[-1])
+    total = float(cum[-1])
     # First bin whose cumulative count reaches r; it is non-empty whenever r > 0, and rank 0 is
-    # sent to the first non-empty bin (the first whose cumulative count exceeds 0).
-    i = np.maximum(np.searchsorted(cum, r, side="left"), np.searchsorted(cum, 0.0, side="right"))
-    c_i = counts[i]
-    frac = np.clip((r - (cum[i] - c_i)) / c_i, 0.0, 1.0)
-    lo = edges[i]
-    return lo + frac * (edges[i + 1] - lo)
+    # sent to the first non-empty bin (the first whose cumulative count exceeds 0). A handful of
+    # ranks: scalar arithmetic after one vectorised search beats more small-array numpy calls.
+    rs = [min(max(float(r), 0.0), total) for r in ranks]
+    first = int(np.searchsorted(cum, 0.0, side="right"))
+    out = []
+    for r, i in zip(rs, np.searchsorted(cum, rs, side="left").tolist(), strict=True):
+        i = max(i, first)
+        c_i = float(counts[i])
+        frac = min(max((r - (float(cum[i]) - c_i)) / c_i, 0.0), 1.0)
+        lo = float(edges[i])
+        out.append(lo + frac * (float(edges[i + 1]) - lo))
+    return np.array(out)
 
 
 def quantile_from_histogram(
