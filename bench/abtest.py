@@ -2,7 +2,9 @@
 
 The engine reads per-arm sums aggregated in SQL, so a call should cost the same few microseconds
 for an arm summarising 1e3 events as for one summarising 1e7. Baseline in the same run: scipy's
-Welch test on the raw 1e6-element arrays, i.e. what re-reading every event would cost.
+Welch test on the raw 1e6-element arrays, i.e. what re-reading every event would cost. The last
+line times a whole results page's statistics (4 metrics × 2 treatment arms, fixed and sequential)
+against its < 1 ms target.
 
 Run: .venv/bin/python bench/abtest.py
 """

@@ -244,28 +244,30 @@ def build_comparison(
     and whose variance formula uses (CUPED reports adjusted means but, as GrowthBook, keeps the
     unadjusted control mean as the base of the relative lift).
     """
-    check_alpha(alpha)
-    check_scale(scale)
-    check_alternative(alternative)
-    values = (control, treatment, var_control, var_treatment)
-    common = dict(alpha=alpha, method=method, n_control=n_control, n_treatment=n_treatment, metric=metric,
-                  scale=scale, alternative=alternative, sequential=sequential_factor is not None)
-    if not all(math.isfinite(v) for v in values) or var_control < 0 or var_treatment < 0:
-        return not_enough(reason="the summary statistics are not finite", control=control,
-                          treatment=treatment, **common)  # type: ignore[arg-type]
+    # Callers validated alpha, scale and alternative; this runs on every comparison, so it stays
+    # plain scalar arithmetic (a results page makes a dozen of these in well under a millisecond).
+    sequential = sequential_factor is not None
+    if not (math.isfinite(control) and math.isfinite(treatment) and math.isfinite(var_control)
+            and math.isfinite(var_treatment)) or var_control < 0 or var_treatment < 0:
+        return not_enough(reason="the summary statistics are not finite", control=control, treatment=treatment,
+                          alpha=alpha, method=method, n_control=n_control, n_treatment=n_treatment, metric=metric,
+                          scale=scale, alternative=alternative, sequential=sequential)
     lift = treatment - control
     var_abs = var_control + var_treatment
     if var_abs <= 0.0:
-        return not_enough(reason="no variation in either arm: a difference cannot be tested",
-                          control=control, treatment=treatment, **common)  # type: ignore[arg-type]
+        return not_enough(reason="no variation in either arm: a difference cannot be tested", control=control,
+                          treatment=treatment, alpha=alpha, method=method, n_control=n_control,
+                          n_treatment=n_treatment, metric=metric, scale=scale, alternative=alternative,
+                          sequential=sequential)
     base_c = control if rel_control is None else rel_control
     base_t = treatment if rel_treatment is None else rel_treatment
-    warnings: list[str] = []
+    warnings: tuple[str, ...] = ()
     if base_c != 0.0:
-        rel = lift / abs(base_c)
+        abs_c = abs(base_c)
+        rel = lift / abs_c
         # Var(T)/C² + T²·Var(C)/C⁴ as a sum of squared SE ratios: no C⁴ underflow or ** overflow.
-        a = math.sqrt(var_treatment) / abs(base_c)
-        b = abs(base_t) / abs(base_c) * math.sqrt(var_control) / abs(base_c)
+        a = math.sqrt(var_treatment) / abs_c
+        b = abs(base_t) / abs_c * math.sqrt(var_control) / abs_c
         var_rel = a * a + b * b
     else:
         rel, var_rel = math.nan, math.nan
@@ -275,31 +277,23 @@ def build_comparison(
             None if var_rel > 0.0 else "relative lift has no variance: tested on the absolute scale")
         if problem:
             used = "absolute"
-            warnings.append(problem)
-    if sequential_factor is not None:
-        assert sequential_rho2n is not None
-
-        def half(v: float) -> float:
-            return math.sqrt(v * sequential_factor)
-
-        def interval(est: float, v: float) -> tuple[float, float]:
-            h = half(v)
-            return est - h, est + h
-
-        est, var = (rel, var_rel) if used == "relative" else (lift, var_abs)
+            warnings = (problem,)
+    est, var = (rel, var_rel) if used == "relative" else (lift, var_abs)
+    se_abs = math.sqrt(var_abs)
+    se_rel = math.sqrt(var_rel) if var_rel == var_rel else math.nan
+    if sequential:
+        assert sequential_rho2n is not None and sequential_factor is not None
+        root = math.sqrt(sequential_factor)
+        h_abs, h_rel = root * se_abs, root * se_rel
+        lift_ci = (lift - h_abs, lift + h_abs)
+        rel_ci = (rel - h_rel, rel + h_rel)
         exponent = est * est * sequential_rho2n / (2.0 * var * (sequential_rho2n + 1.0))
         p_value = min(1.0, math.sqrt(sequential_rho2n + 1.0) * math.exp(-exponent))
     else:
-        tail = alpha if alternative != "two-sided" else alpha / 2.0
-        crit = _quantile(tail, df)
-
-        def interval(est: float, v: float) -> tuple[float, float]:
-            return _interval(est, math.sqrt(v), alpha, alternative, crit)
-
-        est, var = (rel, var_rel) if used == "relative" else (lift, var_abs)
+        crit = _quantile(alpha if alternative != "two-sided" else alpha / 2.0, df)
+        lift_ci = _interval(lift, se_abs, alpha, alternative, crit)
+        rel_ci = _interval(rel, se_rel, alpha, alternative, crit) if se_rel == se_rel else _NAN2
         p_value = _fixed_p(est / math.sqrt(var), df, alternative)
-    lift_ci = interval(lift, var_abs)
-    rel_ci = interval(rel, var_rel) if math.isfinite(var_rel) else _NAN2
     p = min(1.0, max(0.0, float(p_value)))
     return Comparison(
         control=float(control),
@@ -307,7 +301,7 @@ def build_comparison(
         lift=float(lift),
         lift_ci=(float(lift_ci[0]), float(lift_ci[1])),
         relative_lift=float(rel),
-        relative_lift_ci=(float(rel_ci[0]), float(rel_ci[1])),
+        relative_lift_ci=(float(rel_ci[0]), float(rel_ci[1])) if se_rel == se_rel else _NAN2,
         p_value=p,
         alpha=alpha,
         significant=p < alpha,
@@ -315,11 +309,11 @@ def build_comparison(
         n_control=int(n_control),
         n_treatment=int(n_treatment),
         metric=metric,
-        sequential=sequential_factor is not None,
+        sequential=sequential,
         variance_reduction=variance_reduction,
         scale=used,
         alternative=alternative,
-        lift_se=math.sqrt(var_abs),
-        relative_lift_se=math.sqrt(var_rel) if math.isfinite(var_rel) else math.nan,
-        warnings=tuple(warnings),
+        lift_se=se_abs,
+        relative_lift_se=se_rel,
+        warnings=warnings,
     )

@@ -159,11 +159,12 @@ def compare_means(
     if use_cuped and not (control.has_pre and treatment.has_pre):
         raise StatsError("pre_sum", "CUPED needs pre-period sums on both arms")
     method = "welch t + cuped" if use_cuped else "welch t"
-    problem = _too_few(control.n, treatment.n) or _zero_variance(control.variance, treatment.variance)
+    s2_c, s2_t = control.variance, treatment.variance
+    problem = _too_few(control.n, treatment.n) or _zero_variance(s2_c, s2_t)
     if problem:
         return not_enough(reason=problem, control=mean_c, treatment=mean_t, method=method, **common)  # type: ignore[arg-type]
-    var_c, var_t = control.variance / control.n, treatment.variance / treatment.n
-    df = welch_df(control.variance, control.n, treatment.variance, treatment.n)
+    var_c, var_t = s2_c / control.n, s2_t / treatment.n
+    df = welch_df(s2_c, control.n, s2_t, treatment.n)
     reduction = None
     if use_cuped:
         if min(control.n, treatment.n) < 3:
