@@ -209,7 +209,7 @@ def _fixed_p(stat: float, df: float | None, alternative: str) -> float:
         return _sf(stat, df)
     if alternative == "less":
         return _sf(-stat, df)
-    return min(1.0, 2.0 * _sf(abs(stat), df))
+    return 2.0 * _sf(abs(stat), df)  # clamped to ≤ 1 by the caller, after its NaN check
 
 
 def build_comparison(
@@ -294,7 +294,14 @@ def build_comparison(
         lift_ci = _interval(lift, se_abs, alpha, alternative, crit)
         rel_ci = _interval(rel, se_rel, alpha, alternative, crit) if se_rel == se_rel else _NAN2
         p_value = _fixed_p(est / math.sqrt(var), df, alternative)
-    p = min(1.0, max(0.0, float(p_value)))
+    p_value = float(p_value)
+    if p_value != p_value or lift_ci[0] != lift_ci[0]:
+        # Never let a NaN become p = 0 through the clamp below (max(0.0, nan) is 0.0).
+        return not_enough(reason="the test statistic is undefined for these data", control=control,
+                          treatment=treatment, alpha=alpha, method=method, n_control=n_control,
+                          n_treatment=n_treatment, metric=metric, scale=scale, alternative=alternative,
+                          sequential=sequential)
+    p = min(1.0, max(0.0, p_value))
     return Comparison(
         control=float(control),
         treatment=float(treatment),

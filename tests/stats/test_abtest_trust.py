@@ -265,3 +265,12 @@ def test_relative_power_matches_simulated_rejection_rate(sequential: bool) -> No
                           sequential_target_n=target) == pytest.approx(0.8, abs=1e-9)
     if sequential:
         assert planned < power_relative(mu, sd, mde, n)  # always-valid costs power at the end
+
+
+def test_an_undefined_statistic_is_never_clamped_to_p_zero() -> None:
+    from evalhub.stats._ab_core import build_comparison
+
+    res = build_comparison(control=1.0, treatment=2.0, var_control=0.1, var_treatment=0.1, alpha=0.05, method="t",
+                           n_control=10, n_treatment=10, metric=None, df=math.nan)
+    _refused(res)
+    assert "undefined" in res.not_enough_data
