@@ -274,3 +274,39 @@ def test_an_undefined_statistic_is_never_clamped_to_p_zero() -> None:
                            n_control=10, n_treatment=10, metric=None, df=math.nan)
     _refused(res)
     assert "undefined" in res.not_enough_data
+
+
+small_means = st.builds(
+    lambda xs: MeanStat(len(xs), float(sum(xs)), float(sum(x * x for x in xs))),
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, 5.0, -3.0, 1e6]), min_size=1, max_size=8),
+)
+small_props = st.builds(lambda n, k: ProportionStat(n, min(k, n)), st.integers(1, 80), st.integers(0, 80))
+
+
+def _sound(c: Comparison) -> None:
+    """Either a refusal (p = 1, not significant, NaN intervals) or a finite, consistent answer."""
+    if not c.enough_data:
+        assert c.p_value == 1.0 and not c.significant and math.isnan(c.lift_ci[0])
+        return
+    assert 0.0 <= c.p_value <= 1.0 and c.se > 0 and math.isfinite(c.se)
+    lo, hi = c.ci
+    assert lo <= c.effect <= hi and math.isfinite(lo) and math.isfinite(hi)
+    assert c.significant == (lo > 0 or hi < 0) or abs(c.p_value - c.alpha) < 1e-9
+
+
+@FAST
+@given(small_means, small_means, st.sampled_from(["relative", "absolute"]))
+def test_tiny_or_degenerate_means_give_a_refusal_or_a_sound_answer(c: MeanStat, t: MeanStat, scale: str) -> None:
+    for res in (compare_means(c, t, scale=scale), sequential_compare_means(c, t, scale=scale)):
+        _sound(res)
+
+
+@FAST
+@given(small_props, small_props, st.sampled_from(["relative", "absolute"]))
+def test_tiny_or_degenerate_proportions_give_a_refusal_or_a_sound_answer(
+    c: ProportionStat, t: ProportionStat, scale: str
+) -> None:
+    for res in (compare_proportions(c, t, scale=scale), sequential_compare_proportions(c, t, scale=scale)):
+        _sound(res)
+    b = bayes_compare(c, t, scale=scale)
+    assert b.enough_data or math.isnan(b.chance_to_beat)
