@@ -50,6 +50,7 @@ from evalhub.stats.abtest import (  # noqa: E402
     quantile_from_histogram,
     sequential_compare_means,
     sequential_compare_proportions,
+    sequential_compare_ratios,
 )
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS  # noqa: E402  (a constant, no Django)
 
@@ -161,7 +162,12 @@ def _continuous(cells: dict, rng: np.random.Generator, data: str, n: int, sims: 
         "means sequential": lambda a, b: sequential_compare_means(a, b, target_n=2 * n),
         "means bayes (flat)": None,
     }
-    for name in (*tests, "means cuped", "ratio (relative)"):
+    ratio_tests = {
+        "ratio (relative)": lambda a, b: compare_ratios(a, b),
+        "ratio (absolute)": lambda a, b: compare_ratios(a, b, scale="absolute"),
+        "ratio sequential": lambda a, b: sequential_compare_ratios(a, b, target_n=2 * n),
+    }
+    for name in (*tests, "means cuped", *ratio_tests):
         cells.setdefault((name, data, n), Cell(name, data, n))
     for i in range(sims):
         ctrl = MeanStat(n, c["x"][i], c["xx"][i])
@@ -182,20 +188,22 @@ def _continuous(cells: dict, rng: np.random.Generator, data: str, n: int, sims: 
         r_c = RatioStat(n, c["num"][i], c["den"][i], c["num2"][i], c["den2"][i], c["numden"][i])
         r_aa = RatioStat(n, t["num"][i], t["den"][i], t["num2"][i], t["den2"][i], t["numden"][i])
         r_ab = RatioStat(n, e * t["num"][i], t["den"][i], e2 * t["num2"][i], t["den2"][i], e * t["numden"][i])
-        cells[("ratio (relative)", data, n)].add(compare_ratios(r_c, r_aa), compare_ratios(r_c, r_ab),
-                                                 EFFECT - 1, (EFFECT - 1) * mu_ratio)
+        for name, fn in ratio_tests.items():
+            cells[(name, data, n)].add(fn(r_c, r_aa), fn(r_c, r_ab), EFFECT - 1, (EFFECT - 1) * mu_ratio)
 
 
-def _bayes(control: MeanStat, treatment: MeanStat) -> Comparison:
+def _bayes(control: MeanStat | ProportionStat, treatment: MeanStat | ProportionStat) -> Comparison:
     """The Bayesian read-out as a Comparison: "significant" when the 95% credible interval
     excludes 0 (chance to beat above 97.5% or below 2.5%)."""
     b = bayes_compare(control, treatment)
+    scale = b.scale
     if not b.enough_data:
         return Comparison(0, 0, 0, (math.nan, math.nan), 0, (math.nan, math.nan), 1.0, ALPHA, False, "bayes",
                           control.n, treatment.n, not_enough_data=b.not_enough_data)
     lo, hi = b.credible_interval
-    return Comparison(0, 0, 0, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
-                      control.n, treatment.n, scale="relative")
+    # The posterior may be on the absolute scale (control too uncertain): report it there.
+    return Comparison(0, 0, b.effect_mean, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
+                      control.n, treatment.n, scale=scale)  # type: ignore[arg-type]
 
 
 def _proportions(cells: dict, rng: np.random.Generator, p: float, n: int, sims: int) -> None:
@@ -207,6 +215,7 @@ def _proportions(cells: dict, rng: np.random.Generator, p: float, n: int, sims: 
         "proportions (relative)": lambda a, b: compare_proportions(a, b),
         "proportions (absolute)": lambda a, b: compare_proportions(a, b, scale="absolute"),
         "proportions sequential": lambda a, b: sequential_compare_proportions(a, b, target_n=2 * n),
+        "proportions bayes (flat)": _bayes,
     }
     for name, fn in tests.items():
         cell = cells.setdefault((name, data, n), Cell(name, data, n))
@@ -255,7 +264,8 @@ def _one_size(job: tuple[int, int, int]) -> dict:
     for data in DRAW:
         _continuous(cells, rng, data, n, k)
     for data in LATENCY:
-        _quantiles(cells, rng, data, n, k)
+        for q in (0.5, 0.95, 0.99):
+            _quantiles(cells, rng, data, n, k, q)
     return cells
 
 
