@@ -284,7 +284,18 @@ def compute_board(cells: Cells, variants: dict[int, dict], *, label: str, rounds
         fit = ratings.bradley_terry(wins, ties=ties, prior=prior, min_battles=MIN_BATTLES)
         board["regularised"] = True
     boot = ratings.bootstrap_ci(wins, ties=ties, rounds=rounds, seed=seed, prior=prior)
+    if not boot.enough_data and prior == 0.0:
+        # The MLE exists, but too many bootstrap rounds have none (a variant that barely ever lost
+        # or won): the interval would be unbounded. The same weak prior bounds it; the board says so.
+        prior = FALLBACK_PRIOR
+        fit = ratings.bradley_terry(wins, ties=ties, prior=prior, min_battles=MIN_BATTLES)
+        board["regularised"] = True
+        boot = ratings.bootstrap_ci(wins, ties=ties, rounds=rounds, seed=seed, prior=prior)
     sandwich = ratings.sandwich_ci(wins, ties=ties, prior=prior)
+    problem = boot.not_enough_data or sandwich.not_enough_data
+    if problem:
+        board["error"] = f"not enough data to rank the variants: {problem}"
+        return board
     ranks = ratings.rank_intervals(boot.lower, boot.upper)
     win_rate = ratings.win_rate_matrix(wins)
     predicted = ratings.predicted_win_matrix(fit.scores)
@@ -399,10 +410,16 @@ def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: i
         return result
     result["error"] = None
     order = np.argsort(-fit.scores, kind="stable")
+    # Sandwich (robust) intervals of the style-adjusted scores; the mirrored log counts every
+    # battle twice, so its standard errors are √2 too small (as for the coefficients below).
+    half = (fit.upper - fit.scores) * math.sqrt(2) if fit.not_enough_data is None else None
+    result["ci_error"] = fit.not_enough_data
     for rank, i in enumerate(order, start=1):
         meta = variants.get(ids[i], {"slug": f"#{ids[i]}", "name": f"variant {ids[i]}"})
         result["rows"].append({"variant_id": ids[i], "slug": meta["slug"], "name": meta["name"],
-                               "score": round(float(fit.scores[i]), 2), "rank": rank})
+                               "score": round(float(fit.scores[i]), 2), "rank": rank,
+                               "ci_lower": None if half is None else round(float(fit.scores[i] - half[i]), 2),
+                               "ci_upper": None if half is None else round(float(fit.scores[i] + half[i]), 2)})
     result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(s) * math.sqrt(2), 4)}
                       for name, c, s in zip(names, fit.coef, fit.coef_se)}
     return result

@@ -187,9 +187,11 @@ def head_to_head(payload: dict, own: list[dict], quality: str, paired: PairedLoa
         if not ra or not rb:
             continue
         c = compare_proportions(ProportionStat(ra["n"], ra["successes"]), ProportionStat(rb["n"], rb["successes"]),
-                                alpha=1 - LEVEL, metric=key)
-        rows.append(_row("production", label, c.control, c.treatment, c.lift, c.lift_ci[0], c.lift_ci[1], c.p_value,
-                         c.significant, (c.lift > 0) == higher_better, c.method))
+                                alpha=1 - LEVEL, metric=key, scale="absolute")  # the row shows the difference
+        rows.append(_row("production", label, c.control, c.treatment, c.lift, _finite(c.lift_ci[0]),
+                         _finite(c.lift_ci[1]), c.p_value if c.enough_data else None, c.significant,
+                         (c.lift > 0) == higher_better,
+                         c.method if c.enough_data else f"not enough data: {c.not_enough_data}"))
     return {"compute": {"slug": a["slug"], "name": a["name"]}, "post": {"slug": b["slug"], "name": b["name"]},
             "rows": rows}
 

@@ -9,6 +9,11 @@ Rules (Kohavi, Tang & Xu 2020, ch. 2 and 21; GrowthBook's decision framework):
    reached; otherwise fixed-horizon p-values are not valid yet → "keep running".
 4. Primary significantly better → "ship"; significantly worse, or no significant change at the
    planned sample → "don't ship"; a sequential primary still inconclusive → "keep running".
+5. A primary without enough data to test (``Comparison.not_enough_data``) → "keep running", saying
+   so; a guardrail without enough data is listed as such and cannot block or pass anything.
+
+Every effect is stated on the scale its significance was tested on (``Comparison.scale``), so a
+reason never prints an interval that contradicts the verdict.
 
 Direction matters: for latency, cost or refusal rate lower is better, so ``higher_is_better`` maps
 every metric name to its direction.
@@ -44,23 +49,34 @@ def _direction(c: Comparison, higher_is_better: Mapping[str, bool], role: str) -
     return bool(higher_is_better[c.metric])
 
 
+def _bound(x: float, relative: bool) -> str:
+    if math.isinf(x):
+        return "+∞" if x > 0 else "−∞"
+    return f"{100 * x:+.1f}%" if relative else f"{x:+.4g}"
+
+
 def _effect(c: Comparison) -> str:
-    """'+3.1% (95% CI +1.2% to +5.0%)', falling back to absolute units when control is 0."""
+    """The effect and interval on the scale the verdict was tested on: '+3.1% (95% CI +1.2% to
+    +5.0%)' for the relative lift, '+0.012 (95% CI …)' for the absolute one (used when the control
+    is 0 or too uncertain for a ratio). The interval excludes 0 exactly when ``significant``."""
     level = f"{100.0 * (1.0 - c.alpha):g}%"
-    if math.isfinite(c.relative_lift):
-        lo, hi = c.relative_lift_ci
-        return f"{100 * c.relative_lift:+.1f}% ({level} CI {100 * lo:+.1f}% to {100 * hi:+.1f}%)"
-    lo, hi = c.lift_ci
-    return f"{c.lift:+.4g} ({level} CI {lo:+.4g} to {hi:+.4g})"
+    relative = c.scale == "relative"
+    lo, hi = c.ci
+    text = f"{_bound(c.effect, relative)} ({level} CI {_bound(lo, relative)} to {_bound(hi, relative)})"
+    return text + (" [absolute difference]" if not relative else "")
 
 
-def _movement(c: Comparison, higher: bool) -> Literal["better", "worse", "flat"]:
+def _movement(c: Comparison, higher: bool) -> Literal["better", "worse", "flat", "no data"]:
+    if not c.enough_data:
+        return "no data"
     if not c.significant:
         return "flat"
-    return "better" if (c.lift > 0) == higher else "worse"
+    return "better" if (c.effect > 0) == higher else "worse"
 
 
 def _describe(role: str, c: Comparison, movement: str) -> str:
+    if movement == "no data":
+        return f"{role} {c.metric}: not enough data ({c.not_enough_data})"
     word = {"better": "improved", "worse": "worsened", "flat": "showed no significant change"}[
         movement
     ]
@@ -111,7 +127,7 @@ def decide(
     verdict: Verdict
     if (srm is not None and srm.mismatch) or harmed:
         verdict = "don't ship"
-    elif not readable:
+    elif not readable or move == "no data":
         verdict = "keep running"
     elif move == "better":
         verdict = "ship"

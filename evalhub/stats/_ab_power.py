@@ -190,3 +190,89 @@ def mde_means(
 
     es = float(optimize.brentq(gap, 1e-12, 2.0 * approx + 1.0, xtol=1e-14, rtol=1e-12))
     return es * sd
+
+
+def _relative_sd(mean_control: float, sd_control: float, sd_treatment: float, mde: float, n: float,
+                 ratio: float) -> float:
+    """SE of the relative lift (T − C)/|C| by the delta method when T = C·(1 + mde)::
+
+        v = σ_T²/(n_T·C²) + σ_C²·T²/(n_C·C⁴),   n_C = n, n_T = ratio·n
+    """
+    t = mean_control * (1.0 + mde)
+    c2 = mean_control * mean_control
+    return math.sqrt(sd_treatment**2 / (ratio * n * c2) + sd_control**2 * t * t / (n * c2 * c2))
+
+
+def _crit_relative(alpha: float, n: float, ratio: float, sequential_target_n: int | None) -> float:
+    """The rejection threshold in SE units: z_{1−α/2}, or for the always-valid test the
+    confidence-sequence factor √F at the final look, N = n·(1 + ratio) (``_ab_sequential``)."""
+    if sequential_target_n is None:
+        return float(stats.norm.isf(alpha / 2.0))
+    _check_positive("sequential_target_n", sequential_target_n)
+    la = -2.0 * math.log(alpha)
+    rho2 = (la + math.log(la + 1.0)) / sequential_target_n
+    total = n * (1.0 + ratio)
+    return math.sqrt(2.0 * (total * rho2 + 1.0) / (total * rho2) * math.log(math.sqrt(total * rho2 + 1.0) / alpha))
+
+
+def power_relative(
+    mean_control: float,
+    sd_control: float,
+    mde: float,
+    n: int,
+    *,
+    sd_treatment: float | None = None,
+    alpha: float = 0.05,
+    ratio: float = 1.0,
+    sequential_target_n: int | None = None,
+) -> float:
+    """Power of the relative-lift test (``compare_*`` on the default scale, or with
+    ``sequential_target_n`` the always-valid test read at the end) to detect T = C·(1 + mde)::
+
+        power = Φ(|mde|/SE − c) + Φ(−|mde|/SE − c)
+
+    with SE the delta-method SE of ``_relative_sd`` and c = z_{1−α/2} (fixed horizon) or the
+    confidence-sequence factor at N = n(1 + ratio) (sequential, GrowthBook's sequential power:
+    the chance of crossing at the final look, a lower bound for crossing at any look).
+    Proportions: pass ``sd_control = √(p(1 − p))`` and ``sd_treatment`` of the treatment rate.
+    """
+    _common(alpha, ratio)
+    _check_positive("n", n)
+    _check_positive("sd_control", sd_control)
+    if not (math.isfinite(mean_control) and mean_control != 0):
+        raise StatsError("mean_control", f"must be finite and non-zero, got {mean_control!r}")
+    if mde == 0 or not math.isfinite(mde):
+        raise StatsError("mde", f"must be a non-zero effect, got {mde!r}")
+    sd_t = sd_control if sd_treatment is None else sd_treatment
+    _check_positive("sd_treatment", sd_t)
+    se = _relative_sd(mean_control, sd_control, sd_t, mde, n, ratio)
+    crit = _crit_relative(alpha, n, ratio, sequential_target_n)
+    shift = abs(mde) / se
+    return float(stats.norm.sf(crit - shift) + stats.norm.cdf(-crit - shift))
+
+
+def mde_relative(
+    mean_control: float,
+    sd_control: float,
+    n: int,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    sequential_target_n: int | None = None,
+) -> float:
+    """Smallest relative increase the relative-lift test detects with ``power`` (the root of
+    ``power_relative`` in mde > 0, treatment SD equal to control's)."""
+    _common(alpha, ratio, power)
+    _check_positive("n", n)
+
+    def gap(mde: float) -> float:
+        return power_relative(mean_control, sd_control, mde, n, alpha=alpha, ratio=ratio,
+                              sequential_target_n=sequential_target_n) - power
+
+    hi = 1.0
+    while gap(hi) < 0:
+        hi *= 2.0
+        if hi > 1e6:
+            raise StatsError("n", f"too small: no relative effect reaches power {power}")
+    return float(optimize.brentq(gap, 1e-12, hi, xtol=1e-14, rtol=1e-12))

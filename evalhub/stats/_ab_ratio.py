@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from evalhub.stats._base import MeanStat, RatioStat
+from evalhub.stats._base import MeanStat, RatioStat, _check_finite
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ class RatioSums(RatioStat):
     pre_sum_sq: float | None = None  # Σx²
     pre_num_cross: float | None = None  # Σ num·x
     pre_den_cross: float | None = None  # Σ den·x
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("pre_sum", "pre_sum_sq", "pre_num_cross", "pre_den_cross"):
+            if getattr(self, name) is not None:
+                _check_finite(name, getattr(self, name))
 
 
 def linearized_mean(s: RatioSums, *, with_pre: bool = False) -> MeanStat:

@@ -27,14 +27,18 @@ from __future__ import annotations
 
 import math
 
-from evalhub.stats._ab_core import Comparison, build_comparison, check_alpha
-from evalhub.stats._ab_fixed import ratio_estimate
-from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError
+from evalhub.stats._ab_core import Comparison, Scale, build_comparison, check_alpha, check_scale, not_enough
+from evalhub.stats._ab_fixed import _too_few, _zero_variance, ratio_estimate
+
+# The confidence sequence is asymptotic (a normal approximation at every look): below 30 units per
+# arm a single look over-rejected on skewed data (6.7% at α = 5% with 5 log-normal units per arm,
+# ``bench/stats_calibration.py``), and early looks are where peeking happens.
+MIN_SEQUENTIAL_UNITS = 30
+from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, check_count
 
 
 def _rho(alpha: float, target_n: int) -> float:
-    if target_n <= 0:
-        raise StatsError("target_n", f"must be positive, got {target_n}")
+    check_count("target_n", target_n, minimum=1)
     la = -2.0 * math.log(alpha)
     return math.sqrt((la + math.log(la + 1.0)) / target_n)
 
@@ -51,32 +55,33 @@ def _sequential(
     target_n: int,
     method: str,
     metric: str | None,
+    scale: Scale,
+    problem: str | None = None,
 ) -> Comparison:
     check_alpha(alpha)
+    check_scale(scale)
     rho2 = _rho(alpha, target_n) ** 2
+    if problem:
+        return not_enough(reason=problem, control=control, treatment=treatment, alpha=alpha, method=method,
+                          n_control=n_control, n_treatment=n_treatment, metric=metric, scale=scale,
+                          sequential=True)
     n = n_control + n_treatment
     factor = 2.0 * (n * rho2 + 1.0) / (n * rho2) * math.log(math.sqrt(n * rho2 + 1.0) / alpha)
-    lift = treatment - control
-    var_lift = var_control + var_treatment
-    if var_lift == 0.0:
-        p_value = 1.0 if lift == 0.0 else 0.0
-    else:
-        exponent = lift * lift * n * rho2 / (2.0 * var_lift * (n * rho2 + 1.0))
-        p_value = min(1.0, math.sqrt(n * rho2 + 1.0) * math.exp(-exponent))
+    # σ̂·√(2(Nρ²+1)/(N²ρ²)·L) with σ̂² = N·V̂ equals √(V̂·2(Nρ²+1)/(Nρ²)·L): build_comparison
+    # applies it to the variance of the effect on the inference scale.
     return build_comparison(
         control=control,
         treatment=treatment,
         var_control=var_control,
         var_treatment=var_treatment,
-        # σ̂·√(2(Nρ²+1)/(N²ρ²)·L) with σ̂² = N·V̂ equals √(V̂·2(Nρ²+1)/(Nρ²)·L).
-        half_width=lambda v: math.sqrt(v * factor),
-        p_value=p_value,
         alpha=alpha,
         method=method,
         n_control=n_control,
         n_treatment=n_treatment,
         metric=metric,
-        sequential=True,
+        scale=scale,
+        sequential_factor=factor,
+        sequential_rho2n=n * rho2,
     )
 
 
@@ -87,11 +92,13 @@ def sequential_compare_proportions(
     alpha: float = 0.05,
     target_n: int = 5000,
     metric: str | None = None,
+    scale: Scale = "relative",
 ) -> Comparison:
     """Always-valid difference of proportions; V̂ = p̂_C(1-p̂_C)/n_C + p̂_T(1-p̂_T)/n_T.
 
     ``target_n`` is n*, the planned total units over both arms (GrowthBook's default is 5000);
     set it from the power calculation before the experiment starts, never from the data.
+    Every sequential test needs ``MIN_SEQUENTIAL_UNITS`` per arm ("not enough data" before).
     """
     pc, pt = control.p, treatment.p
     return _sequential(
@@ -105,6 +112,8 @@ def sequential_compare_proportions(
         target_n=target_n,
         method="sequential proportions (asymptotic confidence sequence)",
         metric=metric,
+        scale=scale,
+        problem=_too_few(control.n, treatment.n, MIN_SEQUENTIAL_UNITS),
     )
 
 
@@ -115,16 +124,13 @@ def sequential_compare_means(
     alpha: float = 0.05,
     target_n: int = 5000,
     metric: str | None = None,
+    scale: Scale = "relative",
 ) -> Comparison:
     """Always-valid difference of means; V̂ = s_C²/n_C + s_T²/n_T (unpooled, as Welch).
 
-    ``target_n`` as in ``sequential_compare_proportions``.
+    ``target_n`` as in ``sequential_compare_proportions``. Not enough data as in
+    ``compare_means`` (fewer than 2 units or zero variance in an arm).
     """
-    for arm in (control, treatment):
-        if arm.n < 2:
-            raise StatsError(
-                "n", f"needs at least 2 units per arm to estimate a variance, got {arm.n}"
-            )
     return _sequential(
         control=control.mean,
         treatment=treatment.mean,
@@ -136,6 +142,9 @@ def sequential_compare_means(
         target_n=target_n,
         method="sequential means (asymptotic confidence sequence)",
         metric=metric,
+        scale=scale,
+        problem=_too_few(control.n, treatment.n, MIN_SEQUENTIAL_UNITS)
+        or _zero_variance(control.variance, treatment.variance),
     )
 
 
@@ -146,11 +155,15 @@ def sequential_compare_ratios(
     alpha: float = 0.05,
     target_n: int = 5000,
     metric: str | None = None,
+    scale: Scale = "relative",
 ) -> Comparison:
     """Always-valid difference of ratio metrics Σnum/Σden; V̂ per arm from the delta method
     (``ratio_estimate``). ``target_n`` as in ``sequential_compare_proportions``.
     """
-    (r_c, v_c), (r_t, v_t) = ratio_estimate(control), ratio_estimate(treatment)
+    problem = _too_few(control.n, treatment.n, MIN_SEQUENTIAL_UNITS)
+    (r_c, v_c), (r_t, v_t) = ((control.value, 0.0), (treatment.value, 0.0)) if problem else (
+        ratio_estimate(control), ratio_estimate(treatment))
+    problem = problem or _zero_variance(v_c, v_t)
     return _sequential(
         control=r_c,
         treatment=r_t,
@@ -162,4 +175,6 @@ def sequential_compare_ratios(
         target_n=target_n,
         method="sequential ratios (delta method, asymptotic confidence sequence)",
         metric=metric,
+        scale=scale,
+        problem=problem,
     )

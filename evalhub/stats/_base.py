@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 
 class StatsError(ValueError):
     """Bad input to a statistics function. The message names the field and the problem."""
@@ -16,8 +18,23 @@ class StatsError(ValueError):
 
 
 def _check_finite(field: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise StatsError(field, f"must be a number, got {value!r}")
     if not math.isfinite(value):
         raise StatsError(field, f"must be finite, got {value!r}")
+
+
+def check_count(field: str, value: object, *, minimum: int = 0) -> int:
+    """An integral count ≥ ``minimum`` (ints, numpy ints, or floats with no fractional part)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise StatsError(field, f"must be an integer count, got {value!r}")
+    if not math.isfinite(value):
+        raise StatsError(field, f"must be finite, got {value!r}")
+    if value != math.floor(value):
+        raise StatsError(field, f"must be a whole number, got {value!r}")
+    if value < minimum:
+        raise StatsError(field, f"must be at least {minimum}, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -28,9 +45,9 @@ class ProportionStat:
     successes: int
 
     def __post_init__(self) -> None:
-        if self.n <= 0:
-            raise StatsError("n", f"must be positive, got {self.n}")
-        if self.successes < 0 or self.successes > self.n:
+        check_count("n", self.n, minimum=1)
+        check_count("successes", self.successes)
+        if self.successes > self.n:
             raise StatsError("successes", f"must be within 0..n ({self.n}), got {self.successes}")
 
     @property
@@ -53,10 +70,12 @@ class MeanStat:
     pre_cross: float | None = None
 
     def __post_init__(self) -> None:
-        if self.n <= 0:
-            raise StatsError("n", f"must be positive, got {self.n}")
+        check_count("n", self.n, minimum=1)
         _check_finite("sum", self.sum)
         _check_finite("sum_sq", self.sum_sq)
+        for name in ("pre_sum", "pre_sum_sq", "pre_cross"):
+            if getattr(self, name) is not None:
+                _check_finite(name, getattr(self, name))
         # Σx² ≥ (Σx)²/n by Cauchy-Schwarz; allow a relative rounding slack.
         floor = self.sum * self.sum / self.n
         if self.sum_sq < floor - 1e-9 * max(1.0, abs(floor)):
@@ -93,8 +112,7 @@ class RatioStat:
     sum_num_den: float
 
     def __post_init__(self) -> None:
-        if self.n <= 0:
-            raise StatsError("n", f"must be positive, got {self.n}")
+        check_count("n", self.n, minimum=1)
         for name in ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den"):
             _check_finite(name, getattr(self, name))
         if self.sum_den == 0:

@@ -7,17 +7,21 @@ model" from "which style", and the variant coefficients become style-adjusted st
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit
+from scipy.stats import norm
 
 from evalhub.stats._base import StatsError
 from evalhub.stats._bt_core import (
     A_WINS,
     B_WINS,
+    TIE,
     check_anchor,
+    check_level,
     check_battles,
     check_prior,
     check_scale,
@@ -83,6 +87,10 @@ class StyleResult:
     ``scores``/``theta`` are the variant strengths with the covariates held at zero (the
     average style after standardisation); ``coef[k]`` is the log-odds change per standard
     deviation of feature k, ``coef_se`` its model-based standard error.
+
+    ``se``/``lower``/``upper`` are the scores' robust (sandwich, HC0) standard errors and Wald
+    intervals at ``level`` on the Elo scale, as ``sandwich_ci`` for the plain model (Chiang et al.
+    2024, eq. 5); ``not_enough_data`` says why they are NaN (every battle a tie, or a zero SE).
     """
 
     scores: np.ndarray
@@ -92,6 +100,11 @@ class StyleResult:
     log_likelihood: float
     iterations: int
     converged: bool
+    se: np.ndarray | None = None
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    level: float = 0.95
+    not_enough_data: str | None = None
 
 
 def bradley_terry_style(
@@ -108,6 +121,7 @@ def bradley_terry_style(
     scale: float = 400.0,
     tol: float = 1e-10,
     max_iter: int = 100,
+    level: float = 0.95,
 ) -> StyleResult:
     """Contextual Bradley–Terry: logit P(a beats b) = θ_a − θ_b + βᵀz (Chiang et al. 2024).
 
@@ -117,8 +131,14 @@ def bradley_terry_style(
     (pair, style) combinations cost one row. ``prior`` puts prior·Σθ²/2 on the strengths
     only. The information matrix is assembled blockwise from sparse products, never as a
     dense battles×parameters design.
+
+    Score intervals: the sandwich covariance B⁻¹MB⁻¹ of the battle-level regression, with B the
+    Fisher information and M = Σ_rows [Σ_b (y_b − p)²]·x xᵀ over the merged rows (x = [e_a − e_b, z]),
+    i.e. HC0, robust to over-dispersion and to the ½-coded ties. ``bootstrap_style_ci`` gives
+    FastChat's percentile-bootstrap alternative.
     """
     a, b, outcome, n = check_battles(a, b, outcome, n_variants)
+    level = check_level(level)
     z = np.asarray(features, dtype=np.float64)
     if z.ndim == 1:
         z = z[:, None]
@@ -148,6 +168,7 @@ def bradley_terry_style(
     inverse = inverse.ravel()
     count = np.bincount(inverse, minlength=rows.shape[0]).astype(np.float64)
     y_sum = np.bincount(inverse, y, minlength=rows.shape[0])
+    y_sq_sum = np.bincount(inverse, y * y, minlength=rows.shape[0])
     lo_u, hi_u, z_u = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2:]
     k = z_u.shape[1]
     u = rows.shape[0]
@@ -195,14 +216,115 @@ def bradley_terry_style(
             break
     # The inverse of the gauge-fixed information equals the covariance on the mean-zero
     # gauge plus a term along (1, 0); the coefficient block is unaffected by either.
-    cov = np.linalg.inv(derivatives(x)[1])
+    bread_inv = np.linalg.inv(derivatives(x)[1])
+    cov = bread_inv
     theta = x[:n] - x[:n].mean()
+    scores = to_scores(theta, base, scale, anchor, anchor_value)
+    # Sandwich meat: per merged row Σ_b (y_b − p)² = Σy² − 2pΣy + c·p².
+    p = expit(design @ x[:n] + z_u @ x[n:])
+    weight = y_sq_sum - 2.0 * p * y_sum + count * p * p
+    design_full = np.hstack([design.toarray(), z_u]) if n + k <= 400 else None
+    if design_full is not None:
+        meat = design_full.T @ (weight[:, None] * design_full)
+    else:
+        meat = np.empty((n + k, n + k))
+        meat[:n, :n] = (design.T @ design.multiply(weight[:, None])).toarray()
+        meat[:n, n:] = design.T @ (weight[:, None] * z_u)
+        meat[n:, :n] = meat[:n, n:].T
+        meat[n:, n:] = z_u.T @ (weight[:, None] * z_u)
+    robust = bread_inv @ meat @ bread_inv
+    # Mean-zero gauge (the meat annihilates (1, …, 1, 0, …)), then the anchor's, as sandwich_ci.
+    centre = np.eye(n) - 1.0 / n
+    if anchor is not None:
+        centre = np.eye(n) - np.outer(np.ones(n), np.eye(n)[anchor])
+    cov_theta = centre @ robust[:n, :n] @ centre.T
+    se = np.sqrt(np.maximum(np.diag(cov_theta), 0.0)) * scale / math.log(base)
+    free = np.ones(n, dtype=bool)
+    if anchor is not None:
+        free[anchor] = False
+    problem = None
+    if np.all(outcome >= TIE):
+        problem = "every battle is a tie: the data say nothing about which variant is stronger"
+    elif np.any(free & ~(se > 0)):
+        problem = "a zero standard error: the data cannot tell the variants apart"
+    half = float(norm.ppf(0.5 + level / 2)) * se
+    nan = np.full(n, np.nan)
     return StyleResult(
-        scores=to_scores(theta, base, scale, anchor, anchor_value),
+        scores=scores,
         theta=theta,
         coef=x[n:].copy(),
         coef_se=np.sqrt(np.diag(cov)[n:]),
         log_likelihood=value + 0.5 * prior * float(x[:n] @ x[:n]),
         iterations=iterations,
         converged=converged,
+        se=nan if problem else se,
+        lower=nan if problem else scores - half,
+        upper=nan if problem else scores + half,
+        level=level,
+        not_enough_data=problem,
     )
+
+
+@dataclass(frozen=True)
+class StyleBootstrap:
+    """Percentile-bootstrap intervals of style-controlled scores (Elo scale)."""
+
+    scores: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    se: np.ndarray
+    level: float
+    rounds: int
+    n_dropped: int
+    not_enough_data: str | None = None
+
+
+def bootstrap_style_ci(
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    features: np.ndarray,
+    n_variants: int,
+    *,
+    rounds: int = 100,
+    seed: int = 0,
+    level: float = 0.95,
+    prior: float = 0.0,
+    anchor: int | None = None,
+    anchor_value: float = 1000.0,
+    base: float = 10.0,
+    scale: float = 400.0,
+) -> StyleBootstrap:
+    """FastChat's style-control intervals: resample battles with replacement, refit
+    ``bradley_terry_style`` each round, take the (1 ± level)/2 quantiles of the scores.
+
+    A round whose resample has no finite MLE (prior == 0) is dropped; when more than
+    (1 − level)/2 of the rounds are, the interval would have an infinite end and the result is
+    "not enough data", as in ``bootstrap_ci``. Costs ``rounds`` fits: use the sandwich intervals
+    of ``bradley_terry_style`` where a page waits on them.
+    """
+    level = check_level(level)
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
+        raise StatsError("rounds", f"must be an integer ≥ 2, got {rounds!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise StatsError("seed", f"must be an integer, got {seed!r}")
+    kwargs = dict(prior=prior, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
+    fit = bradley_terry_style(a, b, outcome, features, n_variants, **kwargs)  # type: ignore[arg-type]
+    a, b, outcome = np.asarray(a), np.asarray(b), np.asarray(outcome)
+    z = np.asarray(features, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    reps, dropped = [], 0
+    for _ in range(int(rounds)):
+        idx = rng.integers(0, a.size, a.size)
+        try:
+            reps.append(bradley_terry_style(a[idx], b[idx], outcome[idx], z[idx], n_variants, **kwargs).scores)  # type: ignore[arg-type]
+        except StatsError:
+            dropped += 1
+    tail = (1.0 - level) / 2.0
+    nan = np.full(fit.scores.shape, np.nan)
+    if dropped > tail * rounds or len(reps) < 2:
+        return StyleBootstrap(fit.scores, nan, nan, nan, level, int(rounds), dropped,
+                              f"{dropped} of {rounds} bootstrap rounds have no finite estimate; add battles or a prior")
+    arr = np.array(reps)
+    lower, upper = np.quantile(arr, [tail, 1.0 - tail], axis=0)
+    return StyleBootstrap(fit.scores, lower, upper, arr.std(axis=0, ddof=1), level, int(rounds), dropped)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import StatsError
+from evalhub.stats._base import StatsError, check_count
 
 __all__ = [
     "ReviewerAgreement",
@@ -227,8 +227,8 @@ def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[flo
     for reviewers with few overlapping items.
     """
     _check_level(level)
-    if n <= 0:
-        raise StatsError("n", f"must be positive, got {n}")
+    n = check_count("n", n, minimum=1)
+    successes = check_count("successes", successes)
     if not (0 <= successes <= n):
         raise StatsError("successes", f"must be within 0..n ({n}), got {successes}")
     z = float(stats.norm.ppf(0.5 + level / 2.0))

@@ -205,10 +205,10 @@ def paired_difference_from_stat(diff: MeanStat, *, level: float = 0.95) -> Paire
 
 def _paired(estimate: ScoreEstimate) -> PairedDiff:
     mean, se = estimate.mean, estimate.se
-    if se > 0:
-        statistic = mean / se
-    else:
-        statistic = 0.0 if mean == 0 else math.copysign(math.inf, mean)
+    if not se > 0:
+        # Every item moved by the same amount: a t test would call any difference certain (p = 0).
+        raise StatsError("a", "the per-item differences do not vary: not enough data to test them")
+    statistic = mean / se
     p_value = float(min(1.0, 2.0 * stats.t.sf(abs(statistic), estimate.df)))
     return PairedDiff(
         mean, se, estimate.lower, estimate.upper, statistic, p_value,

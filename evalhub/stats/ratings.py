@@ -41,7 +41,14 @@ from evalhub.stats._bt_core import (
 )
 from evalhub.stats._bt_davidson import fit_davidson
 from evalhub.stats._bt_monitor import AnomalyResult, anomalous_reviewers, next_pair, next_pair_probabilities
-from evalhub.stats._bt_style import STYLE_FEATURES, StyleResult, bradley_terry_style, style_features
+from evalhub.stats._bt_style import (
+    STYLE_FEATURES,
+    StyleBootstrap,
+    StyleResult,
+    bootstrap_style_ci,
+    bradley_terry_style,
+    style_features,
+)
 
 __all__ = [
     "A_WINS",
@@ -52,9 +59,11 @@ __all__ = [
     "AnomalyResult",
     "BTResult",
     "CIResult",
+    "StyleBootstrap",
     "StyleResult",
     "anomalous_reviewers",
     "bootstrap_ci",
+    "bootstrap_style_ci",
     "bradley_terry",
     "bradley_terry_style",
     "elo",
@@ -241,6 +250,9 @@ class CIResult:
     ``median`` the bootstrap median (the estimate itself for sandwich intervals); ``se`` the
     standard error (bootstrap standard deviation, or the sandwich SE). ``n_dropped`` counts
     bootstrap replicates without a finite MLE; ``replicates`` is kept on request.
+    ``not_enough_data`` holds the reason the data cannot support an interval (every battle a
+    tie, too many replicates without a finite MLE, a zero standard error); ``lower``, ``upper``,
+    ``median`` and ``se`` are then NaN, never a confident zero-width interval.
     """
 
     scores: np.ndarray
@@ -252,6 +264,41 @@ class CIResult:
     method: str
     n_dropped: int = 0
     replicates: np.ndarray | None = None
+    not_enough_data: str | None = None
+
+    @property
+    def enough_data(self) -> bool:
+        return self.not_enough_data is None
+
+
+def _refuse(scores: np.ndarray, level: float, method: str, reason: str, n_dropped: int = 0) -> CIResult:
+    nan = np.full(scores.shape, np.nan)
+    return CIResult(scores=scores, lower=nan, upper=nan.copy(), median=nan.copy(), se=nan.copy(), level=level,
+                    method=method, n_dropped=n_dropped, not_enough_data=reason)
+
+
+def _degenerate(wins: np.ndarray, ties: np.ndarray | None) -> str | None:
+    """Data that carry no information about differences between variants."""
+    if ties is not None and np.all(split_ties(wins, ties)[0] <= 0):
+        return "every battle is a tie: the data say nothing about which variant is stronger"
+    return None
+
+
+def _zero_se(se: np.ndarray, anchor: int | None) -> str | None:
+    free = np.ones(se.shape, dtype=bool)
+    if anchor is not None:
+        free[anchor] = False
+    if np.any(free & ~(se > 0)):
+        return "a zero standard error: the data cannot tell the variants apart"
+    return None
+
+
+def _check_battle_counts(wins: np.ndarray, ties: np.ndarray | None) -> None:
+    """Resampling needs counts: whole ties, and wins in halves (a tie adds ½ to both cells)."""
+    if np.any(2.0 * wins != np.round(2.0 * wins)):
+        raise StatsError("wins", "must hold battle counts (whole numbers, or halves from ties)")
+    if ties is not None and np.any(np.asarray(ties) != np.round(np.asarray(ties))):
+        raise StatsError("ties", "must hold whole battle counts")
 
 
 def _battle_cells(wins: np.ndarray, ties: np.ndarray | None, pairs: Pairs) -> np.ndarray:
@@ -291,15 +338,25 @@ def bootstrap_ci(
     estimate over a (pairs, rounds) array, never a Python loop of fits.
 
     With prior == 0 a replicate whose win graph is no longer strongly connected has no
-    finite MLE; it is dropped and counted in ``n_dropped`` — if that is more than a few
-    percent of ``rounds``, use a prior.
+    finite MLE (its score runs off to ±∞). Dropping it would bias the interval inwards, so when
+    more than (1 − level)/2 of the rounds are dropped — the percentile interval would then have an
+    infinite end — the result is "not enough data" (``not_enough_data``); use a prior. Every battle
+    a tie, or a zero bootstrap spread, is "not enough data" too.
     """
     fit = bradley_terry(wins, prior=prior, ties=ties, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
     level = check_level(level)
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
         raise StatsError("rounds", f"must be an integer ≥ 2, got {rounds!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if not isinstance(seed, np.random.Generator) and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+    ):
+        raise StatsError("seed", f"must be an integer or a numpy Generator, got {seed!r}")
     w = check_table("wins", wins)
+    _check_battle_counts(w, ties)
+    problem = _degenerate(w, ties)
+    if problem:
+        return _refuse(fit.scores, level, "bootstrap", problem)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pairs = Pairs.from_table(w)
     cells = _battle_cells(w, ties, pairs)
     # Chunks of rounds bound the working set (and peak memory) at a few (chunk, P) arrays.
@@ -313,17 +370,23 @@ def bootstrap_ci(
             w_rep, m_rep = w_rep[:, ~bad], m_rep[:, ~bad]
         thetas.append(solve_replicates(pairs, fit.theta, w_rep, m_rep, prior))
     theta = np.concatenate(thetas)
-    if theta.shape[0] < 2:
-        raise StatsError("wins", "almost no bootstrap replicate has a finite MLE; add a prior (prior > 0)")
-    reps = to_scores(theta, base, scale, anchor, anchor_value)
     alpha = (1.0 - level) / 2
+    if n_dropped > alpha * int(rounds) or theta.shape[0] < 2:
+        return _refuse(fit.scores, level, "bootstrap", (
+            f"{n_dropped} of {int(rounds)} bootstrap replicates have no finite estimate (a variant never "
+            "lost or never won), so the interval is unbounded; add battles or a prior (prior > 0)"), n_dropped)
+    reps = to_scores(theta, base, scale, anchor, anchor_value)
     lower, median, upper = np.quantile(reps, [alpha, 0.5, 1.0 - alpha], axis=0)
+    se = reps.std(axis=0, ddof=1)
+    problem = _zero_se(se, anchor)
+    if problem:
+        return _refuse(fit.scores, level, "bootstrap", problem, n_dropped)
     return CIResult(
         scores=fit.scores,
         lower=lower,
         upper=upper,
         median=median,
-        se=reps.std(axis=0, ddof=1),
+        se=se,
         level=level,
         method="bootstrap",
         n_dropped=n_dropped,
@@ -356,6 +419,9 @@ def sandwich_ci(
     fit = bradley_terry(wins, prior=prior, ties=ties, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
     level = check_level(level)
     w = check_table("wins", wins)
+    problem = _degenerate(w, ties)
+    if problem:
+        return _refuse(fit.scores, level, "sandwich", problem)
     n = w.shape[0]
     decisive, tie_table = split_ties(w, ties)
     p = expit(fit.theta[:, None] - fit.theta[None, :])
@@ -373,6 +439,9 @@ def sandwich_ci(
         to_anchor = np.eye(n) - np.outer(np.ones(n), np.eye(n)[anchor])
         cov = to_anchor @ cov @ to_anchor.T
     se = np.sqrt(np.maximum(np.diag(cov), 0.0)) * scale / math.log(base)
+    problem = _zero_se(se, anchor)
+    if problem:
+        return _refuse(fit.scores, level, "sandwich", problem)
     half = norm.ppf(0.5 + level / 2) * se
     return CIResult(
         scores=fit.scores,
@@ -397,6 +466,10 @@ def rank_intervals(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
         raise StatsError("lower", f"must be one-dimensional, got shape {lo.shape}")
     if hi.shape != lo.shape:
         raise StatsError("upper", f"shape {hi.shape} does not match lower {lo.shape}")
+    if np.any(np.isnan(lo)):
+        raise StatsError("lower", "must not be NaN (an interval that could not be computed has no rank)")
+    if np.any(np.isnan(hi)):
+        raise StatsError("upper", "must not be NaN (an interval that could not be computed has no rank)")
     if np.any(lo > hi):
         raise StatsError("upper", "must be ≥ lower for every variant")
     better = np.sum(lo[None, :] > hi[:, None], axis=1)

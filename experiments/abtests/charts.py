@@ -24,7 +24,7 @@ def lift_figure(results: Results) -> go.Figure:
     labels, x, lo, hi, colors, texts = [], [], [], [], [], []
     for r in results.metrics:
         c = r.reading
-        if c is None or not math.isfinite(c.relative_lift):
+        if c is None or not c.enough_data or not math.isfinite(c.relative_lift):
             continue
         labels.append(f"{r.label} · {r.arm}{' (guardrail)' if r.role == 'guardrail' else ''}")
         x.append(_pct(c.relative_lift))
@@ -58,8 +58,8 @@ def history_figure(snapshots: list[ResultSnapshot], metric: str) -> go.Figure:
             if m.get("metric") != metric:
                 continue
             c = m.get(m.get("used") or "fixed") or m.get("fixed")
-            if not c or c.get("relative_lift") is None:
-                continue
+            if not c or c.get("relative_lift") is None or None in (c.get("relative_lift_ci") or [None]):
+                continue  # no relative lift, or not enough data that day
             s = series.setdefault(m["arm"], {"day": [], "lift": [], "lo": [], "hi": []})
             s["day"].append(snap.day.isoformat())
             s["lift"].append(_pct(c["relative_lift"]))

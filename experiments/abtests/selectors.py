@@ -12,6 +12,11 @@ What the decision reads (documented in the README):
   quantile) use the fixed-horizon one, shown as "not yet valid" but still able to flag a
   guardrail breach (stopping for harm early is cheap);
 - once reached: the FIXED-HORIZON comparison, CUPED-adjusted when pre-period data exists;
+- every test is on the relative lift (T − C)/|C| the page shows (delta method, as GrowthBook),
+  falling back to the absolute difference when the control is 0 or too uncertain (the row says so);
+- a comparison the data cannot support (too few units, no variance, too few latencies beyond the
+  quantile) is shown as "not enough data" and left out of the adjustment; a primary without enough
+  data means "keep running";
 - p-values are adjusted across metrics × treatment arms (Holm or BH, per experiment); CIs are
   the unadjusted 1-α intervals;
 - a sample ratio mismatch (exposures or units vs the weights) forces "don't ship".
@@ -101,6 +106,12 @@ class MetricResult:
     @property
     def reading(self) -> Comparison | None:
         return self.sequential if self.used == "sequential" else self.fixed
+
+    @property
+    def not_enough_data(self) -> str | None:
+        """Why the comparison the decision reads could not be tested, or None."""
+        c = self.reading
+        return None if c is None else c.not_enough_data
 
 
 @dataclass
@@ -353,7 +364,8 @@ def results_for(experiment: Experiment) -> Results:
 
 
 def _adjust(results: list[MetricResult], experiment: Experiment) -> None:
-    readable = [r for r in results if r.reading is not None]
+    # Comparisons without enough data were not tested: they are not part of the family.
+    readable = [r for r in results if r.reading is not None and r.reading.enough_data]
     if not readable:
         return
     adjusted = adjust_pvalues([r.reading.p_value for r in readable], experiment.correction)
@@ -366,7 +378,9 @@ def _adjust(results: list[MetricResult], experiment: Experiment) -> None:
 
 def _as_adjusted(r: MetricResult) -> Comparison:
     c = r.reading
-    assert c is not None and r.p_adjusted is not None
+    assert c is not None
+    if r.p_adjusted is None:  # not enough data: decide() reports it as such
+        return c
     return dataclasses.replace(c, p_value=r.p_adjusted, significant=r.significant)
 
 
@@ -391,7 +405,7 @@ def _overall(decisions: dict[str, Decision], results: list[MetricResult]) -> tup
     if ships:
         def gain(arm: str) -> float:
             r = next(r for r in results if r.arm == arm and r.role == "primary")
-            lift = r.reading.relative_lift if r.reading else 0.0
+            lift = r.reading.effect if r.reading else 0.0
             return (lift if r.higher_is_better else -lift) if math.isfinite(lift) else 0.0
 
         best = max(ships, key=gain)
@@ -417,9 +431,12 @@ def _comparison_dict(c: Comparison | None) -> dict | None:
     return {"control": num(c.control), "treatment": num(c.treatment), "lift": num(c.lift),
             "lift_ci": [num(c.lift_ci[0]), num(c.lift_ci[1])], "relative_lift": num(c.relative_lift),
             "relative_lift_ci": [num(c.relative_lift_ci[0]), num(c.relative_lift_ci[1])],
+            "lift_se": num(c.lift_se), "relative_lift_se": num(c.relative_lift_se), "scale": c.scale,
+            "alternative": c.alternative,
             "p_value": num(c.p_value), "significant": c.significant, "method": c.method,
             "n_control": c.n_control, "n_treatment": c.n_treatment, "sequential": c.sequential,
-            "variance_reduction": None if c.variance_reduction is None else num(c.variance_reduction)}
+            "variance_reduction": None if c.variance_reduction is None else num(c.variance_reduction),
+            "not_enough_data": c.not_enough_data, "warnings": list(c.warnings)}
 
 
 def _srm_dict(s: SRMResult | None) -> dict | None:

@@ -39,6 +39,10 @@ def test_known_effect_ships(variants, owner):
     assert {m.metric for m in res.metrics} == {"task_success", "cost_per_request", "latency_p95", "refusal_rate"}
     payload = selectors.results_payload(res)
     assert payload["decision"]["verdict"] == "ship" and payload["metrics"][0]["sequential"]["sequential"] is True
+    read = payload["metrics"][0]["sequential"]
+    # The decision's scale, standard errors and the absence of a refusal travel with the numbers.
+    assert read["scale"] == primary.reading.scale and read["not_enough_data"] is None
+    assert read["relative_lift_se"] > 0 and read["lift_se"] > 0 and read["alternative"] == "two-sided"
 
 
 def test_aa_does_not_ship(variants, owner):

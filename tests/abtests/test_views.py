@@ -10,7 +10,7 @@ from django.utils import timezone
 from experiments.abtests import services
 from experiments.abtests.charts import history_figure, lift_figure
 from experiments.abtests.models import Experiment, ResultSnapshot, Status
-from experiments.abtests.selectors import results_for, snapshots_for
+from experiments.abtests.selectors import results_for, results_payload, snapshots_for
 from tests.abtests.factories import register, traffic, two_arms
 
 
@@ -115,3 +115,27 @@ def test_admin_pages(variants, owner, client):
     e = register(owner, key="adm", arms=two_arms("ctrl-v", "treat-v"))
     assert client.get(reverse("admin:abtests_experiment_changelist")).status_code == 200
     assert client.get(reverse("admin:abtests_experiment_change", args=[e.pk])).status_code == 200
+
+
+def test_untestable_comparisons_show_not_enough_data_and_keep_running(variants, owner, view_client):
+    """Every unit fails in both arms and only a handful of latencies exist: no p-value, no
+    interval, no verdict from noise — the page says "not enough data" and the decision waits."""
+    e = services.experiment_start(experiment=register(owner, key="tiny", arms=two_arms("ctrl-v", "treat-v"),
+                                                      guardrails=["latency_p95"]))
+    e.refresh_from_db()
+    traffic(e, units=12, success={"control": 0.0, "treatment": 0.0}, seed=3)
+    res = results_for(e)
+    by_metric = {m.metric: m for m in res.metrics}
+    # Before the planned sample the decision reads the sequential test, which needs 30 units per arm;
+    # the fixed-horizon one has its own reason: no unit succeeded anywhere.
+    assert "needs at least 30 units per arm" in by_metric["task_success"].not_enough_data
+    assert "no variation" in by_metric["task_success"].fixed.not_enough_data
+    assert "p95 needs at least 60 observations" in by_metric["latency_p95"].not_enough_data
+    assert all(m.p_adjusted is None and not m.significant for m in res.metrics)
+    assert res.decisions["treatment"].verdict == "keep running"
+    assert "not enough data" in res.decisions["treatment"].reasons[0]
+    html = view_client.get(reverse("abtests:detail", args=["tiny"])).content.decode()
+    assert html.count("Not enough data") == 2 and "badge wait" in html
+    payload_metric = next(m for m in results_payload(res)["metrics"] if m["metric"] == "task_success")
+    chosen = payload_metric[payload_metric["used"]]
+    assert chosen["p_value"] == 1.0 and chosen["lift_ci"] == [None, None] and chosen["not_enough_data"]

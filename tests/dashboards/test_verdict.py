@@ -69,7 +69,8 @@ def test_head_to_head_uses_paired_tests_and_proportion_tests(payload, world):
     assert f"McNemar p {m.p_value:.3g}" in suite["detail"]
     by_slug = {v["slug"]: v for v in payload["variants"]}
     a, b = by_slug["t-7b-sc16"]["production"]["success"], by_slug["t-7b-dpo"]["production"]["success"]
-    c = compare_proportions(ProportionStat(a["n"], a["successes"]), ProportionStat(b["n"], b["successes"]))
+    c = compare_proportions(ProportionStat(a["n"], a["successes"]), ProportionStat(b["n"], b["successes"]),
+                            scale="absolute")
     success = rows[("production", "task success rate")]
     assert success["diff"] == pytest.approx(c.lift) and success["p_value"] == pytest.approx(c.p_value)
     assert success["favours"] == ("post" if c.significant and c.lift > 0 else success["favours"])

@@ -73,20 +73,57 @@ def ratio_stat(num: np.ndarray, den: np.ndarray) -> RatioStat:
 # --- two-proportion z ------------------------------------------------------------------------
 
 
+def welch_t_reference(mc: float, vc: float, nc: int, mt: float, vt: float, nt: int, relative: bool):
+    """GrowthBook's frequentist engine written out with scipy: (estimate, SE, ν, p, CI)."""
+    if relative:
+        est = (mt - mc) / abs(mc)
+        se = math.sqrt(vt / (mc**2 * nt) + vc * mt**2 / (mc**4 * nc))
+    else:
+        est, se = mt - mc, math.sqrt(vc / nc + vt / nt)
+    df = (vc / nc + vt / nt) ** 2 / ((vc / nc) ** 2 / (nc - 1) + (vt / nt) ** 2 / (nt - 1))
+    p = 2 * stats.t.sf(abs(est / se), df)
+    h = stats.t.ppf(0.975, df) * se
+    return est, se, df, p, (est - h, est + h)
+
+
 @pytest.mark.parametrize(
-    ("xc", "nc", "xt", "nt"),
-    [(100, 1000, 130, 1000), (5, 40, 9, 35), (4_812, 50_000, 4_990, 49_700), (0, 10, 3, 12)],
+    ("xc", "nc", "xt", "nt", "relative_ok"),
+    # |C|/SE(C) = √(n·p/(1−p)): 10.5, 67 and 8.4 — the last too uncertain for a relative test.
+    [(100, 1000, 130, 1000, True), (4_812, 50_000, 4_990, 49_700, True), (21, 30, 9, 36, False)],
 )
-def test_proportions_match_statsmodels_ztest_and_wald_ci(
-    xc: int, nc: int, xt: int, nt: int
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+def test_proportions_match_welch_t_closed_form_on_either_scale(
+    xc: int, nc: int, xt: int, nt: int, relative_ok: bool, scale: str
 ) -> None:
-    res = compare_proportions(ProportionStat(nc, xc), ProportionStat(nt, xt), alpha=0.05)
-    _, p = proportions_ztest([xt, xc], [nt, nc])
-    assert res.p_value == pytest.approx(p, rel=1e-12)
-    lo, hi = confint_proportions_2indep(xt, nt, xc, nc, method="wald", compare="diff", alpha=0.05)
-    assert res.lift_ci == pytest.approx((lo, hi), rel=1e-12, abs=1e-15)
-    assert res.significant == (p < 0.05)
+    res = compare_proportions(ProportionStat(nc, xc), ProportionStat(nt, xt), alpha=0.05, scale=scale)
+    used = scale if relative_ok else "absolute"
+    assert res.scale == used and res.enough_data
+    assert bool(res.warnings) == (scale == "relative" and not relative_ok)
+    pc, pt = xc / nc, xt / nt
+    est, se, _, p, ci = welch_t_reference(pc, pc * (1 - pc), nc, pt, pt * (1 - pt), nt, used == "relative")
+    assert res.p_value == pytest.approx(p, rel=1e-10)
+    assert res.effect == pytest.approx(est, rel=1e-12)
+    assert res.se == pytest.approx(se, rel=1e-12)
+    assert res.ci == pytest.approx(ci, rel=1e-10)
+    assert res.significant == (p < 0.05) == (ci[0] > 0 or ci[1] < 0)
     assert res.lift == pytest.approx(xt / nt - xc / nc, rel=1e-12)
+
+
+def test_absolute_proportions_approach_the_unpooled_z_test_at_large_n() -> None:
+    from statsmodels.stats.proportion import test_proportions_2indep
+
+    res = compare_proportions(ProportionStat(50_000, 4_812), ProportionStat(49_700, 4_990), scale="absolute")
+    ref = test_proportions_2indep(4_990, 49_700, 4_812, 50_000, method="wald", compare="diff")
+    assert res.p_value == pytest.approx(ref.pvalue, rel=1e-3)
+    lo, hi = confint_proportions_2indep(4_990, 49_700, 4_812, 50_000, method="wald", compare="diff")
+    assert res.lift_ci == pytest.approx((lo, hi), rel=1e-4)
+
+
+def test_proportions_with_zero_control_fall_back_to_the_absolute_scale() -> None:
+    res = compare_proportions(ProportionStat(1000, 0), ProportionStat(1000, 30))
+    assert res.scale == "absolute" and "control is 0" in res.warnings[0]
+    assert math.isnan(res.relative_lift)
+    assert res.significant and res.lift_ci[0] > 0
 
 
 # --- Welch t ---------------------------------------------------------------------------------
@@ -97,13 +134,30 @@ def test_welch_matches_scipy_on_raw_data(seed: int) -> None:
     rng = np.random.default_rng(seed)
     c = rng.normal(10.0, 2.0, 800)
     t = rng.normal(10.3, 3.0, 650)
-    res = compare_means(mean_stat(c), mean_stat(t), alpha=0.05)
+    res = compare_means(mean_stat(c), mean_stat(t), alpha=0.05, scale="absolute")
     ref = stats.ttest_ind(t, c, equal_var=False)
     ci = ref.confidence_interval(0.95)
     assert res.p_value == pytest.approx(ref.pvalue, rel=1e-10)
     assert res.lift == pytest.approx(t.mean() - c.mean(), rel=1e-10)
     assert res.lift_ci == pytest.approx((ci.low, ci.high), rel=1e-10)
     assert (res.n_control, res.n_treatment) == (800, 650)
+    rel = compare_means(mean_stat(c), mean_stat(t), alpha=0.05)
+    est, se, _, p, rci = welch_t_reference(c.mean(), c.var(ddof=1), 800, t.mean(), t.var(ddof=1), 650, True)
+    assert rel.scale == "relative"
+    assert (rel.relative_lift, rel.relative_lift_se, rel.p_value) == pytest.approx((est, se, p), rel=1e-10)
+    assert rel.relative_lift_ci == pytest.approx(rci, rel=1e-10)
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_one_sided_welch_matches_scipy(alternative: str) -> None:
+    rng = np.random.default_rng(3)
+    c, t = rng.normal(10.0, 2.0, 300), rng.normal(10.2, 2.5, 280)
+    res = compare_means(mean_stat(c), mean_stat(t), scale="absolute", alternative=alternative)
+    ref = stats.ttest_ind(t, c, equal_var=False, alternative=alternative)
+    ci = ref.confidence_interval(0.95)
+    assert res.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    assert res.lift_ci == pytest.approx((ci.low, ci.high), rel=1e-10)
+    assert res.significant == (res.lift_ci[0] > 0 if alternative == "greater" else res.lift_ci[1] < 0)
 
 
 # --- ratio metrics (delta method) ------------------------------------------------------------
@@ -133,7 +187,7 @@ def test_ratio_point_estimate_and_p_value_under_null_are_calibrated() -> None:
     res = compare_ratios(ratio_stat(num[0], den[0]), ratio_stat(num[1], den[1]))
     assert res.control == pytest.approx(num[0].sum() / den[0].sum(), rel=1e-12)
     assert res.lift_ci[0] < res.lift < res.lift_ci[1]
-    assert res.method == "delta-method z (ratio)"
+    assert res.method == "delta-method t (ratio)"
 
 
 def test_sequential_ratio_equals_sequential_mean_of_linearised_units() -> None:

@@ -14,6 +14,7 @@ from evalhub.stats import MeanStat, ProportionStat, RatioStat, StatsError
 from evalhub.stats.abtest import (
     Comparison,
     adjust_pvalues,
+    chance_to_beat_proportions,
     compare_means,
     compare_proportions,
     compare_quantiles,
@@ -55,8 +56,12 @@ def test_swapping_arms_negates_lift_and_keeps_p(
 ) -> None:
     c, t = pair
     for fn in (compare_proportions, sequential_compare_proportions):
-        ab, ba = fn(c, t), fn(t, c)
+        # Swapping is a symmetry of the absolute difference (the relative lift divides by control).
+        ab, ba = fn(c, t, scale="absolute"), fn(t, c, scale="absolute")
+        assert ba.enough_data == ab.enough_data
         assert ba.lift == -ab.lift
+        if not ab.enough_data:
+            continue
         assert ba.p_value == pytest.approx(ab.p_value, rel=1e-12, abs=1e-300)
         assert ba.lift_ci == pytest.approx((-ab.lift_ci[1], -ab.lift_ci[0]), rel=1e-9, abs=1e-12)
 
@@ -66,7 +71,7 @@ def test_swapping_arms_negates_lift_and_keeps_p(
 def test_swapping_mean_arms_negates_lift_and_keeps_p(a: list[float], b: list[float]) -> None:
     c, t = _stat(a), _stat(b)
     for fn in (compare_means, sequential_compare_means):
-        ab, ba = fn(c, t), fn(t, c)
+        ab, ba = fn(c, t, scale="absolute"), fn(t, c, scale="absolute")
         assert ba.lift == -ab.lift
         assert ba.p_value == pytest.approx(ab.p_value, rel=1e-9, abs=1e-300)
 
@@ -97,7 +102,7 @@ def test_swapping_ratio_arms_negates_lift_and_keeps_p(
 ) -> None:
     c, t = _ratio(a), _ratio(b)
     for fn in (compare_ratios, sequential_compare_ratios):
-        ab, ba = fn(c, t), fn(t, c)
+        ab, ba = fn(c, t, scale="absolute"), fn(t, c, scale="absolute")
         assert ba.lift == -ab.lift
         assert ba.p_value == pytest.approx(ab.p_value, rel=1e-9, abs=1e-300)
     assert compare_ratios(c, c).p_value == 1.0
@@ -113,7 +118,7 @@ def test_swapping_quantile_arms_negates_lift_and_keeps_p(a: list[int], b: list[i
     if sum(b) == 0:
         b[0] = 1
     edges = np.arange(len(a) + 1, dtype=float)
-    ab, ba = compare_quantiles(a, b, edges), compare_quantiles(b, a, edges)
+    ab, ba = compare_quantiles(a, b, edges, scale="absolute"), compare_quantiles(b, a, edges, scale="absolute")
     assert ba.lift == -ab.lift
     assert ba.p_value == pytest.approx(ab.p_value, rel=1e-12)
     assert compare_quantiles(a, a, edges).p_value == 1.0
@@ -146,11 +151,13 @@ grid = st.lists(st.integers(-4000, 4000).map(lambda k: k / 4), min_size=2, max_s
 def test_adding_a_constant_changes_no_difference(
     a: list[float], b: list[float], shift: float
 ) -> None:
-    base = compare_means(_stat(a), _stat(b))
-    moved = compare_means(_stat(a, shift), _stat(b, shift))
+    base = compare_means(_stat(a), _stat(b), scale="absolute")
+    moved = compare_means(_stat(a, shift), _stat(b, shift), scale="absolute")
     assert moved.lift == pytest.approx(base.lift, abs=1e-12)
     assert moved.p_value == pytest.approx(base.p_value, rel=1e-12, abs=1e-15)
-    assert moved.lift_ci == pytest.approx(base.lift_ci, abs=1e-9)
+    assert moved.enough_data == base.enough_data
+    if base.enough_data:
+        assert moved.lift_ci == pytest.approx(base.lift_ci, abs=1e-9)
 
 
 @FAST
@@ -196,7 +203,23 @@ def _field(excinfo: pytest.ExceptionInfo[StatsError]) -> str:
     [
         (lambda: ProportionStat(0, 0), "n"),
         (lambda: MeanStat(10, 10.0, 5.0), "sum_sq"),
-        (lambda: compare_means(MeanStat(1, 1.0, 1.0), MeanStat(5, 5.0, 6.0)), "n"),
+        (lambda: MeanStat(float("nan"), 1.0, 1.0), "n"),
+        (lambda: MeanStat(3.5, 1.0, 1.0), "n"),
+        (lambda: MeanStat(3, float("nan"), 1.0), "sum"),
+        (lambda: MeanStat(3, 3.0, 5.0, float("inf"), 1.0, 1.0), "pre_sum"),
+        (lambda: ProportionStat(float("nan"), 1), "n"),
+        (lambda: ProportionStat(10, float("nan")), "successes"),
+        (lambda: ProportionStat(10, 2.5), "successes"),
+        (lambda: ProportionStat(10, 11), "successes"),
+        (lambda: ProportionStat(True, 0), "n"),
+        (lambda: RatioStat(3, float("nan"), 3.0, 5.0, 5.0, 5.0), "sum_num"),
+        (lambda: RatioStat(2.5, 3.0, 3.0, 5.0, 5.0, 5.0), "n"),
+        (lambda: compare_means(MeanStat(3, 3.0, 5.0), MeanStat(3, 3.0, 5.0), scale="log"), "scale"),  # type: ignore[arg-type]
+        (lambda: compare_means(MeanStat(3, 3.0, 5.0), MeanStat(3, 3.0, 5.0), alternative="up"), "alternative"),  # type: ignore[arg-type]
+        (lambda: compare_means(MeanStat(3, 3.0, 5.0), MeanStat(3, 3.0, 5.0), alpha=float("nan")), "alpha"),
+        (lambda: compare_quantiles([1, 2.5, 3], [1, 2, 3], [0, 1, 2, 3]), "control_hist"),
+        (lambda: chance_to_beat_proportions(ProportionStat(10, 1), ProportionStat(10, 2), draws=2000.5), "draws"),  # type: ignore[arg-type]
+        (lambda: chance_to_beat_proportions(ProportionStat(10, 1), ProportionStat(10, 2), draws="many"), "draws"),  # type: ignore[arg-type]
         (
             lambda: compare_proportions(ProportionStat(10, 1), ProportionStat(10, 2), alpha=0.0),
             "alpha",
@@ -279,6 +302,7 @@ def _cmp(metric: str, lift: float, significant: bool, *, sequential: bool = Fals
         n_treatment=1000,
         metric=metric,
         sequential=sequential,
+        scale="relative",
     )
 
 
@@ -358,7 +382,7 @@ def test_decide_uses_absolute_units_when_control_is_zero() -> None:
     )
     assert math.isnan(c.relative_lift)
     d = decide(c, [], higher_is_better=DIRECTIONS, reached_sample=True)
-    assert d.verdict == "ship" and "+0.03 (95% CI" in d.reasons[0]
+    assert d.verdict == "ship" and "+0.03 (95% CI" in d.reasons[0] and "[absolute difference]" in d.reasons[0]
 
 
 def test_decide_requires_a_direction_for_every_metric() -> None:

@@ -21,7 +21,8 @@ BLOCKED = ("django", "celery")
 class Blocker(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{name} is blocked: evalhub.stats must not import it")
+            # What Python raises when the package is not installed at all.
+            raise ModuleNotFoundError(f"{name} is blocked: evalhub.stats must not import it", name=name)
         return None
 
 sys.meta_path.insert(0, Blocker())

@@ -312,15 +312,50 @@ def test_bootstrap_intervals_cover_the_truth_at_the_nominal_rate():
     assert 0.90 <= coverage <= 0.99, coverage
 
 
-def test_bootstrap_drops_replicates_without_a_finite_mle():
+def test_bootstrap_refuses_when_too_many_replicates_have_no_finite_mle():
     # Variant 3 lost exactly once in 28 battles: (27/28)^28 ≈ 36% of replicates lose that
-    # battle, and then 3 never lost.
+    # battle, and then 3 never lost: its score runs to +∞ in a third of the rounds, so the upper
+    # end of a 95% percentile interval is +∞. Dropping those rounds would hide that.
     wins = np.array([[0.0, 6.0, 0.0, 1.0], [5.0, 0.0, 5.0, 0.0], [0.0, 5.0, 0.0, 0.0], [0.0, 0.0, 6.0, 0.0]])
     ci = R.bootstrap_ci(wins, rounds=400, seed=3)
     assert 0.25 * 400 < ci.n_dropped < 0.5 * 400
-    assert np.all(np.isfinite(ci.lower)) and np.all(np.isfinite(ci.upper))
+    assert not ci.enough_data and "unbounded" in ci.not_enough_data
+    assert np.all(np.isnan(ci.lower)) and np.all(np.isnan(ci.upper))
+    with pytest.raises(StatsError) as excinfo:
+        R.rank_intervals(ci.lower, ci.upper)
+    assert excinfo.value.field == "lower"
     with_prior = R.bootstrap_ci(wins, rounds=400, seed=3, prior=1.0)
-    assert with_prior.n_dropped == 0
+    assert with_prior.n_dropped == 0 and with_prior.enough_data
+    assert np.all(np.isfinite(with_prior.lower)) and np.all(with_prior.upper > with_prior.lower)
+
+
+def test_all_ties_give_not_enough_data_not_a_zero_width_interval():
+    a = np.array([0, 1, 0, 2, 1, 2] * 5)
+    b = np.array([1, 2, 2, 0, 0, 1] * 5)
+    outcome = np.full(a.size, R.TIE)
+    wins, ties = R.pair_counts(a, b, outcome, 3), R.tie_counts(a, b, outcome, 3)
+    for ci in (R.sandwich_ci(wins, ties=ties), R.bootstrap_ci(wins, ties=ties, rounds=50),
+               R.bootstrap_ci(wins, ties=ties, rounds=50, prior=1.0)):
+        assert not ci.enough_data and "tie" in ci.not_enough_data
+        assert np.all(np.isnan(ci.lower)) and np.all(np.isnan(ci.se))
+    # Without the tie table the same data read as half-wins: the sandwich SE is honest (not 0).
+    assert R.sandwich_ci(wins).enough_data and np.all(R.sandwich_ci(wins).se > 0)
+
+
+def test_bootstrap_rejects_non_count_tables_and_bad_seeds():
+    wins = np.array([[0.0, 3.3], [2.0, 0.0]])
+    with pytest.raises(StatsError) as excinfo:
+        R.bootstrap_ci(wins, rounds=10)
+    assert excinfo.value.field == "wins"
+    with pytest.raises(StatsError) as excinfo:
+        R.bootstrap_ci(np.array([[0.0, 3.0], [2.0, 0.0]]), rounds=10, seed=1.5)  # type: ignore[arg-type]
+    assert excinfo.value.field == "seed"
+
+
+def test_rank_intervals_reject_nan_bounds():
+    with pytest.raises(StatsError) as excinfo:
+        R.rank_intervals(np.array([1.0, 2.0]), np.array([np.nan, 3.0]))
+    assert excinfo.value.field == "upper"
 
 
 def test_rank_intervals_by_hand():
