@@ -66,3 +66,18 @@ def test_a_stored_row_naming_a_secret_never_sends_it(monkeypatch, tmp_path):
     finally:
         server.stop()
     assert len(log.read_text().splitlines()) == 1  # only the keyless call reached it
+
+
+def test_the_run_page_says_when_the_key_variable_is_unset(engineer_client, monkeypatch):
+    from experiments.suites.models import Run
+    from tests.suites.factories import make_version
+
+    monkeypatch.delenv("EVALHUB_KEY_RUNPAGE", raising=False)
+    variant = VariantFactory(endpoint_api_key_env="EVALHUB_KEY_RUNPAGE")
+    version = make_version(2)
+    run = Run.objects.create(version=version, variant=variant, n_items=2)
+    page = engineer_client.get(f"/suites/runs/{run.pk}/")
+    assert page.status_code == 200
+    assert b"EVALHUB_KEY_RUNPAGE is not set" in page.content
+    monkeypatch.setenv("EVALHUB_KEY_RUNPAGE", "sk-x")
+    assert b"EVALHUB_KEY_RUNPAGE is not set" not in engineer_client.get(f"/suites/runs/{run.pk}/").content
