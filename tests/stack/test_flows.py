@@ -120,9 +120,13 @@ def test_generated_campaign_is_judged_in_the_browser_and_ranked(stack, browser_a
 
     board = wait_until(lambda: (b := api("read").get("/api/v1/judging/leaderboard", params={"campaign": slug}).json())
                        ["n_votes"] == comparisons and b, timeout=120, what="the campaign's leaderboard to show the votes")
-    slugs = {row["slug"]: row for row in board["board"]["rows"]}
-    assert set(slugs) == {"acme-7b", "acme-70b"}
-    assert sum(row["votes"] for row in slugs.values()) == 2 * comparisons
+    assert board["board"]["n_battles"] == comparisons
+    rows = {row["slug"]: row for row in board["board"]["rows"]}
+    if rows:  # three votes can be too few to bound the intervals: then the board says so instead of ranking
+        assert set(rows) == {"acme-7b", "acme-70b"}
+        assert sum(row["votes"] for row in rows.values()) == 2 * comparisons
+    else:
+        assert board["board"]["error"].startswith("not enough data to rank"), board["board"]
 
 
 def test_arena_import_refreshes_the_overall_leaderboard(stack, api):
