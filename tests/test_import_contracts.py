@@ -50,3 +50,14 @@ def test_only_the_declared_app_to_app_import_is_allowed_without_a_to_do():
     # Anything else ignored here must be an import that is also on another contract's to-do list.
     to_do = _lines(_contract("no-app-imports-root-api")["ignore_imports"])
     assert ignored - declared <= to_do, ignored - declared - to_do
+
+
+def test_stats_contract_forbids_every_other_part_of_the_project():
+    forbidden = _lines(_contract("stats-pure")["forbidden_modules"])
+    project = {"judging", "experiments"} | {
+        f"evalhub.{path.stem if path.suffix == '.py' else path.name}"
+        for path in (BASE_DIR / "evalhub").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    assert project - {"evalhub.stats"} - forbidden == set(), "add these to the stats-pure contract"
+    assert {"django", "celery"} <= forbidden
