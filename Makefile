@@ -1,4 +1,4 @@
-# EvalHub: `make run` serves the app with demo data; `make test` runs the whole suite.
+# EvalHub: `make run` serves the app with demo data; `make test` runs the whole suite; `make lint` the static checks.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -27,6 +27,12 @@ browser-deps:
 
 test: $(STAMP) browser-deps
 	$(PY) -m evalhub.embedded exec $(PY) -m pytest $(PYTEST_ARGS)
+
+# Static checks: ruff (rules in pyproject.toml), the layer contracts in .importlinter, mypy strict on evalhub/stats.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(PY) -m evalhub.embedded exec $(PY) $$script || exit 1; done

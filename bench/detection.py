@@ -21,7 +21,6 @@ Run: .venv/bin/python -m evalhub.embedded exec .venv/bin/python bench/detection.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -78,7 +77,7 @@ def _previous_detectors():
         except (OSError, subprocess.CalledProcessError):
             return None
         module = types.ModuleType(f"previous_{name}")
-        exec(compile(source, f"{BASELINE_COMMIT}:{name}.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+        exec(compile(source, f"{BASELINE_COMMIT}:{name}.py", "exec"), module.__dict__)  # our own history
         modules[name] = module
     return modules
 
@@ -89,10 +88,10 @@ def throughput(labelled: list[dict], batches: int) -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from ingest import make_events
 
     from evalhub.core.models import ModelVariant
     from experiments.telemetry.services import events_ingest, partitions_ensure
-    from ingest import make_events
 
     call_command("migrate", verbosity=0)
     partitions_ensure(start=(datetime.now(UTC) - timedelta(days=1)).date())
@@ -133,7 +132,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
                                        for detectors in (("previous", "current") if previous else ("current",))]
     bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
     for run in runs:  # distinct ids per run: the same traffic, stored again
-        for k, batch in enumerate(bodies[run]):
+        for batch in bodies[run]:
             for event in batch:
                 event["event_id"] += f"-{run[1]}"
                 event["session_id"] += f"-{run[1]}"

@@ -255,7 +255,7 @@ def main() -> None:
           f"ratio {api_rate / logged_rate:.2f}")
     cores = os.cpu_count() or 1
     budget = cores * 1e6 / (TARGET_RATIO * copy_rate)
-    print(f"where the time goes (one process, wall µs per event, database work included): "
+    print("where the time goes (one process, wall µs per event, database work included): "
           + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + f"; total {sum(stages.values()):.1f}")
     print(f"COPY alone: {1e6 / copy_rate:.1f} µs per event; {TARGET_RATIO} of COPY on {cores} cores leaves "
           f"{budget:.1f} µs of CPU per event for everything (HTTP, validation, dedupe, re-asks, rollups)")

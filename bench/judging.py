@@ -190,7 +190,7 @@ def _run(clients: list[httpx.Client], body) -> tuple[dict[str, list[float]], lis
         try:
             barrier.wait()
             body(client, local, index)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             with lock:
                 errors.append(repr(exc))
         with lock:
@@ -277,7 +277,7 @@ def main() -> None:
                         local.setdefault("empty", []).append(0.0)
                         continue
                     pause(index, think)  # reading the two answers
-                    vote = _timed(local, "vote", lambda: client.post(
+                    vote = _timed(local, "vote", lambda token=token, i=i: client.post(
                         f"/api/v1/judging/assignments/{token}/vote?campaign={tag}&next=false",
                         json={"choice": ["left", "right", "tie", "both_bad"][i % 4]}))
                     if vote.status_code != 200:

@@ -15,17 +15,17 @@ import os
 # Set before numpy is imported; an explicit OPENBLAS_NUM_THREADS in the environment wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import resource  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
 
-import numpy as np  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
-from scipy.sparse import csr_matrix  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+import numpy as np
+import statsmodels.api as sm
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
 
-from evalhub.stats import ratings as R  # noqa: E402
+from evalhub.stats import ratings as R
 
 N_VARIANTS = 100
 N_BATTLES = 1_000_000

@@ -38,9 +38,9 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import evalhub.stats._ab_quantile as quantile_module  # noqa: E402
-from evalhub.stats import MeanStat, ProportionStat, RatioStat  # noqa: E402
-from evalhub.stats.abtest import (  # noqa: E402
+import evalhub.stats._ab_quantile as quantile_module
+from evalhub.stats import MeanStat, ProportionStat, RatioStat
+from evalhub.stats.abtest import (
     Comparison,
     bayes_compare,
     compare_means,
@@ -52,7 +52,7 @@ from evalhub.stats.abtest import (  # noqa: E402
     sequential_compare_proportions,
     sequential_compare_ratios,
 )
-from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS  # noqa: E402  (a constant, no Django)
+from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS  # a constant, no Django
 
 ALPHA = 0.05
 EFFECT = 1.05

@@ -56,7 +56,7 @@ def main() -> None:
 
     from evalhub.core.models import ModelVariant, Role
     from evalhub.core.services import roles_ensure, user_create
-    from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
+    from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS
     from experiments.telemetry.services import HOURLY_SUM_FIELDS, pg_array
 
     call_command("migrate", verbosity=0)

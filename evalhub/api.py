@@ -63,7 +63,7 @@ def document_error_responses(schema: dict, *, max_body_bytes: int) -> dict:
 
 
 class EvalHubAPI(NinjaAPI):
-    def get_openapi_schema(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - ninja's signature
+    def get_openapi_schema(self, *args, **kwargs):
         from django.conf import settings
 
         schema = super().get_openapi_schema(*args, **kwargs)

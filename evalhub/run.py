@@ -115,7 +115,7 @@ def _wait_for_web(url: str, children: list[Supervised], timeout: float = 120.0) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local URL
+            with urllib.request.urlopen(url, timeout=2) as response:  # our own local URL
                 if response.status < 500:
                     return True
         except OSError:

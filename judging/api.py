@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
 from evalhub.core.models import ModelVariant, Prompt, Role
+from evalhub.core.schemas import ErrorOut
 from judging import selectors, services
 from judging.api_results import router as results_router
 from judging.assignment import assignment_next
@@ -29,11 +30,10 @@ from judging.schemas import (
     PromptImportOut,
     SkipIn,
     SkipOut,
-    VoteIn,
     VoteConflictOut,
+    VoteIn,
     VoteOut,
 )
-from evalhub.core.schemas import ErrorOut
 
 router = Router()
 
@@ -81,7 +81,7 @@ def next_comparison(request: HttpRequest, campaign: str | None = None):
 @router.post("/assignments/{token}/vote", response={200: VoteOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                                                    409: VoteConflictOut},
              auth=REVIEWER_AUTH)
-def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None = None, next: bool = True):  # noqa: A002
+def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None = None, next: bool = True):
     """Record the vote; ``next`` (default true) also leases and returns the following comparison.
 
     The same vote sent again returns 200 (idempotent); a different vote on a judged comparison is

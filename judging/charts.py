@@ -49,12 +49,3 @@ def win_rate_heatmap(board: dict) -> go.Figure:
 def predicted_heatmap(board: dict) -> go.Figure:
     """Bradley–Terry predicted probability that the row variant beats the column variant."""
     return _heatmap(board, "predicted", "Predicted win probability (row beats column)", "P(win)")
-
-
-def style_plot(style: dict) -> go.Figure:
-    """Style-controlled scores as a bar chart (no CI: the style fit gives coefficient SEs only)."""
-    rows = style.get("rows", [])
-    fig = go.Figure(go.Bar(x=[row["score"] for row in rows], y=[row["slug"] for row in rows], orientation="h"))
-    fig.update_layout(title="Style-controlled score", xaxis_title="score (Elo scale)", **_LAYOUT)
-    fig.update_yaxes(autorange="reversed")
-    return fig

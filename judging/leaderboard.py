@@ -30,8 +30,11 @@ category, outcome, criteria) that feeds every board, and the time-ordered id lis
 last two run at once on two connections) — plus an indexed read of a hash-sampled ~30k votes
 for style control, whose answer features are cached in ``CompletionStyle``.
 
-Statistics all come from ``evalhub.stats.ratings``; this module only counts, maps ids to indices and
-shapes JSON.
+The fits (Bradley–Terry with its bootstrap, Elo, the style-controlled model) come from
+``evalhub.stats.ratings``; this module counts, maps ids to indices and shapes JSON. One exception:
+``compute_style_board`` prepares the style fit here (subsampling, mirroring each battle, keeping the
+features that add rank, a √2 correction of the mirrored standard errors), statistics that belong in
+``evalhub.stats``.
 """
 
 from __future__ import annotations

@@ -104,7 +104,8 @@ class Comparison(models.Model):
     variant_a = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
     variant_b = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
     is_gold = models.BooleanField(default=False)
-    gold_answer = models.CharField(max_length=8, choices=CriterionAnswer.choices, null=True, blank=True)
+    # NULL: not a gold item (distinct from any answer).
+    gold_answer = models.CharField(max_length=8, choices=CriterionAnswer.choices, null=True, blank=True)  # noqa: DJ001
     judgments_needed = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     judgments_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -220,7 +221,7 @@ class ReviewerExclusion(models.Model):
 
 
 class ArenaBattle(models.Model):
-    """An imported battle log row (e.g. Chatbot Arena format). Filled by J2's importer."""
+    """An imported battle log row (e.g. Chatbot Arena format), written by ``judging.importers``."""
 
     source = models.CharField(max_length=100, help_text="label of the imported log")
     model_a = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
@@ -248,7 +249,7 @@ class SnapshotKind(models.TextChoices):
 
 
 class LeaderboardSnapshot(models.Model):
-    """A computed leaderboard (campaign null = overall). J2's leaderboard service fills it."""
+    """A computed leaderboard (campaign null = overall), written by ``judging.leaderboard.snapshot_refresh``."""
 
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots")
     kind = models.CharField(max_length=16, default=SnapshotKind.BT)
@@ -262,9 +263,6 @@ class LeaderboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} snapshot of {self.campaign_id or 'all'} at {self.computed_at:%Y-%m-%d %H:%M}"
-
-
-# --- J2 additions ---
 
 
 class CompletionStyle(models.Model):

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
-
-log = logging.getLogger(__name__)
 
 
 @shared_task
 def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
-    """Recompute the campaign's leaderboard snapshot (J2's ``judging.leaderboard.snapshot_refresh``).
+    """Recompute the campaign's leaderboard snapshot (``judging.leaderboard.snapshot_refresh``).
 
     Debounce (see ``judging.services._refresh_soon``): a DB flag on the campaign means only the
     first vote after a refresh enqueues this task, with a countdown; the flag is cleared here
@@ -26,11 +22,7 @@ def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
     started = timezone.now()
     if campaign_id is not None:
         Campaign.objects.filter(pk=campaign_id).update(leaderboard_refresh_pending_since=None)
-    try:
-        from judging.leaderboard import snapshot_refresh  # J2's module; imported late on purpose
-    except ImportError:
-        log.warning("judging.leaderboard.snapshot_refresh is not available; leaderboard not refreshed")
-        return
+    from judging.leaderboard import snapshot_refresh  # imported here: judging.leaderboard imports this module
     snapshot_refresh(campaign_id=campaign_id)
     # A vote that saw the flag still set just before we cleared it, but committed after our counts,
     # would otherwise wait for the next vote: if any vote is that recent, schedule one more refresh

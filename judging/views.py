@@ -122,7 +122,7 @@ def reviewer_exclude(request: HttpRequest, slug: str, user_id: int) -> HttpRespo
     else:
         services.reviewer_exclude(campaign=campaign, reviewer=reviewer, reason=reason, by=request.user)
         messages.success(request, f"{reviewer.username}'s judgments are excluded from ratings.")
-    if request.POST.get("next"):  # J2's quality page sends people back to itself
+    if request.POST.get("next"):  # the quality page sends people back to itself
         return redirect(_safe_next(request))
     return redirect("judging:campaign_detail", slug=slug)
 

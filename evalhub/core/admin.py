@@ -12,7 +12,7 @@ class ModelVariantAdmin(admin.ModelAdmin):
     list_filter = ["family", "post_training", "test_time_strategy", "uses_retrieval", "uses_tools", "is_active"]
     search_fields = ["slug", "name", "base_model"]
 
-    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001 - Django's signature
+    def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if obj.endpoint_key_warning:
             messages.warning(request, obj.endpoint_key_warning)

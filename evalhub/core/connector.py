@@ -15,7 +15,6 @@ import random
 import ssl
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -253,7 +252,3 @@ def _parse(response: httpx.Response, seconds: float, attempts: int, slug: str = 
         reasoning_tokens=int(details.get("reasoning_tokens") or 0), latency_ms=seconds * 1000.0, attempts=attempts,
         tool_calls=calls,
     )
-
-
-def cost_of(variant: ModelVariant, input_tokens: int, output_tokens: int) -> Decimal:
-    return variant.price_for(input_tokens, output_tokens)

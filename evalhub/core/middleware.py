@@ -79,9 +79,8 @@ def check_request(request: HttpRequest) -> None:
     if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} and not request.META.get("CONTENT_LENGTH"):
         return
     content_type = request.content_type or ""
-    if content_type.startswith("multipart/"):
-        if not request.content_params.get("boundary"):
-            raise BadInput("Content-Type", "multipart/form-data needs a boundary parameter")
+    if content_type.startswith("multipart/") and not request.content_params.get("boundary"):
+        raise BadInput("Content-Type", "multipart/form-data needs a boundary parameter")
     if content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}:
         if request.path.startswith("/api/"):
             # Cache the raw body first: API views parse request.body, which Django refuses to give

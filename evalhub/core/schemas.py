@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from ninja import Schema
@@ -72,12 +71,3 @@ class ErrorOut(Schema):
 
     detail: str
     errors: list[FieldErrorOut] = Field(default_factory=list)
-
-
-class ApiKeyOut(Schema):
-    name: str
-    prefix: str
-    scopes: list[str]
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None

@@ -21,7 +21,6 @@ from evalhub.core.models import (
 )
 from evalhub.core.roles import ROLE_PERMISSIONS
 
-
 ENGINEER_ADMIN_APPS = ["core", "judging", "suites", "telemetry", "abtests", "dashboards"]
 
 

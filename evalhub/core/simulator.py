@@ -449,7 +449,7 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
         # 200 ms simulated latency.
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+        def log_message(self, format: str, *args: Any) -> None:  # quiet by design
             return
 
         def _send_json(self, status: int, payload: dict) -> None:
@@ -468,7 +468,7 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 return True
             return self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
+        def do_GET(self) -> None:
             if self.path.rstrip("/") != "/v1/models":
                 return self._error(404, f"no route {self.path}")
             if not self._authorised():
@@ -476,7 +476,7 @@ def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             data = [{"id": name, "object": "model", "owned_by": "evalhub-simulator"} for name in ENDPOINT_MODELS]
             self._send_json(200, {"object": "list", "data": data})
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             if server._request_log is None:
                 return self._post()
             received = time.time()

@@ -39,7 +39,7 @@ def _checked(build, payload: dict, params: pages.Params):
 
 
 @router.get("/scorecard", response={200: ScorecardOut, 400: BadRequestOut}, auth=READ_AUTH)
-def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> dict:  # noqa: A002
+def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> dict:
     payload, params = _load(request)
     data = pages.scorecard(payload, params)
     return {"computed_at": payload["computed_at"], "period": data["period"], "suites": data["suites"],

@@ -3,8 +3,8 @@
 Each adapter aggregates in SQL (n, Σx, Σx² per variant; summed latency histograms) and hands the
 sufficient statistics to ``evalhub.stats``; none of them ships per-event rows. Each returns an
 empty result when its app holds no data, so a fresh install renders "no data" instead of failing.
-The apps' own selectors did not expose per-variant summaries across all variants when this was
-written, so the SQL lives here against their models (read-only).
+The apps' selectors do not expose per-variant summaries across all variants, so the SQL lives here
+against their models (read-only); ``.importlinter`` lists each such import until selectors replace it.
 """
 
 from __future__ import annotations

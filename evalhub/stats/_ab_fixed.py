@@ -187,11 +187,6 @@ def compare_means(
                             df=df, **common)  # type: ignore[arg-type]
 
 
-def _centered(n: int, s: float, s_sq: float) -> float:
-    """Σ(x - x̄)² from sufficient statistics, floored at 0 against rounding."""
-    return max(0.0, s_sq - s * s / n)
-
-
 def _cuped(control: MeanStat, treatment: MeanStat, how: str) -> tuple[float, float, float, float]:
     """CUPED-adjusted (mean, variance of the mean) for control then treatment."""
     centred = []

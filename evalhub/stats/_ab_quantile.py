@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from evalhub.stats._ab_core import Alternative, Comparison, Scale, build_comparison, check_alpha, normal_crit, not_enough
+from evalhub.stats._ab_core import (
+    Alternative,
+    Comparison,
+    Scale,
+    build_comparison,
+    check_alpha,
+    normal_crit,
+    not_enough,
+)
 from evalhub.stats._base import StatsError, check_count
 
 

@@ -29,12 +29,12 @@ import math
 
 from evalhub.stats._ab_core import Comparison, Scale, build_comparison, check_alpha, check_scale, not_enough
 from evalhub.stats._ab_fixed import _too_few, _zero_variance, ratio_estimate
+from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, check_count
 
 # The confidence sequence is asymptotic (a normal approximation at every look): below 30 units per
 # arm a single look over-rejected on skewed data (6.7% at α = 5% with 5 log-normal units per arm,
 # ``bench/stats_calibration.py``), and early looks are where peeking happens.
 MIN_SEQUENTIAL_UNITS = 30
-from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, check_count
 
 
 def _rho(alpha: float, target_n: int) -> float:

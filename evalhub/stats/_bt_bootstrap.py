@@ -36,10 +36,7 @@ def resample_pairs(
     small = np.any((cells > 0) & (n_battles * cells / total < EXACT_BELOW), axis=0) | exact
     large = ~small
     share_small = float(cells[:, small].sum()) / total
-    if large.any():
-        n_small = rng.binomial(n_battles, min(share_small, 1.0), size=rounds)
-    else:
-        n_small = np.full(rounds, n_battles)
+    n_small = rng.binomial(n_battles, min(share_small, 1.0), size=rounds) if large.any() else np.full(rounds, n_battles)
     w_large, m_large = _gaussian_part(cells[:, large], n_battles - n_small, rng)
     if not small.any():
         return w_large, m_large

@@ -35,9 +35,9 @@ def check_index_array(field: str, values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise StatsError(field, f"must be one-dimensional, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
-            raise StatsError(field, "must hold integers")
+    if (arr.size and not np.issubdtype(arr.dtype, np.integer)
+            and (not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)))):
+        raise StatsError(field, "must hold integers")
     return arr.astype(np.int64, copy=False)
 
 

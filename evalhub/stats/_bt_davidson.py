@@ -76,7 +76,7 @@ def fit_davidson(
     value, g_d, g_lam, h_dd, h_dl, h_ll = objective(x)
     converged = False
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         grad = np.r_[to_variants(g_d) - prior * x[:n], g_lam]
         info = np.zeros((n + 1, n + 1))
         info[:n, :n] = gauge_fixed(pair_laplacian(-h_dd), prior)

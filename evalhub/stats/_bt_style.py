@@ -21,8 +21,8 @@ from evalhub.stats._bt_core import (
     B_WINS,
     TIE,
     check_anchor,
-    check_level,
     check_battles,
+    check_level,
     check_prior,
     check_scale,
     identifiability_problem,
@@ -199,7 +199,7 @@ def bradley_terry_style(
     value = objective(x)
     converged = False
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         grad, info = derivatives(x)
         step = np.linalg.solve(info, grad)
         t = 1.0

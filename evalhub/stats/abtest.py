@@ -47,16 +47,16 @@ from evalhub.stats._ab_power import (
     sample_size_means,
     sample_size_proportions,
 )
-from evalhub.stats._ab_ratio import PreSums, RatioSums, linearized_mean, with_ratio_covariate
 from evalhub.stats._ab_quantile import (
     MIN_TAIL_COUNT,
     QuantileStat,
     compare_quantile_stats,
     compare_quantiles,
-    quantile_sample_problem,
     quantile_ci_from_histogram,
     quantile_from_histogram,
+    quantile_sample_problem,
 )
+from evalhub.stats._ab_ratio import PreSums, RatioSums, linearized_mean, with_ratio_covariate
 from evalhub.stats._ab_sequential import (
     sequential_compare_means,
     sequential_compare_proportions,

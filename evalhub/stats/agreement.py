@@ -183,6 +183,7 @@ def krippendorff_alpha_from_counts(
     n_c = coincidence.sum(axis=1)
     n = n_c.sum()
 
+    delta2: np.ndarray
     if level == "nominal":
         delta2 = 1.0 - np.eye(domain.size)
     elif level == "interval":

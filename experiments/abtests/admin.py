@@ -19,7 +19,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "salt", "planned_sample_per_arm", "baseline", "started_at", "stopped_at")
     inlines = [ArmInline]
 
-    def save_related(self, request, form, formsets, change):  # noqa: ANN001, ANN201 - Django's signature
+    def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Experiments registered here get the same planned sample as through the service (once the
         # arms exist); invalid metric/arm set-ups are reported, not silently saved as runnable.
@@ -46,7 +46,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             e.baseline = {**plan.baseline, "daily_units": plan.daily_units, "expected_days": plan.expected_days}
             e.save(update_fields=["planned_sample_per_arm", "baseline"])
 
-    def get_inlines(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
+    def get_inlines(self, request, obj=None):
         # Same rule as arms_update: arms and allocation are edited only before the start.
         return [] if obj is not None and (obj.is_running or obj.started_at is not None) else self.inlines
 

@@ -65,7 +65,3 @@ HIGHER_IS_BETTER: dict[str, bool] = {m.key: m.higher_is_better for m in CATALOGU
 
 def metric_choices() -> list[tuple[str, str]]:
     return [(m.key, m.label) for m in CATALOGUE]
-
-
-def get_metric(key: str) -> Metric:
-    return METRICS[key]

@@ -110,6 +110,9 @@ class Exposure(models.Model):
         constraints = [models.UniqueConstraint(fields=["experiment", "unit_id"], name="exposure_once_per_unit")]
         indexes = [models.Index(fields=["experiment", "arm"], name="exposure_exp_arm")]
 
+    def __str__(self) -> str:
+        return f"{self.experiment_id}:{self.unit_id}"
+
 
 class PreUnitStat(RollupSums):
     """A unit's production behaviour BEFORE the experiment started (the CUPED covariate).
@@ -136,3 +139,6 @@ class ResultSnapshot(models.Model):
     class Meta:
         ordering = ["computed_at"]
         constraints = [models.UniqueConstraint(fields=["experiment", "day"], name="snapshot_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}:{self.day}"

@@ -192,7 +192,7 @@ class ItemRunner:
                                   judge=self.judge_text, facts=facts)
         except EndpointError as exc:
             return error_result(self.run, item, str(exc), attempts=self.run.max_retries + 1 if exc.transient else 1)
-        except Exception as exc:  # noqa: BLE001 - one bad item (grader bug, bad JSON) must not fail the run
+        except Exception as exc:  # one bad item (grader bug, bad JSON) must not fail the run
             return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=1)
         row = result_from(self.run, item, outcome, grade)
         row.cache_key = cache.cache_key(item, variant)
@@ -207,7 +207,7 @@ class ItemRunner:
         try:
             grade = graders.grade(item.grader_config(), hit.output, item.targets, input_messages=messages,
                                   judge=self.judge_text, facts=facts)
-        except Exception as exc:  # noqa: BLE001 - as in result_for: the item errors, the run goes on
+        except Exception as exc:  # as in result_for: the item errors, the run goes on
             return error_result(self.run, item, f"{type(exc).__name__}: {exc}", attempts=0)
         return RunResult(
             run_id=self.run.pk, item_id=item.pk, output=hit.output, extracted=grade.extracted or hit.extracted,

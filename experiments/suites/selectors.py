@@ -21,8 +21,7 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from evalhub.stats import MeanStat, StatsError
-from evalhub.stats import evalscores
+from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
 

@@ -357,7 +357,7 @@ def recorded_import(*, version: SuiteVersion, variant: ModelVariant, text: str, 
         try:
             grade = graders.grade(config, row.output, item.targets, input_messages=item.input,
                                   judge=item_runner.judge_text, facts=facts)
-        except Exception as exc:  # noqa: BLE001 - a grader failure is that item's error, not the import's
+        except Exception as exc:  # a grader failure is that item's error, not the import's
             grade = graders.Grade(0.0, False, f"grader failed: {exc}")
         results.append(RunResult(
             run=run, item=item, output=row.output, extracted=grade.extracted, score=grade.score, passed=grade.passed,

@@ -37,7 +37,7 @@ def build(world: DemoWorld) -> None:
     partitions_ensure(start=start.date())
     prompts = _prompts(world)
     batch: list[dict] = []
-    for slug, variant in sorted(world.variants.items()):
+    for slug in sorted(world.variants):
         truth = BY_SLUG.get(slug)
         if truth is None:
             continue

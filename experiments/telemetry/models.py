@@ -54,8 +54,8 @@ class Event(models.Model):
     task_success = models.BooleanField(null=True)
     regenerate = models.BooleanField()
     reasked = models.BooleanField(help_text="a later call of the same session re-asked this answer")
-    prompt_text = models.TextField(null=True)
-    response_text = models.TextField(null=True)
+    prompt_text = models.TextField(null=True)  # noqa: DJ001 - NULL: text not stored (EVENTS_STORE_TEXT off)
+    response_text = models.TextField(null=True)  # noqa: DJ001 - as prompt_text
     scores = models.JSONField(default=dict)
     metadata = models.JSONField(default=dict)
 
@@ -75,6 +75,9 @@ class EventKey(models.Model):
 
     class Meta:
         db_table = "telemetry_event_key"
+
+    def __str__(self) -> str:
+        return self.event_id
 
 
 class SessionState(models.Model):
@@ -99,6 +102,9 @@ class SessionState(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ts"], name="telemetry_session_ts")]
+
+    def __str__(self) -> str:
+        return self.session_key
 
 
 class ModelAlias(models.Model):

@@ -46,11 +46,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from pydantic import ValidationError as PydanticValidationError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from pydantic import ValidationError as PydanticValidationError
 
 from evalhub.core.auth import authenticate_key, raw_key_from_request
 from evalhub.core.models import ApiKeyScope, ModelVariant

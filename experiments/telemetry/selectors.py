@@ -16,10 +16,10 @@ from django.db import connection
 
 from evalhub.core.models import ModelVariant
 from evalhub.stats import StatsError
+from evalhub.stats._base import MeanStat
 from evalhub.stats.abtest import quantile_ci_from_histogram, quantile_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
-from evalhub.stats._base import MeanStat
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
 
 PERIODS: dict[str, timedelta] = {

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-import psycopg
 from psycopg.types.json import Jsonb, set_json_dumps
 from pydantic import ValidationError as PydanticValidationError
 

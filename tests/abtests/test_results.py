@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import pytest
 
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import exposure_record, pick_arm, unit_hash

@@ -23,7 +23,7 @@ def test_engineer_reads_a_run_and_the_chart(page):
     services.run_finalize(run_id=run.pk)
     login(page, "eng", PASSWORD)
     page.locator("header nav").get_by_text("Suites").click()
-    page.get_by_role("link", name="#%d" % run.pk).first.click()
+    page.get_by_role("link", name=f"#{run.pk}").first.click()
     assert page.locator("#run-status").inner_text() == "done"
     assert page.get_by_text("95% CI").first.is_visible()
     assert page.locator("td.answer strong").first.inner_text() == "0"

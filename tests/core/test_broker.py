@@ -29,9 +29,8 @@ def test_a_down_database_is_a_connection_error_not_a_connected_broker():
     """The stock transport 'connects' without the database; a consumer then reconnects in a tight loop."""
     import evalhub.celery  # noqa: F401
 
-    with Connection("sqla+postgresql+psycopg://nobody@127.0.0.1:1/none") as conn:
-        with pytest.raises(OperationalError):
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=5)
+    with Connection("sqla+postgresql+psycopg://nobody@127.0.0.1:1/none") as conn, pytest.raises(OperationalError):
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=5)
 
 
 def test_processes_starting_together_on_a_fresh_database_all_create_the_tables():

@@ -95,10 +95,11 @@ def test_no_operation_answers_5xx_or_an_undocumented_status(caller):
         def run(case) -> None:
             response = send(client, case)
             status = response.status_code
-            if status >= 500 or str(status) not in documented:
+            # run() is called below, within the loop iteration that defines it (B023 does not apply).
+            if status >= 500 or str(status) not in documented:  # noqa: B023
                 content = b"".join(response.streaming_content) if response.streaming else response.content
-                problems.append(f"{operation.method.upper()} {operation.path} -> {status} "
-                                f"(documented {sorted(documented)}): {content[:200]!r}")
+                problems.append(f"{operation.method.upper()} {operation.path} -> {status} "  # noqa: B023
+                                f"(documented {sorted(documented)}): {content[:200]!r}")  # noqa: B023
 
         run()
     assert not problems, "\n".join(sorted(set(problems))[:40])

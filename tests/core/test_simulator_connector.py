@@ -165,7 +165,7 @@ class _Canned:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 canned.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
                 self.send_response(status)

@@ -141,7 +141,6 @@ def test_headline_picks_post_training_when_its_gain_exceeds_measured_compute(pay
 
 def test_gain_is_unbounded_when_the_slope_is_flat(db):
     from judging.models import LeaderboardSnapshot
-
     from tests.dashboards.factories import build_world
 
     world = build_world(with_suites=False, with_production=False, with_experiment=False)

@@ -39,7 +39,7 @@ def _run_reviewers(reviewers, campaign, *, skip_rate: float, double_submit: bool
                 services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice=choice)
                 if double_submit:  # a double click / retry
                     services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice=choice)
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+        except BaseException as exc:  # reported to the main thread
             errors.append(exc)
         finally:
             connection.close()  # each thread had its own connection

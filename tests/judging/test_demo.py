@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_arena_follows_ground_truth_and_leaves_work_open(monkeypatch):
-    monkeypatch.setattr(demo, "_refresh_leaderboard", lambda campaign_id: None)  # J2's part, tested there
+    monkeypatch.setattr(demo, "_refresh_leaderboard", lambda campaign_id: None)  # the leaderboard has its own tests
     world = DemoWorld(scale=0.4)
     build_core(world)
     demo.build(world)

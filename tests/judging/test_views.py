@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from evalhub.core.models import ModelVariant
+from judging.assignment import assignment_next
 from judging.models import Campaign, Judgment, ReviewerExclusion
 from judging.services import judgment_record
-from judging.assignment import assignment_next
 from tests.factories import PromptFactory, VariantFactory
 from tests.judging.factories import active_campaign
 
@@ -70,7 +70,7 @@ def test_campaign_import_and_start_pages(engineer_client):
     engineer_client.post(reverse("judging:campaign_new"), {
         "name": "Imp", "variants": [a.pk, b.pk], "pair_design": "all", "redundancy_k": 1, "gold_rate": 0,
         "lease_seconds": 600})
-    text = '{"prompt": "Q1", "answers": {"%s": "x", "%s": "y"}}' % (a.slug, b.slug)
+    text = f'{{"prompt": "Q1", "answers": {{"{a.slug}": "x", "{b.slug}": "y"}}}}'
     response = engineer_client.post(reverse("judging:campaign_import", args=["imp"]), {"text": text}, follow=True)
     assert "Imported 1 prompts, 2 answers" in response.content.decode()
     response = engineer_client.post(reverse("judging:campaign_import", args=["imp"]), {"text": '{"prompt": 3}'},

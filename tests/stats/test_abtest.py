@@ -14,7 +14,6 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     power_proportions_2indep,
-    proportions_ztest,
     samplesize_proportions_2indep_onetail,
 )
 

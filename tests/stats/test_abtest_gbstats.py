@@ -32,13 +32,13 @@ from evalhub.stats.abtest import (  # noqa: E402
 DIFF = {"relative": "relative", "absolute": "absolute"}
 
 
-def _gb_result(stat_a, stat_b, scale: str, cls=None, **config):  # noqa: ANN001, ANN202
+def _gb_result(stat_a, stat_b, scale: str, cls=None, **config):
     cls = cls or gb_freq.TwoSidedTTest
     cfg_cls = gb_freq.SequentialConfig if cls is gb_freq.SequentialTwoSidedTTest else gb_freq.FrequentistConfig
     return cls(stat_a, stat_b, cfg_cls(difference_type=DIFF[scale], **config)).compute_result()
 
 
-def _check(ours, gb) -> None:  # noqa: ANN001
+def _check(ours, gb) -> None:
     assert gb.error_message is None
     assert ours.effect == pytest.approx(gb.expected, rel=1e-9)
     assert ours.se == pytest.approx(gb.uplift.stddev, rel=1e-9)

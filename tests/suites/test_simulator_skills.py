@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 
-from evalhub.core.simulator import json_extraction_truth, simulate_answer, skill_judge, skill_json_extraction
+from evalhub.core.simulator import json_extraction_truth, simulate_answer, skill_json_extraction, skill_judge
 from experiments.suites import graders, strategies
 
 PROMPT = "Extract the contact as JSON with keys name, age, city. Text: Maria Silva is 34 years old and lives in Lisbon."
@@ -19,10 +20,8 @@ def test_json_extraction_truth_and_answers():
         right = skill_json_extraction(PROMPT, [], random.Random(seed), True)
         assert graders.parse_json_output(right) == TRUTH
         wrong = skill_json_extraction(PROMPT, [], random.Random(seed), False)
-        try:
+        with contextlib.suppress(ValueError):  # invalid JSON is one of the wrong kinds
             assert graders.parse_json_output(wrong) != TRUTH
-        except ValueError:
-            pass  # invalid JSON is one of the wrong kinds
 
 
 def test_json_skill_is_reached_through_simulate_answer():

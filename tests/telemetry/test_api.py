@@ -188,10 +188,10 @@ def test_a_bare_list_is_a_batch_too(ingest_client, variant):
 
 
 def test_non_finite_numbers_and_nul_in_score_names_are_400(ingest_client, variant):
-    body = ('{"events": [{"event_id": "a", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "latency_ms": NaN},'
-            ' {"event_id": "b", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "scores": {"q": Infinity}},'
-            ' {"event_id": "c", "timestamp": "2026-01-01T00:00:00Z", "variant": "%s", "scores": {"q\\u0000": 1}}]}'
-            % (variant.slug, variant.slug, variant.slug))
+    v = variant.slug
+    body = (f'{{"events": [{{"event_id": "a", "timestamp": "2026-01-01T00:00:00Z", "variant": "{v}", "latency_ms": NaN}},'
+            f' {{"event_id": "b", "timestamp": "2026-01-01T00:00:00Z", "variant": "{v}", "scores": {{"q": Infinity}}}},'
+            f' {{"event_id": "c", "timestamp": "2026-01-01T00:00:00Z", "variant": "{v}", "scores": {{"q\\u0000": 1}}}}]}}')
     response = post_events(ingest_client, body)
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} == {"events.0.latency_ms", "events.1.scores.q"}

@@ -152,7 +152,7 @@ def test_same_batch_sent_concurrently_is_stored_once(variant, events_cleanup):
         try:
             barrier.wait()
             results.append(events_ingest(events=events))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             connections.close_all()

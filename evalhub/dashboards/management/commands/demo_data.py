@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from evalhub.core.demo import DemoWorld, build_core
-from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
 from evalhub.core.models import ModelVariant
+from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
 
 APP_DEMOS = [
     "judging.demo",
@@ -45,4 +45,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{module} …")
             import_module(module).build(world)
         self.stdout.write(self.style.SUCCESS("demo world loaded (simulated data with known ground truth)"))
-        self.stdout.write("logins (password '%s'): %s" % (DEMO_PASSWORD, ", ".join(f"{u} ({r})" for u, r in DEMO_USERS.items())))
+        logins = ", ".join(f"{u} ({r})" for u, r in DEMO_USERS.items())
+        self.stdout.write(f"logins (password '{DEMO_PASSWORD}'): {logins}")
