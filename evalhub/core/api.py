@@ -15,7 +15,7 @@ router = Router()
 
 READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
 ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
-ANY_ROLE_AUTH = [ApiKeyAuth("read"), ApiKeyAuth("ingest"),
+ANY_ROLE_AUTH = [ApiKeyAuth("read", "ingest", "run"),
                  SessionRoleAuth(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
 
 

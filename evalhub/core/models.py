@@ -250,6 +250,7 @@ class Completion(models.Model):
 class ApiKeyScope(models.TextChoices):
     INGEST = "ingest", "Ingest events"
     READ = "read", "Read results"
+    RUN = "run", "Start eval runs and read their results"
 
 
 API_KEY_PREFIX = "ehk"
