@@ -200,6 +200,7 @@ def test_export_jsonl_round_trip_keeps_everything(source):
         return [({f: getattr(i, f) for f in fields}, i.grader_config()) for i in version.items.order_by("position")]
 
     assert effective(again) == effective(first) and again.item_count == first.item_count > 0
+    assert again.metadata == first.metadata
     assert "".join(exports.version_jsonl(again)) == exported
 
 
