@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from decimal import Decimal
@@ -170,6 +171,11 @@ class ModelVariant(models.Model):
             return ""
         return (f"endpoint_api_key_env: {self.endpoint_api_key_env} is not set in this environment; "
                 "calls to the endpoint will fail until the operator sets it")
+
+    @property
+    def request_options_text(self) -> str:
+        """The request options as compact JSON for pages; empty means the endpoint kind's safe defaults."""
+        return json.dumps(self.request_options, sort_keys=True, ensure_ascii=False) if self.request_options else ""
 
     @property
     def judge_variant_slug(self) -> str | None:
