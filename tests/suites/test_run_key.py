@@ -146,4 +146,5 @@ def test_openapi_names_the_scopes_each_run_operation_accepts():
         assert paths[f"{BASE}/runs/{{run_id}}/{action}"]["post"]["x-api-key-scopes"] == ["run"]
     assert {"ApiKeyAuth": []} in paths[f"{BASE}/runs"]["post"]["security"]
     assert "x-api-key-scopes" not in paths[f"{BASE}/import"]["post"]
+    assert paths["/api/v1/me"]["get"]["x-api-key-scopes"] == ["read", "ingest", "run"]
     assert "`run`" in schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"]
