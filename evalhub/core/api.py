@@ -6,7 +6,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evalhub.core import selectors, services
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, openapi_scopes
 from evalhub.core.models import ModelVariant, Role
 from evalhub.core.roles import user_roles
 from evalhub.core.schemas import ErrorOut, MeOut, VariantCreatedOut, VariantIn, VariantOut
@@ -15,7 +15,7 @@ router = Router()
 
 READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
 ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
-ANY_ROLE_AUTH = [ApiKeyAuth("read"), ApiKeyAuth("ingest"),
+ANY_ROLE_AUTH = [ApiKeyAuth("read", "ingest", "run"),
                  SessionRoleAuth(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
 
 
@@ -37,7 +37,7 @@ def django_errors_to_http(exc: DjangoValidationError) -> HttpError:
     return HttpError(400, text)
 
 
-@router.get("/me", response=MeOut, auth=ANY_ROLE_AUTH)
+@router.get("/me", response=MeOut, auth=ANY_ROLE_AUTH, openapi_extra=openapi_scopes(ANY_ROLE_AUTH))
 def me(request: HttpRequest) -> dict:
     return {"username": request.user.username, "roles": sorted(user_roles(request.user))}
 

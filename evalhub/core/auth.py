@@ -48,7 +48,7 @@ def authenticate_key(raw: str | None) -> ApiKey | None:
 
 # The roles whose holders may use each scope. A key follows its owner's CURRENT role: an engineer
 # moved to reviewers loses their keys at once (they can no longer see the keys page to revoke them).
-SCOPE_ROLES = {"read": ("engineer", "viewer", "admin"), "ingest": ("engineer", "admin")}
+SCOPE_ROLES = {"read": ("engineer", "viewer", "admin"), "ingest": ("engineer", "admin"), "run": ("engineer", "admin")}
 
 
 def key_allows(key: ApiKey, scope: str) -> bool:
@@ -66,24 +66,38 @@ def scope_refusal(key: ApiKey, scopes: tuple[str, ...]) -> str:
 
 
 class ApiKeyAuth(AuthBase):
-    """Accepts an API key holding ``scope``. Mount as ``auth=ApiKeyAuth("ingest")``."""
+    """Accepts an API key holding any of ``scopes``. Mount as ``auth=ApiKeyAuth("ingest")`` or
+    ``ApiKeyAuth("read", "run")`` (ninja stops at the first auth class that raises 403, so "read or run"
+    must be one entry, not two)."""
 
     openapi_type = "http"
     openapi_scheme = "bearer"
+    openapi_description = (
+        "An API key (`ehk_<prefix>_<secret>`) in `Authorization: Bearer …` or `X-API-Key`. Scopes: `read` reads "
+        "results (engineer, viewer or admin owner); `ingest` sends events (engineer or admin); `run` starts eval "
+        "runs and reads, exports, compares, cancels and resumes them, nothing else (engineer or admin). A key "
+        "follows its owner's current role. An operation's `x-api-key-scopes` lists the scopes it accepts (a key "
+        "holding any of them will do); operations without it take `read` (GET) or `ingest`.")
 
-    def __init__(self, scope: str) -> None:
-        self.scope = scope
+    def __init__(self, *scopes: str) -> None:
+        self.scopes = scopes
         super().__init__()
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
         key = authenticate_key(raw_key_from_request(request))
         if key is None:
             return None
-        if not key_allows(key, self.scope):
-            raise HttpError(403, scope_refusal(key, (self.scope,)))
+        if not any(key_allows(key, scope) for scope in self.scopes):
+            raise HttpError(403, scope_refusal(key, self.scopes))
         request.api_key = key  # type: ignore[attr-defined]
         request.user = key.owner
         return key
+
+
+def openapi_scopes(auth: list[AuthBase]) -> dict:
+    """``openapi_extra`` for an operation: ``x-api-key-scopes`` lists the API-key scopes it accepts (ninja
+    writes every security requirement with no scopes and would append, not replace, a ``security`` entry)."""
+    return {"x-api-key-scopes": [scope for a in auth if isinstance(a, ApiKeyAuth) for scope in a.scopes]}
 
 
 class SessionRoleAuth(AuthBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from decimal import Decimal
@@ -172,6 +173,11 @@ class ModelVariant(models.Model):
                 "calls to the endpoint will fail until the operator sets it")
 
     @property
+    def request_options_text(self) -> str:
+        """The request options as compact JSON for pages; empty means the endpoint kind's safe defaults."""
+        return json.dumps(self.request_options, sort_keys=True, ensure_ascii=False) if self.request_options else ""
+
+    @property
     def judge_variant_slug(self) -> str | None:
         return self.judge_variant.slug if self.judge_variant_id else None
 
@@ -250,6 +256,7 @@ class Completion(models.Model):
 class ApiKeyScope(models.TextChoices):
     INGEST = "ingest", "Ingest events"
     READ = "read", "Read results"
+    RUN = "run", "Start eval runs and read their results"
 
 
 API_KEY_PREFIX = "ehk"

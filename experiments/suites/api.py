@@ -1,7 +1,8 @@
 """``/api/v1/suites``: list and import suites, start/cancel/resume runs, progress, results, compare.
 
 Auth: GETs accept an API key with the ``read`` scope or a viewer/engineer session; writes need an
-engineer session (CSRF header) — the same rules as the pages.
+engineer session (CSRF header) — the same rules as the pages. For CI, a key with the ``run`` scope
+(engineer or admin owner) starts, reads, exports, compares, cancels and resumes runs, and nothing else.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
-from evalhub.core.models import ModelVariant
+from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, openapi_scopes
+from evalhub.core.models import ModelVariant, Role
 from experiments.suites import exports, selectors, services
 from experiments.suites.exports import EXPORTERS, export_response
 from experiments.suites.importers import ImportRejected
@@ -30,6 +32,12 @@ from experiments.suites.schemas import (
 )
 
 router = Router()
+
+# ``run`` keys: CI starts a run, polls it and reads its score. They import no suites and reach no other app.
+RUN_READ_AUTH = [ApiKeyAuth("read", "run"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
+RUN_WRITE_AUTH = [ApiKeyAuth("run"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+RUN_READ = {"auth": RUN_READ_AUTH, "openapi_extra": openapi_scopes(RUN_READ_AUTH)}
+RUN_WRITE = {"auth": RUN_WRITE_AUTH, "openapi_extra": openapi_scopes(RUN_WRITE_AUTH)}
 
 
 def _rejected(exc: ImportRejected) -> HttpError:
@@ -97,7 +105,7 @@ def suite_export(request: HttpRequest, suite_slug: str, version: int | None = No
     return export_response(exports.version_jsonl(found), "jsonl", f"{found.suite.slug}-v{found.number}")
 
 
-@router.get("/runs/{run_id}/export.{fmt}", auth=READ_AUTH, response={200: None})
+@router.get("/runs/{run_id}/export.{fmt}", **RUN_READ, response={200: None})
 def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResponse:
     """Every result with input, targets, grader(s), output, score, tokens, cost, latency and errors."""
     run = get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id)
@@ -106,7 +114,7 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResp
     return export_response(EXPORTERS[fmt](run), fmt, f"run-{run.pk}")
 
 
-@router.post("/runs", response={201: RunOut}, auth=ENGINEER_AUTH)
+@router.post("/runs", response={201: RunOut}, **RUN_WRITE)
 def run_start(request: HttpRequest, payload: RunIn) -> Status:
     version = _version(payload.suite, payload.version)
     try:
@@ -129,12 +137,12 @@ def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
     return Status(201, _run_out(selectors.run_get(run.pk)))
 
 
-@router.get("/runs/{run_id}", response=RunOut, auth=READ_AUTH)
+@router.get("/runs/{run_id}", response=RunOut, **RUN_READ)
 def run_status(request: HttpRequest, run_id: int) -> dict:
     return _run_out(get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response=RunOut, auth=ENGINEER_AUTH)
+@router.post("/runs/{run_id}/cancel", response=RunOut, **RUN_WRITE)
 def run_cancel(request: HttpRequest, run_id: int) -> dict:
     try:
         run = services.run_cancel(run=get_object_or_404(Run, pk=run_id))
@@ -143,7 +151,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> dict:
     return _run_out(selectors.run_get(run.pk), summary=False)
 
 
-@router.post("/runs/{run_id}/resume", response=RunOut, auth=ENGINEER_AUTH)
+@router.post("/runs/{run_id}/resume", response=RunOut, **RUN_WRITE)
 def run_resume(request: HttpRequest, run_id: int) -> dict:
     """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
     try:
@@ -153,7 +161,7 @@ def run_resume(request: HttpRequest, run_id: int) -> dict:
     return _run_out(selectors.run_get(run.pk), summary=False)
 
 
-@router.get("/runs/{run_id}/results", response=list[ResultOut], auth=READ_AUTH)
+@router.get("/runs/{run_id}/results", response=list[ResultOut], **RUN_READ)
 def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int = 100) -> list[dict]:
     if offset < 0 or not 1 <= limit <= 1000:
         raise HttpError(400, "limit: must be 1..1000 and offset ≥ 0")
@@ -167,7 +175,7 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
             for r in selectors.run_results(run)[offset:offset + limit]]
 
 
-@router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, auth=READ_AUTH)
+@router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, **RUN_READ)
 def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
     run_a, run_b = get_object_or_404(Run, pk=run_id), get_object_or_404(Run, pk=other_id)
     try:

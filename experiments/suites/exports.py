@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from experiments.suites.importers import SUITE_METADATA_KEY
 from experiments.suites.models import Run, RunResult, SuiteItem, SuiteVersion
 
 
@@ -29,6 +30,9 @@ def item_record(item: SuiteItem, default_grader: dict) -> dict:
 
 
 def version_jsonl(version: SuiteVersion) -> Iterator[str]:
+    """The items, one per line, after a ``{"suite_metadata": {...}}`` line when the suite file had top-level fields."""
+    if version.metadata:
+        yield json.dumps({SUITE_METADATA_KEY: version.metadata}, ensure_ascii=False) + "\n"
     for item in version.items.order_by("position", "id").iterator(chunk_size=1000):
         yield json.dumps(item_record(item, version.default_grader), ensure_ascii=False) + "\n"
 

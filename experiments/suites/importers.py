@@ -3,7 +3,8 @@
 Files are taken as the tools that wrote them wrote them (``foreign`` converts the other tools' forms):
 
 * EvalHub JSONL / YAML / JSON array / CSV: ``{"id", "input", "target" | "targets", "category", "group",
-  "grader", "choices", "tools", "context", "metadata"}``. ``input`` is a prompt string or chat messages
+  "grader", "choices", "tools", "context", "metadata"}``; a JSONL file may open with a
+  ``{"suite_metadata": {...}}`` line (what the export writes for a YAML suite's top-level fields). ``input`` is a prompt string or chat messages
   (``content`` a string or content parts, text and images; ``name``, ``tool_calls``, ``tool_call_id`` kept);
   ``grader`` one config, a list of configs (all must pass) or ``{"graders": [...], "pass_rule": ...}``.
 * inspect_ai datasets (JSONL, JSON array, CSV): ``input``, ``target``, ``choices``, ``id``, ``metadata``;
@@ -46,6 +47,8 @@ INSPECT_KEPT = {"sandbox", "files", "setup"}
 FORMATS = ("auto", "jsonl", "json", "csv", "yaml", "inspect", "openai_evals", "openai_registry", "promptfoo",
            "input_target")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# An EvalHub JSONL file may open with ``{"suite_metadata": {...}}``: the top-level fields of the suite file.
+SUITE_METADATA_KEY = "suite_metadata"
 
 
 class ImportRejected(ValueError):
@@ -315,11 +318,21 @@ def parse_jsonl(text: str, *, default_grader: dict | None = None, field_map: dic
             records.append((number, json.loads(raw)))
         except json.JSONDecodeError as exc:
             errors.append((number, "json", f"not valid JSON: {exc.msg} at column {exc.colno}"))
+    metadata: dict = {}
+    if records and isinstance(records[0][1], dict) and set(records[0][1]) == {SUITE_METADATA_KEY}:
+        number, header = records.pop(0)
+        if isinstance(header[SUITE_METADATA_KEY], dict):
+            metadata = header[SUITE_METADATA_KEY]
+        else:
+            errors.append((number, SUITE_METADATA_KEY, "must be an object"))
     kept: Counter = Counter()
     items = items_from_records(records, default_grader=default_grader, field_map=field_map, errors=errors, kept=kept)
     finish_items(items, errors)
     kind = _kind([_remap(r, field_map) for _, r in records])
-    return ParsedSuite(items, kind, default_grader=default_grader, notes=_kept_note(kept))
+    notes = _kept_note(kept)
+    if metadata:
+        notes.append(f"kept as suite metadata: {', '.join(sorted(metadata))}")
+    return ParsedSuite(items, kind, default_grader=default_grader, metadata=metadata, notes=notes)
 
 
 def parse_json_array(text: str, *, default_grader: dict | None = None, field_map: dict | None = None) -> ParsedSuite:

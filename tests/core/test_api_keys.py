@@ -132,3 +132,25 @@ def test_an_engineer_cannot_revoke_or_see_someone_elses_key(engineer_client, adm
     assert engineer_client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_api_key_page_offers_the_run_scope(engineer_client: Client, engineer):
+    page = engineer_client.get("/api-keys/")
+    assert b'value="run"' in page.content and b"Start eval runs" in page.content
+    created = engineer_client.post("/api-keys/", {"name": "ci", "scopes": ["run"]})
+    assert created.status_code == 200 and created.context["new_key"]
+    assert ApiKey.objects.get(owner=engineer, name="ci").scopes == ["run"]
+
+
+def test_run_keys_need_an_engineer_or_admin_owner(client: Client, engineer):
+    _, raw = api_key_create(owner=engineer, name="ci", scopes=["run"])
+    for role, allowed in (("viewer", False), ("reviewer", False), ("admin", True), ("engineer", True)):
+        _move_to(engineer, role)
+        response = client.get("/api/v1/suites/runs/999999", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert response.status_code == (404 if allowed else 403), role
+
+
+def test_every_scope_reaches_me(client: Client, engineer):
+    for scope in ("read", "ingest", "run"):
+        _, raw = api_key_create(owner=engineer, name=scope, scopes=[scope])
+        assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200, scope

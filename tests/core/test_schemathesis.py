@@ -53,6 +53,7 @@ CALLERS: dict[str, Callable[[], Client]] = {
     "viewer-session": lambda: _session(Role.VIEWER),
     "read-key": lambda: _key("read"),
     "ingest-key": lambda: _key("ingest"),
+    "run-key": lambda: _key("run"),
 }
 
 

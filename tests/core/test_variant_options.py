@@ -41,3 +41,15 @@ def test_refused_by_field_and_nothing_written(engineer_client, extra, field):
     response = post(engineer_client, {**BASE, "slug": "bad-one", **extra})
     assert response.status_code == 400 and field in json.dumps(response.json())
     assert not ModelVariant.objects.filter(slug="bad-one").exists()
+
+
+def test_variants_page_shows_judge_and_request_options(engineer_client):
+    judge = VariantFactory(slug="acme-70b")
+    VariantFactory(slug="acme-7b-bo4", test_time_strategy="best_of_n", samples_n=4, judge_variant=judge,
+                   request_options={"send": ["seed"], "extra_body": {"note": "<b>x</b>"}})
+    page = engineer_client.get("/variants/").content.decode()
+    row = next(r for r in page.split("<tr>") if "acme-7b-bo4" in r)
+    assert "judge: acme-70b" in row
+    assert "{&quot;extra_body&quot;: {&quot;note&quot;: &quot;&lt;b&gt;x&lt;/b&gt;&quot;}, &quot;send&quot;: [&quot;seed&quot;]}" in row
+    plain = next(r for r in page.split("<tr>") if "<strong>acme-70b" in r)
+    assert "defaults" in plain and "judge:" not in plain

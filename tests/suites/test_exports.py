@@ -41,7 +41,8 @@ def test_api_imports_a_registry_yaml_with_its_samples_and_exports_it(engineer_cl
     assert body["notes"][0].startswith("OpenAI evals eval capitals.dev.v0")
     exported = viewer_client.get(f"{BASE}/capitals/export.jsonl")
     assert exported.status_code == 200 and exported["Content-Type"].startswith("application/x-ndjson")
-    lines = [json.loads(x) for x in b"".join(exported.streaming_content).decode().splitlines()]
+    header, *lines = [json.loads(x) for x in b"".join(exported.streaming_content).decode().splitlines()]
+    assert header["suite_metadata"]["eval"] == "capitals.dev.v0"  # the registry entry, kept as suite metadata
     assert [x["grader"] for x in lines] == [{"type": "starts_with"}] * 3 and lines[0]["targets"] == ["Tokyo"]
     assert engineer_client.get(f"{BASE}/capitals/export.jsonl").status_code == 200
     assert viewer_client.get(f"{BASE}/nope/export.jsonl").status_code == 404

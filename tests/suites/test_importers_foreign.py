@@ -200,7 +200,32 @@ def test_export_jsonl_round_trip_keeps_everything(source):
         return [({f: getattr(i, f) for f in fields}, i.grader_config()) for i in version.items.order_by("position")]
 
     assert effective(again) == effective(first) and again.item_count == first.item_count > 0
+    assert again.metadata == first.metadata
     assert "".join(exports.version_jsonl(again)) == exported
+
+
+@pytest.mark.django_db
+def test_yaml_top_level_metadata_round_trips_through_the_jsonl_export():
+    yaml_text = ("name: Tone\ndescription: Support replies\ntags: [tone, support]\nowner: {team: care, since: 2024}\n"
+                 "grader: {type: contains}\nitems:\n  - input: Say hi\n    target: hi\n    metadata: {lang: en}\n")
+    first = services.suite_import(slug="tone", text=yaml_text, fmt="yaml")
+    assert first.metadata == {"tags": ["tone", "support"], "owner": {"team": "care", "since": 2024}}
+    exported = "".join(exports.version_jsonl(first))
+    header, item = (json.loads(line) for line in exported.splitlines())
+    assert header == {"suite_metadata": first.metadata} and item["metadata"] == {"lang": "en"}
+    again = services.suite_import(slug="tone-again", text=exported, filename="tone.jsonl")
+    assert again.metadata == first.metadata and again.item_count == 1
+    assert again.items.get().metadata == {"lang": "en"} and again.items.get().grader_config() == {"type": "contains"}
+    assert any("kept as suite metadata: owner, tags" in n for n in again.import_notes)
+    assert "".join(exports.version_jsonl(again)) == exported
+    plain = services.suite_import(slug="plain", text='{"input": "a", "target": "1"}\n', fmt="jsonl")
+    assert "suite_metadata" not in "".join(exports.version_jsonl(plain))
+
+
+def test_a_jsonl_suite_metadata_line_must_hold_an_object():
+    with pytest.raises(ImportRejected) as info:
+        parse_suite('{"suite_metadata": [1]}\n{"input": "a", "target": "1"}\n')
+    assert info.value.errors == [(1, "suite_metadata", "must be an object")]
 
 
 @pytest.mark.django_db
