@@ -30,8 +30,9 @@ def test_engineer_imports_several_files_and_exports_them(page):
     assert page.locator(".import-notes").inner_text().count("\n") >= 1
     with page.expect_download() as download:
         page.get_by_role("link", name="Export JSONL").click()
-    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-    assert [json.loads(x)["id"] for x in lines][:2] == ["1-p1", "1-p2"]
+    rows = [json.loads(x) for x in Path(download.value.path()).read_text(encoding="utf-8").splitlines()]
+    assert "suite_metadata" in rows[0]  # the promptfoo config's own keys come first, then the items
+    assert [row["id"] for row in rows[1:3]] == ["1-p1", "1-p2"]
 
     page.goto("/suites/import/")
     page.get_by_label("Slug").fill("capitals")
