@@ -11,10 +11,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        # Load the Celery app in every Django process (see evalhub/__init__.py): tasks enqueued by the web
-        # server or manage.py go to settings.CELERY_BROKER_URL, not to Celery's default amqp://localhost.
-        import evalhub.celery  # noqa: F401
-
         # Every app's permissions exist only after its own post_migrate; re-sync after each (cheap, idempotent).
         post_migrate.connect(_ensure_roles, dispatch_uid="evalhub.core.roles_ensure")
 
