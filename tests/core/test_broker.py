@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 import uuid
 from urllib.parse import urlparse, urlunparse
 
@@ -53,11 +55,9 @@ def test_processes_starting_together_on_a_fresh_database_all_create_the_tables()
             "    conn.ensure_connection(max_retries=1)\n"
             "    conn.SimpleQueue('race').put({'ok': 1})\n"
         )
-        import time
-
         start = str(time.time() + 3.0)
         procs = [subprocess.Popen([sys.executable, "-c", code, url, start], cwd=BASE_DIR, stderr=subprocess.PIPE,
-                                  env={"DJANGO_SETTINGS_MODULE": "evalhub.settings", **_env()}) for _ in range(6)]
+                                  env={**os.environ, "DJANGO_SETTINGS_MODULE": "evalhub.settings"}) for _ in range(6)]
         errors = [p.communicate(timeout=120)[1].decode()[-1500:] for p in procs]
         assert [p.returncode for p in procs] == [0] * 6, errors
         with psycopg.connect(urlunparse(base._replace(path=f"/{name}")), autocommit=True) as conn:
@@ -66,8 +66,3 @@ def test_processes_starting_together_on_a_fresh_database_all_create_the_tables()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
