@@ -1,48 +1,55 @@
 """The HTTP API root: django-ninja under ``/api/v1/``, OpenAPI schema at ``/api/v1/openapi.json``,
 interactive docs at ``/api/v1/docs``. Each app contributes a router from its ``api.py``.
 
-Errors are JSON. Validation failures are 400 with ``errors: [{field, message}]`` naming each field
-(``body.events.3.latency_ms``); a database that is down is 503 so clients retry.
+Errors are mapped to HTTP here, once: every error answer is ``ErrorOut`` (``evalhub.core.schemas``),
+``{"detail": "...", "errors": [{"field": ..., "message": ...}]}``. Routers and services raise the domain
+exceptions of ``evalhub.core.errors`` (status from its ``HTTP_STATUS``); a Django ``ValidationError`` is
+400 naming its fields; ninja's request validation is 400 naming each field (``body.events.3.latency_ms``);
+no credentials is 401; a database that is down is 503 so clients retry.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from evalhub.core.api import router as core_router
+from evalhub.core.errors import DomainError, FieldError, Invalid, NotFound, Unavailable, error_body, http_status
+from evalhub.core.schemas import ErrorOut
 from evalhub.dashboards.api import router as dashboards_router
 from experiments.abtests.api import router as abtests_router
 from experiments.suites.api import router as suites_router
 from experiments.telemetry.api import router as telemetry_router
 from judging.api import router as judging_router
 
-_ERROR_SCHEMA = {
-    "type": "object", "required": ["detail"],
-    "properties": {
-        "detail": {"type": "string", "description": "what went wrong, in words"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["field", "message"],
-            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-    },
-}
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 
 def _error_response(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def _add_error_schema(schema: dict) -> None:
+    """``ErrorOut`` (and the schema of its items) in the components, whether or not an operation named it."""
+    component = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(component.pop("$defs", {}))
+    components["ErrorOut"] = component
 
 
 def document_error_responses(schema: dict, *, max_body_bytes: int) -> dict:
-    """Add the 4xx answers every operation can really give, where the operation did not list them.
+    """Add the error answers every operation can really give, as ``ErrorOut``, where the operation did not list them.
 
     400: a parameter or body field is invalid (named in ``errors``), holds a NUL character, or the
     body cannot be parsed; 401/403: no credentials / wrong role, scope or CSRF token (operations
     with a security requirement); 404: an object named in the path, query or body does not exist;
     413: a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
     """
+    _add_error_schema(schema)
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -64,8 +71,6 @@ def document_error_responses(schema: dict, *, max_body_bytes: int) -> dict:
 
 class EvalHubAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        from django.conf import settings
-
         schema = super().get_openapi_schema(*args, **kwargs)
         return document_error_responses(schema, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
@@ -84,36 +89,51 @@ def _field(loc: list | tuple) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def validation_errors(errors: list[dict]) -> list[dict]:
-    return [{"field": _field(err.get("loc", ())), "message": err.get("msg", "invalid")} for err in errors]
+def _respond(request: HttpRequest, exc: DomainError, status: int | None = None) -> HttpResponse:
+    return api.create_response(request, error_body(exc), status=status or http_status(exc))
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = _respond(request, exc)
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(settings.TELEMETRY_RETRY_AFTER_SECONDS)  # long enough for a database restart
+    return response
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return _respond(request, Invalid.from_django(exc))
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = validation_errors(exc.errors)
-    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors[:5])
-    return api.create_response(request, {"detail": f"invalid request: {summary}", "errors": errors}, status=400)
+    errors = [FieldError(_field(err.get("loc", ())), err.get("msg", "invalid")) for err in exc.errors]
+    summary = "; ".join(f"{err.field}: {err.message}" for err in errors[:5])
+    return _respond(request, Invalid(f"invalid request: {summary}", errors=errors))
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": "authentication required: send a valid API key (Authorization: Bearer ehk_…) or log in"},
-        status=401,
-    )
+    message = "authentication required: send a valid API key (Authorization: Bearer ehk_…) or log in"
+    return _respond(request, DomainError(message), status=401)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _respond(request, NotFound(str(exc) or "not found"))
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    """ninja's own refusals (e.g. a body it cannot parse) in the same shape."""
+    return _respond(request, DomainError(str(exc)), status=exc.status_code)
 
 
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def on_database_down(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
-    response = api.create_response(request, {"detail": "database unavailable; nothing was stored, retry"}, status=503)
-    response["Retry-After"] = str(settings.TELEMETRY_RETRY_AFTER_SECONDS)  # long enough for a database restart
-    return response
+    return on_domain_error(request, Unavailable("database unavailable; nothing was stored, retry"))
 
 
 api.add_router("/", core_router, tags=["core"])

@@ -7,13 +7,11 @@ slug, name, endpoint or price before the vote.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.errors import HttpError
 
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
-from evalhub.core.models import ModelVariant, Prompt, Role
+from evalhub.core.auth import ENGINEER_AUTH, ENGINEER_ROLES, REVIEWER_AUTH, ApiKeyAuth, SessionRoleAuth
+from evalhub.core.errors import NotFound
 from evalhub.core.schemas import ErrorOut
 from judging import selectors, services
 from judging.api_results import router as results_router
@@ -37,26 +35,13 @@ from judging.schemas import (
 
 router = Router()
 
-REVIEWER_AUTH = [SessionRoleAuth(Role.REVIEWER, Role.ADMIN)]
-ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
-CAMPAIGN_READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+CAMPAIGN_READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(*ENGINEER_ROLES)]
 
 
-def _validation_response(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    from evalhub.api import api
-
-    if hasattr(exc, "message_dict"):
-        errors = [{"field": field, "message": " ".join(msgs)} for field, msgs in exc.message_dict.items()]
-    else:
-        errors = [{"field": "", "message": " ".join(exc.messages)}]
-    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-    return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
-
-
-def _campaign_or_404(slug: str) -> Campaign:
+def _campaign_or_404(slug: str, field: str = "slug") -> Campaign:
     campaign = selectors.campaign_by_slug(slug)
     if campaign is None:
-        raise HttpError(404, f"campaign: no campaign with slug '{slug}'")
+        raise NotFound(f"no campaign with slug '{slug}'", field)
     return campaign
 
 
@@ -70,7 +55,7 @@ def _next_payload(request: HttpRequest, campaign: Campaign | None) -> dict | Non
 
 @router.get("/next", response={200: NextOut | EmptyQueueOut, 404: ErrorOut}, auth=REVIEWER_AUTH)
 def next_comparison(request: HttpRequest, campaign: str | None = None):
-    target = _campaign_or_404(campaign) if campaign else None
+    target = _campaign_or_404(campaign, "campaign") if campaign else None
     payload = _next_payload(request, target)
     if payload is None:
         return Status(200, {"token": None, "detail": "nothing left to judge here; thank you!",
@@ -86,30 +71,20 @@ def vote(request: HttpRequest, token: str, payload: VoteIn, campaign: str | None
 
     The same vote sent again returns 200 (idempotent); a different vote on a judged comparison is
     409 with the stored ``vote``; a closed campaign, a skipped or an expired assignment is 409."""
-    try:
-        judgment = services.judgment_record(assignment_token=token, reviewer=request.user, choice=payload.choice,
-                                            criteria=payload.criteria, rationale=payload.rationale)
-    except services.JudgingError as exc:
-        if exc.vote is not None:
-            return Status(exc.status, {"detail": exc.message, "vote": exc.vote})
-        raise HttpError(exc.status, exc.message) from None
-    except DjangoValidationError as exc:
-        return _validation_response(request, exc)
+    judgment = services.judgment_record(assignment_token=token, reviewer=request.user, choice=payload.choice,
+                                        criteria=payload.criteria, rationale=payload.rationale)
     assignment = judgment.assignment
     following = None
     if next:
-        following = _next_payload(request, _campaign_or_404(campaign) if campaign else None)
+        following = _next_payload(request, _campaign_or_404(campaign, "campaign") if campaign else None)
     return Status(200, {"ok": True, "reveal": selectors.reveal_for(judgment, assignment), "next": following})
 
 
 @router.post("/assignments/{token}/skip", response={200: SkipOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              auth=REVIEWER_AUTH)
 def skip(request: HttpRequest, token: str, payload: SkipIn, campaign: str | None = None):
-    try:
-        services.assignment_skip(token=token, reviewer=request.user, reason=payload.reason)
-    except services.JudgingError as exc:
-        raise HttpError(exc.status, exc.message) from None
-    scope = _campaign_or_404(campaign) if campaign else None
+    services.assignment_skip(token=token, reviewer=request.user, reason=payload.reason)
+    scope = _campaign_or_404(campaign, "campaign") if campaign else None
     return Status(200, {"ok": True, "next": _next_payload(request, scope)})
 
 
@@ -131,25 +106,10 @@ def campaign_list(request: HttpRequest) -> list[dict]:
     return [_campaign_out(c) for c in Campaign.objects.prefetch_related("variants").order_by("-created_at")]
 
 
-@router.post("/campaigns", response={201: CampaignOut, 400: ErrorOut}, auth=ENGINEER_AUTH)
+@router.post("/campaigns", response={201: CampaignOut, 400: ErrorOut, 409: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_create(request: HttpRequest, payload: CampaignIn):
-    variants = list(ModelVariant.objects.filter(slug__in=payload.variants))
-    missing = sorted(set(payload.variants) - {v.slug for v in variants})
-    if missing:
-        return _validation_response(request, DjangoValidationError({"variants": [f"unknown variant slug(s): {', '.join(missing)}"]}))
-    prompts = None
-    if payload.prompt_category:
-        qs = Prompt.objects.all()
-        if payload.prompt_category != "*":
-            qs = qs.filter(category=payload.prompt_category)
-        prompts = list(qs)
-    fields = payload.dict(exclude={"variants", "prompt_category"})
-    if fields.get("slug") and Campaign.objects.filter(slug=fields["slug"]).exists():
-        return _validation_response(request, DjangoValidationError({"slug": ["a campaign with this slug exists"]}))
-    try:
-        campaign = services.campaign_create(variants=variants, prompts=prompts, created_by=request.user, **fields)
-    except DjangoValidationError as exc:
-        return _validation_response(request, exc)
+    campaign = services.campaign_register(variant_slugs=payload.variants, prompt_category=payload.prompt_category,
+                                          created_by=request.user, **payload.dict(exclude={"variants", "prompt_category"}))
     return Status(201, _campaign_out(campaign, progress=True))
 
 
@@ -160,31 +120,21 @@ def campaign_detail(request: HttpRequest, slug: str):
 
 @router.post("/campaigns/{slug}/prompts", response={201: PromptImportOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_prompts_import(request: HttpRequest, slug: str, payload: PromptImportIn):
-    campaign = _campaign_or_404(slug)
-    try:
-        result = services.campaign_import_prompts(campaign=campaign, text=payload.jsonl)
-    except DjangoValidationError as exc:
-        return _validation_response(request, exc)
+    result = services.campaign_import_prompts(campaign=_campaign_or_404(slug), text=payload.jsonl)
     return Status(201, result.__dict__)
 
 
 @router.post("/campaigns/{slug}/start", response={200: CampaignOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_start(request: HttpRequest, slug: str):
-    campaign = _campaign_or_404(slug)
-    try:
-        campaign = services.campaign_start(campaign=campaign)
-    except DjangoValidationError as exc:
-        return _validation_response(request, exc)
+    campaign = services.campaign_start(campaign=_campaign_or_404(slug))
     return Status(200, _campaign_out(campaign, progress=True))
 
 
 @router.post("/campaigns/{slug}/adaptive", response={200: AdaptiveOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def campaign_adaptive(request: HttpRequest, slug: str, payload: AdaptiveIn):
     """Add comparisons on the pairs the active-sampling rule favours (adaptive campaigns)."""
-    campaign = _campaign_or_404(slug)
-    if campaign.pair_design != "adaptive":
-        return _validation_response(request, DjangoValidationError({"pair_design": ["this campaign uses all pairs"]}))
-    return Status(200, {"added": services.campaign_add_adaptive_comparisons(campaign=campaign, n=payload.n)})
+    added = services.campaign_add_adaptive_comparisons(campaign=_campaign_or_404(slug), n=payload.n)
+    return Status(200, {"added": added})
 
 
 router.add_router("", results_router)

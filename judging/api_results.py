@@ -4,45 +4,37 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
-from ninja.errors import HttpError
 
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth
-from evalhub.core.models import Role
+from evalhub.core.auth import ENGINEER_ROLES, READ_AUTH, ApiKeyAuth, SessionRoleAuth
+from evalhub.core.errors import NotFound
 from evalhub.core.schemas import ErrorOut
 from judging import exports, results
-from judging.importers import DEFAULT_SOURCE, ArenaImportError, arena_import
+from judging.importers import DEFAULT_SOURCE, arena_import
 from judging.models import Campaign
-from judging.schemas import ArenaImportErrorOut, ArenaImportOut, JudgmentsExportOut, LeaderboardOut
+from judging.schemas import ArenaImportOut, JudgmentsExportOut, LeaderboardOut
 
 router = Router()
 
-READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.VIEWER, Role.ENGINEER, Role.ADMIN)]
-IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
-EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(*ENGINEER_ROLES)]
+EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(*ENGINEER_ROLES)]
 
 
 @router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
                 style: bool = False) -> dict:
     """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
-    try:
-        view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
-    except results.LeaderboardNotFound as exc:
-        raise HttpError(404, str(exc)) from None
+    view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
     return results.leaderboard_json(view)
 
 
-@router.post("/imports/arena", auth=IMPORT_AUTH, response={201: ArenaImportOut, 400: ArenaImportErrorOut,
+@router.post("/imports/arena", auth=IMPORT_AUTH, response={201: ArenaImportOut, 400: ErrorOut,
                                                            401: ErrorOut, 403: ErrorOut})
 def import_arena(request: HttpRequest, source: str = DEFAULT_SOURCE, create_variants: bool = False,
                  include_named: bool = False):
     """Body: a JSON array or JSON Lines of Arena battles. All or nothing; duplicates (under any
     source label) are skipped; ``"anony": false`` battles are skipped unless ``include_named``."""
-    try:
-        summary = arena_import(data=request.body, source=source, create_variants=create_variants,
-                               include_named=include_named)
-    except ArenaImportError as exc:
-        return Status(400, {"detail": f"nothing imported: {exc}", "errors": [issue.as_dict() for issue in exc.issues]})
+    summary = arena_import(data=request.body, source=source, create_variants=create_variants,
+                           include_named=include_named)
     return Status(201, {"imported": summary.imported, "skipped_duplicates": summary.skipped_duplicates,
                  "created_variants": summary.created_variants, "import_batch": summary.import_batch,
                  "skipped_named": summary.skipped_named})
@@ -53,6 +45,6 @@ def campaign_judgments(request: HttpRequest, slug: str) -> HttpResponse:
     """Every judgment of a campaign, streamed as ``{"campaign", "columns", "judgments": [...]}``."""
     campaign = Campaign.objects.filter(slug=slug).first()
     if campaign is None:
-        raise HttpError(404, f"no campaign {slug!r}")
+        raise NotFound(f"no campaign {slug!r}", "slug")
     return StreamingHttpResponse(exports.json_chunks(campaign), content_type="application/json")
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.middleware import nul_paths
 from evalhub.core.models import ModelVariant
 from judging.models import ArenaBattle
@@ -80,12 +81,13 @@ class ParseResult:
         return not self.errors
 
 
-class ArenaImportError(Exception):
+class ArenaImportError(Invalid):
     """The file (or a reference inside it) is invalid; ``issues`` lists every problem found."""
 
     def __init__(self, issues: list[ImportIssue]) -> None:
         self.issues = issues
-        super().__init__("; ".join(str(issue) for issue in issues[:5]))
+        super().__init__("nothing imported: " + "; ".join(str(issue) for issue in issues[:5]),
+                         errors=[FieldError(issue.field, issue.message, line=issue.line) for issue in issues])
 
 
 def _records(text: str) -> Iterator[tuple[int, object] | ImportIssue]:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from evalhub.core.errors import NotFound
 from judging.leaderboard import latest_snapshot
 from judging.models import Campaign, LeaderboardSnapshot
 
 
-class LeaderboardNotFound(LookupError):
+class LeaderboardNotFound(NotFound, LookupError):
     """The requested campaign does not exist."""
 
 
@@ -48,7 +49,7 @@ def leaderboard_view(*, campaign_slug: str = "", category: str = "", criterion: 
     if campaign_slug:
         campaign = Campaign.objects.filter(slug=campaign_slug).first()
         if campaign is None:
-            raise LeaderboardNotFound(f"no campaign {campaign_slug!r}")
+            raise LeaderboardNotFound(f"no campaign {campaign_slug!r}", "campaign")
     snapshot = latest_snapshot(campaign.pk if campaign else None)
     view = LeaderboardView(campaign=campaign, snapshot=snapshot, category=category, criterion=criterion,
                            style_on=style)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from evalhub.core.schemas import ErrorOut
+
 
 class TurnOut(Schema):
     role: str
@@ -74,10 +76,10 @@ class StoredVoteOut(Schema):
     created_at: str
 
 
-class VoteConflictOut(Schema):
-    detail: str
+class VoteConflictOut(ErrorOut):
+    """A refused vote (409); a different second vote also carries the stored ``vote``."""
+
     vote: StoredVoteOut | None = None
-    errors: list[dict[str, str]] = Field(default_factory=list)
 
 
 class SkipOut(Schema):
@@ -151,17 +153,6 @@ class ArenaImportOut(Schema):
     created_variants: list[str]
     import_batch: str | None
     skipped_named: int = Field(description='battles with "anony": false, left out (include_named=true keeps them)')
-
-
-class ImportIssueOut(Schema):
-    line: int
-    field: str
-    message: str
-
-
-class ArenaImportErrorOut(Schema):
-    detail: str
-    errors: list[ImportIssueOut]
 
 
 class LeaderboardOut(Schema):

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from evalhub.core.errors import Conflict, Forbidden, Invalid, NotFound
 from evalhub.core.middleware import nul_paths
 from evalhub.core.models import Completion, ModelVariant, Prompt
 from judging.identity import identity_words_for, reveals_identity
@@ -36,17 +37,6 @@ LEADERBOARD_REFRESH_DELAY_S = 5
 GOLD_JUDGMENTS_CAP = 1000  # gold items are served to every reviewer once (they measure reviewers, not models)
 CHOICES = {"left", "right", "tie", "both_bad"}
 CRITERION_CHOICES = {"left", "right", "tie"}
-
-
-class JudgingError(Exception):
-    """A refused reviewer action, with the HTTP status the API should answer (``vote``: the stored
-    vote, in the reviewer's left/right terms, when a different second vote is refused)."""
-
-    def __init__(self, status: int, message: str, vote: dict | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.vote = vote
 
 
 # ---------------------------------------------------------------- campaigns
@@ -74,6 +64,23 @@ def campaign_create(*, name: str, variants: list[ModelVariant], created_by: User
     if prompts:
         campaign.prompts.set(prompts)
     return campaign
+
+
+def campaign_register(*, variant_slugs: list[str], prompt_category: str | None = None, created_by: User | None = None,
+                      **fields: Any) -> Campaign:
+    """``campaign_create`` from what the API receives: variants by slug, prompts by category ("*": all).
+    Unknown slugs and a slug already taken are refused naming the field."""
+    variants = list(ModelVariant.objects.filter(slug__in=variant_slugs))
+    missing = sorted(set(variant_slugs) - {v.slug for v in variants})
+    if missing:
+        raise Invalid(f"unknown variant slug(s): {', '.join(missing)}", "variants")
+    if fields.get("slug") and Campaign.objects.filter(slug=fields["slug"]).exists():
+        raise Conflict("a campaign with this slug exists", "slug")
+    prompts = None
+    if prompt_category:
+        qs = Prompt.objects.all()
+        prompts = list(qs if prompt_category == "*" else qs.filter(category=prompt_category))
+    return campaign_create(variants=variants, prompts=prompts, created_by=created_by, **fields)
 
 
 def _import_error(line_no: int, field: str, message: str) -> ValidationError:
@@ -271,8 +278,12 @@ def campaign_build_comparisons(*, campaign: Campaign, rng: random.Random | None 
 
 @transaction.atomic
 def campaign_add_adaptive_comparisons(*, campaign: Campaign, n: int, rng: random.Random | None = None) -> int:
-    """Add up to ``n`` comparisons on the pairs the stats engine's active-sampling rule favours."""
+    """Add up to ``n`` comparisons on the pairs the stats engine's active-sampling rule favours
+    (adaptive campaigns only)."""
     import numpy as np
+
+    if campaign.pair_design != PairDesign.ADAPTIVE:
+        raise Invalid("this campaign uses all pairs", "pair_design")
 
     from evalhub.stats.ratings import next_pair_probabilities
 
@@ -367,7 +378,7 @@ def _parse_token(token: Any) -> uuid.UUID:
     try:
         return token if isinstance(token, uuid.UUID) else uuid.UUID(str(token))
     except ValueError:
-        raise JudgingError(404, "no such assignment") from None
+        raise NotFound("no such assignment", "token") from None
 
 
 def _locked_assignment(token: Any, reviewer: User) -> Assignment:
@@ -386,9 +397,9 @@ def _locked_assignment(token: Any, reviewer: User) -> Assignment:
                       reviewer_id=OuterRef("reviewer_id"))))
                   .filter(token=token).first())
     if assignment is None:
-        raise JudgingError(404, "no such assignment")
+        raise NotFound("no such assignment", "token")
     if assignment.reviewer_id != reviewer.pk:
-        raise JudgingError(403, "this comparison was assigned to another reviewer")
+        raise Forbidden("this comparison was assigned to another reviewer")
     return assignment
 
 
@@ -427,7 +438,7 @@ def _repeat(assignment: Assignment, choice: str, criteria: dict) -> Judgment:
     judgment = Judgment.objects.get(assignment=assignment)
     vote = stored_vote(judgment, assignment)
     if vote["choice"] != choice or any(vote["criteria"].get(name) != side for name, side in criteria.items()):
-        raise JudgingError(409, "you already voted on this comparison; a vote cannot be changed", vote=vote)
+        raise Conflict("you already voted on this comparison; a vote cannot be changed", vote=vote)
     return judgment
 
 
@@ -445,12 +456,12 @@ def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, crite
     if assignment.status == AssignmentStatus.JUDGED:
         return _repeat(assignment, choice, criteria)
     if assignment.status == AssignmentStatus.SKIPPED:
-        raise JudgingError(409, "you skipped this comparison; load the next comparison")
+        raise Conflict("you skipped this comparison; load the next comparison")
     now = timezone.now()
     if assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= now:
-        raise JudgingError(409, "this assignment expired; load the next comparison")
+        raise Conflict("this assignment expired; load the next comparison")
     if assignment.campaign.status != CampaignStatus.ACTIVE:
-        raise JudgingError(409, "this campaign is closed: votes are no longer counted")
+        raise Conflict("this campaign is closed: votes are no longer counted")
     if choice not in CHOICES:
         raise ValidationError({"choice": [f"choose one of {', '.join(sorted(CHOICES))}"]})
     campaign, comparison = assignment.campaign, assignment.comparison
@@ -498,9 +509,9 @@ def assignment_skip(*, token: Any, reviewer: User, reason: str = "") -> Assignme
     if assignment.status == AssignmentStatus.SKIPPED:
         return assignment
     if assignment.status == AssignmentStatus.JUDGED:
-        raise JudgingError(409, "this comparison is already judged")
+        raise Conflict("this comparison is already judged")
     if assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= timezone.now():
-        raise JudgingError(409, "this assignment expired; load the next comparison")
+        raise Conflict("this assignment expired; load the next comparison")
     assignment.status = AssignmentStatus.SKIPPED
     assignment.skip_reason = (reason or "").strip()[:300]
     assignment.save(update_fields=["status", "skip_reason"])

@@ -1,40 +1,18 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.errors import HttpError
 
 from evalhub.core import selectors, services
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, openapi_scopes
+from evalhub.core.auth import ENGINEER_AUTH, READ_AUTH, ApiKeyAuth, SessionRoleAuth, openapi_scopes
 from evalhub.core.models import ModelVariant, Role
 from evalhub.core.roles import user_roles
 from evalhub.core.schemas import ErrorOut, MeOut, VariantCreatedOut, VariantIn, VariantOut
 
 router = Router()
 
-READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
-ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 ANY_ROLE_AUTH = [ApiKeyAuth("read", "ingest", "run"),
                  SessionRoleAuth(Role.REVIEWER, Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
-
-
-def validation_error_body(exc: DjangoValidationError) -> dict:
-    """A Django ValidationError as the API's 400 body: ``detail`` plus ``errors`` naming each field."""
-    if hasattr(exc, "error_dict"):
-        errors = [{"field": field, "message": " ".join(msgs)} for field, msgs in exc.message_dict.items()]
-    else:
-        errors = [{"field": "", "message": " ".join(exc.messages)}]
-    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-    return {"detail": detail, "errors": errors}
-
-
-def django_errors_to_http(exc: DjangoValidationError) -> HttpError:
-    if hasattr(exc, "message_dict"):
-        text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    else:
-        text = "; ".join(exc.messages)
-    return HttpError(400, text)
 
 
 @router.get("/me", response=MeOut, auth=ANY_ROLE_AUTH, openapi_extra=openapi_scopes(ANY_ROLE_AUTH))
@@ -53,9 +31,6 @@ def variant_create(request: HttpRequest, payload: VariantIn) -> Status:
     """Register a variant. ``endpoint_api_key_env`` must match the operator's allowed prefixes
     (``ENDPOINT_KEY_ENV_PREFIXES``, default ``EVALHUB_KEY_*``), else 400; a name that is not set in
     this environment is accepted with a warning (calls would go out without a key)."""
-    try:
-        variant = services.variant_create(**payload.dict())
-    except DjangoValidationError as exc:
-        return Status(400, validation_error_body(exc))
+    variant = services.variant_create(**payload.dict())
     variant.warnings = [variant.endpoint_key_warning] if variant.endpoint_key_warning else []
     return Status(201, variant)

@@ -13,10 +13,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 
-from evalhub.core.models import API_KEY_PREFIX, ApiKey, hash_api_key
+from evalhub.core.errors import Forbidden
+from evalhub.core.models import API_KEY_PREFIX, ApiKey, Role, hash_api_key
 
 
 def raw_key_from_request(request: HttpRequest) -> str | None:
@@ -48,7 +48,10 @@ def authenticate_key(raw: str | None) -> ApiKey | None:
 
 # The roles whose holders may use each scope. A key follows its owner's CURRENT role: an engineer
 # moved to reviewers loses their keys at once (they can no longer see the keys page to revoke them).
-SCOPE_ROLES = {"read": ("engineer", "viewer", "admin"), "ingest": ("engineer", "admin"), "run": ("engineer", "admin")}
+READ_ROLES = (Role.ENGINEER, Role.VIEWER, Role.ADMIN)
+ENGINEER_ROLES = (Role.ENGINEER, Role.ADMIN)
+REVIEWER_ROLES = (Role.REVIEWER, Role.ADMIN)
+SCOPE_ROLES = {"read": READ_ROLES, "ingest": ENGINEER_ROLES, "run": ENGINEER_ROLES}
 
 
 def key_allows(key: ApiKey, scope: str) -> bool:
@@ -88,7 +91,7 @@ class ApiKeyAuth(AuthBase):
         if key is None:
             return None
         if not any(key_allows(key, scope) for scope in self.scopes):
-            raise HttpError(403, scope_refusal(key, self.scopes))
+            raise Forbidden(scope_refusal(key, self.scopes))
         request.api_key = key  # type: ignore[attr-defined]
         request.user = key.owner
         return key
@@ -122,7 +125,14 @@ class SessionRoleAuth(AuthBase):
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
             reason = CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {})
             if reason is not None:
-                raise HttpError(403, "CSRF check failed: send the X-CSRFToken header")
+                raise Forbidden("CSRF check failed: send the X-CSRFToken header", "header.X-CSRFToken")
         if not any(has_role(user, role) for role in self.roles):
-            raise HttpError(403, f"this needs the {' or '.join(self.roles)} role")
+            raise Forbidden(f"this needs the {' or '.join(self.roles)} role")
         return user
+
+
+# The auth lists the routers mount, defined once (ninja tries them in order; the first that accepts wins).
+READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(*READ_ROLES)]
+ENGINEER_AUTH = [SessionRoleAuth(*ENGINEER_ROLES)]
+REVIEWER_AUTH = [SessionRoleAuth(*REVIEWER_ROLES)]
+INGEST_AUTH = [ApiKeyAuth("ingest")]

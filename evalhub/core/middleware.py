@@ -22,6 +22,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from evalhub.core.errors import Invalid, TooLarge, error_body, http_status
+
 NUL = "\x00"
 ESCAPED_NUL = "\\u0000"
 NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
@@ -128,12 +130,12 @@ def _too_big(request: HttpRequest) -> HttpResponse | None:
         length = 0
     if limit is None or length <= limit or not request.path.startswith("/api/"):
         return None
-    message = f"the body is {length:,} bytes; at most {limit:,} are accepted"
-    return JsonResponse({"detail": message, "errors": [{"field": "body", "message": message}]}, status=413)
+    error = TooLarge(f"the body is {length:,} bytes; at most {limit:,} are accepted", "body")
+    return JsonResponse(error_body(error), status=http_status(error))
 
 
 def bad_input_response(request: HttpRequest, field: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": f"invalid request: {field}: {message}",
-                             "errors": [{"field": field, "message": message}]}, status=400)
+        error = Invalid(message, field)  # outside ninja (before routing): the same body as evalhub/api.py's
+        return JsonResponse(error_body(error), status=http_status(error))
     return HttpResponse(f"Bad request: {field} {message}.\n", status=400, content_type="text/plain; charset=utf-8")

@@ -62,12 +62,16 @@ class MeOut(Schema):
 
 
 class FieldErrorOut(Schema):
-    field: str
+    field: str | None = Field(description="the input at fault (e.g. body.payload.parameter_count); null when no "
+                              "single field is")
     message: str
+    index: int | None = Field(None, description="the event's position in a batch, for an error about one event")
+    line: int | None = Field(None, description="the line of an uploaded file, for an error about one line")
 
 
 class ErrorOut(Schema):
-    """Every 4xx body: ``detail`` in words, ``errors`` naming each field when one is at fault."""
+    """Every error body (4xx, 503): ``detail`` in words, ``errors`` naming each field at fault (at least one)."""
 
     detail: str
-    errors: list[FieldErrorOut] = Field(default_factory=list)
+    errors: list[FieldErrorOut] = Field(min_length=1)
+

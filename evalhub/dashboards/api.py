@@ -8,13 +8,13 @@ import uuid
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router
-from ninja.errors import HttpError, ValidationError
 
-from evalhub.core.api import READ_AUTH
+from evalhub.core.auth import READ_AUTH
+from evalhub.core.errors import Invalid, NotFound
 from evalhub.core.schemas import ErrorOut
 from evalhub.dashboards import pages, selectors
 from evalhub.dashboards.models import Report
-from evalhub.dashboards.schemas import BadRequestOut, FrontierOut, ReportOut, ScorecardOut, VerdictOut
+from evalhub.dashboards.schemas import FrontierOut, ReportOut, ScorecardOut, VerdictOut
 
 router = Router(tags=["dashboards"])
 
@@ -26,7 +26,7 @@ def _load(request: HttpRequest) -> tuple[dict, pages.Params]:
     try:
         params = pages.parse_params(request.GET)
     except pages.ParamError as err:
-        raise ValidationError([{"loc": ["query", err.field], "msg": err.message}]) from None
+        raise Invalid(err.message, f"query.{err.field}") from None
     report = selectors.current_report(params.days, refresh=request.GET.get("refresh") == "1")
     return report.payload, params
 
@@ -35,10 +35,10 @@ def _checked(build, payload: dict, params: pages.Params):
     try:
         return build(payload, params)
     except pages.ParamError as err:
-        raise ValidationError([{"loc": ["query", err.field], "msg": err.message}]) from None
+        raise Invalid(err.message, f"query.{err.field}") from None
 
 
-@router.get("/scorecard", response={200: ScorecardOut, 400: BadRequestOut}, auth=READ_AUTH)
+@router.get("/scorecard", response={200: ScorecardOut, 400: ErrorOut}, auth=READ_AUTH)
 def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> dict:
     payload, params = _load(request)
     data = pages.scorecard(payload, params)
@@ -46,7 +46,7 @@ def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str =
             "rows": data["rows"], "experiments": data["experiments"]}
 
 
-@router.get("/frontier", response={200: FrontierOut, 400: BadRequestOut}, auth=READ_AUTH)
+@router.get("/frontier", response={200: FrontierOut, 400: ErrorOut}, auth=READ_AUTH)
 def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = DAYS) -> dict:
     payload, params = _load(request)
     page = _checked(pages.frontier, payload, params)
@@ -56,7 +56,7 @@ def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days
             "caption": page["caption"]}
 
 
-@router.get("/verdict", response={200: VerdictOut, 400: BadRequestOut}, auth=READ_AUTH)
+@router.get("/verdict", response={200: VerdictOut, 400: ErrorOut}, auth=READ_AUTH)
 def verdict(request: HttpRequest, quality: str = "bt", days: int = DAYS) -> dict:
     payload, params = _load(request)
     page = _checked(pages.verdict, payload, params)
@@ -73,10 +73,10 @@ def report(request: HttpRequest, report_uuid: str) -> dict:
     try:
         key = uuid.UUID(report_uuid)
     except ValueError:
-        raise HttpError(404, "no such report") from None
+        raise NotFound("no such report", "report_uuid") from None
     saved = Report.objects.filter(uuid=key, saved=True).first()
     if saved is None:
-        raise HttpError(404, "no such report")
+        raise NotFound("no such report", "report_uuid")
     return {"uuid": str(saved.uuid), "kind": saved.kind, "title": saved.title, "params": saved.params,
             "computed_at": saved.computed_at.isoformat(),
             "url": request.build_absolute_uri(reverse("dashboards:report", args=[saved.uuid]))}

@@ -5,16 +5,6 @@ from __future__ import annotations
 from ninja import Schema
 
 
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class BadRequestOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
 class ScorecardOut(Schema):
     computed_at: str
     period: dict

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.errors import HttpError
-from ninja.security.base import AuthBase
 from pydantic import Field
 
-from evalhub.core.auth import (
-    ApiKeyAuth,
-    SessionRoleAuth,
-    authenticate_key,
-    key_allows,
-    raw_key_from_request,
-    scope_refusal,
-)
-from evalhub.core.models import ApiKey, Role
+from evalhub.core.auth import ENGINEER_AUTH, ENGINEER_ROLES, READ_AUTH, ApiKeyAuth, SessionRoleAuth, key_allows
+from evalhub.core.errors import NotFound
+from evalhub.core.models import ApiKey
+from evalhub.core.schemas import ErrorOut
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import assignment_for
 from experiments.abtests.metrics import CATALOGUE
@@ -32,7 +24,6 @@ from experiments.abtests.models import Experiment
 from experiments.abtests.schemas import (
     ArmsIn,
     AssignmentOut,
-    ErrorOut,
     ExperimentIn,
     ExperimentOut,
     MetricOut,
@@ -41,48 +32,18 @@ from experiments.abtests.schemas import (
 
 router = Router()
 
-
-class AnyScopeKeyAuth(AuthBase):
-    """An API key holding ANY of ``scopes`` (ninja stops at the first auth class that raises 403,
-    so "ingest or read" cannot be two ``ApiKeyAuth`` entries)."""
-
-    openapi_type = "http"
-    openapi_scheme = "bearer"
-
-    def __init__(self, *scopes: str) -> None:
-        self.scopes = scopes
-        super().__init__()
-
-    def __call__(self, request: HttpRequest) -> ApiKey | None:
-        key = authenticate_key(raw_key_from_request(request))
-        if key is None:
-            return None
-        if not any(key_allows(key, scope) for scope in self.scopes):
-            raise HttpError(403, scope_refusal(key, self.scopes))
-        request.user = key.owner
-        return key
-
-
-ASSIGN_AUTH = [AnyScopeKeyAuth("ingest", "read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
-READ_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
-ENGINEER_AUTH = [SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+# A service asking for an assignment uses the key it sends events with (ingest) or a read key.
+ASSIGN_AUTH = [ApiKeyAuth("ingest", "read"), SessionRoleAuth(*ENGINEER_ROLES)]
 
 
 class AssignmentQuery(Schema):
     unit_id: str = Field(min_length=1, max_length=200, description="the randomisation unit (user or session id)")
 
 
-def _errors(exc: DjangoValidationError) -> Status:
-    items = ([{"field": f, "message": m} for f, msgs in exc.message_dict.items() for m in msgs]
-             if hasattr(exc, "error_dict") else [{"field": "", "message": m} for m in exc.messages])
-    summary = "; ".join(f"{i['field']}: {i['message']}" if i["field"] else i["message"] for i in items[:5])
-    return Status(400, {"detail": f"invalid experiment: {summary}", "errors": items})
-
-
 def _get(key: str) -> Experiment:
     experiment = selectors.experiment_by_key(key)
     if experiment is None:
-        raise HttpError(404, f"unknown experiment '{key}'")
+        raise NotFound(f"unknown experiment '{key}'", "key")
     return experiment
 
 
@@ -124,11 +85,7 @@ def experiment_list(request: HttpRequest) -> list[dict]:
 
 @router.post("", response={201: ExperimentOut, 400: ErrorOut}, auth=ENGINEER_AUTH, summary="Register an experiment")
 def experiment_create(request: HttpRequest, payload: ExperimentIn) -> Status:
-    data = payload.dict()
-    try:
-        experiment = services.experiment_register(owner=request.user, **data)
-    except DjangoValidationError as exc:
-        return _errors(exc)
+    experiment = services.experiment_register(owner=request.user, **payload.dict())
     return Status(201, _out(_get(experiment.key)))
 
 
@@ -144,31 +101,18 @@ def experiment_results(request: HttpRequest, key: str) -> dict:
 
 @router.post("/{key}/start", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def experiment_start(request: HttpRequest, key: str) -> Status:
-    try:
-        services.experiment_start(experiment=_get(key))
-    except DjangoValidationError as exc:
-        return _errors(exc)
+    services.experiment_start(experiment=_get(key))
     return Status(200, _out(_get(key)))
 
 
 @router.post("/{key}/stop", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)
 def experiment_stop(request: HttpRequest, key: str) -> Status:
-    try:
-        services.experiment_stop(experiment=_get(key))
-    except DjangoValidationError as exc:
-        return _errors(exc)
+    services.experiment_stop(experiment=_get(key))
     return Status(200, _out(_get(key)))
 
 
 @router.put("/{key}/arms", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
             auth=ENGINEER_AUTH, summary="Replace the arms (drafts only: 409 once started)")
 def arms_replace(request: HttpRequest, key: str, payload: ArmsIn) -> Status:
-    experiment = _get(key)
-    try:
-        services.arms_update(experiment=experiment, arms=[a.dict() for a in payload.arms])
-    except DjangoValidationError as exc:
-        refusal = next((m for m in exc.messages if m in services.ARMS_REFUSALS), None)
-        if refusal is not None:
-            return Status(409, {"detail": refusal, "errors": [{"field": "arms", "message": refusal}]})
-        return _errors(exc)
+    services.arms_update(experiment=_get(key), arms=[a.dict() for a in payload.arms])
     return Status(200, _out(_get(key)))

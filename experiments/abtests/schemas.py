@@ -87,16 +87,6 @@ class MetricOut(Schema):
     description: str
 
 
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
 class ResultsOut(Schema):
     """Results and the plain-words decision (nested parts as computed by the results selector)."""
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from evalhub.core.errors import Conflict
 from evalhub.core.models import ModelVariant
 from evalhub.stats._base import StatsError
 from experiments.abtests import planning
@@ -25,7 +26,6 @@ from experiments.abtests.models import Arm, Correction, Experiment, PreUnitStat,
 RUNNING_ARMS_REFUSAL = "cannot change arms while the experiment is running: arms change only before the start"
 STOPPED_ARMS_REFUSAL = ("cannot change the arms of a stopped experiment: its exposures and decision are history; "
                         "register a new experiment (a new iteration) to test other arms")
-ARMS_REFUSALS = (RUNNING_ARMS_REFUSAL, STOPPED_ARMS_REFUSAL)
 PRE_PERIOD_DAYS = 14
 
 
@@ -135,9 +135,9 @@ def arms_update(*, experiment: Experiment, arms: Sequence[dict[str, Any]]) -> Ex
     exposures recorded under them (a cascade) and so rewrite a stored result."""
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status == Status.RUNNING:
-        raise ValidationError({"arms": [RUNNING_ARMS_REFUSAL]})
+        raise Conflict(RUNNING_ARMS_REFUSAL, "arms")
     if experiment.status == Status.STOPPED or experiment.started_at is not None:
-        raise ValidationError({"arms": [STOPPED_ARMS_REFUSAL]})
+        raise Conflict(STOPPED_ARMS_REFUSAL, "arms")
     errors: dict[str, list[str]] = {}
     built = _validate_arms(arms, errors)
     if errors:

@@ -7,18 +7,23 @@ engineer session (CSRF header) — the same rules as the pages. For CI, a key wi
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
-from ninja.errors import HttpError
 
-from evalhub.core.api import ENGINEER_AUTH, READ_AUTH, django_errors_to_http
-from evalhub.core.auth import ApiKeyAuth, SessionRoleAuth, openapi_scopes
-from evalhub.core.models import ModelVariant, Role
+from evalhub.core.auth import (
+    ENGINEER_AUTH,
+    ENGINEER_ROLES,
+    READ_AUTH,
+    READ_ROLES,
+    ApiKeyAuth,
+    SessionRoleAuth,
+    openapi_scopes,
+)
+from evalhub.core.errors import Invalid, NotFound
+from evalhub.core.models import ModelVariant
 from experiments.suites import exports, selectors, services
 from experiments.suites.exports import EXPORTERS, export_response
-from experiments.suites.importers import ImportRejected
 from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
 from experiments.suites.schemas import (
     CompareOut,
@@ -34,29 +39,34 @@ from experiments.suites.schemas import (
 router = Router()
 
 # ``run`` keys: CI starts a run, polls it and reads its score. They import no suites and reach no other app.
-RUN_READ_AUTH = [ApiKeyAuth("read", "run"), SessionRoleAuth(Role.ENGINEER, Role.VIEWER, Role.ADMIN)]
-RUN_WRITE_AUTH = [ApiKeyAuth("run"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
+RUN_READ_AUTH = [ApiKeyAuth("read", "run"), SessionRoleAuth(*READ_ROLES)]
+RUN_WRITE_AUTH = [ApiKeyAuth("run"), SessionRoleAuth(*ENGINEER_ROLES)]
 RUN_READ = {"auth": RUN_READ_AUTH, "openapi_extra": openapi_scopes(RUN_READ_AUTH)}
 RUN_WRITE = {"auth": RUN_WRITE_AUTH, "openapi_extra": openapi_scopes(RUN_WRITE_AUTH)}
 
 
-def _rejected(exc: ImportRejected) -> HttpError:
-    return HttpError(400, str(exc))
-
-
-def _version(suite_slug: str, number: int | None) -> SuiteVersion:
-    suite = get_object_or_404(Suite, slug=suite_slug)
+def _version(suite_slug: str, number: int | None, field: str = "suite_slug") -> SuiteVersion:
+    suite = Suite.objects.filter(slug=suite_slug).first()
+    if suite is None:
+        raise NotFound(f"no suite {suite_slug!r}", field)
     version = suite.versions.filter(number=number).first() if number else services.version_latest(suite)
     if version is None:
-        raise HttpError(404, f"version: suite {suite_slug} has no version {number or ''}".strip())
+        raise NotFound(f"suite {suite_slug} has no version {number or ''}".strip(), "version")
     return version
 
 
 def _variant(slug: str) -> ModelVariant:
     variant = ModelVariant.objects.filter(slug=slug).select_related("judge_variant").first()
     if variant is None:
-        raise HttpError(400, f"variant: no variant {slug!r}")
+        raise Invalid(f"no variant {slug!r}", "variant")
     return variant
+
+
+def _run(run_id: int, queryset: QuerySet[Run] | None = None, field: str = "run_id") -> Run:
+    run = (Run.objects.all() if queryset is None else queryset).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"no run {run_id}", field)
+    return run
 
 
 def _run_out(run: Run, *, summary: bool = True) -> dict:
@@ -86,14 +96,9 @@ def suite_list(request: HttpRequest) -> list[dict]:
 @router.post("/import", response={201: VersionOut}, auth=ENGINEER_AUTH)
 def suite_import(request: HttpRequest, payload: ImportIn) -> Status:
     files = {k: v.lstrip("\ufeff") for k, v in payload.files.items()}
-    try:
-        version = services.suite_import(slug=payload.suite, name=payload.name, text=payload.content, fmt=payload.format,
-                                        default_grader=payload.default_grader, by=request.user, files=files or None,
-                                        field_map=payload.map, filename=payload.filename)
-    except ImportRejected as exc:
-        raise _rejected(exc) from None
-    except DjangoValidationError as exc:
-        raise django_errors_to_http(exc) from None
+    version = services.suite_import(slug=payload.suite, name=payload.name, text=payload.content, fmt=payload.format,
+                                    default_grader=payload.default_grader, by=request.user, files=files or None,
+                                    field_map=payload.map, filename=payload.filename)
     return Status(201, {"suite": version.suite.slug, "number": version.number, "item_count": version.item_count,
                  "source_format": version.source_format, "locked": version.locked, "notes": version.import_notes})
 
@@ -108,64 +113,52 @@ def suite_export(request: HttpRequest, suite_slug: str, version: int | None = No
 @router.get("/runs/{run_id}/export.{fmt}", **RUN_READ, response={200: None})
 def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResponse:
     """Every result with input, targets, grader(s), output, score, tokens, cost, latency and errors."""
-    run = get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id)
+    run = _run(run_id, Run.objects.select_related("version__suite", "variant"))
     if fmt not in EXPORTERS:
-        raise HttpError(400, f"fmt: choose {', '.join(EXPORTERS)}")
+        raise Invalid(f"choose {', '.join(EXPORTERS)}", "fmt")
     return export_response(EXPORTERS[fmt](run), fmt, f"run-{run.pk}")
 
 
 @router.post("/runs", response={201: RunOut}, **RUN_WRITE)
 def run_start(request: HttpRequest, payload: RunIn) -> Status:
-    version = _version(payload.suite, payload.version)
-    try:
-        run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
-                                 concurrency=payload.concurrency, timeout_s=payload.timeout_s,
-                                 max_retries=payload.max_retries, use_cache=payload.cache)
-    except DjangoValidationError as exc:
-        raise django_errors_to_http(exc) from None
+    version = _version(payload.suite, payload.version, "suite")
+    run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
+                             concurrency=payload.concurrency, timeout_s=payload.timeout_s,
+                             max_retries=payload.max_retries, use_cache=payload.cache)
     return Status(201, _run_out(run, summary=False))
 
 
 @router.post("/recorded", response={201: RunOut}, auth=ENGINEER_AUTH)
 def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
-    version = _version(payload.suite, payload.version)
-    try:
-        run = services.recorded_import(version=version, variant=_variant(payload.variant), text=payload.content,
-                                       by=request.user)
-    except ImportRejected as exc:
-        raise _rejected(exc) from None
+    version = _version(payload.suite, payload.version, "suite")
+    run = services.recorded_import(version=version, variant=_variant(payload.variant), text=payload.content,
+                                   by=request.user)
     return Status(201, _run_out(selectors.run_get(run.pk)))
 
 
 @router.get("/runs/{run_id}", response=RunOut, **RUN_READ)
 def run_status(request: HttpRequest, run_id: int) -> dict:
-    return _run_out(get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id))
+    return _run_out(_run(run_id, Run.objects.select_related("version__suite", "variant")))
 
 
 @router.post("/runs/{run_id}/cancel", response=RunOut, **RUN_WRITE)
 def run_cancel(request: HttpRequest, run_id: int) -> dict:
-    try:
-        run = services.run_cancel(run=get_object_or_404(Run, pk=run_id))
-    except DjangoValidationError as exc:
-        raise django_errors_to_http(exc) from None
+    run = services.run_cancel(run=_run(run_id))
     return _run_out(selectors.run_get(run.pk), summary=False)
 
 
 @router.post("/runs/{run_id}/resume", response=RunOut, **RUN_WRITE)
 def run_resume(request: HttpRequest, run_id: int) -> dict:
     """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
-    try:
-        run = services.run_resume(run=get_object_or_404(Run, pk=run_id))
-    except DjangoValidationError as exc:
-        raise django_errors_to_http(exc) from None
+    run = services.run_resume(run=_run(run_id))
     return _run_out(selectors.run_get(run.pk), summary=False)
 
 
 @router.get("/runs/{run_id}/results", response=list[ResultOut], **RUN_READ)
 def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int = 100) -> list[dict]:
     if offset < 0 or not 1 <= limit <= 1000:
-        raise HttpError(400, "limit: must be 1..1000 and offset ≥ 0")
-    run = get_object_or_404(Run, pk=run_id)
+        raise Invalid("must be 1..1000 and offset ≥ 0", "limit")
+    run = _run(run_id)
     return [{"item": r.item.external_id, "category": r.item.category, "output": r.output, "extracted": r.extracted,
              "score": r.score, "passed": r.passed, "explanation": r.explanation, "latency_ms": r.latency_ms,
              "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
@@ -177,12 +170,11 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
 
 @router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, **RUN_READ)
 def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
-    run_a, run_b = get_object_or_404(Run, pk=run_id), get_object_or_404(Run, pk=other_id)
+    run_a, run_b = _run(run_id), _run(other_id, field="other_id")
     try:
         cmp = selectors.run_compare(run_a, run_b)
     except ValueError as exc:
-        field = "run_id" if run_a.status == RunStatus.FAILED else "other_id"
-        raise HttpError(400, f"{field}: {exc}") from None
+        raise Invalid(str(exc), "run_id" if run_a.status == RunStatus.FAILED else "other_id") from None
     p, m = cmp.paired, cmp.mcnemar
     return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
             "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from evalhub.core.errors import FieldError, Invalid
 from experiments.suites import graders
 from experiments.suites.models import SourceFormat
 
@@ -51,14 +52,17 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SUITE_METADATA_KEY = "suite_metadata"
 
 
-class ImportRejected(ValueError):
-    """The file was rejected whole; ``errors`` lists ``(line, field, message)``."""
+class ImportRejected(Invalid, ValueError):
+    """The file was rejected whole; ``errors`` lists ``(line, field, message)`` (a line number, or
+    where in words: an item, a prompt, a file)."""
 
     def __init__(self, errors: list[tuple[int | str | None, str, str]]) -> None:
-        self.errors = errors
         shown = "; ".join(f"{_where(line)}{fld}: {msg}" for line, fld, msg in errors[:10])
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        super().__init__(f"file rejected, nothing imported: {shown}{more}")
+        super().__init__(f"file rejected, nothing imported: {shown}{more}", errors=[
+            FieldError(fld, msg, line=line) if isinstance(line, int) else FieldError(f"{_where(line)}{fld}", msg)
+            for line, fld, msg in errors])
+        self.errors = errors
 
 
 def _where(line: int | str | None) -> str:

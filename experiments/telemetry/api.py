@@ -14,14 +14,14 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import ValidationError
 
-from evalhub.core.api import READ_AUTH
-from evalhub.core.auth import ApiKeyAuth
+from evalhub.core.auth import INGEST_AUTH, READ_AUTH
+from evalhub.core.errors import FieldError, Invalid, TooLarge
+from evalhub.core.schemas import ErrorOut
 from experiments.telemetry import selectors, services
-from experiments.telemetry.bodies import BodyError, read_body
+from experiments.telemetry.bodies import read_body
 from experiments.telemetry.schemas import (
     EVENT_BATCH,
     MAX_BATCH_EVENTS,
-    ErrorOut,
     EventBatchIn,
     EventIn,
     IngestOut,
@@ -29,8 +29,6 @@ from experiments.telemetry.schemas import (
 )
 
 router = Router()
-
-INGEST_AUTH = [ApiKeyAuth("ingest")]
 
 
 def _inline_schema(model: type) -> dict[str, Any]:
@@ -54,18 +52,12 @@ def _inline_schema(model: type) -> dict[str, Any]:
 BATCH_BODY = {"required": True, "content": {"application/json": {"schema": _inline_schema(EventBatchIn)}}}
 
 
-class BatchError(Exception):
-    def __init__(self, status: int, message: str, errors: list[dict]) -> None:
-        self.status, self.message, self.errors = status, message, errors
-        super().__init__(message)
-
-
 def parse_batch(body: bytes) -> list[EventIn]:
     """Parse and validate ``{"events": [...]}`` (or a bare list) in one pass of pydantic's JSON parser
     (no intermediate dicts: this is most of the request's Python time).
 
-    Raises ``BatchError``: 400 for malformed JSON (line and column) or a body of the wrong shape,
-    413 past ``MAX_BATCH_EVENTS``; ``IngestValidationError`` listing each invalid event by index and field.
+    Raises ``Invalid`` for malformed JSON (line and column) or a body of the wrong shape, ``TooLarge``
+    past ``MAX_BATCH_EVENTS``; ``IngestValidationError`` listing each invalid event by index and field.
     """
     bare_list = body.lstrip()[:1] == b"["
     try:
@@ -78,18 +70,14 @@ def parse_batch(body: bytes) -> list[EventIn]:
         loc = err["loc"]
         if err["type"] == "json_invalid":
             message = f"malformed JSON: {err.get('ctx', {}).get('error') or err['msg']}"
-            raise BatchError(400, message, [{"field": "body", "message": message}])
+            raise Invalid(message, errors=[FieldError("body", message)])
         if not loc and err["type"] == "too_long":
             message = f"at most {MAX_BATCH_EVENTS} events per batch; split the batch"
-            raise BatchError(413, message, [{"field": "events", "message": message}])
+            raise TooLarge(message, errors=[FieldError("events", message)])
         if not loc:
             message = {"too_short": "the batch is empty"}.get(err["type"], 'a list of events is required')
-            raise BatchError(400, 'the body must be {"events": [...]}', [{"field": "events", "message": message}])
+            raise Invalid('the body must be {"events": [...]}', errors=[FieldError("events", message)])
     raise services.IngestValidationError(services.pydantic_errors(errors))
-
-
-def _error(status: int, detail: str, errors: list[dict] | None = None) -> Status:
-    return Status(status, {"detail": detail, "errors": errors or []})
 
 
 @router.post(
@@ -101,19 +89,8 @@ def events_post(request: HttpRequest) -> Status:
     """Store up to 5,000 events. All or nothing: one invalid event rejects the batch (400, listing
     each bad event by index and field). Events already stored (same event_id) are skipped and
     counted as duplicates, so retrying a batch is always safe."""
-    try:
-        body = read_body(request)
-    except BodyError as exc:
-        return _error(exc.status, exc.message, [{"field": "body", "message": exc.message}])
-    try:
-        events = parse_batch(body)
-        result = services.events_ingest(events=events, source="api", check_nul=b"\\u0000" in body)
-    except BatchError as exc:
-        return _error(exc.status, exc.message, exc.errors)
-    except services.IngestValidationError as exc:
-        errors = [{"index": e["index"], "field": f"events.{e['index']}.{e['field']}" if e["index"] is not None else e["field"],
-                   "message": e["message"]} for e in exc.errors]
-        return _error(400, f"invalid batch, nothing stored: {exc}", errors)
+    body = read_body(request)
+    result = services.events_ingest(events=parse_batch(body), source="api", check_nul=b"\\u0000" in body)
     out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks}
     # Reported only when the batch had such events, so the usual answer stays three counts.
     if result.unknown_experiments:
@@ -133,10 +110,9 @@ def production_get(request: HttpRequest, period: str = selectors.DEFAULT_PERIOD,
     """Per variant over a period (``24h``, ``7d``, ``30d``, ``90d``, ending at the next full hour),
     optionally one experiment's traffic: the production page's figures with their 95 % intervals."""
     if period not in selectors.PERIODS:
-        return _error(400, f"period must be one of {', '.join(selectors.PERIODS)}, got '{period[:40]}'",
-                      [{"field": "period", "message": f"must be one of {', '.join(selectors.PERIODS)}"}])
+        raise Invalid(f"must be one of {', '.join(selectors.PERIODS)}, got '{period[:40]}'", "period")
     if experiment is not None and not 0 < len(experiment) <= 100:
-        return _error(400, "experiment must be 1–100 characters", [{"field": "experiment", "message": "1–100 characters"}])
+        raise Invalid("1–100 characters", "experiment")
     span = selectors.period_for(period)
     rows = selectors.variant_metrics(period=span, experiment_key=experiment)
     return Status(200, {

@@ -53,9 +53,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from pydantic import ValidationError as PydanticValidationError
 
 from evalhub.core.auth import authenticate_key, raw_key_from_request
+from evalhub.core.errors import DomainError, Invalid, http_status
 from evalhub.core.models import ApiKeyScope, ModelVariant
 from experiments.telemetry import services
-from experiments.telemetry.bodies import BodyError, read_body
+from experiments.telemetry.bodies import read_body
 from experiments.telemetry.models import ModelAlias
 from experiments.telemetry.refusal import REFUSAL_FINISH_REASONS
 from experiments.telemetry.schemas import MAX_BATCH_EVENTS, EventIn, nul_errors
@@ -64,11 +65,8 @@ PROTOBUF = "application/x-protobuf"
 EVALUATION_EVENT = "gen_ai.evaluation.result"
 
 
-class OtlpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
-        super().__init__(message)
+class OtlpError(Invalid):
+    """The body is not an ExportTraceServiceRequest."""
 
 
 def _any_value(value: Any) -> Any:
@@ -97,7 +95,7 @@ def _hex_ids_to_base64(node: Any) -> Any:
                 try:
                     value = base64.b64encode(bytes.fromhex(value)).decode()
                 except ValueError:
-                    raise OtlpError(400, f"{key} must be hex, got {value[:40]!r}") from None
+                    raise OtlpError(f"{key} must be hex, got {value[:40]!r}") from None
             out[key] = _hex_ids_to_base64(value)
         return out
     if isinstance(node, list):
@@ -111,19 +109,19 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         try:
             request.ParseFromString(body)
         except DecodeError as exc:
-            raise OtlpError(400, f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
+            raise OtlpError(f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
         return request
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise OtlpError(400, f"malformed JSON: {getattr(exc, 'msg', str(exc))}{where}") from None
+        raise OtlpError(f"malformed JSON: {getattr(exc, 'msg', str(exc))}{where}") from None
     if not isinstance(data, dict):
-        raise OtlpError(400, "the body must be an OTLP ExportTraceServiceRequest JSON object")
+        raise OtlpError("the body must be an OTLP ExportTraceServiceRequest JSON object")
     try:
         json_format.ParseDict(_hex_ids_to_base64(data), request, ignore_unknown_fields=True)
     except json_format.ParseError as exc:
-        raise OtlpError(400, f"not an OTLP trace request: {exc}") from None
+        raise OtlpError(f"not an OTLP trace request: {exc}") from None
     return request
 
 
@@ -480,10 +478,10 @@ def traces_post(request: HttpRequest) -> HttpResponse:
         valid = _valid_events(batch)
         for start in range(0, len(valid), MAX_BATCH_EVENTS):
             services.events_ingest(events=valid[start:start + MAX_BATCH_EVENTS], source="otlp")
-    except (BodyError, OtlpError) as exc:
-        return _error(content_type, exc.status, exc.message)
     except services.IngestValidationError as exc:
-        return _error(content_type, 400, f"invalid spans, nothing stored: {exc}")
+        return _error(content_type, http_status(exc), f"invalid spans, nothing stored: {exc}")
+    except DomainError as exc:  # answered in OTLP's own format (a google.rpc.Status), not ErrorOut
+        return _error(content_type, http_status(exc), exc.message)
     except (OperationalError, InterfaceError):
         # Exporters retry 503 with backoff; the retry is deduplicated by span id.
         response = _error(content_type, 503, "database unavailable; nothing was stored, retry")

@@ -119,17 +119,6 @@ class IngestOut(Schema):
                                           "experiment and arm, so a stopped result never changes")
 
 
-class ErrorItem(Schema):
-    index: int | None = None
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
 class EstimateOut(Schema):
     value: float | None = Field(description="the estimate; null without data")
     lower: float | None = Field(None, description="95% interval, lower bound")

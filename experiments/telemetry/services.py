@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from psycopg.types.json import Jsonb, set_json_dumps
 from pydantic import ValidationError as PydanticValidationError
 
+from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
@@ -96,13 +97,15 @@ def pg_array(values) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class IngestValidationError(Exception):
+class IngestValidationError(Invalid):
     """The batch is invalid; ``errors`` = [{"index", "field", "message"}]. Nothing was stored."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        self.errors = errors
         first = "; ".join(f"events[{e['index']}].{e['field']}: {e['message']}" for e in errors[:3])
-        super().__init__(f"{len(errors)} invalid event(s): {first}")
+        super().__init__(f"{len(errors)} invalid event(s): {first}", errors=[
+            FieldError(e["field"] if e["index"] is None else f"events.{e['index']}.{e['field']}", e["message"],
+                       index=e["index"]) for e in errors])
+        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
+from evalhub.core.errors import Conflict
 from experiments.abtests import services
 from experiments.abtests.models import Arm, Experiment, PreUnitStat, Status
 from experiments.telemetry.services import events_ingest
@@ -82,9 +83,9 @@ def test_arms_change_refused_while_running(variants, owner):
     services.arms_update(experiment=e, arms=two_arms("ctrl-v", "treat-v", (1, 4)))  # draft: fine
     assert sorted(e.arms.values_list("weight", flat=True)) == [1.0, 4.0]
     services.experiment_start(experiment=e)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Conflict) as exc:
         services.arms_update(experiment=e, arms=two_arms("ctrl-v", "treat-v", (1, 1)))
-    assert exc.value.message_dict["arms"] == [services.RUNNING_ARMS_REFUSAL]
+    assert (exc.value.field, exc.value.message) == ("arms", services.RUNNING_ARMS_REFUSAL)
     assert sorted(e.arms.values_list("weight", flat=True)) == [1.0, 4.0]
 
 

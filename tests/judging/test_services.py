@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from evalhub.core.errors import Conflict, Forbidden, NotFound
 from evalhub.core.models import Role
 from judging import services
 from judging.assignment import assignment_next
@@ -69,9 +70,8 @@ def test_active_lease_blocks_over_assignment_and_expiry_returns_it(reviewers):
     assert taken is not None and taken.comparison_id == lease.comparison_id
     lease.refresh_from_db()
     assert lease.status == AssignmentStatus.EXPIRED
-    with pytest.raises(services.JudgingError) as refused:
+    with pytest.raises(Conflict) as refused:
         services.judgment_record(assignment_token=lease.token, reviewer=first, choice="left")
-    assert refused.value.status == 409
     assert refused.value.message == "this assignment expired; load the next comparison"
     services.judgment_record(assignment_token=taken.token, reviewer=second, choice="left")
     assert Comparison.objects.get(pk=taken.comparison_id).judgments_done == 1
@@ -82,9 +82,9 @@ def test_double_submit_is_idempotent(campaign, reviewer):
     one = services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="left")
     two = services.judgment_record(assignment_token=str(assignment.token), reviewer=reviewer, choice="left")
     assert one.pk == two.pk and two.outcome == one.outcome
-    with pytest.raises(services.JudgingError) as changed:  # a different vote is refused, not dropped
+    with pytest.raises(Conflict) as changed:  # a different vote is refused, not dropped
         services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="right")
-    assert changed.value.status == 409 and changed.value.vote["choice"] == "left"
+    assert changed.value.extra["vote"]["choice"] == "left"
     assert Judgment.objects.filter(assignment=assignment).count() == 1
     assert Comparison.objects.get(pk=assignment.comparison_id).judgments_done == 1
 
@@ -92,18 +92,17 @@ def test_double_submit_is_idempotent(campaign, reviewer):
 def test_vote_on_someone_elses_assignment_is_refused(campaign, reviewers):
     owner, other = reviewers[:2]
     assignment = assignment_next(reviewer=owner, campaign=campaign)
-    with pytest.raises(services.JudgingError) as refused:
+    with pytest.raises(Forbidden) as refused:
         services.judgment_record(assignment_token=assignment.token, reviewer=other, choice="left")
-    assert refused.value.status == 403
     assert refused.value.message == "this comparison was assigned to another reviewer"
     assert not Judgment.objects.exists()
 
 
 def test_unknown_token_is_404(reviewer):
     for token in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
-        with pytest.raises(services.JudgingError) as refused:
+        with pytest.raises(NotFound) as refused:
             services.judgment_record(assignment_token=token, reviewer=reviewer, choice="left")
-        assert refused.value.status == 404
+        assert refused.value.field == "token"
 
 
 @pytest.mark.parametrize(("swapped", "choice", "outcome"), [
@@ -184,9 +183,8 @@ def test_skip_returns_comparison_to_pool_but_not_to_skipper(reviewers):
     assert assignment.status == AssignmentStatus.SKIPPED and assignment.skip_reason == "cannot judge"
     assert assignment_next(reviewer=first, campaign=campaign) is None
     assert assignment_next(reviewer=second, campaign=campaign).comparison_id == assignment.comparison_id
-    with pytest.raises(services.JudgingError) as refused:
+    with pytest.raises(Conflict):
         services.judgment_record(assignment_token=assignment.token, reviewer=first, choice="left")
-    assert refused.value.status == 409
 
 
 def test_exclude_reviewer_marks_past_and_future_judgments(campaign, reviewers, engineer,
