@@ -169,6 +169,21 @@ def test_telemetry(viewer_client):
 
 
 @pytest.mark.django_db
+def test_a_database_that_is_down_is_503_with_retry_after_in_the_same_shape(viewer_client, monkeypatch):
+    from django.db import OperationalError
+
+    from experiments.telemetry import selectors
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "variant_metrics", down)
+    response = viewer_client.get("/api/v1/production")
+    assert_error(response, 503, None)
+    assert response["Retry-After"]
+
+
+@pytest.mark.django_db
 def test_abtests(engineer, engineer_client, reviewer_client):
     assert_error(engineer_client.get("/api/v1/experiments/nope"), 404, "key")
     VariantFactory(slug="ctrl-v")
