@@ -12,7 +12,7 @@ from ninja.errors import HttpError, ValidationError
 
 from evalhub.core.api import READ_AUTH
 from evalhub.core.schemas import ErrorOut
-from evalhub.dashboards import pages, selectors
+from evalhub.dashboards import pages, services
 from evalhub.dashboards.models import Report
 from evalhub.dashboards.schemas import BadRequestOut, FrontierOut, ReportOut, ScorecardOut, VerdictOut
 
@@ -27,7 +27,7 @@ def _load(request: HttpRequest) -> tuple[dict, pages.Params]:
         params = pages.parse_params(request.GET)
     except pages.ParamError as err:
         raise ValidationError([{"loc": ["query", err.field], "msg": err.message}]) from None
-    report = selectors.current_report(params.days, refresh=request.GET.get("refresh") == "1")
+    report = services.report_current(params.days, refresh=request.GET.get("refresh") == "1")
     return report.payload, params
 
 

@@ -54,7 +54,9 @@ from evalhub.stats.abtest import (
     with_ratio_covariate,
 )
 from experiments.abtests.metrics import HIGHER_IS_BETTER, METRICS, Metric
-from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot
+from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot, Status
+from experiments.abtests.read_models import ArmFacts, RunningExperiment
+from experiments.telemetry import selectors as telemetry_selectors
 
 SRM_THRESHOLD = 0.001
 
@@ -193,19 +195,8 @@ def _unit_sums(experiment: Experiment, metrics: list[Metric]) -> dict[str, dict[
 
 
 def _latency_histograms(experiment: Experiment) -> dict[str, list[float]]:
-    from experiments.telemetry.buckets import N_LATENCY_BUCKETS
-    from experiments.telemetry.models import HourlyRollup
-
-    sql = (f"SELECT r.arm, t.i, SUM(t.c) FROM {HourlyRollup._meta.db_table} r, "
-           f"unnest(r.latency_hist) WITH ORDINALITY AS t(c, i) WHERE r.experiment_key = %s GROUP BY r.arm, t.i")
-    hists: dict[str, list[float]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [experiment.key])
-        for arm, i, c in cursor.fetchall():
-            hist = hists.setdefault(arm, [0.0] * N_LATENCY_BUCKETS)
-            if 1 <= i <= N_LATENCY_BUCKETS:
-                hist[i - 1] += float(c)
-    return hists
+    hists = telemetry_selectors.latency_histograms(group_by="arm", where="experiment_key = %s", params=[experiment.key])
+    return {str(arm): [float(c) for c in hist] for arm, hist in hists.items()}
 
 
 def _invalid_events(experiment: Experiment, arms: list[Arm]) -> list[InvalidArm]:
@@ -470,3 +461,31 @@ def results_payload(res: Results) -> dict:
 
 def snapshots_for(experiment: Experiment) -> list[ResultSnapshot]:
     return list(ResultSnapshot.objects.filter(experiment=experiment).order_by("day"))
+
+
+def experiments_running() -> list[RunningExperiment]:
+    """Running experiments, by key, with the verdict of their latest result snapshot (3 queries)."""
+    experiments = list(Experiment.objects.filter(status=Status.RUNNING)
+                       .prefetch_related(Prefetch("arms", queryset=Arm.objects.select_related("variant").order_by("id")))
+                       .order_by("key"))
+    if not experiments:
+        return []
+    latest = {
+        s.experiment_id: s
+        for s in ResultSnapshot.objects.filter(experiment__in=experiments)
+        .order_by("experiment_id", "-computed_at").distinct("experiment_id")
+    }
+    out = []
+    for exp in experiments:
+        snap = latest.get(exp.pk)
+        # ``results_payload`` writes {"decision": {"verdict", "summary", "arms"}}.
+        decision = (snap.payload or {}).get("decision") if snap else None
+        verdict = str(decision["verdict"]) if isinstance(decision, dict) and decision.get("verdict") else None
+        reasons = (str(decision["summary"]),) if verdict and decision.get("summary") else ()
+        out.append(RunningExperiment(
+            key=exp.key, name=exp.name, status=exp.status, started_at=exp.started_at,
+            primary_metric=exp.primary_metric,
+            arms=tuple(ArmFacts(a.name, a.variant.slug, a.is_control) for a in exp.arms.all()),
+            decision=verdict, decision_reasons=reasons, computed_at=snap.computed_at if snap else None,
+        ))
+    return out

@@ -21,8 +21,10 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from evalhub.core.read_models import mean_estimate
 from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
+from experiments.suites.read_models import PairedItemScores, SuiteScore
 
 
 def suites_list() -> QuerySet[Suite]:
@@ -284,3 +286,54 @@ def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
 def human_grades_pending() -> QuerySet[HumanGrade]:
     return (HumanGrade.objects.filter(graded_at__isnull=True)
             .select_related("result__item", "result__run__version__suite").order_by("created_at", "id"))
+
+
+def latest_done_runs() -> dict[tuple[int, int], tuple[int, int]]:
+    """(variant id, suite id) → (run id, version id) of the latest completed run (failed runs never count)."""
+    rows = (
+        Run.objects.filter(status=RunStatus.DONE)
+        .order_by("variant_id", "version__suite_id", "-finished_at", "-id")
+        .distinct("variant_id", "version__suite_id")
+        .values_list("variant_id", "version__suite_id", "id", "version_id")
+    )
+    return {(v, s): (r, ver) for v, s, r, ver in rows}
+
+
+def suite_scores_latest() -> list[SuiteScore]:
+    """Each variant's mean score ± t interval on each suite, from its latest completed run (3 queries)."""
+    runs = latest_done_runs()
+    if not runs:
+        return []
+    suites = {s.pk: s for s in Suite.objects.filter(pk__in={s for _, s in runs})}
+    cost = Cast("cost_usd", FloatField())
+    aggregates = {
+        row["run_id"]: row
+        for row in RunResult.objects.filter(run_id__in=[r for r, _ in runs.values()], score__isnull=False)
+        .values("run_id")
+        .annotate(n=Count("id"), s=Sum("score"), ss=Sum(F("score") * F("score")),
+                  c=Sum(cost), cc=Sum(cost * cost), lat=Sum("latency_ms"))
+    }
+    out = []
+    for (variant_id, suite_id), (run_id, version_id) in sorted(runs.items()):
+        row = aggregates.get(run_id)
+        score = mean_estimate(row["n"], row["s"], row["ss"]) if row else None
+        if row is None or score is None:
+            continue
+        suite = suites[suite_id]
+        out.append(SuiteScore(
+            suite_slug=suite.slug, suite_name=suite.name, version_id=version_id, run_id=run_id, variant_id=variant_id,
+            score=score, cost_per_item=mean_estimate(row["n"], row["c"] or 0.0, row["cc"] or 0.0),
+            latency_mean_ms=(row["lat"] or 0.0) / row["n"],
+        ))
+    return out
+
+
+def paired_item_scores(run_a: int, run_b: int) -> PairedItemScores:
+    """Scores of two runs on the items both graded, aligned by item (one query; suites are ≤ thousands)."""
+    by_run: dict[int, dict[int, float]] = {run_a: {}, run_b: {}}
+    for run_id, item_id, score in RunResult.objects.filter(run_id__in=[run_a, run_b], score__isnull=False).values_list(
+        "run_id", "item_id", "score"
+    ):
+        by_run[run_id][item_id] = float(score)
+    common = sorted(by_run[run_a].keys() & by_run[run_b].keys())
+    return PairedItemScores(tuple(by_run[run_a][i] for i in common), tuple(by_run[run_b][i] for i in common))

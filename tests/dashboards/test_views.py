@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from evalhub.core.models import ApiKey, ApiKeyScope, generate_api_key, hash_api_key
-from evalhub.dashboards import selectors
+from evalhub.dashboards import services
 from evalhub.dashboards.models import Report
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_verdict_page_states_the_lever(world, viewer_client):
 
 @pytest.mark.parametrize("name", ["dashboards:scorecard", "dashboards:frontier", "dashboards:verdict"])
 def test_query_ceiling_per_page(world, viewer_client, django_assert_max_num_queries, name):
-    selectors.current_report(7)  # warm: what a viewer hits after the refresh task ran
+    services.report_current(7)  # warm: what a viewer hits after the refresh task ran
     with django_assert_max_num_queries(6):
         assert viewer_client.get(reverse(name)).status_code == 200
     Report.objects.all().delete()  # cold: the page computes the payload itself, still bounded
@@ -122,7 +122,7 @@ def test_saved_report_has_a_stable_url_and_keeps_its_numbers(world, viewer, view
 
     LeaderboardSnapshot.objects.create(kind="bt", payload={"boards": {"all": {"rows": [
         {"variant_id": world.variants["t-7b-dpo"].pk, "score": 1500.0, "ci_lower": 1490.0, "ci_upper": 1510.0}]}}})
-    selectors.current_report(7, refresh=True)
+    services.report_current(7, refresh=True)
     assert "1500 [1490, 1510]" in viewer_client.get(reverse("dashboards:scorecard")).content.decode()
     html = viewer_client.get(response["Location"]).content.decode()
     assert "Q3 review" in html and report.computed_at.strftime("%Y-%m-%d %H:%M:%S") in html
