@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from evalhub.core.templatetags.evalhub import pct
+
 register = template.Library()
-
-
-@register.filter
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 @register.filter
