@@ -6,7 +6,11 @@ them without knowing any app's models. Intervals are two-sided at ``LEVEL``.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from evalhub.stats import MeanStat, StatsError
 from evalhub.stats.agreement import wilson_interval
@@ -69,3 +73,18 @@ def rate_estimate(successes: int, n: int, *, level: float = LEVEL) -> RateEstima
         return None
     lower, upper = wilson_interval(int(successes), int(n), level=level)
     return RateEstimate(int(successes), int(n), successes / n, lower, upper)
+
+
+def as_json(obj: Any) -> Any:
+    """Read models (dataclasses), mappings, sequences and datetimes as JSON values; NaN becomes null."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: as_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): as_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_json(v) for v in obj]
+    if isinstance(obj, dt.datetime):
+        return obj.isoformat()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    return obj

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from evalhub.core.read_models import as_json
 from evalhub.dashboards import sources, verdict
 from evalhub.dashboards.models import Report
 from evalhub.stats import StatsError
@@ -52,16 +53,16 @@ def build_payload(days: int = DEFAULT_DAYS) -> dict:
     evidence = [(source, source.read(query)) for source in sources.SOURCES]
     rows = []
     for f in facts:
-        row = sources.jsonable(f)
+        row = as_json(f)
         for source, found in evidence:
             if source.row_key is not None:
                 entry = found.by_variant.get(f.id)
-                row[source.row_key] = sources.jsonable(entry) if entry is not None else source.empty()
+                row[source.row_key] = as_json(entry) if entry is not None else source.empty()
         rows.append(row)
     payload: dict = {"version": PAYLOAD_VERSION, "computed_at": timezone.now().isoformat(), "variants": rows}
     for source, found in evidence:
-        payload[source.summary_key] = sources.jsonable(found.summary)
-    payload["verdict"] = {q: sources.jsonable(verdict.verdict_for(payload, q, sources.paired_item_scores))
+        payload[source.summary_key] = as_json(found.summary)
+    payload["verdict"] = {q: as_json(verdict.verdict_for(payload, q, sources.paired_item_scores))
                           for q, _ in quality_options(payload)}
     return payload
 

@@ -29,6 +29,7 @@ from experiments.abtests import selectors, services
 from experiments.abtests.assignment import assignment_for
 from experiments.abtests.metrics import CATALOGUE
 from experiments.abtests.models import Experiment
+from experiments.abtests.read_models import ExperimentResults
 from experiments.abtests.schemas import (
     ArmsIn,
     AssignmentOut,
@@ -36,7 +37,6 @@ from experiments.abtests.schemas import (
     ExperimentIn,
     ExperimentOut,
     MetricOut,
-    ResultsOut,
 )
 
 router = Router()
@@ -137,9 +137,10 @@ def experiment_detail(request: HttpRequest, key: str) -> dict:
     return _out(_get(key))
 
 
-@router.get("/{key}/results", response={200: ResultsOut, 404: ErrorOut}, auth=READ_AUTH, summary="Results and decision")
-def experiment_results(request: HttpRequest, key: str) -> dict:
-    return selectors.results_payload(selectors.results_for(_get(key)))
+@router.get("/{key}/results", response={200: ExperimentResults, 404: ErrorOut}, auth=READ_AUTH,
+            summary="Results and decision")
+def experiment_results(request: HttpRequest, key: str) -> ExperimentResults:
+    return selectors.results_read_model(selectors.results_for(_get(key)))
 
 
 @router.post("/{key}/start", response={200: ExperimentOut, 400: ErrorOut, 404: ErrorOut}, auth=ENGINEER_AUTH)

@@ -26,3 +26,123 @@ class RunningExperiment:
     decision: str | None
     decision_reasons: tuple[str, ...]
     computed_at: dt.datetime | None
+
+
+# ---------------------------------------------------------------- results (the API's and the snapshots' shape)
+
+
+@dataclass(frozen=True, slots=True)
+class LiftReading:
+    """Treatment versus control on one metric; non-finite numbers (an unbounded one-sided end, no
+    estimate) are ``None``. ``scale`` says whether the test reads ``lift`` or ``relative_lift``."""
+
+    control: float | None
+    treatment: float | None
+    lift: float | None
+    lift_ci: tuple[float | None, float | None]
+    relative_lift: float | None
+    relative_lift_ci: tuple[float | None, float | None]
+    lift_se: float | None
+    relative_lift_se: float | None
+    scale: str
+    alternative: str
+    p_value: float | None
+    significant: bool
+    method: str
+    n_control: int
+    n_treatment: int
+    sequential: bool
+    variance_reduction: float | None
+    not_enough_data: str | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricReading:
+    """One metric of one treatment arm: both analyses, which one the decision reads (``used``), the
+    adjusted p-value and the flags the decision derives from it."""
+
+    metric: str
+    label: str
+    kind: str
+    role: str  # "primary" | "guardrail"
+    arm: str
+    higher_is_better: bool
+    used: str  # "sequential" | "fixed"
+    p_adjusted: float | None
+    significant: bool
+    breach: bool
+    cuped: bool
+    error: str
+    fixed: LiftReading | None
+    sequential: LiftReading | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTotals:
+    name: str
+    variant: str
+    weight: float
+    is_control: bool
+    exposures: int
+    units: int
+    requests: int
+    pre_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidTraffic:
+    """Events tagged with the experiment that do not count: unknown arm, or served by another variant."""
+
+    arm: str
+    variant: str
+    events: int
+    units: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRatioCheck:
+    statistic: float
+    p_value: float
+    expected: tuple[float, ...]
+    mismatch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRatioChecks:
+    exposures: SampleRatioCheck | None
+    units: SampleRatioCheck | None
+    mismatch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ArmDecision:
+    verdict: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentDecision:
+    verdict: str
+    summary: str
+    arms: dict[str, ArmDecision]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentResults:
+    """Results and the plain-words decision of an experiment, as served by the API and kept in snapshots."""
+
+    experiment: str
+    status: str
+    computed_at: str
+    planned_sample_per_arm: int | None
+    reached_sample: bool
+    alpha: float
+    correction: str
+    decision: ExperimentDecision
+    arms: tuple[ArmTotals, ...]
+    srm: SampleRatioChecks
+    invalid: tuple[InvalidTraffic, ...]
+    notes: tuple[str, ...]
+    metrics: tuple[MetricReading, ...]

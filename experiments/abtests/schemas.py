@@ -95,23 +95,3 @@ class ErrorItem(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[ErrorItem] = []
-
-
-class ResultsOut(Schema):
-    """Results and the plain-words decision (nested parts as computed by the results selector)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    experiment: str
-    status: str
-    computed_at: str
-    planned_sample_per_arm: int | None
-    reached_sample: Any = None
-    alpha: float
-    correction: str
-    decision: dict[str, Any] = Field(description="verdict, summary and per-arm verdicts with reasons")
-    arms: list[dict[str, Any]]
-    srm: dict[str, Any] = Field(description="sample-ratio mismatch checks on exposures and units")
-    invalid: list[dict[str, Any]]
-    notes: Any = None
-    metrics: list[dict[str, Any]]

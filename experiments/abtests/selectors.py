@@ -34,6 +34,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
+from evalhub.core.read_models import as_json
 from evalhub.stats._base import MeanStat, ProportionStat, StatsError
 from evalhub.stats.abtest import (
     Comparison,
@@ -55,7 +56,19 @@ from evalhub.stats.abtest import (
 )
 from experiments.abtests.metrics import HIGHER_IS_BETTER, METRICS, Metric
 from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot, Status
-from experiments.abtests.read_models import ArmFacts, RunningExperiment
+from experiments.abtests.read_models import (
+    ArmDecision,
+    ArmFacts,
+    ArmTotals,
+    ExperimentDecision,
+    ExperimentResults,
+    InvalidTraffic,
+    LiftReading,
+    MetricReading,
+    RunningExperiment,
+    SampleRatioCheck,
+    SampleRatioChecks,
+)
 from experiments.telemetry import selectors as telemetry_selectors
 
 SRM_THRESHOLD = 0.001
@@ -412,51 +425,56 @@ def _overall(decisions: dict[str, Decision], results: list[MetricResult]) -> tup
 # ---------------------------------------------------------------- serialisation and history
 
 
-def _comparison_dict(c: Comparison | None) -> dict | None:
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _lift_reading(c: Comparison | None) -> LiftReading | None:
     if c is None:
         return None
-
-    def num(x: float) -> float | None:
-        return float(x) if math.isfinite(x) else None
-
-    return {"control": num(c.control), "treatment": num(c.treatment), "lift": num(c.lift),
-            "lift_ci": [num(c.lift_ci[0]), num(c.lift_ci[1])], "relative_lift": num(c.relative_lift),
-            "relative_lift_ci": [num(c.relative_lift_ci[0]), num(c.relative_lift_ci[1])],
-            "lift_se": num(c.lift_se), "relative_lift_se": num(c.relative_lift_se), "scale": c.scale,
-            "alternative": c.alternative,
-            "p_value": num(c.p_value), "significant": c.significant, "method": c.method,
-            "n_control": c.n_control, "n_treatment": c.n_treatment, "sequential": c.sequential,
-            "variance_reduction": None if c.variance_reduction is None else num(c.variance_reduction),
-            "not_enough_data": c.not_enough_data, "warnings": list(c.warnings)}
+    return LiftReading(
+        control=_finite(c.control), treatment=_finite(c.treatment), lift=_finite(c.lift),
+        lift_ci=(_finite(c.lift_ci[0]), _finite(c.lift_ci[1])), relative_lift=_finite(c.relative_lift),
+        relative_lift_ci=(_finite(c.relative_lift_ci[0]), _finite(c.relative_lift_ci[1])),
+        lift_se=_finite(c.lift_se), relative_lift_se=_finite(c.relative_lift_se), scale=c.scale,
+        alternative=c.alternative, p_value=_finite(c.p_value), significant=c.significant, method=c.method,
+        n_control=c.n_control, n_treatment=c.n_treatment, sequential=c.sequential,
+        variance_reduction=None if c.variance_reduction is None else _finite(c.variance_reduction),
+        not_enough_data=c.not_enough_data, warnings=tuple(c.warnings),
+    )
 
 
-def _srm_dict(s: SRMResult | None) -> dict | None:
+def _srm_check(s: SRMResult | None) -> SampleRatioCheck | None:
     if s is None:
         return None
-    return {"statistic": s.statistic, "p_value": s.p_value, "expected": list(s.expected), "mismatch": s.mismatch}
+    return SampleRatioCheck(s.statistic, s.p_value, tuple(s.expected), s.mismatch)
+
+
+def results_read_model(res: Results) -> ExperimentResults:
+    """The results as the API serves them and a ``ResultSnapshot`` keeps them."""
+    e = res.experiment
+    return ExperimentResults(
+        experiment=e.key, status=e.status, computed_at=res.computed_at.isoformat(),
+        planned_sample_per_arm=e.planned_sample_per_arm, reached_sample=res.reached_sample,
+        alpha=e.alpha, correction=e.correction,
+        decision=ExperimentDecision(res.verdict, res.summary, {
+            arm: ArmDecision(d.verdict, tuple(d.reasons)) for arm, d in res.decisions.items()}),
+        arms=tuple(ArmTotals(**dataclasses.asdict(a)) for a in res.arms),
+        srm=SampleRatioChecks(_srm_check(res.srm_exposures), _srm_check(res.srm_units), res.srm_mismatch),
+        invalid=tuple(InvalidTraffic(**dataclasses.asdict(i)) for i in res.invalid),
+        notes=tuple(res.notes),
+        metrics=tuple(MetricReading(
+            metric=r.metric, label=r.label, kind=r.kind, role=r.role, arm=r.arm,
+            higher_is_better=r.higher_is_better, used=r.used, p_adjusted=r.p_adjusted,
+            significant=r.significant, breach=r.breach, cuped=r.cuped, error=r.error,
+            fixed=_lift_reading(r.fixed), sequential=_lift_reading(r.sequential),
+        ) for r in res.metrics),
+    )
 
 
 def results_payload(res: Results) -> dict:
-    """JSON-ready results (API responses and ResultSnapshot payloads)."""
-    e = res.experiment
-    return {
-        "experiment": e.key, "status": e.status, "computed_at": res.computed_at.isoformat(),
-        "planned_sample_per_arm": e.planned_sample_per_arm, "reached_sample": res.reached_sample,
-        "alpha": e.alpha, "correction": e.correction,
-        "decision": {"verdict": res.verdict, "summary": res.summary,
-                     "arms": {arm: {"verdict": d.verdict, "reasons": list(d.reasons)} for arm, d in res.decisions.items()}},
-        "arms": [dataclasses.asdict(a) for a in res.arms],
-        "srm": {"exposures": _srm_dict(res.srm_exposures), "units": _srm_dict(res.srm_units),
-                "mismatch": res.srm_mismatch},
-        "invalid": [dataclasses.asdict(i) for i in res.invalid],
-        "notes": res.notes,
-        "metrics": [{
-            "metric": r.metric, "label": r.label, "kind": r.kind, "role": r.role, "arm": r.arm,
-            "higher_is_better": r.higher_is_better, "used": r.used, "p_adjusted": r.p_adjusted,
-            "significant": r.significant, "breach": r.breach, "cuped": r.cuped, "error": r.error,
-            "fixed": _comparison_dict(r.fixed), "sequential": _comparison_dict(r.sequential),
-        } for r in res.metrics],
-    }
+    """JSON-ready results (``ResultSnapshot`` payloads): ``results_read_model`` as JSON values."""
+    return as_json(results_read_model(res))
 
 
 def snapshots_for(experiment: Experiment) -> list[ResultSnapshot]:
