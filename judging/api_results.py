@@ -12,7 +12,8 @@ from evalhub.core.schemas import ErrorOut
 from judging import exports, results
 from judging.importers import DEFAULT_SOURCE, ArenaImportError, arena_import
 from judging.models import Campaign
-from judging.schemas import ArenaImportErrorOut, ArenaImportOut, JudgmentsExportOut, LeaderboardOut
+from judging.read_models import Leaderboard
+from judging.schemas import ArenaImportErrorOut, ArenaImportOut, JudgmentsExportOut
 
 router = Router()
 
@@ -21,15 +22,15 @@ IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 
 
-@router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
+@router.get("/leaderboard", auth=READ_AUTH, response={200: Leaderboard, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
-                style: bool = False) -> dict:
+                style: bool = False) -> Leaderboard:
     """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
     try:
         view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
     except results.LeaderboardNotFound as exc:
         raise HttpError(404, str(exc)) from None
-    return results.leaderboard_json(view)
+    return results.leaderboard_read_model(view)
 
 
 @router.post("/imports/arena", auth=IMPORT_AUTH, response={201: ArenaImportOut, 400: ArenaImportErrorOut,
