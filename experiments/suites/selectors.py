@@ -208,7 +208,7 @@ class Flip:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class RunComparison:
     run_a: Run
     run_b: Run
     n: int
@@ -221,7 +221,7 @@ class Comparison:
     error: str = ""
 
 
-def run_compare(run_a: Run, run_b: Run) -> Comparison:
+def run_compare(run_a: Run, run_b: Run) -> RunComparison:
     """Paired comparison A − B over items both runs graded (same suite version, neither run failed)."""
     if run_a.version_id != run_b.version_id:
         raise ValueError("runs must use the same suite version to be compared item by item")
@@ -235,7 +235,7 @@ def run_compare(run_a: Run, run_b: Run) -> Comparison:
         .filter(score_b__isnull=False).select_related("item").order_by("item__position", "item_id")
     )
     if not rows:
-        return Comparison(run_a, run_b, 0, 0.0, 0.0, None, None, [], False, "no items graded in both runs")
+        return RunComparison(run_a, run_b, 0, 0.0, 0.0, None, None, [], False, "no items graded in both runs")
     a = [r.score for r in rows]
     b = [r.score_b for r in rows]
     groups = [r.item.group for r in rows]
@@ -248,7 +248,7 @@ def run_compare(run_a: Run, run_b: Run) -> Comparison:
     mcn = evalscores.mcnemar([bool(r.passed) for r in rows], [bool(r.passed_b) for r in rows])
     flips = [Flip(r.item, r.score, r.score_b, bool(r.passed), bool(r.passed_b)) for r in rows
              if bool(r.passed) != bool(r.passed_b)]
-    return Comparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
+    return RunComparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
                       clusters is not None, error)
 
 

@@ -31,7 +31,7 @@ DEFAULT_PERIOD = "7d"
 
 
 @dataclass(frozen=True)
-class Estimate:
+class MetricEstimate:
     """A value with its 95 % interval (``None`` bounds when there is too little data)."""
 
     value: float | None
@@ -46,20 +46,20 @@ class VariantMetrics:
     slug: str
     name: str
     n: int
-    latency_p50: Estimate
-    latency_p95: Estimate
-    latency_p99: Estimate
-    latency_mean: Estimate
-    ttft_mean: Estimate
-    cost_per_request: Estimate  # per successful call (failed calls' cost, if any, is spread over the successes)
-    cost_per_1k: Estimate
+    latency_p50: MetricEstimate
+    latency_p95: MetricEstimate
+    latency_p99: MetricEstimate
+    latency_mean: MetricEstimate
+    ttft_mean: MetricEstimate
+    cost_per_request: MetricEstimate  # per successful call (failed calls' cost, if any, is spread over the successes)
+    cost_per_1k: MetricEstimate
     cost_total: float
     tokens_per_request: float
-    refusal_rate: Estimate
-    reask_rate: Estimate
-    thumbs_up_rate: Estimate
-    success_rate: Estimate
-    error_rate: Estimate
+    refusal_rate: MetricEstimate
+    reask_rate: MetricEstimate
+    thumbs_up_rate: MetricEstimate
+    success_rate: MetricEstimate
+    error_rate: MetricEstimate
     errors: int
     input_tokens: int
     output_tokens: int  # visible answer; reasoning tokens apart (one convention everywhere)
@@ -82,33 +82,33 @@ def period_for(key: str | None, *, now: datetime | None = None) -> Period:
     return Period(key, until - PERIODS[key], until)
 
 
-def rate(successes: int, n: int) -> Estimate:
+def rate(successes: int, n: int) -> MetricEstimate:
     """A proportion with its Wilson interval (stats adapter; no formulas here)."""
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     lower, upper = wilson_interval(int(successes), int(n))
-    return Estimate(successes / n, lower, upper, n)
+    return MetricEstimate(successes / n, lower, upper, n)
 
 
-def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estimate:
+def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> MetricEstimate:
     """A mean with its t interval from sufficient statistics, optionally scaled (e.g. ×1000)."""
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     if n < 2:
-        return Estimate(total / n * scale, n=n)
+        return MetricEstimate(total / n * scale, n=n)
     try:
         est = mean_score_from_stat(MeanStat(n=int(n), sum=float(total), sum_sq=max(float(total_sq), total * total / n)))
     except StatsError:
-        return Estimate(total / n * scale, n=n)
-    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
+        return MetricEstimate(total / n * scale, n=n)
+    return MetricEstimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
 
 
-def percentile(hist: list[int], q: float) -> Estimate:
+def percentile(hist: list[int], q: float) -> MetricEstimate:
     n = int(sum(hist))
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, q)
-    return Estimate(value, lower, upper, n)
+    return MetricEstimate(value, lower, upper, n)
 
 
 _SUM_COLUMNS = (
