@@ -20,13 +20,12 @@ from experiments.suites import exports, selectors, services
 from experiments.suites.exports import EXPORTERS, export_response
 from experiments.suites.importers import ImportRejected
 from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
+from experiments.suites.read_models import RunComparisonSummary, RunReport
 from experiments.suites.schemas import (
-    CompareOut,
     ImportIn,
     RecordedIn,
     ResultOut,
     RunIn,
-    RunOut,
     SuiteOut,
     VersionOut,
 )
@@ -57,20 +56,6 @@ def _variant(slug: str) -> ModelVariant:
     if variant is None:
         raise HttpError(400, f"variant: no variant {slug!r}")
     return variant
-
-
-def _run_out(run: Run, *, summary: bool = True) -> dict:
-    progress = selectors.run_progress(run)
-    out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
-           "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
-           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), "error": run.error,
-           "top_errors": [e.__dict__ for e in selectors.run_error_counts(run)] if progress.n_errors else [],
-           **progress.as_dict()}
-    if summary:
-        s = selectors.run_summary(run)
-        out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
-                   categories=[c.__dict__ for c in s.categories], tokens=s.tokens, cost_usd=float(s.cost_usd))
-    return out
 
 
 @router.get("", response=list[SuiteOut], auth=READ_AUTH)
@@ -114,7 +99,7 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResp
     return export_response(EXPORTERS[fmt](run), fmt, f"run-{run.pk}")
 
 
-@router.post("/runs", response={201: RunOut}, **RUN_WRITE)
+@router.post("/runs", response={201: RunReport}, **RUN_WRITE)
 def run_start(request: HttpRequest, payload: RunIn) -> Status:
     version = _version(payload.suite, payload.version)
     try:
@@ -123,10 +108,10 @@ def run_start(request: HttpRequest, payload: RunIn) -> Status:
                                  max_retries=payload.max_retries, use_cache=payload.cache)
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
-    return Status(201, _run_out(run, summary=False))
+    return Status(201, selectors.run_report(run, summary=False))
 
 
-@router.post("/recorded", response={201: RunOut}, auth=ENGINEER_AUTH)
+@router.post("/recorded", response={201: RunReport}, auth=ENGINEER_AUTH)
 def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
     version = _version(payload.suite, payload.version)
     try:
@@ -134,31 +119,31 @@ def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
                                        by=request.user)
     except ImportRejected as exc:
         raise _rejected(exc) from None
-    return Status(201, _run_out(selectors.run_get(run.pk)))
+    return Status(201, selectors.run_report(selectors.run_get(run.pk)))
 
 
-@router.get("/runs/{run_id}", response=RunOut, **RUN_READ)
-def run_status(request: HttpRequest, run_id: int) -> dict:
-    return _run_out(get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id))
+@router.get("/runs/{run_id}", response=RunReport, **RUN_READ)
+def run_status(request: HttpRequest, run_id: int) -> RunReport:
+    return selectors.run_report(get_object_or_404(Run.objects.select_related("version__suite", "variant"), pk=run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response=RunOut, **RUN_WRITE)
-def run_cancel(request: HttpRequest, run_id: int) -> dict:
+@router.post("/runs/{run_id}/cancel", response=RunReport, **RUN_WRITE)
+def run_cancel(request: HttpRequest, run_id: int) -> RunReport:
     try:
         run = services.run_cancel(run=get_object_or_404(Run, pk=run_id))
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
-    return _run_out(selectors.run_get(run.pk), summary=False)
+    return selectors.run_report(selectors.run_get(run.pk), summary=False)
 
 
-@router.post("/runs/{run_id}/resume", response=RunOut, **RUN_WRITE)
-def run_resume(request: HttpRequest, run_id: int) -> dict:
+@router.post("/runs/{run_id}/resume", response=RunReport, **RUN_WRITE)
+def run_resume(request: HttpRequest, run_id: int) -> RunReport:
     """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
     try:
         run = services.run_resume(run=get_object_or_404(Run, pk=run_id))
     except DjangoValidationError as exc:
         raise django_errors_to_http(exc) from None
-    return _run_out(selectors.run_get(run.pk), summary=False)
+    return selectors.run_report(selectors.run_get(run.pk), summary=False)
 
 
 @router.get("/runs/{run_id}/results", response=list[ResultOut], **RUN_READ)
@@ -175,16 +160,12 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
             for r in selectors.run_results(run)[offset:offset + limit]]
 
 
-@router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, **RUN_READ)
-def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
+@router.get("/runs/{run_id}/compare/{other_id}", response=RunComparisonSummary, **RUN_READ)
+def run_compare(request: HttpRequest, run_id: int, other_id: int) -> RunComparisonSummary:
     run_a, run_b = get_object_or_404(Run, pk=run_id), get_object_or_404(Run, pk=other_id)
     try:
-        cmp = selectors.run_compare(run_a, run_b)
+        cmp = selectors.run_compare_summary(run_a, run_b)
     except ValueError as exc:
         field = "run_id" if run_a.status == RunStatus.FAILED else "other_id"
         raise HttpError(400, f"{field}: {exc}") from None
-    p, m = cmp.paired, cmp.mcnemar
-    return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
-            "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,
-            "p_value": p and p.p_value, "mcnemar_b": m and m.b, "mcnemar_c": m and m.c,
-            "mcnemar_p": m and m.p_value, "clustered": cmp.clustered, "flipped": [f.item.external_id for f in cmp.flips]}
+    return cmp

@@ -24,7 +24,14 @@ from django.utils import timezone
 from evalhub.core.read_models import mean_estimate
 from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
-from experiments.suites.read_models import PairedItemScores, SuiteScore
+from experiments.suites.read_models import (
+    ErrorCount,
+    PairedItemScores,
+    RunComparisonSummary,
+    RunReport,
+    ScoreRow,
+    SuiteScore,
+)
 
 
 def suites_list() -> QuerySet[Suite]:
@@ -114,27 +121,11 @@ def run_progress(run: Run) -> Progress:
     return Progress(status, counts["n"], run.n_items, counts["errors"], counts["pending"])
 
 
-@dataclass(frozen=True)
-class ErrorCount:
-    error: str
-    count: int
-
-
 def run_error_counts(run: Run, *, limit: int = 3) -> list[ErrorCount]:
     """The run's most common item errors, most frequent first (one GROUP BY over its results)."""
     rows = (RunResult.objects.filter(run_id=run.pk).exclude(error="").values("error")
             .annotate(n=Count("id")).order_by("-n", "error")[:limit])
     return [ErrorCount(r["error"], r["n"]) for r in rows]
-
-
-@dataclass(frozen=True)
-class ScoreRow:
-    label: str
-    n: int
-    mean: float
-    lower: float | None
-    upper: float | None
-    pass_rate: float
 
 
 @dataclass(frozen=True)
@@ -250,6 +241,35 @@ def run_compare(run_a: Run, run_b: Run) -> RunComparison:
              if bool(r.passed) != bool(r.passed_b)]
     return RunComparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
                       clusters is not None, error)
+
+
+def run_report(run: Run, *, summary: bool = True) -> RunReport:
+    """The run as the API shows it: state and progress, plus scores, tokens and cost with ``summary``."""
+    progress = run_progress(run)
+    scores = run_summary(run) if summary else None
+    return RunReport(
+        id=run.pk, suite=run.version.suite.slug, version=run.version.number, variant=run.variant.slug,
+        status=progress.status, source=run.source, n_items=run.n_items, n_total=progress.n_total,
+        n_done=progress.n_done, n_errors=progress.n_errors, n_pending_human=progress.n_pending_human,
+        percent=round(progress.percent, 1), created_at=run.created_at, started_at=run.started_at,
+        finished_at=run.finished_at, can_resume=run_can_resume(run), error=run.error,
+        top_errors=tuple(run_error_counts(run)) if progress.n_errors else (),
+        **({} if scores is None else {
+            "overall": scores.overall, "clustered": scores.clustered, "categories": tuple(scores.categories),
+            "tokens": scores.tokens, "cost_usd": float(scores.cost_usd)}),
+    )
+
+
+def run_compare_summary(run_a: Run, run_b: Run) -> RunComparisonSummary:
+    """``run_compare`` as numbers (the API's shape); the same ``ValueError`` for runs that cannot be compared."""
+    cmp = run_compare(run_a, run_b)
+    p, m = cmp.paired, cmp.mcnemar
+    return RunComparisonSummary(
+        run_a=run_a.pk, run_b=run_b.pk, n=cmp.n, mean_a=cmp.mean_a, mean_b=cmp.mean_b,
+        mean_diff=p and p.mean_diff, lower=p and p.lower, upper=p and p.upper, p_value=p and p.p_value,
+        mcnemar_b=m and m.b, mcnemar_c=m and m.c, mcnemar_p=m and m.p_value, clustered=cmp.clustered,
+        flipped=tuple(f.item.external_id for f in cmp.flips),
+    )
 
 
 @dataclass(frozen=True)
