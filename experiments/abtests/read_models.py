@@ -146,3 +146,50 @@ class ExperimentResults:
     invalid: tuple[InvalidTraffic, ...]
     notes: tuple[str, ...]
     metrics: tuple[MetricReading, ...]
+
+
+# ---------------------------------------------------------------- experiments (the API's shape)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSetting:
+    name: str
+    variant: str  # the variant's slug
+    weight: float
+    is_control: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBaseline:
+    """The control's baseline the planned sample was computed from: a rate, or a mean with its ``sd``;
+    ``source`` says where it came from; expected traffic and duration at registration."""
+
+    kind: str  # "rate" | "mean"
+    value: float
+    source: str
+    sd: float | None = None
+    daily_units: float | None = None
+    expected_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentSummary:
+    key: str
+    name: str
+    hypothesis: str
+    owner: str
+    unit: str
+    status: str
+    primary_metric: str
+    guardrails: tuple[str, ...]
+    mde: float
+    alpha: float
+    power: float
+    correction: str
+    planned_sample_per_arm: int | None
+    expected_days: float | None
+    baseline: PlanBaseline | None  # None until planned (an experiment saved without its arms)
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    stopped_at: dt.datetime | None
+    arms: tuple[ArmSetting, ...]

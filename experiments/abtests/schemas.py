@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -36,35 +35,6 @@ class ExperimentIn(Schema):
 
 class ArmsIn(Schema):
     arms: list[ArmIn] = Field(min_length=2, max_length=10)
-
-
-class ArmOut(Schema):
-    name: str
-    variant: str
-    weight: float
-    is_control: bool
-
-
-class ExperimentOut(Schema):
-    key: str
-    name: str
-    hypothesis: str
-    owner: str
-    unit: str
-    status: str
-    primary_metric: str
-    guardrails: list[str]
-    mde: float
-    alpha: float
-    power: float
-    correction: str
-    planned_sample_per_arm: int | None
-    expected_days: float | None
-    baseline: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    stopped_at: datetime | None
-    arms: list[ArmOut]
 
 
 class AssignmentOut(Schema):

@@ -59,12 +59,15 @@ from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, R
 from experiments.abtests.read_models import (
     ArmDecision,
     ArmFacts,
+    ArmSetting,
     ArmTotals,
     ExperimentDecision,
     ExperimentResults,
+    ExperimentSummary,
     InvalidTraffic,
     LiftReading,
     MetricReading,
+    PlanBaseline,
     RunningExperiment,
     SampleRatioCheck,
     SampleRatioChecks,
@@ -84,6 +87,23 @@ def experiment_by_key(key: str) -> Experiment | None:
     return (Experiment.objects.select_related("owner")
             .prefetch_related(Prefetch("arms", queryset=Arm.objects.select_related("variant").order_by("id")))
             .filter(key=key).first())
+
+
+def experiment_summary(experiment: Experiment) -> ExperimentSummary:
+    """An experiment's set-up, plan and arms (arms in creation order; no query when they are prefetched)."""
+    e = experiment
+    stored = e.baseline or {}
+    fields = PlanBaseline.__dataclass_fields__
+    return ExperimentSummary(
+        key=e.key, name=e.name, hypothesis=e.hypothesis, owner=e.owner.username, unit=e.unit, status=e.status,
+        primary_metric=e.primary_metric, guardrails=tuple(e.guardrails), mde=e.mde, alpha=e.alpha, power=e.power,
+        correction=e.correction, planned_sample_per_arm=e.planned_sample_per_arm,
+        expected_days=stored.get("expected_days"),
+        baseline=PlanBaseline(**{k: v for k, v in stored.items() if k in fields}) if stored else None,
+        created_at=e.created_at, started_at=e.started_at, stopped_at=e.stopped_at,
+        arms=tuple(ArmSetting(a.name, a.variant.slug, a.weight, a.is_control)
+                   for a in sorted(e.arms.all(), key=lambda a: a.id)),
+    )
 
 
 # ---------------------------------------------------------------- result types
