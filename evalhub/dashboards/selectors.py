@@ -5,7 +5,6 @@ payload is ``services.report_current``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from django.utils import timezone
@@ -75,10 +74,6 @@ def quality_options(payload: dict) -> list[tuple[str, str]]:
 def cached_report(days: int) -> Report | None:
     """The newest cached (unsaved) payload for ``days``, if any (1 query)."""
     return Report.objects.filter(saved=False, cache_key=cache_key(days)).order_by("-computed_at").first()
-
-
-def saved_report(report_uuid: uuid.UUID) -> Report | None:
-    return Report.objects.filter(uuid=report_uuid, saved=True).first()
 
 
 def saved_reports(limit: int = 100) -> list[Report]:
