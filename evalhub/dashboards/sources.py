@@ -2,8 +2,8 @@
 
 Each source (an ``evidence.EvidenceSource``) turns one app's read models into ``Evidence``.
 ``SOURCES`` is the registry ``selectors.build_payload`` walks; adding a kind of evidence is one
-selector in the owning app, one reader here and one entry in ``SOURCES``. Every source returns empty evidence when its app holds no data, so a fresh install
-renders "no data" instead of failing.
+selector in the owning app, one reader here and one entry in ``SOURCES``. Every source returns
+empty evidence when its app holds no data, so a fresh install renders "no data" instead of failing.
 """
 
 from __future__ import annotations
