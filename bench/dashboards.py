@@ -57,7 +57,7 @@ def main() -> None:
     from django.urls import reverse
 
     from evalhub.core.models import ModelVariant
-    from evalhub.dashboards import selectors
+    from evalhub.dashboards import selectors, services
     from evalhub.dashboards.models import Report
     from experiments.suites.models import RunResult
     from experiments.telemetry.models import HourlyRollup
@@ -92,11 +92,11 @@ def main() -> None:
 
     base_med, base_max = _time(get(reverse("core:home")), args.repeat)
     payload_med, payload_max = _time(lambda: selectors.build_payload(selectors.DEFAULT_DAYS), max(3, args.repeat // 3))
-    selectors.refresh_cache()
+    services.report_cache_refresh()
     print(f"\nbaseline (home page): median {base_med:.1f} ms, max {base_max:.1f} ms")
     print(f"payload computation (refresh task): median {payload_med:.1f} ms, max {payload_max:.1f} ms\n")
     print(f"{'page':42} {'warm median':>12} {'warm max':>9} {'ratio':>6} {'cold median':>12}  target < {TARGET_MS:.0f} ms")
-    suite = next((s["slug"] for s in selectors.current_report().payload.get("suites", [])), None)
+    suite = next((s["slug"] for s in services.report_current().payload.get("suites", [])), None)
     pages = [reverse("dashboards:scorecard"), reverse("dashboards:scorecard") + "?kind=test-time%20compute&sort=cost",
              reverse("dashboards:frontier"), reverse("dashboards:frontier") + "?axis=latency",
              reverse("dashboards:verdict"), reverse("dashboards:scorecard_csv"), reverse("dashboards:verdict_csv")]
@@ -105,13 +105,13 @@ def main() -> None:
                   reverse("dashboards:verdict") + f"?quality=suite:{suite}"]
     worst = 0.0
     for url in pages:
-        selectors.refresh_cache()
+        services.report_cache_refresh()
         med, mx = _time(get(url), args.repeat)
         cmed, _ = _time(cold(url), max(3, args.repeat // 5))
         worst = max(worst, med)
         ok = "ok" if med < TARGET_MS else "SLOW"
         print(f"{url:42} {med:10.1f}ms {mx:7.1f}ms {med / base_med:5.1f}x {cmed:10.1f}ms  {ok}")
-    selectors.refresh_cache()
+    services.report_cache_refresh()
     report = Report.objects.filter(saved=True).first()
     if report is not None:
         url = reverse("dashboards:report", args=[report.uuid])

@@ -11,7 +11,8 @@ from evalhub.core.schemas import ErrorOut
 from judging import exports, results
 from judging.importers import DEFAULT_SOURCE, arena_import
 from judging.models import Campaign
-from judging.schemas import ArenaImportOut, JudgmentsExportOut, LeaderboardOut
+from judging.read_models import Leaderboard
+from judging.schemas import ArenaImportOut, JudgmentsExportOut
 
 router = Router()
 
@@ -19,12 +20,12 @@ IMPORT_AUTH = [ApiKeyAuth("ingest"), SessionRoleAuth(*ENGINEER_ROLES)]
 EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(*ENGINEER_ROLES)]
 
 
-@router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
+@router.get("/leaderboard", auth=READ_AUTH, response={200: Leaderboard, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
-                style: bool = False) -> dict:
+                style: bool = False) -> Leaderboard:
     """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
     view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
-    return results.leaderboard_json(view)
+    return results.leaderboard_read_model(view)
 
 
 @router.post("/imports/arena", auth=IMPORT_AUTH, response={201: ArenaImportOut, 400: ErrorOut,

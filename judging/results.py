@@ -6,6 +6,7 @@ the heavy lifting happened in ``judging.leaderboard.snapshot_refresh``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.db import transaction
 from evalhub.core.errors import NotFound
 from judging.leaderboard import latest_snapshot
 from judging.models import Campaign, LeaderboardSnapshot
+from judging.read_models import Board, BoardRow, BoardVariant, Leaderboard, StyleBoard, StyleCoefficient, StyleRow
 
 
 class LeaderboardNotFound(NotFound, LookupError):
@@ -72,21 +74,45 @@ def leaderboard_view(*, campaign_slug: str = "", category: str = "", criterion: 
     return view
 
 
-def leaderboard_json(view: LeaderboardView) -> dict:
+def _fields(cls: type, data: dict) -> dict:
+    # Snapshots are stored JSON: keys a newer format added may be missing, and are left to defaults.
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _board(data: dict | None) -> Board | None:
+    if data is None:
+        return None
+    return Board(**{
+        **_fields(Board, data),
+        "rows": tuple(BoardRow(**_fields(BoardRow, r)) for r in data.get("rows") or []),
+        "variants": tuple(BoardVariant(**_fields(BoardVariant, v)) for v in data.get("variants") or []),
+        "win_rate": tuple(tuple(r) for r in data.get("win_rate") or []),
+        "predicted": tuple(tuple(r) for r in data.get("predicted") or []),
+    })
+
+
+def _style(data: dict | None) -> StyleBoard | None:
+    if data is None:
+        return None
+    return StyleBoard(**{
+        **_fields(StyleBoard, data),
+        "rows": tuple(StyleRow(**_fields(StyleRow, r)) for r in data.get("rows") or []),
+        "coef": {name: StyleCoefficient(**_fields(StyleCoefficient, c)) for name, c in (data.get("coef") or {}).items()},
+    })
+
+
+def leaderboard_read_model(view: LeaderboardView) -> Leaderboard:
     """The API body: the chosen board plus snapshot metadata."""
     snap = view.snapshot
-    return {
-        "campaign": view.campaign.slug if view.campaign else None,
-        "computed_at": snap.computed_at.isoformat() if snap else None,
-        "n_votes": snap.n_judgments if snap else 0,
-        "rounds": snap.payload.get("rounds") if snap else None,
-        "board_key": view.board_key,
-        "board": view.board,
-        "style": view.style,
-        "categories": view.categories,
-        "criteria": view.criteria,
-        "message": view.message,
-    }
+    return Leaderboard(
+        campaign=view.campaign.slug if view.campaign else None,
+        computed_at=snap.computed_at.isoformat() if snap else None,
+        n_votes=snap.n_judgments if snap else 0,
+        rounds=snap.payload.get("rounds") if snap else None,
+        board_key=view.board_key, board=_board(view.board), style=_style(view.style),
+        categories=tuple(view.categories), criteria=tuple(view.criteria), message=view.message,
+    )
 
 
 def campaign_choices() -> list[tuple[str, str]]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from evalhub.core.schemas import ErrorOut
 
@@ -155,21 +155,6 @@ class ArenaImportOut(Schema):
     skipped_named: int = Field(description='battles with "anony": false, left out (include_named=true keeps them)')
 
 
-class LeaderboardOut(Schema):
-    """The latest leaderboard snapshot of a scope (campaign or overall) and slice."""
-
-    model_config = ConfigDict(extra="allow")
-
-    campaign: str | None = Field(description="campaign slug; null = overall (campaigns and imported battles)")
-    computed_at: str | None
-    n_votes: int
-    rounds: Any = None
-    board_key: str | None = None
-    board: dict[str, Any] | None = Field(None, description="rows with rating, CI and rank interval per variant")
-    style: dict[str, Any] | None = None
-    categories: Any = None
-    criteria: Any = None
-    message: str | None = None
 
 
 class JudgmentExportRowOut(Schema):

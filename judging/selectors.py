@@ -12,8 +12,18 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from evalhub.core.models import Completion
+from evalhub.core.read_models import IntervalEstimate
 from evalhub.core.render import render_markdown
-from judging.models import Assignment, Campaign, CampaignStatus, Comparison, Judgment
+from judging.models import (
+    Assignment,
+    Campaign,
+    CampaignStatus,
+    Comparison,
+    Judgment,
+    LeaderboardSnapshot,
+    SnapshotKind,
+)
+from judging.read_models import PreferenceBoard, VariantPreference
 
 
 def campaign_by_slug(slug: str) -> Campaign | None:
@@ -186,3 +196,23 @@ def campaign_reviewers(campaign: Campaign) -> list[dict]:
     return [{"id": r["reviewer_id"], "username": r["reviewer__username"], "judgments": r["n"],
              "excluded": r["excluded_n"] == r["n"] and r["n"] > 0, "gold_n": r["gold_n"],
              "gold_right": r["gold_right"]} for r in rows]
+
+
+def preference_overall() -> PreferenceBoard:
+    """Per-variant BT score and interval of the latest overall leaderboard snapshot (1 query).
+
+    Reads the rows ``judging.leaderboard.compute_board`` writes: ``variant_id``, ``score``,
+    ``ci_lower``/``ci_upper`` (bootstrap 95% interval) and ``votes``.
+    """
+    snap = (LeaderboardSnapshot.objects.filter(campaign__isnull=True, kind=SnapshotKind.BT)
+            .order_by("-computed_at", "-id").first())
+    if snap is None:
+        return PreferenceBoard(None, 0)
+    board = ((snap.payload or {}).get("boards") or {}).get("all") or {}
+    rows = [
+        VariantPreference(int(row["variant_id"]), IntervalEstimate(
+            float(row["score"]), float(row["ci_lower"]), float(row["ci_upper"]), None,
+            None if row.get("votes") is None else int(row["votes"])))
+        for row in board.get("rows") or []
+    ]
+    return PreferenceBoard(snap.computed_at, snap.n_judgments, tuple(rows))

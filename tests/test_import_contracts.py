@@ -7,12 +7,13 @@ importable from the dashboards unchecked.
 
 from __future__ import annotations
 
+import ast
 import configparser
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APPS = ["judging", "experiments/abtests", "experiments/suites", "experiments/telemetry"]
-ALLOWED = {"selectors", "migrations"}  # migrations are never imported
+ALLOWED = {"selectors", "read_models", "migrations"}  # migrations are never imported
 
 
 def _contract(name: str) -> configparser.SectionProxy:
@@ -61,3 +62,29 @@ def test_stats_contract_forbids_every_other_part_of_the_project():
     }
     assert project - {"evalhub.stats"} - forbidden == set(), "add these to the stats-pure contract"
     assert {"django", "celery"} <= forbidden
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (``from x import y`` counts ``x`` and ``x.y``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_dashboards_import_only_the_apps_selectors_and_read_models():
+    app_packages = {"judging", "experiments.abtests", "experiments.suites", "experiments.telemetry"}
+    reached = set()
+    for path in (BASE_DIR / "evalhub" / "dashboards").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for module in _imported_modules(path):
+            app = next((a for a in app_packages if module == a or module.startswith(f"{a}.")), None)
+            if app is not None and module != app:  # `from judging import selectors` also lists `judging`
+                reached.add(module)
+    assert reached, "the dashboards compose the apps' selectors"
+    assert {m for m in reached if not {"selectors", "read_models"} & set(m.split("."))} == set()

@@ -16,8 +16,8 @@ ANY_ROLE_AUTH = [ApiKeyAuth("read", "ingest", "run"),
 
 
 @router.get("/me", response=MeOut, auth=ANY_ROLE_AUTH, openapi_extra=openapi_scopes(ANY_ROLE_AUTH))
-def me(request: HttpRequest) -> dict:
-    return {"username": request.user.username, "roles": sorted(user_roles(request.user))}
+def me(request: HttpRequest) -> MeOut:
+    return MeOut(username=request.user.username, roles=sorted(user_roles(request.user)))
 
 
 @router.get("/variants", response=list[VariantOut], auth=READ_AUTH)

@@ -12,7 +12,7 @@ from ninja import Query, Router
 from evalhub.core.auth import READ_AUTH
 from evalhub.core.errors import Invalid, NotFound
 from evalhub.core.schemas import ErrorOut
-from evalhub.dashboards import pages, selectors
+from evalhub.dashboards import pages, services
 from evalhub.dashboards.models import Report
 from evalhub.dashboards.schemas import FrontierOut, ReportOut, ScorecardOut, VerdictOut
 
@@ -27,7 +27,7 @@ def _load(request: HttpRequest) -> tuple[dict, pages.Params]:
         params = pages.parse_params(request.GET)
     except pages.ParamError as err:
         raise Invalid(err.message, f"query.{err.field}") from None
-    report = selectors.current_report(params.days, refresh=request.GET.get("refresh") == "1")
+    report = services.report_current(params.days, refresh=request.GET.get("refresh") == "1")
     return report.payload, params
 
 
@@ -39,36 +39,36 @@ def _checked(build, payload: dict, params: pages.Params):
 
 
 @router.get("/scorecard", response={200: ScorecardOut, 400: ErrorOut}, auth=READ_AUTH)
-def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> dict:
+def scorecard(request: HttpRequest, kind: str = "", sort: str = "bt", dir: str = "desc", days: int = DAYS) -> ScorecardOut:
     payload, params = _load(request)
     data = pages.scorecard(payload, params)
-    return {"computed_at": payload["computed_at"], "period": data["period"], "suites": data["suites"],
-            "rows": data["rows"], "experiments": data["experiments"]}
+    return ScorecardOut(computed_at=payload["computed_at"], period=data["period"], suites=data["suites"],
+                        rows=data["rows"], experiments=data["experiments"])
 
 
 @router.get("/frontier", response={200: FrontierOut, 400: ErrorOut}, auth=READ_AUTH)
-def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = DAYS) -> dict:
+def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days: int = DAYS) -> FrontierOut:
     payload, params = _load(request)
     page = _checked(pages.frontier, payload, params)
     data = page["data"]
-    return {"computed_at": payload["computed_at"], "quality": params.quality, "axis": params.axis,
-            "points": data["points"], "frontier": data["frontier"], "missing": data["missing"],
-            "caption": page["caption"]}
+    return FrontierOut(computed_at=payload["computed_at"], quality=params.quality, axis=params.axis,
+                       points=data["points"], frontier=data["frontier"], missing=data["missing"],
+                       caption=page["caption"])
 
 
 @router.get("/verdict", response={200: VerdictOut, 400: ErrorOut}, auth=READ_AUTH)
-def verdict(request: HttpRequest, quality: str = "bt", days: int = DAYS) -> dict:
+def verdict(request: HttpRequest, quality: str = "bt", days: int = DAYS) -> VerdictOut:
     payload, params = _load(request)
     page = _checked(pages.verdict, payload, params)
     sections = [{"base_model": s["base_model"], "headline": s["headline"], "caption": s["caption"],
                  "head_to_head_caption": s["h2h_caption"], "points": s["points"], "fit": s["fit"],
                  "fit_problem": s["fit_problem"], "gains": s["gains"], "head_to_head": s["head_to_head"]}
                 for s in page["sections"]]
-    return {"computed_at": payload["computed_at"], "quality": params.quality, "sections": sections}
+    return VerdictOut(computed_at=payload["computed_at"], quality=params.quality, sections=sections)
 
 
 @router.get("/reports/{report_uuid}", response={200: ReportOut, 404: ErrorOut}, auth=READ_AUTH)
-def report(request: HttpRequest, report_uuid: str) -> dict:
+def report(request: HttpRequest, report_uuid: str) -> ReportOut:
     """A saved report's metadata and stable URL (its payload renders at ``url``)."""
     try:
         key = uuid.UUID(report_uuid)
@@ -77,6 +77,6 @@ def report(request: HttpRequest, report_uuid: str) -> dict:
     saved = Report.objects.filter(uuid=key, saved=True).first()
     if saved is None:
         raise NotFound("no such report", "report_uuid")
-    return {"uuid": str(saved.uuid), "kind": saved.kind, "title": saved.title, "params": saved.params,
-            "computed_at": saved.computed_at.isoformat(),
-            "url": request.build_absolute_uri(reverse("dashboards:report", args=[saved.uuid]))}
+    return ReportOut(uuid=str(saved.uuid), kind=saved.kind, title=saved.title, params=saved.params,
+                     computed_at=saved.computed_at.isoformat(),
+                     url=request.build_absolute_uri(reverse("dashboards:report", args=[saved.uuid])))

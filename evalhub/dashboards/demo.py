@@ -15,7 +15,7 @@ DEMO_REPORT_TITLE = "Demo: where should the next dollar go?"
 
 def build(world: DemoWorld) -> None:
     """Add this app's part of the simulated demo world (idempotent: one demo report at most)."""
-    selectors.refresh_cache(selectors.DEFAULT_DAYS)
+    services.report_cache_refresh(selectors.DEFAULT_DAYS)
     if Report.objects.filter(saved=True, title=DEMO_REPORT_TITLE).exists():
         return
     user = world.users.get("viewer")

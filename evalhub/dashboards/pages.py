@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 
 from evalhub.core.csvsafe import SafeWriter
 from evalhub.dashboards import captions, charts, selectors
+from evalhub.dashboards.read_models import ReportParams
 
 
 class ParamError(ValueError):
@@ -20,18 +20,8 @@ class ParamError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
-@dataclass(frozen=True)
-class Params:
-    days: int = selectors.DEFAULT_DAYS
-    kind: str = ""
-    sort: str = "bt"
-    descending: bool = True
-    quality: str = "bt"
-    axis: str = "cost"
-
-    def as_dict(self) -> dict:
-        return {"days": self.days, "kind": self.kind, "sort": self.sort, "descending": self.descending,
-                "quality": self.quality, "axis": self.axis}
+# The pages' query parameters; a saved report keeps them (``Report.params``).
+Params = ReportParams
 
 
 def parse_params(query) -> Params:

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 from ninja import Schema
 
+from evalhub.dashboards.read_models import (
+    ComputeFit,
+    ComputeGain,
+    ComputePoint,
+    ExperimentEntry,
+    FrontierPoint,
+    Headline,
+    HeadToHead,
+    ReportParams,
+    ReportPeriod,
+    ScorecardRow,
+    SuiteRef,
+)
+
 
 class ScorecardOut(Schema):
     computed_at: str
-    period: dict
-    suites: list[dict]
-    rows: list[dict]
-    experiments: list[dict]
+    period: ReportPeriod
+    suites: list[SuiteRef]
+    rows: list[ScorecardRow]
+    experiments: list[ExperimentEntry]
 
 
 class FrontierOut(Schema):
     computed_at: str
     quality: str
     axis: str
-    points: list[dict]
+    points: list[FrontierPoint]
     frontier: list[str]
     missing: list[str]
     caption: str
@@ -25,14 +39,14 @@ class FrontierOut(Schema):
 
 class VerdictSectionOut(Schema):
     base_model: str
-    headline: dict
+    headline: Headline
     caption: str
     head_to_head_caption: str
-    points: list[dict]
-    fit: dict | None
+    points: list[ComputePoint]
+    fit: ComputeFit | None
     fit_problem: str | None
-    gains: list[dict]
-    head_to_head: dict | None
+    gains: list[ComputeGain]
+    head_to_head: HeadToHead | None
 
 
 class VerdictOut(Schema):
@@ -45,6 +59,6 @@ class ReportOut(Schema):
     uuid: str
     kind: str
     title: str
-    params: dict
+    params: ReportParams
     computed_at: str
     url: str

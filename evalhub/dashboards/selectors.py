@@ -1,15 +1,15 @@
-"""Reads for the leadership pages: the evidence payload (cached in ``Report`` rows), scorecard rows,
-frontier points. Pages render from the JSON payload so a saved report shows exactly what was seen."""
+"""Reads for the leadership pages: the evidence payload (composed from the apps' selectors through
+``sources.SOURCES``), cached and saved ``Report`` rows, scorecard rows, frontier points. Pages render
+from the JSON payload so a saved report shows exactly what was seen. Nothing here writes: caching the
+payload is ``services.report_current``."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.utils import timezone
 
+from evalhub.core.read_models import as_json
 from evalhub.dashboards import sources, verdict
 from evalhub.dashboards.models import Report
 from evalhub.stats import StatsError
@@ -37,69 +37,31 @@ def _v(est: dict | None) -> float:
     return float("-inf") if not est else float(est["value"])
 
 
-def cache_seconds() -> int:
-    """After this many seconds a cached payload is served once more while a refresh is enqueued."""
-    return int(getattr(settings, "DASHBOARDS_CACHE_SECONDS", 300))
-
-
-def max_stale_seconds() -> int:
-    """Past this age a cached payload is not served at all: the request recomputes it."""
-    return int(getattr(settings, "DASHBOARDS_MAX_STALE_SECONDS", 3600))
-
-
 def cache_key(days: int) -> str:
     return f"v{PAYLOAD_VERSION}:days={days}"
 
 
-def _jsonable(obj):
-    if dataclasses.is_dataclass(obj):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, dt.datetime):
-        return obj.isoformat()
-    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
-        return None
-    return obj
-
-
 def build_payload(days: int = DEFAULT_DAYS) -> dict:
-    """Collect every kind of evidence per variant and compute the verdict (≈12 queries)."""
+    """Collect every registered kind of evidence per variant (``sources.SOURCES``) and compute the verdict.
+
+    Each variant row holds the variant's facts plus one entry per source (``row_key``); the payload holds
+    each source's page-level facts (``summary_key``). About 12 queries, whatever the amount of data.
+    """
     facts = sources.variants()
-    slug_to_id = {f.slug: f.id for f in facts}
-    pref = sources.preference(slug_to_id)
-    suite_rows = sources.suite_scores()
-    prod = sources.production(days)
-    experiments = sources.running_experiments({f.id: f.slug for f in facts})
-    suites: dict[str, str] = {}
+    query = sources.EvidenceQuery(days=days, variants=tuple(facts))
+    evidence = [(source, source.read(query)) for source in sources.SOURCES]
     rows = []
     for f in facts:
-        row = _jsonable(f)
-        est = pref.scores.get(f.id)
-        row["preference"] = _jsonable(est) if est else None
-        row["suites"] = {}
-        for s in suite_rows:
-            if s.variant_id == f.id:
-                suites[s.suite_slug] = s.suite_name
-                row["suites"][s.suite_slug] = {
-                    **_jsonable(s.score), "suite_name": s.suite_name, "run_id": s.run_id, "version_id": s.version_id,
-                    "cost": _jsonable(s.cost_per_item), "latency_mean_ms": s.latency_mean_ms,
-                }
-        p = prod.by_variant.get(f.id)
-        row["production"] = _jsonable(p) if p else None
+        row = as_json(f)
+        for source, found in evidence:
+            if source.row_key is not None:
+                entry = found.by_variant.get(f.id)
+                row[source.row_key] = as_json(entry) if entry is not None else source.empty()
         rows.append(row)
-    payload = {
-        "version": PAYLOAD_VERSION,
-        "computed_at": timezone.now().isoformat(),
-        "period": {"start": _jsonable(prod.start), "end": _jsonable(prod.end), "days": days},
-        "preference": {"computed_at": _jsonable(pref.computed_at), "n_judgments": pref.n_judgments},
-        "variants": rows,
-        "suites": [{"slug": k, "name": v} for k, v in sorted(suites.items())],
-        "experiments": _jsonable(experiments),
-    }
-    payload["verdict"] = {q: _jsonable(verdict.verdict_for(payload, q, sources.paired_item_scores))
+    payload: dict = {"version": PAYLOAD_VERSION, "computed_at": timezone.now().isoformat(), "variants": rows}
+    for source, found in evidence:
+        payload[source.summary_key] = as_json(found.summary)
+    payload["verdict"] = {q: as_json(verdict.verdict_for(payload, q, sources.paired_item_scores))
                           for q, _ in quality_options(payload)}
     return payload
 
@@ -109,45 +71,13 @@ def quality_options(payload: dict) -> list[tuple[str, str]]:
                                                      for s in payload.get("suites", [])]
 
 
-def current_report(days: int = DEFAULT_DAYS, *, refresh: bool = False) -> Report:
-    """The cached evidence payload (stale-while-revalidate).
-
-    Fresh (< ``DASHBOARDS_CACHE_SECONDS``): served. Stale but younger than
-    ``DASHBOARDS_MAX_STALE_SECONDS``: served, and ``dashboards_refresh_task`` is enqueued (at most
-    once a minute per process) so the next viewer gets new numbers without paying for them.
-    Missing, too old, or ``refresh``: computed in the request.
-    """
-    key = cache_key(days)
-    if not refresh:
-        cached = Report.objects.filter(saved=False, cache_key=key).order_by("-computed_at").first()
-        if cached is not None:
-            age = (timezone.now() - cached.computed_at).total_seconds()
-            if age < cache_seconds():
-                return cached
-            if age < max_stale_seconds():
-                _enqueue_refresh(days)
-                return cached
-    return refresh_cache(days)
+def cached_report(days: int) -> Report | None:
+    """The newest cached (unsaved) payload for ``days``, if any (1 query)."""
+    return Report.objects.filter(saved=False, cache_key=cache_key(days)).order_by("-computed_at").first()
 
 
-def _enqueue_refresh(days: int) -> None:
-    from django.core.cache import cache
-    from django.db import transaction
-
-    from evalhub.dashboards.tasks import dashboards_refresh_task
-
-    if cache.add(f"dashboards:refresh-pending:{days}", 1, timeout=60):
-        transaction.on_commit(lambda: dashboards_refresh_task.delay(days=days))
-
-
-def refresh_cache(days: int = DEFAULT_DAYS) -> Report:
-    payload = build_payload(days)
-    key = cache_key(days)
-    report = Report.objects.create(saved=False, cache_key=key, params={"days": days},
-                                   computed_at=dt.datetime.fromisoformat(payload["computed_at"]), payload=payload)
-    # Keep the cache table small: only the newest unsaved row per key is ever read.
-    Report.objects.filter(saved=False, cache_key=key, computed_at__lt=report.computed_at).delete()
-    return report
+def saved_reports(limit: int = 100) -> list[Report]:
+    return list(Report.objects.filter(saved=True).select_related("created_by").order_by("-created_at")[:limit])
 
 
 # ---------------------------------------------------------------- scorecard

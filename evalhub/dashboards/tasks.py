@@ -11,6 +11,7 @@ def dashboards_refresh_task(*, days: int = 7) -> str:
 
     Scheduled by beat or after data loads so pages read a fresh payload instead of computing it on a request.
     """
-    from evalhub.dashboards.selectors import refresh_cache
+    # Imported here: services enqueues this task, so a module-level import would be a cycle.
+    from evalhub.dashboards.services import report_cache_refresh
 
-    return str(refresh_cache(days).uuid)
+    return str(report_cache_refresh(days).uuid)

@@ -25,7 +25,7 @@ def _source(request: HttpRequest, params: pages.Params) -> Report:
         except ValueError:
             raise Http404("no such report") from None  # a malformed id is a 404, not a 500
         return get_object_or_404(Report, uuid=report_uuid, saved=True)
-    return selectors.current_report(params.days, refresh=request.GET.get("refresh") == "1")
+    return services.report_current(params.days, refresh=request.GET.get("refresh") == "1")
 
 
 def _bad(request: HttpRequest, err: pages.ParamError) -> HttpResponse:
@@ -96,8 +96,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         report = services.report_save(kind=request.POST.get("page", ReportKind.SCORECARD), params=params.as_dict(),
                                       user=request.user, title=request.POST.get("title", ""))
         return redirect("dashboards:report", report_uuid=report.uuid)
-    saved = Report.objects.filter(saved=True).select_related("created_by").order_by("-created_at")[:100]
-    return render(request, "dashboards/reports.html", {"reports": saved})
+    return render(request, "dashboards/reports.html", {"reports": selectors.saved_reports()})
 
 
 @role_required(*READERS)

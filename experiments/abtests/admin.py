@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from experiments.abtests import services
 from experiments.abtests.models import Arm, Experiment, Exposure, ResultSnapshot
 
 
@@ -21,30 +23,12 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Experiments registered here get the same planned sample as through the service (once the
-        # arms exist); invalid metric/arm set-ups are reported, not silently saved as runnable.
-        from django.contrib import messages
-
-        from experiments.abtests import planning
-        from experiments.abtests.metrics import METRICS
-
-        e = form.instance
-        control = e.arms.filter(is_control=True).select_related("variant").first()
-        if e.primary_metric not in METRICS or control is None:
-            messages.warning(request, "needs a known primary_metric and exactly one control arm before it can start")
-            return
-        if e.planned_sample_per_arm is None:
-            from evalhub.stats._base import StatsError
-
-            try:
-                plan = planning.plan(METRICS[e.primary_metric], control.variant, mde=e.mde, alpha=e.alpha, power=e.power,
-                                     n_arms=e.arms.count())
-            except StatsError as exc:
-                messages.warning(request, f"no sample size: {exc}")
-                return
-            e.planned_sample_per_arm = plan.sample_per_arm
-            e.baseline = {**plan.baseline, "daily_units": plan.daily_units, "expected_days": plan.expected_days}
-            e.save(update_fields=["planned_sample_per_arm", "baseline"])
+        # Experiments registered here get the same plan as through the service (once the arms exist);
+        # invalid metric/arm set-ups are reported, not silently saved as runnable.
+        try:
+            services.experiment_plan_missing(experiment=form.instance)
+        except ValidationError as exc:
+            messages.warning(request, "; ".join(exc.messages))
 
     def get_inlines(self, request, obj=None):
         # Same rule as arms_update: arms and allocation are edited only before the start.

@@ -37,7 +37,7 @@ def pick_arm(arms: Sequence[Arm], u: float) -> Arm:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class ArmAssignment:
     experiment: str
     unit_id: str
     arm: str
@@ -57,7 +57,7 @@ def _exposed_arm_id(experiment: Experiment, unit_id: str) -> int | None:
     return Exposure.objects.filter(experiment=experiment, unit_id=unit_id).values_list("arm_id", flat=True).first()
 
 
-def assignment_for(*, experiment: Experiment, unit_id: str, record: bool = True) -> Assignment:
+def assignment_for(*, experiment: Experiment, unit_id: str, record: bool = True) -> ArmAssignment:
     """The unit's arm.
 
     Running: the hashed arm (or the arm of an earlier exposure), recorded as an exposure when
@@ -72,17 +72,17 @@ def assignment_for(*, experiment: Experiment, unit_id: str, record: bool = True)
     if experiment.status == Status.STOPPED:
         arm_id = _exposed_arm_id(experiment, unit_id)
         arm = next((a for a in arms if a.id == arm_id), control)
-        return Assignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
+        return ArmAssignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
                           experiment.status, True, False)
     if experiment.status != Status.RUNNING:
-        return Assignment(experiment.key, unit_id, control.name, control.variant.slug, True,
+        return ArmAssignment(experiment.key, unit_id, control.name, control.variant.slug, True,
                           experiment.status, False, False)
     arm = pick_arm(arms, unit_hash(experiment.salt, unit_id))
     arm_id = (exposure_record(experiment=experiment, arm=arm, unit_id=unit_id) if record
               else _exposed_arm_id(experiment, unit_id) or arm.id)
     if arm_id != arm.id:
         arm = next(a for a in arms if a.id == arm_id)
-    return Assignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
+    return ArmAssignment(experiment.key, unit_id, arm.name, arm.variant.slug, arm.is_control,
                       experiment.status, False, record)
 
 

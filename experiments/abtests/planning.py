@@ -36,6 +36,10 @@ class Plan:
     daily_units: float | None
     expected_days: float | None
 
+    def stored_baseline(self) -> dict:
+        """What ``Experiment.baseline`` keeps: the baseline plus the traffic and duration it expects."""
+        return {**self.baseline, "daily_units": self.daily_units, "expected_days": self.expected_days}
+
 
 def _variant_totals(variant: ModelVariant) -> dict:
     from experiments.telemetry.models import HourlyRollup

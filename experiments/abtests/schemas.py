@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -38,35 +37,6 @@ class ArmsIn(Schema):
     arms: list[ArmIn] = Field(min_length=2, max_length=10)
 
 
-class ArmOut(Schema):
-    name: str
-    variant: str
-    weight: float
-    is_control: bool
-
-
-class ExperimentOut(Schema):
-    key: str
-    name: str
-    hypothesis: str
-    owner: str
-    unit: str
-    status: str
-    primary_metric: str
-    guardrails: list[str]
-    mde: float
-    alpha: float
-    power: float
-    correction: str
-    planned_sample_per_arm: int | None
-    expected_days: float | None
-    baseline: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    stopped_at: datetime | None
-    arms: list[ArmOut]
-
-
 class AssignmentOut(Schema):
     experiment: str
     unit_id: str
@@ -87,21 +57,3 @@ class MetricOut(Schema):
     description: str
 
 
-class ResultsOut(Schema):
-    """Results and the plain-words decision (nested parts as computed by the results selector)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    experiment: str
-    status: str
-    computed_at: str
-    planned_sample_per_arm: int | None
-    reached_sample: Any = None
-    alpha: float
-    correction: str
-    decision: dict[str, Any] = Field(description="verdict, summary and per-arm verdicts with reasons")
-    arms: list[dict[str, Any]]
-    srm: dict[str, Any] = Field(description="sample-ratio mismatch checks on exposures and units")
-    invalid: list[dict[str, Any]]
-    notes: Any = None
-    metrics: list[dict[str, Any]]

@@ -34,6 +34,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
+from evalhub.core.read_models import as_json
 from evalhub.stats._base import MeanStat, ProportionStat, StatsError
 from evalhub.stats.abtest import (
     Comparison,
@@ -54,7 +55,24 @@ from evalhub.stats.abtest import (
     with_ratio_covariate,
 )
 from experiments.abtests.metrics import HIGHER_IS_BETTER, METRICS, Metric
-from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot
+from experiments.abtests.models import Arm, Experiment, Exposure, PreUnitStat, ResultSnapshot, Status
+from experiments.abtests.read_models import (
+    ArmDecision,
+    ArmFacts,
+    ArmSetting,
+    ArmTotals,
+    ExperimentDecision,
+    ExperimentResults,
+    ExperimentSummary,
+    InvalidTraffic,
+    LiftReading,
+    MetricReading,
+    PlanBaseline,
+    RunningExperiment,
+    SampleRatioCheck,
+    SampleRatioChecks,
+)
+from experiments.telemetry import selectors as telemetry_selectors
 
 SRM_THRESHOLD = 0.001
 
@@ -69,6 +87,23 @@ def experiment_by_key(key: str) -> Experiment | None:
     return (Experiment.objects.select_related("owner")
             .prefetch_related(Prefetch("arms", queryset=Arm.objects.select_related("variant").order_by("id")))
             .filter(key=key).first())
+
+
+def experiment_summary(experiment: Experiment) -> ExperimentSummary:
+    """An experiment's set-up, plan and arms (arms in creation order; no query when they are prefetched)."""
+    e = experiment
+    stored = e.baseline or {}
+    fields = PlanBaseline.__dataclass_fields__
+    return ExperimentSummary(
+        key=e.key, name=e.name, hypothesis=e.hypothesis, owner=e.owner.username, unit=e.unit, status=e.status,
+        primary_metric=e.primary_metric, guardrails=tuple(e.guardrails), mde=e.mde, alpha=e.alpha, power=e.power,
+        correction=e.correction, planned_sample_per_arm=e.planned_sample_per_arm,
+        expected_days=stored.get("expected_days"),
+        baseline=PlanBaseline(**{k: v for k, v in stored.items() if k in fields}) if stored else None,
+        created_at=e.created_at, started_at=e.started_at, stopped_at=e.stopped_at,
+        arms=tuple(ArmSetting(a.name, a.variant.slug, a.weight, a.is_control)
+                   for a in sorted(e.arms.all(), key=lambda a: a.id)),
+    )
 
 
 # ---------------------------------------------------------------- result types
@@ -193,19 +228,8 @@ def _unit_sums(experiment: Experiment, metrics: list[Metric]) -> dict[str, dict[
 
 
 def _latency_histograms(experiment: Experiment) -> dict[str, list[float]]:
-    from experiments.telemetry.buckets import N_LATENCY_BUCKETS
-    from experiments.telemetry.models import HourlyRollup
-
-    sql = (f"SELECT r.arm, t.i, SUM(t.c) FROM {HourlyRollup._meta.db_table} r, "
-           f"unnest(r.latency_hist) WITH ORDINALITY AS t(c, i) WHERE r.experiment_key = %s GROUP BY r.arm, t.i")
-    hists: dict[str, list[float]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [experiment.key])
-        for arm, i, c in cursor.fetchall():
-            hist = hists.setdefault(arm, [0.0] * N_LATENCY_BUCKETS)
-            if 1 <= i <= N_LATENCY_BUCKETS:
-                hist[i - 1] += float(c)
-    return hists
+    hists = telemetry_selectors.latency_histograms(group_by="arm", where="experiment_key = %s", params=[experiment.key])
+    return {str(arm): [float(c) for c in hist] for arm, hist in hists.items()}
 
 
 def _invalid_events(experiment: Experiment, arms: list[Arm]) -> list[InvalidArm]:
@@ -421,52 +445,85 @@ def _overall(decisions: dict[str, Decision], results: list[MetricResult]) -> tup
 # ---------------------------------------------------------------- serialisation and history
 
 
-def _comparison_dict(c: Comparison | None) -> dict | None:
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _lift_reading(c: Comparison | None) -> LiftReading | None:
     if c is None:
         return None
-
-    def num(x: float) -> float | None:
-        return float(x) if math.isfinite(x) else None
-
-    return {"control": num(c.control), "treatment": num(c.treatment), "lift": num(c.lift),
-            "lift_ci": [num(c.lift_ci[0]), num(c.lift_ci[1])], "relative_lift": num(c.relative_lift),
-            "relative_lift_ci": [num(c.relative_lift_ci[0]), num(c.relative_lift_ci[1])],
-            "lift_se": num(c.lift_se), "relative_lift_se": num(c.relative_lift_se), "scale": c.scale,
-            "alternative": c.alternative,
-            "p_value": num(c.p_value), "significant": c.significant, "method": c.method,
-            "n_control": c.n_control, "n_treatment": c.n_treatment, "sequential": c.sequential,
-            "variance_reduction": None if c.variance_reduction is None else num(c.variance_reduction),
-            "not_enough_data": c.not_enough_data, "warnings": list(c.warnings)}
+    return LiftReading(
+        control=_finite(c.control), treatment=_finite(c.treatment), lift=_finite(c.lift),
+        lift_ci=(_finite(c.lift_ci[0]), _finite(c.lift_ci[1])), relative_lift=_finite(c.relative_lift),
+        relative_lift_ci=(_finite(c.relative_lift_ci[0]), _finite(c.relative_lift_ci[1])),
+        lift_se=_finite(c.lift_se), relative_lift_se=_finite(c.relative_lift_se), scale=c.scale,
+        alternative=c.alternative, p_value=_finite(c.p_value), significant=c.significant, method=c.method,
+        n_control=c.n_control, n_treatment=c.n_treatment, sequential=c.sequential,
+        variance_reduction=None if c.variance_reduction is None else _finite(c.variance_reduction),
+        not_enough_data=c.not_enough_data, warnings=tuple(c.warnings),
+    )
 
 
-def _srm_dict(s: SRMResult | None) -> dict | None:
+def _srm_check(s: SRMResult | None) -> SampleRatioCheck | None:
     if s is None:
         return None
-    return {"statistic": s.statistic, "p_value": s.p_value, "expected": list(s.expected), "mismatch": s.mismatch}
+    return SampleRatioCheck(s.statistic, s.p_value, tuple(s.expected), s.mismatch)
+
+
+def results_read_model(res: Results) -> ExperimentResults:
+    """The results as the API serves them and a ``ResultSnapshot`` keeps them."""
+    e = res.experiment
+    return ExperimentResults(
+        experiment=e.key, status=e.status, computed_at=res.computed_at.isoformat(),
+        planned_sample_per_arm=e.planned_sample_per_arm, reached_sample=res.reached_sample,
+        alpha=e.alpha, correction=e.correction,
+        decision=ExperimentDecision(res.verdict, res.summary, {
+            arm: ArmDecision(d.verdict, tuple(d.reasons)) for arm, d in res.decisions.items()}),
+        arms=tuple(ArmTotals(**dataclasses.asdict(a)) for a in res.arms),
+        srm=SampleRatioChecks(_srm_check(res.srm_exposures), _srm_check(res.srm_units), res.srm_mismatch),
+        invalid=tuple(InvalidTraffic(**dataclasses.asdict(i)) for i in res.invalid),
+        notes=tuple(res.notes),
+        metrics=tuple(MetricReading(
+            metric=r.metric, label=r.label, kind=r.kind, role=r.role, arm=r.arm,
+            higher_is_better=r.higher_is_better, used=r.used, p_adjusted=r.p_adjusted,
+            significant=r.significant, breach=r.breach, cuped=r.cuped, error=r.error,
+            fixed=_lift_reading(r.fixed), sequential=_lift_reading(r.sequential),
+        ) for r in res.metrics),
+    )
 
 
 def results_payload(res: Results) -> dict:
-    """JSON-ready results (API responses and ResultSnapshot payloads)."""
-    e = res.experiment
-    return {
-        "experiment": e.key, "status": e.status, "computed_at": res.computed_at.isoformat(),
-        "planned_sample_per_arm": e.planned_sample_per_arm, "reached_sample": res.reached_sample,
-        "alpha": e.alpha, "correction": e.correction,
-        "decision": {"verdict": res.verdict, "summary": res.summary,
-                     "arms": {arm: {"verdict": d.verdict, "reasons": list(d.reasons)} for arm, d in res.decisions.items()}},
-        "arms": [dataclasses.asdict(a) for a in res.arms],
-        "srm": {"exposures": _srm_dict(res.srm_exposures), "units": _srm_dict(res.srm_units),
-                "mismatch": res.srm_mismatch},
-        "invalid": [dataclasses.asdict(i) for i in res.invalid],
-        "notes": res.notes,
-        "metrics": [{
-            "metric": r.metric, "label": r.label, "kind": r.kind, "role": r.role, "arm": r.arm,
-            "higher_is_better": r.higher_is_better, "used": r.used, "p_adjusted": r.p_adjusted,
-            "significant": r.significant, "breach": r.breach, "cuped": r.cuped, "error": r.error,
-            "fixed": _comparison_dict(r.fixed), "sequential": _comparison_dict(r.sequential),
-        } for r in res.metrics],
-    }
+    """JSON-ready results (``ResultSnapshot`` payloads): ``results_read_model`` as JSON values."""
+    return as_json(results_read_model(res))
 
 
 def snapshots_for(experiment: Experiment) -> list[ResultSnapshot]:
     return list(ResultSnapshot.objects.filter(experiment=experiment).order_by("day"))
+
+
+def experiments_running() -> list[RunningExperiment]:
+    """Running experiments, by key, with the verdict of their latest result snapshot (3 queries)."""
+    experiments = list(Experiment.objects.filter(status=Status.RUNNING)
+                       .prefetch_related(Prefetch("arms", queryset=Arm.objects.select_related("variant").order_by("id")))
+                       .order_by("key"))
+    if not experiments:
+        return []
+    latest = {
+        s.experiment_id: s
+        for s in ResultSnapshot.objects.filter(experiment__in=experiments)
+        .order_by("experiment_id", "-computed_at").distinct("experiment_id")
+    }
+    out = []
+    for exp in experiments:
+        snap = latest.get(exp.pk)
+        # ``results_payload`` writes {"decision": {"verdict", "summary", "arms"}}.
+        decision = (snap.payload or {}).get("decision") if snap else None
+        verdict = str(decision["verdict"]) if isinstance(decision, dict) and decision.get("verdict") else None
+        reasons = (str(decision["summary"]),) if verdict and decision.get("summary") else ()
+        out.append(RunningExperiment(
+            key=exp.key, name=exp.name, status=exp.status, started_at=exp.started_at,
+            primary_metric=exp.primary_metric,
+            arms=tuple(ArmFacts(a.name, a.variant.slug, a.is_control) for a in exp.arms.all()),
+            decision=verdict, decision_reasons=reasons, computed_at=snap.computed_at if snap else None,
+        ))
+    return out

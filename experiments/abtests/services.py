@@ -120,12 +120,31 @@ def experiment_register(
     if errors:
         raise ValidationError(errors)
     experiment.planned_sample_per_arm = the_plan.sample_per_arm
-    experiment.baseline = {**the_plan.baseline, "daily_units": the_plan.daily_units,
-                           "expected_days": the_plan.expected_days}
+    experiment.baseline = the_plan.stored_baseline()
     experiment.save()
     for arm in built:
         arm.experiment = experiment
     Arm.objects.bulk_create(built)
+    return experiment
+
+
+@transaction.atomic
+def experiment_plan_missing(*, experiment: Experiment) -> Experiment:
+    """Give a draft saved without ``experiment_register`` (the admin) the same plan: planned sample per
+    arm and baseline, once its arms exist. A set-up that cannot start is refused with the reason."""
+    control = experiment.arms.filter(is_control=True).select_related("variant").first()
+    if experiment.primary_metric not in METRICS or control is None:
+        raise ValidationError("needs a known primary_metric and exactly one control arm before it can start")
+    if experiment.planned_sample_per_arm is not None:
+        return experiment
+    try:
+        the_plan = planning.plan(METRICS[experiment.primary_metric], control.variant, mde=experiment.mde,
+                                 alpha=experiment.alpha, power=experiment.power, n_arms=experiment.arms.count())
+    except StatsError as exc:
+        raise ValidationError(f"no sample size: {exc}") from None
+    experiment.planned_sample_per_arm = the_plan.sample_per_arm
+    experiment.baseline = the_plan.stored_baseline()
+    experiment.save(update_fields=["planned_sample_per_arm", "baseline"])
     return experiment
 
 

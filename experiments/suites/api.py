@@ -25,13 +25,12 @@ from evalhub.core.models import ModelVariant
 from experiments.suites import exports, selectors, services
 from experiments.suites.exports import EXPORTERS, export_response
 from experiments.suites.models import Run, RunStatus, Suite, SuiteVersion
+from experiments.suites.read_models import RunComparisonSummary, RunReport
 from experiments.suites.schemas import (
-    CompareOut,
     ImportIn,
     RecordedIn,
     ResultOut,
     RunIn,
-    RunOut,
     SuiteOut,
     VersionOut,
 )
@@ -67,20 +66,6 @@ def _run(run_id: int, queryset: QuerySet[Run] | None = None, field: str = "run_i
     if run is None:
         raise NotFound(f"no run {run_id}", field)
     return run
-
-
-def _run_out(run: Run, *, summary: bool = True) -> dict:
-    progress = selectors.run_progress(run)
-    out = {"id": run.pk, "suite": run.version.suite.slug, "version": run.version.number, "variant": run.variant.slug,
-           "source": run.source, "n_items": run.n_items, "created_at": run.created_at, "started_at": run.started_at,
-           "finished_at": run.finished_at, "can_resume": selectors.run_can_resume(run), "error": run.error,
-           "top_errors": [e.__dict__ for e in selectors.run_error_counts(run)] if progress.n_errors else [],
-           **progress.as_dict()}
-    if summary:
-        s = selectors.run_summary(run)
-        out.update(overall=s.overall and s.overall.__dict__, clustered=s.clustered,
-                   categories=[c.__dict__ for c in s.categories], tokens=s.tokens, cost_usd=float(s.cost_usd))
-    return out
 
 
 @router.get("", response=list[SuiteOut], auth=READ_AUTH)
@@ -119,39 +104,39 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> StreamingHttpResp
     return export_response(EXPORTERS[fmt](run), fmt, f"run-{run.pk}")
 
 
-@router.post("/runs", response={201: RunOut}, **RUN_WRITE)
+@router.post("/runs", response={201: RunReport}, **RUN_WRITE)
 def run_start(request: HttpRequest, payload: RunIn) -> Status:
     version = _version(payload.suite, payload.version, "suite")
     run = services.run_start(version=version, variant=_variant(payload.variant), by=request.user,
                              concurrency=payload.concurrency, timeout_s=payload.timeout_s,
                              max_retries=payload.max_retries, use_cache=payload.cache)
-    return Status(201, _run_out(run, summary=False))
+    return Status(201, selectors.run_report(run, summary=False))
 
 
-@router.post("/recorded", response={201: RunOut}, auth=ENGINEER_AUTH)
+@router.post("/recorded", response={201: RunReport}, auth=ENGINEER_AUTH)
 def recorded_import(request: HttpRequest, payload: RecordedIn) -> Status:
     version = _version(payload.suite, payload.version, "suite")
     run = services.recorded_import(version=version, variant=_variant(payload.variant), text=payload.content,
                                    by=request.user)
-    return Status(201, _run_out(selectors.run_get(run.pk)))
+    return Status(201, selectors.run_report(selectors.run_get(run.pk)))
 
 
-@router.get("/runs/{run_id}", response=RunOut, **RUN_READ)
-def run_status(request: HttpRequest, run_id: int) -> dict:
-    return _run_out(_run(run_id, Run.objects.select_related("version__suite", "variant")))
+@router.get("/runs/{run_id}", response=RunReport, **RUN_READ)
+def run_status(request: HttpRequest, run_id: int) -> RunReport:
+    return selectors.run_report(_run(run_id, Run.objects.select_related("version__suite", "variant")))
 
 
-@router.post("/runs/{run_id}/cancel", response=RunOut, **RUN_WRITE)
-def run_cancel(request: HttpRequest, run_id: int) -> dict:
+@router.post("/runs/{run_id}/cancel", response=RunReport, **RUN_WRITE)
+def run_cancel(request: HttpRequest, run_id: int) -> RunReport:
     run = services.run_cancel(run=_run(run_id))
-    return _run_out(selectors.run_get(run.pk), summary=False)
+    return selectors.run_report(selectors.run_get(run.pk), summary=False)
 
 
-@router.post("/runs/{run_id}/resume", response=RunOut, **RUN_WRITE)
-def run_resume(request: HttpRequest, run_id: int) -> dict:
+@router.post("/runs/{run_id}/resume", response=RunReport, **RUN_WRITE)
+def run_resume(request: HttpRequest, run_id: int) -> RunReport:
     """Re-dispatch the items without a result of a stalled or cancelled run; any other run is a 400 on ``status``."""
     run = services.run_resume(run=_run(run_id))
-    return _run_out(selectors.run_get(run.pk), summary=False)
+    return selectors.run_report(selectors.run_get(run.pk), summary=False)
 
 
 @router.get("/runs/{run_id}/results", response=list[ResultOut], **RUN_READ)
@@ -168,15 +153,11 @@ def run_results(request: HttpRequest, run_id: int, offset: int = 0, limit: int =
             for r in selectors.run_results(run)[offset:offset + limit]]
 
 
-@router.get("/runs/{run_id}/compare/{other_id}", response=CompareOut, **RUN_READ)
-def run_compare(request: HttpRequest, run_id: int, other_id: int) -> dict:
+@router.get("/runs/{run_id}/compare/{other_id}", response=RunComparisonSummary, **RUN_READ)
+def run_compare(request: HttpRequest, run_id: int, other_id: int) -> RunComparisonSummary:
     run_a, run_b = _run(run_id), _run(other_id, field="other_id")
     try:
-        cmp = selectors.run_compare(run_a, run_b)
+        cmp = selectors.run_compare_summary(run_a, run_b)
     except ValueError as exc:
         raise Invalid(str(exc), "run_id" if run_a.status == RunStatus.FAILED else "other_id") from None
-    p, m = cmp.paired, cmp.mcnemar
-    return {"run_a": run_a.pk, "run_b": run_b.pk, "n": cmp.n, "mean_a": cmp.mean_a, "mean_b": cmp.mean_b,
-            "mean_diff": p and p.mean_diff, "lower": p and p.lower, "upper": p and p.upper,
-            "p_value": p and p.p_value, "mcnemar_b": m and m.b, "mcnemar_c": m and m.c,
-            "mcnemar_p": m and m.p_value, "clustered": cmp.clustered, "flipped": [f.item.external_id for f in cmp.flips]}
+    return cmp

@@ -219,7 +219,7 @@ class ItemRunner:
         )
 
 
-def result_from(run: Run, item: SuiteItem, outcome: strategies.Outcome, grade: graders.Grade) -> RunResult:
+def result_from(run: Run, item: SuiteItem, outcome: strategies.SampledAnswer, grade: graders.Grade) -> RunResult:
     return RunResult(
         run_id=run.pk, item_id=item.pk, output=outcome.output, extracted=grade.extracted or outcome.extracted,
         score=grade.score, passed=grade.passed, explanation=grade.explanation, latency_ms=outcome.latency_ms,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
@@ -62,46 +61,6 @@ class RecordedIn(Schema):
     content: str = Field(min_length=1)
 
 
-class ScoreOut(Schema):
-    label: str
-    n: int
-    mean: float
-    lower: float | None
-    upper: float | None
-    pass_rate: float
-
-
-class ErrorCountOut(Schema):
-    error: str
-    count: int
-
-
-class RunOut(Schema):
-    id: int
-    suite: str
-    version: int
-    variant: str
-    status: str
-    source: str
-    n_items: int
-    n_total: int
-    n_done: int
-    n_errors: int
-    n_pending_human: int
-    percent: float
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    can_resume: bool = False
-    error: str = Field(default="", description="why the run failed: share of items that errored, most common error")
-    top_errors: list[ErrorCountOut] = Field(default_factory=list, description="most common item errors, with counts")
-    overall: ScoreOut | None = None
-    clustered: bool = False
-    categories: list[ScoreOut] = []
-    tokens: int = 0
-    cost_usd: float = 0.0
-
-
 class ResultOut(Schema):
     item: str
     category: str
@@ -123,20 +82,3 @@ class ResultOut(Schema):
     graders: list = []
     grader_usage: dict = {}
     cached: bool = False
-
-
-class CompareOut(Schema):
-    run_a: int
-    run_b: int
-    n: int
-    mean_a: float
-    mean_b: float
-    mean_diff: float | None
-    lower: float | None
-    upper: float | None
-    p_value: float | None
-    mcnemar_b: int | None
-    mcnemar_c: int | None
-    mcnemar_p: float | None
-    clustered: bool
-    flipped: list[str]

@@ -21,8 +21,17 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from evalhub.core.read_models import mean_estimate
 from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
+from experiments.suites.read_models import (
+    ErrorCount,
+    PairedItemScores,
+    RunComparisonSummary,
+    RunReport,
+    ScoreRow,
+    SuiteScore,
+)
 
 
 def suites_list() -> QuerySet[Suite]:
@@ -112,27 +121,11 @@ def run_progress(run: Run) -> Progress:
     return Progress(status, counts["n"], run.n_items, counts["errors"], counts["pending"])
 
 
-@dataclass(frozen=True)
-class ErrorCount:
-    error: str
-    count: int
-
-
 def run_error_counts(run: Run, *, limit: int = 3) -> list[ErrorCount]:
     """The run's most common item errors, most frequent first (one GROUP BY over its results)."""
     rows = (RunResult.objects.filter(run_id=run.pk).exclude(error="").values("error")
             .annotate(n=Count("id")).order_by("-n", "error")[:limit])
     return [ErrorCount(r["error"], r["n"]) for r in rows]
-
-
-@dataclass(frozen=True)
-class ScoreRow:
-    label: str
-    n: int
-    mean: float
-    lower: float | None
-    upper: float | None
-    pass_rate: float
 
 
 @dataclass(frozen=True)
@@ -206,7 +199,7 @@ class Flip:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class RunComparison:
     run_a: Run
     run_b: Run
     n: int
@@ -219,7 +212,7 @@ class Comparison:
     error: str = ""
 
 
-def run_compare(run_a: Run, run_b: Run) -> Comparison:
+def run_compare(run_a: Run, run_b: Run) -> RunComparison:
     """Paired comparison A − B over items both runs graded (same suite version, neither run failed)."""
     if run_a.version_id != run_b.version_id:
         raise ValueError("runs must use the same suite version to be compared item by item")
@@ -233,7 +226,7 @@ def run_compare(run_a: Run, run_b: Run) -> Comparison:
         .filter(score_b__isnull=False).select_related("item").order_by("item__position", "item_id")
     )
     if not rows:
-        return Comparison(run_a, run_b, 0, 0.0, 0.0, None, None, [], False, "no items graded in both runs")
+        return RunComparison(run_a, run_b, 0, 0.0, 0.0, None, None, [], False, "no items graded in both runs")
     a = [r.score for r in rows]
     b = [r.score_b for r in rows]
     groups = [r.item.group for r in rows]
@@ -246,8 +239,37 @@ def run_compare(run_a: Run, run_b: Run) -> Comparison:
     mcn = evalscores.mcnemar([bool(r.passed) for r in rows], [bool(r.passed_b) for r in rows])
     flips = [Flip(r.item, r.score, r.score_b, bool(r.passed), bool(r.passed_b)) for r in rows
              if bool(r.passed) != bool(r.passed_b)]
-    return Comparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
+    return RunComparison(run_a, run_b, len(rows), sum(a) / len(a), sum(b) / len(b), paired, mcn, flips,
                       clusters is not None, error)
+
+
+def run_report(run: Run, *, summary: bool = True) -> RunReport:
+    """The run as the API shows it: state and progress, plus scores, tokens and cost with ``summary``."""
+    progress = run_progress(run)
+    scores = run_summary(run) if summary else None
+    return RunReport(
+        id=run.pk, suite=run.version.suite.slug, version=run.version.number, variant=run.variant.slug,
+        status=progress.status, source=run.source, n_items=run.n_items, n_total=progress.n_total,
+        n_done=progress.n_done, n_errors=progress.n_errors, n_pending_human=progress.n_pending_human,
+        percent=round(progress.percent, 1), created_at=run.created_at, started_at=run.started_at,
+        finished_at=run.finished_at, can_resume=run_can_resume(run), error=run.error,
+        top_errors=tuple(run_error_counts(run)) if progress.n_errors else (),
+        **({} if scores is None else {
+            "overall": scores.overall, "clustered": scores.clustered, "categories": tuple(scores.categories),
+            "tokens": scores.tokens, "cost_usd": float(scores.cost_usd)}),
+    )
+
+
+def run_compare_summary(run_a: Run, run_b: Run) -> RunComparisonSummary:
+    """``run_compare`` as numbers (the API's shape); the same ``ValueError`` for runs that cannot be compared."""
+    cmp = run_compare(run_a, run_b)
+    p, m = cmp.paired, cmp.mcnemar
+    return RunComparisonSummary(
+        run_a=run_a.pk, run_b=run_b.pk, n=cmp.n, mean_a=cmp.mean_a, mean_b=cmp.mean_b,
+        mean_diff=p and p.mean_diff, lower=p and p.lower, upper=p and p.upper, p_value=p and p.p_value,
+        mcnemar_b=m and m.b, mcnemar_c=m and m.c, mcnemar_p=m and m.p_value, clustered=cmp.clustered,
+        flipped=tuple(f.item.external_id for f in cmp.flips),
+    )
 
 
 @dataclass(frozen=True)
@@ -284,3 +306,54 @@ def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
 def human_grades_pending() -> QuerySet[HumanGrade]:
     return (HumanGrade.objects.filter(graded_at__isnull=True)
             .select_related("result__item", "result__run__version__suite").order_by("created_at", "id"))
+
+
+def latest_done_runs() -> dict[tuple[int, int], tuple[int, int]]:
+    """(variant id, suite id) → (run id, version id) of the latest completed run (failed runs never count)."""
+    rows = (
+        Run.objects.filter(status=RunStatus.DONE)
+        .order_by("variant_id", "version__suite_id", "-finished_at", "-id")
+        .distinct("variant_id", "version__suite_id")
+        .values_list("variant_id", "version__suite_id", "id", "version_id")
+    )
+    return {(v, s): (r, ver) for v, s, r, ver in rows}
+
+
+def suite_scores_latest() -> list[SuiteScore]:
+    """Each variant's mean score ± t interval on each suite, from its latest completed run (3 queries)."""
+    runs = latest_done_runs()
+    if not runs:
+        return []
+    suites = {s.pk: s for s in Suite.objects.filter(pk__in={s for _, s in runs})}
+    cost = Cast("cost_usd", FloatField())
+    aggregates = {
+        row["run_id"]: row
+        for row in RunResult.objects.filter(run_id__in=[r for r, _ in runs.values()], score__isnull=False)
+        .values("run_id")
+        .annotate(n=Count("id"), s=Sum("score"), ss=Sum(F("score") * F("score")),
+                  c=Sum(cost), cc=Sum(cost * cost), lat=Sum("latency_ms"))
+    }
+    out = []
+    for (variant_id, suite_id), (run_id, version_id) in sorted(runs.items()):
+        row = aggregates.get(run_id)
+        score = mean_estimate(row["n"], row["s"], row["ss"]) if row else None
+        if row is None or score is None:
+            continue
+        suite = suites[suite_id]
+        out.append(SuiteScore(
+            suite_slug=suite.slug, suite_name=suite.name, version_id=version_id, run_id=run_id, variant_id=variant_id,
+            score=score, cost_per_item=mean_estimate(row["n"], row["c"] or 0.0, row["cc"] or 0.0),
+            latency_mean_ms=(row["lat"] or 0.0) / row["n"],
+        ))
+    return out
+
+
+def paired_item_scores(run_a: int, run_b: int) -> PairedItemScores:
+    """Scores of two runs on the items both graded, aligned by item (one query; suites are ≤ thousands)."""
+    by_run: dict[int, dict[int, float]] = {run_a: {}, run_b: {}}
+    for run_id, item_id, score in RunResult.objects.filter(run_id__in=[run_a, run_b], score__isnull=False).values_list(
+        "run_id", "item_id", "score"
+    ):
+        by_run[run_id][item_id] = float(score)
+    common = sorted(by_run[run_a].keys() & by_run[run_b].keys())
+    return PairedItemScores(tuple(by_run[run_a][i] for i in common), tuple(by_run[run_b][i] for i in common))

@@ -50,7 +50,7 @@ class Sample:
 
 
 @dataclass
-class Outcome:
+class SampledAnswer:
     output: str
     extracted: str
     samples: list[Sample]
@@ -127,7 +127,7 @@ def majority(answers: list[str | None]) -> int:
 
 
 def execute(variant: ModelVariant, input_messages: list[dict], grader_config: dict, *, sampler: Sampler,
-            judge_pick: JudgePick | None = None) -> Outcome:
+            judge_pick: JudgePick | None = None) -> SampledAnswer:
     n = sample_count(variant)
     samples = [sampler(i) for i in range(n)]
     answers = [graders.extract_answer(grader_config, s.text) for s in samples]
@@ -144,4 +144,4 @@ def execute(variant: ModelVariant, input_messages: list[dict], grader_config: di
         sample_json.append(verdict.as_json(str(chosen + 1)))
     for i, entry in enumerate(sample_json):
         entry["chosen"] = i == chosen
-    return Outcome(samples[chosen].text, answers[chosen] or "", samples, sample_json, samples[chosen])
+    return SampledAnswer(samples[chosen].text, answers[chosen] or "", samples, sample_json, samples[chosen])

@@ -100,7 +100,7 @@ def events_post(request: HttpRequest) -> Status:
     return Status(200, out)
 
 
-def _estimate(e: selectors.Estimate) -> dict[str, Any]:
+def _estimate(e: selectors.MetricEstimate) -> dict[str, Any]:
     return {"value": e.value, "lower": e.lower, "upper": e.upper, "n": e.n}
 
 

@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from evalhub.core.models import ModelVariant
+from evalhub.core.read_models import LEVEL, IntervalEstimate, mean_estimate, rate_estimate
 from evalhub.stats import StatsError
 from evalhub.stats._base import MeanStat
 from evalhub.stats.abtest import quantile_ci_from_histogram, quantile_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
+from experiments.telemetry.read_models import ProductionWindow, VariantProduction
 
 PERIODS: dict[str, timedelta] = {
     "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90),
@@ -29,7 +31,7 @@ DEFAULT_PERIOD = "7d"
 
 
 @dataclass(frozen=True)
-class Estimate:
+class MetricEstimate:
     """A value with its 95 % interval (``None`` bounds when there is too little data)."""
 
     value: float | None
@@ -44,20 +46,20 @@ class VariantMetrics:
     slug: str
     name: str
     n: int
-    latency_p50: Estimate
-    latency_p95: Estimate
-    latency_p99: Estimate
-    latency_mean: Estimate
-    ttft_mean: Estimate
-    cost_per_request: Estimate  # per successful call (failed calls' cost, if any, is spread over the successes)
-    cost_per_1k: Estimate
+    latency_p50: MetricEstimate
+    latency_p95: MetricEstimate
+    latency_p99: MetricEstimate
+    latency_mean: MetricEstimate
+    ttft_mean: MetricEstimate
+    cost_per_request: MetricEstimate  # per successful call (failed calls' cost, if any, is spread over the successes)
+    cost_per_1k: MetricEstimate
     cost_total: float
     tokens_per_request: float
-    refusal_rate: Estimate
-    reask_rate: Estimate
-    thumbs_up_rate: Estimate
-    success_rate: Estimate
-    error_rate: Estimate
+    refusal_rate: MetricEstimate
+    reask_rate: MetricEstimate
+    thumbs_up_rate: MetricEstimate
+    success_rate: MetricEstimate
+    error_rate: MetricEstimate
     errors: int
     input_tokens: int
     output_tokens: int  # visible answer; reasoning tokens apart (one convention everywhere)
@@ -80,33 +82,33 @@ def period_for(key: str | None, *, now: datetime | None = None) -> Period:
     return Period(key, until - PERIODS[key], until)
 
 
-def rate(successes: int, n: int) -> Estimate:
+def rate(successes: int, n: int) -> MetricEstimate:
     """A proportion with its Wilson interval (stats adapter; no formulas here)."""
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     lower, upper = wilson_interval(int(successes), int(n))
-    return Estimate(successes / n, lower, upper, n)
+    return MetricEstimate(successes / n, lower, upper, n)
 
 
-def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estimate:
+def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> MetricEstimate:
     """A mean with its t interval from sufficient statistics, optionally scaled (e.g. ×1000)."""
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     if n < 2:
-        return Estimate(total / n * scale, n=n)
+        return MetricEstimate(total / n * scale, n=n)
     try:
         est = mean_score_from_stat(MeanStat(n=int(n), sum=float(total), sum_sq=max(float(total_sq), total * total / n)))
     except StatsError:
-        return Estimate(total / n * scale, n=n)
-    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
+        return MetricEstimate(total / n * scale, n=n)
+    return MetricEstimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
 
 
-def percentile(hist: list[int], q: float) -> Estimate:
+def percentile(hist: list[int], q: float) -> MetricEstimate:
     n = int(sum(hist))
     if n <= 0:
-        return Estimate(None, n=0)
+        return MetricEstimate(None, n=0)
     value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, q)
-    return Estimate(value, lower, upper, n)
+    return MetricEstimate(value, lower, upper, n)
 
 
 _SUM_COLUMNS = (
@@ -243,3 +245,57 @@ def experiment_keys(*, period: Period) -> list[str]:
             "AND experiment_key <> '' ORDER BY 1", [period.since, period.until],
         )
         return [r[0] for r in cursor.fetchall()]
+
+
+def latency_histograms(*, group_by: str, where: str, params: list) -> dict[object, list[int]]:
+    """Summed latency histograms of the rollups matching ``where``, per ``group_by`` column (one query).
+
+    The one SQL form of the histogram sum (``_HIST_SUMS``); ``group_by`` is a rollup column such as
+    ``variant_id`` or ``arm``, ``where`` a condition on rollup columns with ``%s`` placeholders.
+    """
+    if group_by not in _HIST_GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(_HIST_GROUPS)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {group_by}, {_HIST_SUMS} FROM telemetry_hourlyrollup WHERE {where} GROUP BY 1", params)
+        return {row[0]: [int(c or 0) for c in row[1:]] for row in cursor.fetchall()}
+
+
+_HIST_GROUPS = ("variant_id", "arm")
+_PRODUCTION_COLUMNS = ("n", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n",
+                       "successes")
+
+
+def production_by_variant(*, days: int) -> ProductionWindow:
+    """Per-variant production quality over the last ``days`` days of data present (2 queries)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(hour) FROM telemetry_hourlyrollup")
+        last = cursor.fetchone()[0]
+        if last is None:
+            return ProductionWindow(None, None, days)
+        end = last + timedelta(hours=1)
+        start = end - timedelta(days=days)
+        sums = ", ".join(f"sum({column})" for column in _PRODUCTION_COLUMNS)
+        cursor.execute(f"SELECT variant_id, {sums}, {_HIST_SUMS} FROM telemetry_hourlyrollup "
+                       "WHERE hour >= %s AND hour < %s GROUP BY variant_id ORDER BY variant_id", [start, end])
+        rows = cursor.fetchall()
+    out = []
+    k = len(_PRODUCTION_COLUMNS)
+    for row in rows:
+        v = {column: row[1 + i] or 0 for i, column in enumerate(_PRODUCTION_COLUMNS)}
+        n = int(v["n"])
+        if n <= 0:
+            continue
+        hist = [int(c or 0) for c in row[1 + k:]]
+        latency = None
+        if sum(hist) > 0:
+            value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95, alpha=1 - LEVEL)
+            latency = IntervalEstimate(value, lower, upper, None, sum(hist))
+        out.append(VariantProduction(
+            variant_id=row[0], n=n,
+            success=rate_estimate(int(v["successes"]), int(v["success_n"])),
+            thumbs_up=rate_estimate(int(v["thumbs_up"]), int(v["feedback_n"])),
+            refusal=rate_estimate(int(v["refusals"]), n), reask=rate_estimate(int(v["reasks"]), n),
+            cost_per_request=mean_estimate(n, float(v["cost_sum"]), float(v["cost_sum_sq"])),
+            latency_p95_ms=latency,
+        ))
+    return ProductionWindow(start, end, days, tuple(out))

@@ -24,6 +24,22 @@ def test_register_plans_sample_size_and_writes_arms(variants, owner):
     assert e.baseline["source"].startswith("default")
 
 
+def test_a_draft_saved_without_the_service_gets_the_same_plan(variants, owner):
+    """The admin saves experiments and arms itself; experiment_plan_missing then plans them as register does."""
+    reference = register(owner, key="ref", arms=two_arms("ctrl-v", "treat-v"), mde=0.05)
+    bare = Experiment.objects.create(name="Admin-made", key="admin-made", owner=owner, primary_metric="task_success",
+                                     mde=0.05)
+    with pytest.raises(ValidationError, match="exactly one control arm"):
+        services.experiment_plan_missing(experiment=bare)
+    for arm in reference.arms.all():
+        Arm.objects.create(experiment=bare, name=arm.name, variant=arm.variant, weight=arm.weight,
+                           is_control=arm.is_control)
+    services.experiment_plan_missing(experiment=bare)
+    bare.refresh_from_db()
+    assert bare.planned_sample_per_arm == reference.planned_sample_per_arm
+    assert bare.baseline == reference.baseline
+
+
 def test_bigger_mde_needs_fewer_units(variants, owner):
     small = register(owner, key="a", arms=two_arms("ctrl-v", "treat-v"), mde=0.02)
     big = register(owner, key="b", arms=two_arms("ctrl-v", "treat-v"), mde=0.2)

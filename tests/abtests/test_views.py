@@ -45,6 +45,23 @@ def test_detail_page_shows_decision_and_charts(shipped, view_client, django_asse
     assert view_client.get(reverse("abtests:detail", args=["missing"])).status_code == 404
 
 
+def test_detail_page_shows_shares_unsigned_and_lifts_signed(shipped, view_client):
+    html = view_client.get(reverse("abtests:detail", args=["page"])).content.decode()
+    assert f"MDE {100 * shipped.mde:.1f}% relative" in html  # a share: no sign
+    lift = results_for(shipped).metrics[0].fixed.relative_lift
+    assert f"{100 * lift:+.1f}%" in html and lift > 0  # a change: signed
+
+
+def test_one_percentage_filter_and_a_signed_lift_filter():
+    from evalhub.core.templatetags.evalhub import pct
+    from experiments.abtests.templatetags.abtests import lift
+    from experiments.telemetry.templatetags import telemetry_format
+
+    assert (pct(0.1234), pct(0.1234, 2), pct(None), pct(float("nan"))) == ("12.3%", "12.34%", "—", "—")
+    assert (lift(0.032), lift(-0.032), lift(None)) == ("+3.2%", "-3.2%", "—")
+    assert telemetry_format.pct is pct
+
+
 def test_srm_warning_is_prominent(shipped, eng_client):
     from experiments.abtests.assignment import exposure_record
 

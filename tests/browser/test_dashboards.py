@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalhub.dashboards import selectors
+from evalhub.dashboards import services
 from tests.browser.conftest import login
 from tests.dashboards.factories import build_world
 from tests.factories import PASSWORD, UserFactory
@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, UserFactory
 def test_viewer_sees_verdict_and_frontier_but_not_engineer_pages(page, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     build_world()
-    selectors.refresh_cache()  # what the refresh task does after data loads
+    services.report_cache_refresh()  # what the refresh task does after data loads
     UserFactory(username="lead", role="viewer")
     UserFactory(username="eng", role="engineer")
     login(page, "lead", PASSWORD)

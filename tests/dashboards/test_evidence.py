@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.db.models import Sum
 
-from evalhub.dashboards import selectors, sources
+from evalhub.dashboards import selectors, services, sources
 from evalhub.stats import MeanStat
 from evalhub.stats.abtest import quantile_ci_from_histogram
 from evalhub.stats.agreement import wilson_interval
@@ -101,10 +101,10 @@ def test_paired_item_scores_align_by_item(world):
 
 
 def test_payload_is_cached_and_refreshable(world, django_assert_max_num_queries):
-    first = selectors.current_report(7)
+    first = services.report_current(7)
     with django_assert_max_num_queries(1):
-        assert selectors.current_report(7).pk == first.pk
-    fresh = selectors.current_report(7, refresh=True)
+        assert services.report_current(7).pk == first.pk
+    fresh = services.report_current(7, refresh=True)
     assert fresh.pk != first.pk and fresh.computed_at >= first.computed_at
     # Only the newest cache row per key is kept.
     from evalhub.dashboards.models import Report
@@ -124,14 +124,14 @@ def test_stale_payload_is_served_while_a_refresh_is_enqueued(world, settings, mo
     calls = []
     monkeypatch.setattr(tasks.dashboards_refresh_task, "delay", lambda **kw: calls.append(kw))
     cache.clear()
-    first = selectors.current_report(7)
+    first = services.report_current(7)
     Report.objects.filter(pk=first.pk).update(computed_at=first.computed_at - _dt.timedelta(seconds=600))
     with django_capture_on_commit_callbacks(execute=True):
-        assert selectors.current_report(7).pk == first.pk  # stale, still served
-        assert selectors.current_report(7).pk == first.pk  # enqueued once only
+        assert services.report_current(7).pk == first.pk  # stale, still served
+        assert services.report_current(7).pk == first.pk  # enqueued once only
     assert calls == [{"days": 7}]
     # The task recomputes; too-old payloads are recomputed in the request instead.
     assert tasks.dashboards_refresh_task(days=7)
     newest = Report.objects.get(saved=False)
     Report.objects.filter(pk=newest.pk).update(computed_at=newest.computed_at - _dt.timedelta(hours=2))
-    assert selectors.current_report(7).pk != newest.pk
+    assert services.report_current(7).pk != newest.pk

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalhub.dashboards import sources
-from experiments.suites import services
+from experiments.suites import selectors, services
 from experiments.suites.models import Run, RunResult, RunStatus
 from tests.factories import VariantFactory
 from tests.suites.factories import make_version
@@ -29,14 +28,14 @@ def test_a_later_failed_run_does_not_replace_the_variants_suite_score():
     broken = finish(version, variant, errors=8)  # newer: the endpoint was down
     assert (measured.status, broken.status) == (RunStatus.DONE, RunStatus.FAILED)
 
-    scores = [s for s in sources.suite_scores() if s.variant_id == variant.pk]
+    scores = [s for s in selectors.suite_scores_latest() if s.variant_id == variant.pk]
     assert len(scores) == 1 and scores[0].run_id == measured.pk
     assert scores[0].score.value == pytest.approx(7 / 8)
-    assert sources.latest_runs()[(variant.pk, version.suite_id)] == (measured.pk, version.pk)
+    assert selectors.latest_done_runs()[(variant.pk, version.suite_id)] == (measured.pk, version.pk)
 
 
 def test_a_variant_whose_only_run_failed_has_no_suite_score():
     version = make_version(4, slug="support")
     variant = VariantFactory()
     finish(version, variant, errors=4)
-    assert [s for s in sources.suite_scores() if s.variant_id == variant.pk] == []
+    assert [s for s in selectors.suite_scores_latest() if s.variant_id == variant.pk] == []

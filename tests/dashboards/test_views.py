@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from evalhub.core.models import ApiKey, ApiKeyScope, generate_api_key, hash_api_key
-from evalhub.dashboards import selectors
+from evalhub.dashboards import pages, services
 from evalhub.dashboards.models import Report
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_verdict_page_states_the_lever(world, viewer_client):
 
 @pytest.mark.parametrize("name", ["dashboards:scorecard", "dashboards:frontier", "dashboards:verdict"])
 def test_query_ceiling_per_page(world, viewer_client, django_assert_max_num_queries, name):
-    selectors.current_report(7)  # warm: what a viewer hits after the refresh task ran
+    services.report_current(7)  # warm: what a viewer hits after the refresh task ran
     with django_assert_max_num_queries(6):
         assert viewer_client.get(reverse(name)).status_code == 200
     Report.objects.all().delete()  # cold: the page computes the payload itself, still bounded
@@ -122,7 +122,7 @@ def test_saved_report_has_a_stable_url_and_keeps_its_numbers(world, viewer, view
 
     LeaderboardSnapshot.objects.create(kind="bt", payload={"boards": {"all": {"rows": [
         {"variant_id": world.variants["t-7b-dpo"].pk, "score": 1500.0, "ci_lower": 1490.0, "ci_upper": 1510.0}]}}})
-    selectors.current_report(7, refresh=True)
+    services.report_current(7, refresh=True)
     assert "1500 [1490, 1510]" in viewer_client.get(reverse("dashboards:scorecard")).content.decode()
     html = viewer_client.get(response["Location"]).content.decode()
     assert "Q3 review" in html and report.computed_at.strftime("%Y-%m-%d %H:%M:%S") in html
@@ -172,6 +172,34 @@ def test_api_scorecard_frontier_verdict_with_a_read_key(world, client, viewer):
     section = body["sections"][0]
     assert section["base_model"] == "t-7b" and section["headline"]["lever"] == "post-training"
     assert any(g["slug"] == "t-7b-dpo" for g in section["gains"])
+
+
+def test_api_bodies_are_the_typed_pages_with_nothing_dropped(world, viewer_client):
+    """The typed response schemas carry every field of what the pages show from the payload."""
+    payload = services.report_current(7).payload
+    params = pages.Params()
+    body = viewer_client.get("/api/v1/dashboards/scorecard").json()
+    page = pages.scorecard(payload, params)
+    assert body["rows"] == page["rows"] and body["period"] == page["period"]
+    assert body["experiments"] == page["experiments"] and body["suites"] == page["suites"]
+    body = viewer_client.get("/api/v1/dashboards/frontier").json()
+    assert body["points"] == pages.frontier(payload, params)["data"]["points"]
+    body = viewer_client.get("/api/v1/dashboards/verdict").json()
+    sections = pages.verdict(payload, params)["sections"]
+    for got, want in zip(body["sections"], sections, strict=True):
+        assert (got["points"], got["fit"], got["gains"]) == (want["points"], want["fit"], want["gains"])
+        assert got["head_to_head"] == want["head_to_head"] and got["headline"] == want["headline"]
+
+
+def test_api_schema_names_every_field_of_the_dashboards_responses(client):
+    from evalhub.api import api
+
+    schema = api.get_openapi_schema()
+    components = schema["components"]["schemas"]
+    for name in ("ScorecardRow", "FrontierPoint", "ComputeGain", "HeadToHeadRow", "ReportParams"):
+        assert components[name]["properties"], name
+    row = components["ScorecardRow"]["properties"]
+    assert {"slug", "preference", "suites", "production", "compute_multiplier"} <= set(row)
 
 
 def test_api_session_auth_and_failures(world, client, viewer_client, reviewer_client):

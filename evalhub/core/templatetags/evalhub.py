@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -16,6 +18,10 @@ def markdown_filter(text: str) -> str:
 
 @register.filter
 def pct(value: float | None, digits: int = 1) -> str:
-    if value is None:
+    """A share as a percentage, ``0.123`` → ``12.3%``; ``—`` when missing or not finite.
+
+    The one percentage filter of every page; signed changes (lifts) use ``abtests``' ``lift``.
+    """
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
         return "—"
     return f"{value * 100:.{digits}f}%"

@@ -14,13 +14,9 @@ def _ok(x: object) -> bool:
 
 
 @register.filter
-def pct(x: float | None, digits: int = 1) -> str:
+def lift(x: float | None, digits: int = 1) -> str:
+    """A relative change as a signed percentage, ``0.032`` → ``+3.2%`` (shares use ``evalhub``'s ``pct``)."""
     return f"{100 * x:+.{digits}f}%" if _ok(x) else "—"
-
-
-@register.filter
-def share(x: float | None) -> str:
-    return f"{100 * x:.1f}%" if _ok(x) else "—"
 
 
 @register.filter

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from django import template
 
+from evalhub.core.templatetags.evalhub import pct
+
 register = template.Library()
 
 
 @register.filter
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-@register.filter
 def pct_ci(estimate) -> str:
-    """'12.3% [11.0–13.7]' for a rate Estimate."""
+    """'12.3% [11.0–13.7]' for a rate MetricEstimate."""
     if estimate is None or estimate.value is None:
         return "—"
     if estimate.lower is None:
@@ -24,7 +21,7 @@ def pct_ci(estimate) -> str:
 
 @register.filter
 def num_ci(estimate, digits: int = 0) -> str:
-    """'450 [440–460]' for a numeric Estimate."""
+    """'450 [440–460]' for a numeric MetricEstimate."""
     if estimate is None or estimate.value is None:
         return "—"
     fmt = f"{{:,.{int(digits)}f}}"

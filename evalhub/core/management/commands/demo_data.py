@@ -1,26 +1,27 @@
 """``manage.py demo_data``: the simulated demo world, reproducible from a seed.
 
-The core part (users, variants, prompts) comes from ``evalhub.core.demo``; each app then adds
-its part through its own ``demo.build``. The command lives here because dashboards is the one
-package allowed to depend on every app.
+The core part (users, variants, prompts) comes from ``evalhub.core.demo``; each installed app then
+adds its part through its own ``demo.build(world)``, found the way Django's admin finds ``admin``
+modules and called in ``INSTALLED_APPS`` order (the leadership pages, which read the others, last).
+Core names no app: an app with a ``demo`` module takes part.
 """
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from evalhub.core.demo import DemoWorld, build_core
 from evalhub.core.models import ModelVariant
 from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
 
-APP_DEMOS = [
-    "judging.demo",
-    "experiments.suites.demo",
-    "experiments.telemetry.demo",
-    "experiments.abtests.demo",
-    "evalhub.dashboards.demo",
-]
+
+def app_demos() -> list[str]:
+    """The ``demo`` modules of the installed apps other than core, in ``INSTALLED_APPS`` order."""
+    return [f"{config.name}.demo" for config in apps.get_app_configs()
+            if config.name != "evalhub.core" and module_has_submodule(config.module, "demo")]
 
 
 class Command(BaseCommand):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             build_core(world)
         self.stdout.write(f"core: {len(world.variants)} variants, {len(world.prompts)} prompts, {len(world.users)} users")
-        for module in APP_DEMOS:
+        for module in app_demos():
             self.stdout.write(f"{module} …")
             import_module(module).build(world)
         self.stdout.write(self.style.SUCCESS("demo world loaded (simulated data with known ground truth)"))
