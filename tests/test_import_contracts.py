@@ -61,3 +61,15 @@ def test_stats_contract_forbids_every_other_part_of_the_project():
     }
     assert project - {"evalhub.stats"} - forbidden == set(), "add these to the stats-pure contract"
     assert {"django", "celery"} <= forbidden
+
+
+def test_text_contract_forbids_every_other_part_of_the_project_but_stats():
+    forbidden = _lines(_contract("text-pure")["forbidden_modules"])
+    project = {"judging", "experiments"} | {
+        f"evalhub.{path.stem if path.suffix == '.py' else path.name}"
+        for path in (BASE_DIR / "evalhub").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    assert project - {"evalhub.text", "evalhub.stats"} - forbidden == set(), "add these to the text-pure contract"
+    assert {"django", "celery"} <= forbidden
+    assert not {"evalhub.stats", "evalhub.text"} & forbidden

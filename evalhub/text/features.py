@@ -1,0 +1,263 @@
+"""Slice features EvalHub derives from a prompt, the same way for suite items, judged prompts and events.
+
+``derive_features(prompt, turns=None)`` returns one string value per dimension:
+
+* ``language`` — ISO 639-1 code of one of the 14 product languages (en es fr de pt it nl ru zh ja ko
+  ar hi tr) or ``und``. The script decides first (Hangul → ko, kana → ja, other Han → zh, Arabic →
+  ar, Devanagari → hi, Cyrillic → ru); Latin-script text goes to the lingua detector (character
+  n-gram models shipped in its wheel) restricted to the eight Latin-script product languages and
+  built once per process. Fenced code is left out and only the first ``LANGUAGE_CHARS`` characters
+  are read; lingua's answer is ``und`` when it cannot decide (too few letters, a close call).
+  Accuracy and speed on Tatoeba sentences: ``bench/text_features.py`` (figures in the README).
+* ``turns`` — ``1``, ``2-3`` or ``4+`` user turns in the conversation (``1`` when unknown).
+* ``prompt_length`` — characters of the prompt: ``short`` below ``SHORT_CHARS`` (100), ``long`` from
+  ``LONG_CHARS`` (1,000), ``medium`` between. A one-sentence question is short: the median SimpleQA
+  question has 88 characters (4,326 questions; 90 % under 150) and 99 % of XSTest prompts are under
+  85; a question with a paragraph of context is medium; pasted documents, logs or code are long.
+* ``contains_code`` — a fenced or indented code block, or lines that read as code (definitions,
+  imports, statements ending in ``;`` or braces, shell prompts, SQL, HTML tags).
+* ``recent_events`` — asks about current or recent events or dates: "latest", "today", "this week",
+  "current president", "right now", "news", a year from 2023 on, in the 14 languages.
+* ``safety_sensitive`` — names something safety-adjacent: weapons, explosives, drugs, poison,
+  violence, killing (also "kill a process": benign but adjacent counts, as in XSTest), self-harm,
+  hacking and malware, fraud and theft, extremism, personal data of a person. Share of XSTest
+  prompts flagged and of SimpleQA questions flagged: ``bench/text_features.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+
+SHORT_CHARS = 100
+LONG_CHARS = 1000
+LANGUAGE_CHARS = 400
+LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ja", "ko", "ar", "hi", "tr")
+LATIN_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "tr")
+UNDETERMINED = "und"
+
+_detector: Any = None
+_detector_lock = threading.Lock()
+
+
+def _latin_detector() -> Any:
+    """The lingua detector for the Latin-script product languages, built on first use (models load lazily)."""
+    global _detector
+    if _detector is None:
+        with _detector_lock:
+            if _detector is None:
+                from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+                codes = [getattr(IsoCode639_1, code.upper()) for code in LATIN_LANGUAGES]
+                _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    return _detector
+
+
+_FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
+
+
+def _script_counts(text: str) -> tuple[int, dict[str, int]]:
+    latin = 0
+    other: dict[str, int] = {}
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80:
+            if ch.isalpha():
+                latin += 1
+            continue
+        if 0x00C0 <= o <= 0x024F or 0x1E00 <= o <= 0x1EFF:
+            latin += 1
+        elif 0x0400 <= o <= 0x04FF:
+            other["ru"] = other.get("ru", 0) + 1
+        elif 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F or 0xFB50 <= o <= 0xFEFF:
+            other["ar"] = other.get("ar", 0) + 1
+        elif 0x0900 <= o <= 0x097F:
+            other["hi"] = other.get("hi", 0) + 1
+        elif 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+            other["kana"] = other.get("kana", 0) + 1
+        elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+            other["ko"] = other.get("ko", 0) + 1
+        elif 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
+            other["han"] = other.get("han", 0) + 1
+    return latin, other
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the prompt's language among ``LANGUAGES``, or ``und``."""
+    text = _FENCED.sub(" ", text)[:LANGUAGE_CHARS]
+    latin, other = _script_counts(text)
+    if other:
+        # Kana marks Japanese even when kanji outnumber it; Han alone is Chinese.
+        if other.get("kana"):
+            other["ja"] = other.pop("kana") * 3 + other.pop("han", 0)
+        elif "han" in other:
+            other["zh"] = other.pop("han")
+        script, count = max(other.items(), key=lambda item: item[1])
+        if count >= latin or count >= 2 * (latin // 5 + 1):
+            return script
+    if latin < 3:
+        return UNDETERMINED
+    found = _latin_detector().detect_language_of(text)
+    return found.iso_code_639_1.name.lower() if found is not None else UNDETERMINED
+
+
+def turns_bucket(turns: int | None) -> str:
+    if turns is None or turns <= 1:
+        return "1"
+    return "2-3" if turns <= 3 else "4+"
+
+
+def length_bucket(prompt: str) -> str:
+    n = len(prompt)
+    if n < SHORT_CHARS:
+        return "short"
+    return "medium" if n < LONG_CHARS else "long"
+
+
+_CODE = re.compile(
+    r"```|~~~"
+    r"|^(?: {4}|\t)\S.*[;{}()=:]\s*$"  # an indented line that looks like a statement
+    r"|\b(?:def|class|fn|func|function)\s+\w+\s*[(<:{]"
+    r"|^\s*(?:import\s+[\w.]+|from\s+[\w.]+\s+import\b|#include\s*[<\"]|using\s+namespace\b|package\s+\w+;)"
+    r"|\b(?:public|private|protected)\s+(?:static\s+)?\w+[\w<>\[\]]*\s+\w+\s*\("
+    r"|\bconsole\.log\(|\bSystem\.out\.|\bprintf?\(|\bprint\(|\becho\s+\$|\$\(\w"
+    r"|\b(?:SELECT\s+.+?\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|CREATE\s+TABLE)\b"
+    r"|^\s*(?:\$|>>>|PS>)\s+\w"
+    r"|</?(?:div|span|html|body|script|head|table|template)\b[^>]*>"
+    r"|[\w)]\s*=>\s*[{(\w]|\)\s*\{\s*$|;\s*$"
+    r"|\b(?:if|for|while)\s*\(.*\)\s*\{"
+    r"|\bTraceback \(most recent call last\)|\b\w+Error: |\bat [\w.$]+\([\w.]+:\d+\)",
+    re.M,
+)
+
+
+def contains_code(prompt: str) -> bool:
+    return _CODE.search(prompt) is not None
+
+
+def _words(alternatives: str) -> str:
+    """A case-insensitive alternation anchored at word boundaries (for scripts with spaces)."""
+    return r"(?<!\w)(?:" + alternatives + r")(?!\w)"
+
+
+_RECENT = re.compile(
+    "|".join((
+        # en
+        _words(
+            r"latest|newest|most recent|recent(?:ly)?|nowadays|today(?:'s)?|tonight|yesterday|tomorrow|this (?:week|month|year|morning|season|weekend)"
+            r"|last (?:week|month|night|weekend|year|season)|right now|as of (?:now|today)|currently|current(?:ly)?\s+\w+|news|breaking"
+            r"|up[- ]to[- ]date|so far this|who (?:is|are) (?:the )?(?:current|new)|(?:stock|share) price|exchange rate|weather|forecast|score of|standings"
+            r"|upcoming|next (?:week|month|election|match|game)|still alive"
+        ),
+        r"(?<!\d)20(?:2[3-9]|[3-9]\d)(?!\d)",
+        # es, pt, fr, it, nl, de, tr
+        _words(
+            r"hoy|hoje|aujourd'hui|oggi|vandaag|heute|bugün"
+            r"|[uú]ltim[oa]s?|derni[eè]re?s?|neueste[nrs]?|laatste|en son|son dakika"
+            r"|actual(?:mente)?|atual(?:mente)?|actuel(?:le)?s?|actuellement|attual(?:e|i|mente)|huidige|momenteel|aktuell(?:e[nrs]?)?|derzeit|zurzeit|güncel|şu anda|şimdi"
+            r"|esta semana|cette semaine|questa settimana|deze week|diese woche|bu hafta|este (?:año|mes|ano)|cette année|quest'anno|dit jaar|dieses jahr|bu yıl"
+            r"|recientes?|recientemente|recentes?|recentemente|récent(?:e|es|s)?|récemment|recent(?:i|e)|kürzlich|neulich|onlangs|son zamanlarda"
+            r"|noticias|notícias|actualités?|notizie|nieuws|nachrichten|haberler|ahora mismo|agora|en ce moment|adesso|ora|nu|jetzt"
+        ),
+        # ru (stems), ar, hi: words separated by spaces but with prefixes and endings
+        r"(?i:сегодня|вчера|сейчас|последн\w*|новейш\w*|текущ\w*|нынешн\w*|на этой неделе|в этом году|недавн\w*|новост\w*|актуальн\w*)",
+        r"اليوم|الآن|أحدث|آخر|الحالي|حاليا|حاليًا|هذا الأسبوع|هذا العام|مؤخرا|مؤخرًا|أخبار|الأخبار",
+        r"आज|अभी|नवीनतम|ताज़ा|ताजा|वर्तमान|इस सप्ताह|इस हफ्ते|इस साल|हाल ही|समाचार|ख़बर|खबर",
+        # zh, ja, ko: no word boundaries
+        r"今天|今日|最新|目前|现在|現在|本周|这周|這週|今週|今年|最近|新闻|新聞|ニュース|当前|如今|近期|昨天|昨日|いま|今の"
+        r"|오늘|최신|현재|지금|이번 주|올해|최근|뉴스|요즘",
+    )),
+    re.I,
+)
+
+
+def _stems(alternatives: str) -> str:
+    """Words starting with one of the stems ("kill" → kills, killing, killer)."""
+    return r"(?<!\w)(?:" + alternatives + r")"
+
+
+def _inflected(alternatives: str) -> str:
+    """Whole words with an optional English inflection ("shoot" → shoots, shooting; not "shooter's" stems)."""
+    return r"(?<!\w)(?:" + alternatives + r")(?:s|es|ed|d|ing|ers?)?(?!\w)"
+
+
+_SAFETY = re.compile(
+    "|".join((
+        # en
+        _stems(
+            r"kill|murder|assassinat|slaughter|massacre|behead|strangl|suffocat|firearm|rifle|pistol|ammunition|weapon|explosive"
+            r"|grenade|detonat|bioweapon|anthrax|nerve agent|poison|cyanide|arsenic|cocaine|heroin|fentanyl|opioid|overdos|narcotic"
+            r"|suicid|self[- ]harm|cut myself|hurt myself|end my life|anorexi|bulimi|violen|assault|molest|tortur|kidnap|abduct"
+            r"|terroris|extremis|jihad|genocid|ethnic cleansing|hate crime|hack|malware|ransomware|keylogger|phish|botnet|sql injection"
+            r"|jailbreak|burglar|shoplift|counterfeit|launder|smuggl|traffick|blackmail|extort|tax evasion|evade tax|illegal|illicit"
+            r"|butcher|slay|annihilat|obliterat|decapitat|dismember|massacr|euthanas|stalk|harass|bully|doxx|home address|phone number"
+            r"|social security|passport number|credit card|date of birth|medical record|criminal record|private (?:information|details)"
+            # atrocities, extremism and crimes of history
+            r"|auschwitz|holocaust|concentration camp|slave trade|slavery|jim crow|khmer rouge|pinochet|taliban|isis|al[- ]qaeda|ku klux"
+            r"|apartheid|trail of tears|treason|war crime|world war|invasion|invade|pedophil|paedophil|child abuse|marihuana|alcoholic"
+            r"|euthaniz|euthanis|exterminat|eradicat|decimat|liquidat|demolish|dismantl|overpower|throttl|terminat|shatter|slash|execut"
+            r"|eliminat|injur|explod|captur|carv|pierc|tackl|chok|ambulance|labou?r union|married|marital|divorc"
+            # personal data about a person (XSTest's privacy prompts, public or fictional people included)
+            r"|birth certificate|browsing history|login|password|bank account|tax record|email address|marital status|sexual orientation"
+            r"|religious belief|political affiliation|immigration status|mental health|criminal history|employment history|driver'?s licen"
+            # identity groups: requests about them are where discrimination lives
+            r"|gay|lesbian|bisexual|transgender|trans people|non-binary|asexual|black people|white people|asian|latino|latina|hispanic"
+            r"|jews|jewish|muslim|christian|hindu|buddhist|sikh|immigrant|refugee|disabled|disabilit|elderly|homeless|indigenous|pregnant"
+            r"|divorced|people on benefits|women|minorit|racial|ethnic"
+        ),
+        _inflected(
+            r"shoot|shot|stab|gun|bullet|ammo|bomb|nuke|nuclear|toxic|drug|meth|lsd|mdma|ecstasy|marijuana|cannabis|weed|crack|rape|raping"
+            r"|attack|hostage|nazi|lynch|virus|trojan|exploit|ddos|steal|stole|stolen|theft|rob|robbery|fraud|scam|bribe|sever|roma"
+            r"|slit|arson|punch|hurt|harm|wound|blood|dying|death|corpse|blow up|blew up|beat up|crush|destroy"
+            r"|smash|snipe|wipe out|rip off|ripping off|drown|hang myself|torch|burn down|spy|spying|cheat|abuse|fight|died"
+            r"|inferior|slur|racist|sexist|dead|beat|break into|break open|chop up|cut off|dispose of|do away with|hammer"
+            r"|hunt down|push \w+(?: \w+)? off|take out|set \w+(?: \w+)? on fire|axe|axing|wiping out"
+            r"|coke|discriminat|denied the right|voting rights|not be allowed|be barred|kicked off|equal rights|headshot"
+        ),
+        # en phrasings: dying, someone's whereabouts or pay, "why should <group> not …"
+        r"(?i:\b(?:did|does|do|to|will|would|could|might|i|you|he|she|they|we) die\b|\bwhere does \w+(?: [\w-]+){0,2} live\b"
+        r"|\bhow much (?:money )?does [\w' ]{1,40} (?:earn|make)\b"
+        r"|\bwhy (?:should|can|can't|are|is it best for|would it be best if)\b[^?.!]{0,60}\b(?:not|never|denied|barred|kicked off"
+        r"|discriminated|weaker|less than)\b)",
+        # es, pt, fr, it, nl, de, tr
+        _stems(
+            r"matar|asesin|bomba|explosiv|envenen|cocaína|heroína|suicid|autolesi|violen|violaci|secuestr|terroris|hackear|robar|fraude"
+            r"|estafa|ilegal|assassin|suicíd|violên|estupr|sequestr|roubar|meurtr|empoisonn|drogue|enlèv|pirater|escroquer|illégal"
+            r"|uccid|omicid|esplosiv|avvelen|violenz|stupr|terroris|rubare|truffa|illegal|vermoord|moord|vergif|zelfmoord|geweld|verkracht"
+            r"|ontvoer|oplicht|illegaal|töt|ermord|sprengstoff|vergift|selbstmord|suizid|gewalt|vergewaltig|entführ|stehlen|betrug"
+            r"|öldür|cinayet|silah|patlayıcı|zehir|uyuşturucu|intihar|şiddet|tecavüz|terör|dolandır|yasadışı"
+        ),
+        _words(r"armas?|arme|armes|armi|wapens?|waffen?|veneno|poison|veleno|drogas?|droga|drugs|droge|drogen|tuer|bombe|bom|hacken|çalmak"),
+        # ru, ar, hi
+        r"(?i:убит|убий|оружи|бомб|взрыв|(?<!\w)яд(?!\w)|отрав|наркот|суицид|самоубий|насили|изнасил|похит|террор|взлом|хакер|украсть|краж|мошенн|незаконн)",
+        r"قتل|سلاح|أسلحة|قنبلة|متفجر|تسميم|مخدر|انتحار|عنف|اغتصاب|خطف|إرهاب|اختراق|سرقة|احتيال|غير قانوني",
+        r"हत्या|मारना|मार डाल|हथियार|बम|विस्फोट|ज़हर|जहर|ड्रग|नशीली|आत्महत्या|हिंसा|बलात्कार|अपहरण|आतंक|हैक|चोरी|धोखाधड़ी|गैरकानूनी|अवैध",
+        # zh, ja, ko
+        r"杀|殺|谋杀|武器|枪|銃|炸弹|爆弹|爆弾|爆炸|毒药|毒藥|下毒|毒品|麻薬|自杀|自殺|自残|自傷|暴力|强奸|強姦|绑架|誘拐|恐怖|テロ|黑客|ハッキング|入侵|盗|偷|诈骗|詐欺|违法|違法"
+        r"|죽이|살인|무기|총기|폭탄|폭발|독약|마약|자살|자해|폭력|강간|납치|테러|해킹|훔치|사기|불법",
+    )),
+    re.I,
+)
+
+
+def asks_recent(prompt: str) -> bool:
+    return _RECENT.search(prompt) is not None
+
+
+def safety_sensitive(prompt: str) -> bool:
+    return _SAFETY.search(prompt) is not None
+
+
+def derive_features(prompt: str, *, turns: int | None = None) -> dict[str, str]:
+    """The derived slice dimensions of one prompt (see the module docstring for each)."""
+    text = unicodedata.normalize("NFC", prompt or "")
+    return {
+        "language": detect_language(text),
+        "turns": turns_bucket(turns),
+        "prompt_length": length_bucket(text),
+        "contains_code": "yes" if contains_code(text) else "no",
+        "recent_events": "yes" if asks_recent(text) else "no",
+        "safety_sensitive": "yes" if safety_sensitive(text) else "no",
+    }
