@@ -19,17 +19,26 @@
 * ``recent_events`` — asks about current or recent events or dates: "latest", "today", "this week",
   "current president", "right now", "news", a year from 2023 on, in the 14 languages.
 * ``safety_sensitive`` — names something safety-adjacent: weapons, explosives, drugs, poison,
-  violence, killing (also "kill a process": benign but adjacent counts, as in XSTest), self-harm,
-  hacking and malware, fraud and theft, extremism, personal data of a person. Share of XSTest
-  prompts flagged and of SimpleQA questions flagged: ``bench/text_features.py``.
+  violence and killing (also "kill a process", "shoot a photo": benign but adjacent counts, which is
+  what over-refusal is about), self-harm, hacking and malware, fraud and theft, extremism and
+  atrocities of history, personal data about a person, identity groups. These are XSTest's prompt
+  types (Röttger et al. 2024); the lists were extended after reading the XSTest prompts a first
+  version missed, so the share of XSTest prompts flagged is an in-sample figure, while the share of
+  SimpleQA questions flagged (the cost side) was not tuned on: ``bench/text_features.py``.
+
+Keyword lists are matched in one Aho–Corasick pass (a few µs a prompt); language detection is the
+costly part and is cached per text.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
 from typing import Any
+
+import ahocorasick
 
 SHORT_CHARS = 100
 LONG_CHARS = 1000
@@ -86,7 +95,12 @@ def _script_counts(text: str) -> tuple[int, dict[str, int]]:
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the prompt's language among ``LANGUAGES``, or ``und``."""
-    text = _FENCED.sub(" ", text)[:LANGUAGE_CHARS]
+    return _language_of(_FENCED.sub(" ", text)[:LANGUAGE_CHARS])
+
+
+# Suite items, judged prompts and retried production prompts repeat: the answer is cached per text.
+@functools.lru_cache(maxsize=8192)
+def _language_of(text: str) -> str:
     latin, other = _script_counts(text)
     if other:
         # Kana marks Japanese even when kanji outnumber it; Han alone is Chinese.
@@ -137,117 +151,146 @@ def contains_code(prompt: str) -> bool:
     return _CODE.search(prompt) is not None
 
 
-def _words(alternatives: str) -> str:
-    """A case-insensitive alternation anchored at word boundaries (for scripts with spaces)."""
-    return r"(?<!\w)(?:" + alternatives + r")(?!\w)"
+class _Keywords:
+    """Keyword lists matched in one Aho–Corasick pass over the case-folded text.
+
+    ``stems`` match at the start of a word ("kill" → killing, killer), ``words`` as whole words with an
+    optional English inflection ("shoot" → shoots, shooting), ``anywhere`` with no boundary at all
+    (scripts written without spaces, and Arabic and Devanagari, whose words take attached prefixes).
+    """
+
+    _INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers"})
+
+    def __init__(self, *, stems: str = "", words: str = "", anywhere: str = "") -> None:
+        self._automaton = ahocorasick.Automaton()
+        # A keyword listed in several lists keeps its loosest kind: anywhere < stem < word.
+        rank = {"any": 0, "stem": 1, "word": 2}
+        keys: dict[str, str] = {}
+        for kind, listed in (("word", words), ("stem", stems), ("any", anywhere)):
+            for item in listed.split("|"):
+                key = item.strip().casefold()
+                if key and (key not in keys or rank[kind] < rank[keys[key]]):
+                    keys[key] = kind
+        for key, kind in keys.items():
+            self._automaton.add_word(key, (kind, len(key)))
+        self._automaton.make_automaton()
+
+    def found_in(self, folded: str) -> bool:
+        for end, (kind, length) in self._automaton.iter(folded):
+            if kind == "any":
+                return True
+            start = end - length + 1
+            if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+                continue
+            if kind == "stem":
+                return True
+            tail = end + 1
+            while tail < len(folded) and folded[tail].isalnum():
+                tail += 1
+            if folded[end + 1:tail] in self._INFLECTIONS:
+                return True
+        return False
 
 
-_RECENT = re.compile(
-    "|".join((
+def _fold(text: str) -> str:
+    return text.casefold().replace("\u2019", "'")
+
+
+_RECENT_KEYWORDS = _Keywords(
+    words=(
         # en
-        _words(
-            r"latest|newest|most recent|recent(?:ly)?|nowadays|today(?:'s)?|tonight|yesterday|tomorrow|this (?:week|month|year|morning|season|weekend)"
-            r"|last (?:week|month|night|weekend|year|season)|right now|as of (?:now|today)|currently|current(?:ly)?\s+\w+|news|breaking"
-            r"|up[- ]to[- ]date|so far this|who (?:is|are) (?:the )?(?:current|new)|(?:stock|share) price|exchange rate|weather|forecast|score of|standings"
-            r"|upcoming|next (?:week|month|election|match|game)|still alive"
-        ),
-        r"(?<!\d)20(?:2[3-9]|[3-9]\d)(?!\d)",
+        "latest|newest|most recent|recent|recently|nowadays|today|today's|tonight|yesterday|tomorrow|this week|this month"
+        "|this year|this morning|this season|this weekend|last week|last month|last night|last weekend|last year|last season"
+        "|right now|as of now|as of today|currently|news|breaking|up to date|up-to-date|so far this|stock price|share price"
+        "|exchange rate|weather|forecast|score of|standings|upcoming|next week|next month|next election|next match|next game|still alive"
         # es, pt, fr, it, nl, de, tr
-        _words(
-            r"hoy|hoje|aujourd'hui|oggi|vandaag|heute|bugün"
-            r"|[uú]ltim[oa]s?|derni[eè]re?s?|neueste[nrs]?|laatste|en son|son dakika"
-            r"|actual(?:mente)?|atual(?:mente)?|actuel(?:le)?s?|actuellement|attual(?:e|i|mente)|huidige|momenteel|aktuell(?:e[nrs]?)?|derzeit|zurzeit|güncel|şu anda|şimdi"
-            r"|esta semana|cette semaine|questa settimana|deze week|diese woche|bu hafta|este (?:año|mes|ano)|cette année|quest'anno|dit jaar|dieses jahr|bu yıl"
-            r"|recientes?|recientemente|recentes?|recentemente|récent(?:e|es|s)?|récemment|recent(?:i|e)|kürzlich|neulich|onlangs|son zamanlarda"
-            r"|noticias|notícias|actualités?|notizie|nieuws|nachrichten|haberler|ahora mismo|agora|en ce moment|adesso|ora|nu|jetzt"
-        ),
-        # ru (stems), ar, hi: words separated by spaces but with prefixes and endings
-        r"(?i:сегодня|вчера|сейчас|последн\w*|новейш\w*|текущ\w*|нынешн\w*|на этой неделе|в этом году|недавн\w*|новост\w*|актуальн\w*)",
-        r"اليوم|الآن|أحدث|آخر|الحالي|حاليا|حاليًا|هذا الأسبوع|هذا العام|مؤخرا|مؤخرًا|أخبار|الأخبار",
-        r"आज|अभी|नवीनतम|ताज़ा|ताजा|वर्तमान|इस सप्ताह|इस हफ्ते|इस साल|हाल ही|समाचार|ख़बर|खबर",
-        # zh, ja, ko: no word boundaries
-        r"今天|今日|最新|目前|现在|現在|本周|这周|這週|今週|今年|最近|新闻|新聞|ニュース|当前|如今|近期|昨天|昨日|いま|今の"
-        r"|오늘|최신|현재|지금|이번 주|올해|최근|뉴스|요즘",
-    )),
-    re.I,
+        "|hoy|hoje|aujourd'hui|oggi|vandaag|heute|bugün|ultimo|último|ultima|última|ultimos|últimos|ultimas|últimas|ultime"
+        "|dernier|dernière|derniers|dernières|neueste|neuesten|neuester|neuestes|laatste|en son|son dakika"
+        "|actual|actualmente|atual|atualmente|actuel|actuelle|actuels|actuelles|actuellement|attuale|attuali|attualmente"
+        "|huidige|momenteel|aktuell|aktuelle|aktuellen|aktueller|derzeit|zurzeit|güncel|şu anda|şimdi"
+        "|esta semana|cette semaine|questa settimana|deze week|diese woche|bu hafta|este año|este ano|este mes|cette année"
+        "|quest'anno|dit jaar|dieses jahr|bu yıl|reciente|recientes|recientemente|recente|recentes|recentemente|récent|récente"
+        "|récents|récentes|récemment|recenti|kürzlich|neulich|onlangs|son zamanlarda|noticias|notícias|actualité|actualités"
+        "|notizie|nieuws|nachrichten|haberler|ahora mismo|agora|en ce moment|adesso|jetzt"
+    ),
+    stems="current|сегодня|вчера|сейчас|последн|новейш|текущ|нынешн|на этой неделе|в этом году|недавн|новост|актуальн",
+    anywhere=(
+        "اليوم|الآن|أحدث|آخر|الحالي|حاليا|حاليًا|هذا الأسبوع|هذا العام|مؤخرا|مؤخرًا|أخبار"
+        "|आज|अभी|नवीनतम|ताज़ा|ताजा|वर्तमान|इस सप्ताह|इस हफ्ते|इस साल|हाल ही|समाचार|ख़बर|खबर"
+        "|今天|今日|最新|目前|现在|現在|本周|这周|這週|今週|今年|最近|新闻|新聞|ニュース|当前|如今|近期|昨天|昨日|いま|今の"
+        "|오늘|최신|현재|지금|이번 주|올해|최근|뉴스|요즘"
+    ),
 )
+_RECENT_PATTERNS = re.compile(r"(?<!\d)20(?:2[3-9]|[3-9]\d)(?!\d)|\bwho (?:is|are) (?:the )?(?:current|new)\b", re.I)
 
 
-def _stems(alternatives: str) -> str:
-    """Words starting with one of the stems ("kill" → kills, killing, killer)."""
-    return r"(?<!\w)(?:" + alternatives + r")"
-
-
-def _inflected(alternatives: str) -> str:
-    """Whole words with an optional English inflection ("shoot" → shoots, shooting; not "shooter's" stems)."""
-    return r"(?<!\w)(?:" + alternatives + r")(?:s|es|ed|d|ing|ers?)?(?!\w)"
-
-
-_SAFETY = re.compile(
-    "|".join((
+_SAFETY_KEYWORDS = _Keywords(
+    stems=(
         # en
-        _stems(
-            r"kill|murder|assassinat|slaughter|massacre|behead|strangl|suffocat|firearm|rifle|pistol|ammunition|weapon|explosive"
-            r"|grenade|detonat|bioweapon|anthrax|nerve agent|poison|cyanide|arsenic|cocaine|heroin|fentanyl|opioid|overdos|narcotic"
-            r"|suicid|self[- ]harm|cut myself|hurt myself|end my life|anorexi|bulimi|violen|assault|molest|tortur|kidnap|abduct"
-            r"|terroris|extremis|jihad|genocid|ethnic cleansing|hate crime|hack|malware|ransomware|keylogger|phish|botnet|sql injection"
-            r"|jailbreak|burglar|shoplift|counterfeit|launder|smuggl|traffick|blackmail|extort|tax evasion|evade tax|illegal|illicit"
-            r"|butcher|slay|annihilat|obliterat|decapitat|dismember|massacr|euthanas|stalk|harass|bully|doxx|home address|phone number"
-            r"|social security|passport number|credit card|date of birth|medical record|criminal record|private (?:information|details)"
-            # atrocities, extremism and crimes of history
-            r"|auschwitz|holocaust|concentration camp|slave trade|slavery|jim crow|khmer rouge|pinochet|taliban|isis|al[- ]qaeda|ku klux"
-            r"|apartheid|trail of tears|treason|war crime|world war|invasion|invade|pedophil|paedophil|child abuse|marihuana|alcoholic"
-            r"|euthaniz|euthanis|exterminat|eradicat|decimat|liquidat|demolish|dismantl|overpower|throttl|terminat|shatter|slash|execut"
-            r"|eliminat|injur|explod|captur|carv|pierc|tackl|chok|ambulance|labou?r union|married|marital|divorc"
-            # personal data about a person (XSTest's privacy prompts, public or fictional people included)
-            r"|birth certificate|browsing history|login|password|bank account|tax record|email address|marital status|sexual orientation"
-            r"|religious belief|political affiliation|immigration status|mental health|criminal history|employment history|driver'?s licen"
-            # identity groups: requests about them are where discrimination lives
-            r"|gay|lesbian|bisexual|transgender|trans people|non-binary|asexual|black people|white people|asian|latino|latina|hispanic"
-            r"|jews|jewish|muslim|christian|hindu|buddhist|sikh|immigrant|refugee|disabled|disabilit|elderly|homeless|indigenous|pregnant"
-            r"|divorced|people on benefits|women|minorit|racial|ethnic"
-        ),
-        _inflected(
-            r"shoot|shot|stab|gun|bullet|ammo|bomb|nuke|nuclear|toxic|drug|meth|lsd|mdma|ecstasy|marijuana|cannabis|weed|crack|rape|raping"
-            r"|attack|hostage|nazi|lynch|virus|trojan|exploit|ddos|steal|stole|stolen|theft|rob|robbery|fraud|scam|bribe|sever|roma"
-            r"|slit|arson|punch|hurt|harm|wound|blood|dying|death|corpse|blow up|blew up|beat up|crush|destroy"
-            r"|smash|snipe|wipe out|rip off|ripping off|drown|hang myself|torch|burn down|spy|spying|cheat|abuse|fight|died"
-            r"|inferior|slur|racist|sexist|dead|beat|break into|break open|chop up|cut off|dispose of|do away with|hammer"
-            r"|hunt down|push \w+(?: \w+)? off|take out|set \w+(?: \w+)? on fire|axe|axing|wiping out"
-            r"|coke|discriminat|denied the right|voting rights|not be allowed|be barred|kicked off|equal rights|headshot"
-        ),
-        # en phrasings: dying, someone's whereabouts or pay, "why should <group> not …"
-        r"(?i:\b(?:did|does|do|to|will|would|could|might|i|you|he|she|they|we) die\b|\bwhere does \w+(?: [\w-]+){0,2} live\b"
-        r"|\bhow much (?:money )?does [\w' ]{1,40} (?:earn|make)\b"
-        r"|\bwhy (?:should|can|can't|are|is it best for|would it be best if)\b[^?.!]{0,60}\b(?:not|never|denied|barred|kicked off"
-        r"|discriminated|weaker|less than)\b)",
+        "kill|murder|assassinat|slaughter|massacr|behead|strangl|suffocat|firearm|rifle|pistol|ammunition|weapon|explosive"
+        "|grenade|detonat|bioweapon|anthrax|nerve agent|poison|cyanide|arsenic|cocaine|heroin|fentanyl|opioid|overdos|narcotic"
+        "|suicid|self-harm|self harm|cut myself|hurt myself|end my life|anorexi|bulimi|violen|assault|molest|tortur|kidnap|abduct"
+        "|terroris|extremis|jihad|genocid|ethnic cleansing|hate crime|hack|malware|ransomware|keylogger|phish|botnet|sql injection"
+        "|jailbreak|burglar|shoplift|counterfeit|launder|smuggl|traffick|blackmail|extort|tax evasion|evade tax|illegal|illicit"
+        "|butcher|slay|annihilat|obliterat|decapitat|dismember|euthanas|euthaniz|euthanis|stalk|harass|bully|doxx"
+        "|exterminat|eradicat|decimat|liquidat|demolish|dismantl|overpower|throttl|terminat|shatter|slash|execut|eliminat|injur"
+        "|explod|captur|carv|pierc|tackl|chok|divorc|discriminat"
+        # atrocities, extremism and crimes of history
+        "|auschwitz|holocaust|concentration camp|slave trade|slavery|jim crow|khmer rouge|pinochet|taliban|isis|al-qaeda|al qaeda"
+        "|ku klux|apartheid|trail of tears|treason|war crime|world war|invasion|invade|pedophil|paedophil|child abuse|marihuana|alcoholic"
+        # personal data about a person (XSTest's privacy prompts: public and fictional people too)
+        "|home address|phone number|social security|passport number|credit card|date of birth|medical record|criminal record"
+        "|private information|private details|birth certificate|browsing history|login|password|bank account|tax record"
+        "|email address|marital status|married|sexual orientation|religious belief|political affiliation|immigration status"
+        "|mental health|criminal history|employment history|driver's licen|drivers licen|labour union|labor union|ambulance"
+        # identity groups: requests about them are where discrimination lives
+        "|gay|lesbian|bisexual|transgender|trans people|non-binary|asexual|black people|white people|asian|latino|latina|hispanic"
+        "|jewish|muslim|christian|hindu|buddhist|sikh|immigrant|refugee|disabled|disabilit|elderly|homeless|indigenous|pregnant"
+        "|people on benefits|women|minorit|racial|ethnic"
         # es, pt, fr, it, nl, de, tr
-        _stems(
-            r"matar|asesin|bomba|explosiv|envenen|cocaína|heroína|suicid|autolesi|violen|violaci|secuestr|terroris|hackear|robar|fraude"
-            r"|estafa|ilegal|assassin|suicíd|violên|estupr|sequestr|roubar|meurtr|empoisonn|drogue|enlèv|pirater|escroquer|illégal"
-            r"|uccid|omicid|esplosiv|avvelen|violenz|stupr|terroris|rubare|truffa|illegal|vermoord|moord|vergif|zelfmoord|geweld|verkracht"
-            r"|ontvoer|oplicht|illegaal|töt|ermord|sprengstoff|vergift|selbstmord|suizid|gewalt|vergewaltig|entführ|stehlen|betrug"
-            r"|öldür|cinayet|silah|patlayıcı|zehir|uyuşturucu|intihar|şiddet|tecavüz|terör|dolandır|yasadışı"
-        ),
-        _words(r"armas?|arme|armes|armi|wapens?|waffen?|veneno|poison|veleno|drogas?|droga|drugs|droge|drogen|tuer|bombe|bom|hacken|çalmak"),
-        # ru, ar, hi
-        r"(?i:убит|убий|оружи|бомб|взрыв|(?<!\w)яд(?!\w)|отрав|наркот|суицид|самоубий|насили|изнасил|похит|террор|взлом|хакер|украсть|краж|мошенн|незаконн)",
-        r"قتل|سلاح|أسلحة|قنبلة|متفجر|تسميم|مخدر|انتحار|عنف|اغتصاب|خطف|إرهاب|اختراق|سرقة|احتيال|غير قانوني",
-        r"हत्या|मारना|मार डाल|हथियार|बम|विस्फोट|ज़हर|जहर|ड्रग|नशीली|आत्महत्या|हिंसा|बलात्कार|अपहरण|आतंक|हैक|चोरी|धोखाधड़ी|गैरकानूनी|अवैध",
-        # zh, ja, ko
-        r"杀|殺|谋杀|武器|枪|銃|炸弹|爆弹|爆弾|爆炸|毒药|毒藥|下毒|毒品|麻薬|自杀|自殺|自残|自傷|暴力|强奸|強姦|绑架|誘拐|恐怖|テロ|黑客|ハッキング|入侵|盗|偷|诈骗|詐欺|违法|違法"
-        r"|죽이|살인|무기|총기|폭탄|폭발|독약|마약|자살|자해|폭력|강간|납치|테러|해킹|훔치|사기|불법",
-    )),
+        "|matar|asesin|bomba|explosiv|envenen|cocaína|heroína|autolesi|violaci|secuestr|hackear|robar|fraude|estafa|ilegal"
+        "|assassin|suicíd|violên|estupr|sequestr|roubar|meurtr|empoisonn|drogue|enlèv|pirater|escroquer|illégal|uccid|omicid"
+        "|esplosiv|avvelen|violenz|stupr|rubare|truffa|vermoord|moord|vergif|zelfmoord|geweld|verkracht|ontvoer|oplicht|illegaal"
+        "|töt|ermord|sprengstoff|vergift|selbstmord|suizid|gewalt|vergewaltig|entführ|stehlen|betrug|öldür|cinayet|silah"
+        "|patlayıcı|zehir|uyuşturucu|intihar|şiddet|tecavüz|terör|dolandır|yasadışı"
+        # ru
+        "|убит|убий|оружи|бомб|взрыв|отрав|наркот|суицид|самоубий|насили|изнасил|похит|террор|взлом|хакер|украсть|краж|мошенн|незаконн"
+    ),
+    words=(
+        "shoot|shot|stab|gun|bullet|ammo|bomb|nuke|nuclear|toxic|drug|meth|lsd|mdma|ecstasy|marijuana|cannabis|weed|crack|rape|raping"
+        "|attack|hostage|nazi|lynch|virus|trojan|exploit|ddos|steal|stole|stolen|theft|rob|robbery|fraud|scam|bribe|sever|roma|jews"
+        "|slit|arson|punch|hurt|harm|wound|blood|dying|death|corpse|blow up|blew up|beat up|crush|destroy|smash|snipe|wipe out"
+        "|rip off|ripping off|drown|hang myself|torch|burn down|spy|spying|cheat|abuse|fight|died|inferior|slur|racist|sexist|dead"
+        "|beat|break into|break open|chop up|cut off|dispose of|do away with|hammer|hunt down|take out|axe|axing|wiping out|coke"
+        "|denied the right|voting rights|not be allowed|be barred|kicked off|equal rights|headshot"
+        "|arma|armas|arme|armes|armi|wapen|wapens|waffe|waffen|veneno|veleno|droga|drogas|drugs|droge|drogen|tuer|bombe|bom"
+        "|hacken|çalmak|яд"
+    ),
+    anywhere=(
+        "قتل|سلاح|أسلحة|قنبلة|متفجر|تسميم|مخدر|انتحار|عنف|اغتصاب|خطف|إرهاب|اختراق|سرقة|احتيال|غير قانوني"
+        "|हत्या|मारना|मार डाल|हथियार|बम|विस्फोट|ज़हर|जहर|ड्रग|नशीली|आत्महत्या|हिंसा|बलात्कार|अपहरण|आतंक|हैक|चोरी|धोखाधड़ी|गैरकानूनी|अवैध"
+        "|杀|殺|谋杀|武器|枪|銃|炸弹|爆弹|爆弾|爆炸|毒药|毒藥|下毒|毒品|麻薬|自杀|自殺|自残|自傷|暴力|强奸|強姦|绑架|誘拐|恐怖|テロ"
+        "|黑客|ハッキング|入侵|盗|偷|诈骗|詐欺|违法|違法"
+        "|죽이|살인|무기|총기|폭탄|폭발|독약|마약|자살|자해|폭력|강간|납치|테러|해킹|훔치|사기|불법"
+    ),
+)
+# Phrasings a keyword list cannot hold: dying, someone's whereabouts or pay, "why should <group> not …",
+# "push <someone> off", "set <something> on fire".
+_SAFETY_PATTERNS = re.compile(
+    r"\b(?:did|does|do|to|will|would|could|might|i|you|he|she|they|we) die\b|\bwhere does \w+(?: [\w-]+){0,2} live\b"
+    r"|\bhow much (?:money )?does [\w' ]{1,40} (?:earn|make)\b|\bpush \w+(?: \w+)? off\b|\bset \w+(?: \w+)? on fire\b"
+    r"|\bwhy (?:should|can|can't|are|is it best for|would it be best if)\b[^?.!]{0,60}\b(?:not|never|denied|barred|kicked off"
+    r"|discriminated|weaker|less than)\b",
     re.I,
 )
 
 
 def asks_recent(prompt: str) -> bool:
-    return _RECENT.search(prompt) is not None
+    return _RECENT_KEYWORDS.found_in(_fold(prompt)) or _RECENT_PATTERNS.search(prompt) is not None
 
 
 def safety_sensitive(prompt: str) -> bool:
-    return _SAFETY.search(prompt) is not None
+    return _SAFETY_KEYWORDS.found_in(_fold(prompt)) or _SAFETY_PATTERNS.search(prompt) is not None
 
 
 def derive_features(prompt: str, *, turns: int | None = None) -> dict[str, str]:
