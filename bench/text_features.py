@@ -5,8 +5,9 @@ multilingual test set (Artetxe & Schwenk 2019; 1,000 sentences per language pair
 ``tatoeba.<xxx>-eng.<xxx>`` and ``tatoeba.<xxx>-eng.eng`` of the LASER repository's
 ``data/tatoeba/v1``) for the 13 pairs with English of the product languages; English is read from
 the ``ara-eng`` pair's English side. Accuracy per language (a sentence counts as right only with its
-own code; ``und`` is wrong), and microseconds per call after a warm-up with the per-text cache
-emptied (every call detects), for the detector as shipped and, for comparison, lingua's low-accuracy
+own code; ``und`` is wrong), and CPU microseconds per call (process time, so other processes on a
+shared machine inflate it less than wall time) after a warm-up with the per-text cache emptied (every
+call detects), for the detector as shipped and, for comparison, lingua's low-accuracy
 mode.
 
 Features: ``derive_features`` per prompt (µs) on the same sentences, and the share of prompts flagged
@@ -54,10 +55,10 @@ def per_call_us(function, texts: list[str], rounds: int = 3) -> float:
     best = float("inf")
     for _ in range(rounds):
         features._language_of.cache_clear()
-        start = time.perf_counter()
+        start = time.process_time()
         for text in texts:
             function(text)
-        best = min(best, (time.perf_counter() - start) / len(texts) * 1e6)
+        best = min(best, (time.process_time() - start) / len(texts) * 1e6)
     return best
 
 

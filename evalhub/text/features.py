@@ -43,6 +43,9 @@ import ahocorasick
 SHORT_CHARS = 100
 LONG_CHARS = 1000
 LANGUAGE_CHARS = 400
+# Flags read the first SCAN_CHARS characters: what a prompt is about shows early, and a megabyte
+# paste must not cost a scan of all of it at write time.
+SCAN_CHARS = 20_000
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ja", "ko", "ar", "hi", "tr")
 LATIN_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "tr")
 UNDETERMINED = "und"
@@ -95,7 +98,7 @@ def _script_counts(text: str) -> tuple[int, dict[str, int]]:
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the prompt's language among ``LANGUAGES``, or ``und``."""
-    return _language_of(_FENCED.sub(" ", text)[:LANGUAGE_CHARS])
+    return _language_of(_FENCED.sub(" ", text[:SCAN_CHARS])[:LANGUAGE_CHARS])
 
 
 # Suite items, judged prompts and retried production prompts repeat: the answer is cached per text.
@@ -137,7 +140,7 @@ _CODE = re.compile(
     r"|^\s*(?:import\s+[\w.]+|from\s+[\w.]+\s+import\b|#include\s*[<\"]|using\s+namespace\b|package\s+\w+;)"
     r"|\b(?:public|private|protected)\s+(?:static\s+)?\w+[\w<>\[\]]*\s+\w+\s*\("
     r"|\bconsole\.log\(|\bSystem\.out\.|\bprintf?\(|\bprint\(|\becho\s+\$|\$\(\w"
-    r"|\b(?:SELECT\s+.+?\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|CREATE\s+TABLE)\b"
+    r"|\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|CREATE\s+TABLE|DELETE\s+FROM)\b"
     r"|^\s*(?:\$|>>>|PS>)\s+\w"
     r"|</?(?:div|span|html|body|script|head|table|template)\b[^>]*>"
     r"|[\w)]\s*=>\s*[{(\w]|\)\s*\{\s*$|;\s*$"
@@ -147,8 +150,18 @@ _CODE = re.compile(
 )
 
 
+def _has_select(text: str) -> bool:
+    """A SELECT … FROM on one line (string tests: a regex would backtrack on "SELECT SELECT …")."""
+    for line in text.casefold().splitlines():
+        start = line.find("select ")
+        if start >= 0 and line.find(" from ", start) > start:
+            return True
+    return False
+
+
 def contains_code(prompt: str) -> bool:
-    return _CODE.search(prompt) is not None
+    text = prompt[:SCAN_CHARS]
+    return _CODE.search(text) is not None or _has_select(text)
 
 
 class _Keywords:
@@ -286,20 +299,23 @@ _SAFETY_PATTERNS = re.compile(
 
 
 def asks_recent(prompt: str) -> bool:
+    prompt = prompt[:SCAN_CHARS]
     return _RECENT_KEYWORDS.found_in(_fold(prompt)) or _RECENT_PATTERNS.search(prompt) is not None
 
 
 def safety_sensitive(prompt: str) -> bool:
+    prompt = prompt[:SCAN_CHARS]
     return _SAFETY_KEYWORDS.found_in(_fold(prompt)) or _SAFETY_PATTERNS.search(prompt) is not None
 
 
 def derive_features(prompt: str, *, turns: int | None = None) -> dict[str, str]:
     """The derived slice dimensions of one prompt (see the module docstring for each)."""
-    text = unicodedata.normalize("NFC", prompt or "")
+    prompt = prompt or ""
+    text = unicodedata.normalize("NFC", prompt[:SCAN_CHARS])
     return {
         "language": detect_language(text),
         "turns": turns_bucket(turns),
-        "prompt_length": length_bucket(text),
+        "prompt_length": length_bucket(prompt),
         "contains_code": "yes" if contains_code(text) else "no",
         "recent_events": "yes" if asks_recent(text) else "no",
         "safety_sensitive": "yes" if safety_sensitive(text) else "no",
