@@ -31,6 +31,7 @@ from evalhub.text.hedging import expresses_uncertainty, stated_confidence
         "शायद यह दिल्ली है।",
         "Emin değilim, belki Ankara.",
         "Paris. Confidence: 40%",
+        "I'm sorry, but I don't know who won.",
     ],
 )
 def test_hedged_answers(answer):
@@ -48,6 +49,7 @@ def test_hedged_answers(answer):
         "Es imposible saberlo con menos datos: la respuesta es 7.",
         "这是不可能的。答案是北京。",
         "Paris. Confidence: 95%",
+        "I'm sorry for the confusion: the answer is 12.",
         "",
         None,
     ],
