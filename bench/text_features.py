@@ -62,9 +62,18 @@ def per_call_us(function, texts: list[str], rounds: int = 3) -> float:
     return best
 
 
+def resident_mb() -> float:
+    """Resident memory of this process (Linux), to show what the detector's models take."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def language_report(sentences: dict[str, list[str]]) -> None:
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
+    before = resident_mb()
     print("Language detection on Tatoeba (LASER test set), accuracy per language, n per language:")
     total = right = 0
     misses: Counter[tuple[str, str]] = Counter()
@@ -76,6 +85,7 @@ def language_report(sentences: dict[str, list[str]]) -> None:
         right += ok
         print(f"  {code}: {ok / len(texts):.3f} (n={len(texts)}, mean {sum(map(len, texts)) / len(texts):.0f} chars)")
     print(f"  all: {right / total:.4f} (n={total}); most frequent confusions: {misses.most_common(6)}")
+    print(f"  resident memory of the loaded models: {resident_mb() - before:.0f} MB")
     every = [text for texts in sentences.values() for text in texts]
     latin = [text for code in features.LATIN_LANGUAGES for text in sentences[code]]
     print(f"  detect_language: {per_call_us(features.detect_language, every):.1f} µs per sentence over all "

@@ -143,6 +143,32 @@ def _mass_index(conf: np.ndarray, bins: int) -> np.ndarray:
     return index
 
 
+def _mass_resample_sums(draws: np.ndarray, conf: np.ndarray, outcome: np.ndarray, bins: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin sums of bootstrap resamples re-cut into equal-mass bins, without sorting each resample.
+
+    A resample is the sorted items with multiplicities w; the first copy of item i sits at rank
+    Σ_{j before i} w_j, so ``_mass_index`` on the resample equals rank · bins // n of each tie
+    group's first copy — the same bins, in O(n) per resample.
+    """
+    rows, n = draws.shape
+    order = np.argsort(conf, kind="stable")
+    sorted_conf = conf[order]
+    sorted_hit = outcome[order]
+    group_first = np.searchsorted(sorted_conf, sorted_conf, side="left")
+    weights = np.bincount((draws + n * np.arange(rows)[:, None]).ravel(), minlength=rows * n)
+    weights = weights.reshape(rows, n)[:, order].astype(float)
+    first_rank = np.cumsum(weights, axis=1) - weights
+    # Items drawn zero times after the last drawn one sit at rank n; they weigh nothing, so clip.
+    index = np.minimum((first_rank[:, group_first] * bins // n).astype(np.int64), bins - 1)
+    flat = (index + bins * np.arange(rows)[:, None]).ravel()
+    size = bins * rows
+    count = np.bincount(flat, weights=weights.ravel(), minlength=size).reshape(rows, bins)
+    conf_sum = np.bincount(flat, weights=(weights * sorted_conf).ravel(), minlength=size).reshape(rows, bins)
+    hit_sum = np.bincount(flat, weights=(weights * sorted_hit).ravel(), minlength=size).reshape(rows, bins)
+    return count, conf_sum, hit_sum
+
+
 def _bin_sums(index: np.ndarray, conf: np.ndarray, outcome: np.ndarray, bins: int
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     count = np.bincount(index, minlength=bins).astype(float)
@@ -180,7 +206,10 @@ def expected_calibration_error(
     """ECE of stated ``confidence`` (in [0, 1]) against ``correct`` (booleans), with intervals.
 
     See the module docstring for the estimators. The intervals are percentile bootstraps over items
-    (``n_boot`` resamples, reproducible with ``seed``). Raises ``StatsError`` naming the argument.
+    (``n_boot`` resamples, reproducible with ``seed``). Cost grows with n × n_boot: at the default
+    1,000 resamples about 0.2 s of CPU for 10,000 items with equal-width bins and 0.7 s with
+    equal-mass bins (re-cut in every resample), 1 s and 6 s for 100,000 items. Raises
+    ``StatsError`` naming the argument.
     """
     conf, outcome = _validate(confidence, correct, bins, binning, level, n_boot)
     n = conf.size
@@ -207,13 +236,7 @@ def expected_calibration_error(
             cs = np.bincount(flat, weights=conf[draws].ravel(), minlength=size).reshape(stop - start, bins)
             hs = np.bincount(flat, weights=outcome[draws].ravel(), minlength=size).reshape(stop - start, bins)
         else:
-            c = np.empty((stop - start, bins))
-            cs = np.empty((stop - start, bins))
-            hs = np.empty((stop - start, bins))
-            for row, sample in enumerate(draws):
-                sample_conf = conf[sample]
-                c[row], cs[row], hs[row] = _bin_sums(_mass_index(sample_conf, bins), sample_conf,
-                                                     outcome[sample], bins)
+            c, cs, hs = _mass_resample_sums(draws, conf, outcome, bins)
         boot_ece[start:stop] = _ece(c, cs, hs)
         boot_ce2[start:stop] = _ce2_debiased(c, cs, hs)
     alpha = 1 - level

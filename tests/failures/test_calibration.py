@@ -143,3 +143,20 @@ def test_validation_names_the_argument(kwargs, field):
     with pytest.raises(StatsError) as raised:
         expected_calibration_error(**kwargs)
     assert raised.value.field == field
+
+
+def test_equal_mass_bootstrap_recuts_each_resample_like_sorting_it():
+    """The O(n) re-cut of equal-mass bins per resample equals binning each sorted resample (ties included)."""
+    from evalhub.stats import calibration
+
+    rng = np.random.default_rng(2)
+    for confidence in (rng.uniform(0, 1, 57), np.round(rng.uniform(0, 1, 80), 1), rng.uniform(0, 1, 5)):
+        outcome = (rng.random(confidence.size) < confidence).astype(float)
+        draws = rng.integers(0, confidence.size, size=(30, confidence.size))
+        count, conf_sum, hit_sum = calibration._mass_resample_sums(draws, confidence, outcome, 7)
+        for row, sample in enumerate(draws):
+            sample_conf = confidence[sample]
+            expected = calibration._bin_sums(calibration._mass_index(sample_conf, 7), sample_conf, outcome[sample], 7)
+            np.testing.assert_allclose(count[row], expected[0])
+            np.testing.assert_allclose(conf_sum[row], expected[1], atol=1e-12)
+            np.testing.assert_allclose(hit_sum[row], expected[2])
