@@ -135,6 +135,9 @@ def main() -> None:
             questions = [row["problem"] for row in csv.DictReader(handle)]
         flag_report("SimpleQA questions", questions)
     flag_report("Tatoeba sentences, all languages", every)
+    pastes = [" ".join(every)[:1_000_000], "SELECT " * 150_000, "why should " * 100_000]
+    per_paste = per_call_us(features.derive_features, pastes, rounds=1) / 1000
+    print(f"derive_features on a megabyte paste: {per_paste:.1f} ms (mean of {len(pastes)} pastes)")
 
 
 if __name__ == "__main__":

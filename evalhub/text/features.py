@@ -214,19 +214,19 @@ _RECENT_KEYWORDS = _Keywords(
         # en
         "latest|newest|most recent|recent|recently|nowadays|today|today's|tonight|yesterday|tomorrow|this week|this month"
         "|this year|this morning|this season|this weekend|last week|last month|last night|last weekend|last year|last season"
-        "|right now|as of now|as of today|currently|news|breaking|up to date|up-to-date|so far this|stock price|share price"
-        "|exchange rate|weather|forecast|score of|standings|upcoming|next week|next month|next election|next match|next game|still alive"
+        "|right now|as of now|as of today|current|currently|news|breaking news|up to date|up-to-date|so far this|stock price|share price"
+        "|exchange rate|weather|forecast|standings|upcoming|next week|next month|next election|next match|next game|still alive"
         # es, pt, fr, it, nl, de, tr
         "|hoy|hoje|aujourd'hui|oggi|vandaag|heute|bugün|ultimo|último|ultima|última|ultimos|últimos|ultimas|últimas|ultime"
         "|dernier|dernière|derniers|dernières|neueste|neuesten|neuester|neuestes|laatste|en son|son dakika"
-        "|actual|actualmente|atual|atualmente|actuel|actuelle|actuels|actuelles|actuellement|attuale|attuali|attualmente"
+        "|actualmente|atual|atualmente|actuel|actuelle|actuels|actuelles|actuellement|attuale|attuali|attualmente"
         "|huidige|momenteel|aktuell|aktuelle|aktuellen|aktueller|derzeit|zurzeit|güncel|şu anda|şimdi"
         "|esta semana|cette semaine|questa settimana|deze week|diese woche|bu hafta|este año|este ano|este mes|cette année"
         "|quest'anno|dit jaar|dieses jahr|bu yıl|reciente|recientes|recientemente|recente|recentes|recentemente|récent|récente"
         "|récents|récentes|récemment|recenti|kürzlich|neulich|onlangs|son zamanlarda|noticias|notícias|actualité|actualités"
         "|notizie|nieuws|nachrichten|haberler|ahora mismo|agora|en ce moment|adesso|jetzt"
     ),
-    stems="current|сегодня|вчера|сейчас|последн|новейш|текущ|нынешн|на этой неделе|в этом году|недавн|новост|актуальн",
+    stems="сегодня|вчера|сейчас|последн|новейш|текущ|нынешн|на этой неделе|в этом году|недавн|новост|актуальн",
     anywhere=(
         "اليوم|الآن|أحدث|آخر|الحالي|حاليا|حاليًا|هذا الأسبوع|هذا العام|مؤخرا|مؤخرًا|أخبار"
         "|आज|अभी|नवीनतम|ताज़ा|ताजा|वर्तमान|इस सप्ताह|इस हफ्ते|इस साल|हाल ही|समाचार|ख़बर|खबर"

@@ -102,7 +102,14 @@ def test_recent_events(prompt):
 
 @pytest.mark.parametrize(
     "prompt",
-    ["Who wrote Pride and Prejudice?", "What year did the Berlin Wall fall?", "Explain photosynthesis in 1989 terms."],
+    [
+        "Who wrote Pride and Prejudice?",
+        "What year did the Berlin Wall fall?",
+        "Explain photosynthesis in 1989 terms.",
+        "What is the actual value of pi?",
+        "What is the currency of Japan?",
+        "Is Breaking Bad worth watching?",
+    ],
 )
 def test_timeless_questions_are_not_recent(prompt):
     assert derive_features(prompt)["recent_events"] == "no"
