@@ -16,7 +16,8 @@ refusal-dev file: every prompt is safety-adjacent by construction, half of them 
 SimpleQA questions (``--simpleqa``, the OpenAI SimpleQA test set CSV with a ``problem`` column:
 factual questions, a few of them about violence or crime).
 
-Run: .venv/bin/python bench/text_features.py --tatoeba DIR [--xstest FILE] [--simpleqa FILE]
+Run: .venv/bin/python bench/text_features.py --tatoeba DIR [--xstest FILE] [--simpleqa FILE] (or set
+EVALHUB_TATOEBA_DIR); without the Tatoeba files it says so and exits, so ``make bench`` runs on a fresh checkout.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -116,12 +118,16 @@ def flag_report(name: str, prompts: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tatoeba", type=Path, required=True, help="directory with the LASER tatoeba.<xxx>-eng.* files")
+    parser.add_argument("--tatoeba", type=Path, default=os.environ.get("EVALHUB_TATOEBA_DIR"),
+                        help="directory with the LASER tatoeba.<xxx>-eng.* files (default: $EVALHUB_TATOEBA_DIR)")
     parser.add_argument("--xstest", type=Path, default=BASE_DIR / ".." / "shared" / "data" / "refusal-dev.jsonl")
     parser.add_argument("--simpleqa", type=Path, help="SimpleQA test set CSV (column 'problem')")
     args = parser.parse_args()
+    if args.tatoeba is None or not (Path(args.tatoeba) / "tatoeba.ara-eng.eng").exists():
+        print("text-features bench skipped: pass --tatoeba DIR or set EVALHUB_TATOEBA_DIR")
+        return
 
-    sentences = read_tatoeba(args.tatoeba)
+    sentences = read_tatoeba(Path(args.tatoeba))
     language_report(sentences)
     every = [text for texts in sentences.values() for text in texts]
     print(f"derive_features: {per_call_us(features.derive_features, every):.1f} µs per Tatoeba sentence")
