@@ -111,7 +111,8 @@ _HEDGE = re.compile(
     )),
 )  # matched against lower-cased text: twice as fast as re.IGNORECASE over this many alternatives
 
-_NUMBER = r"(\d{1,3}(?:[.,]\d+)?)\s*(%|％|/\s*10(?:0)?(?!\d)|percent|por ?ciento|pour ?cent|prozent|per ?cento|procent|процент\w*)?"
+# Turkish writes the percent sign first ("%70"); a number above 1 is read as a percentage anyway.
+_NUMBER = r"(?:[%％]\s*)?(\d{1,3}(?:[.,]\d+)?)\s*(%|％|/\s*10(?:0)?(?!\d)|percent|por ?ciento|pour ?cent|prozent|per ?cento|procent|процент\w*)?"
 _CONFIDENCE_WORDS = (
     r"confidence(?: level| score)?|certainty|confianza|confiança|confiance|certitude|fiducia|certezza|konfidenz|sicherheit|zuversicht"
     r"|zekerheid|vertrouwen|güven(?: düzeyi)?|eminlik|уверенность|достоверность|الثقة|مستوى الثقة|विश्वास|置信度|信心|确信度|確信度|自信度|信頼度"

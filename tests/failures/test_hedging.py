@@ -70,6 +70,12 @@ def test_confident_answers(answer):
         ("Confianza: 75 %", 0.75),
         ("Niveau de confiance : 60 %", 0.6),
         ("置信度：80%", 0.8),
+        ("Уверенность: 70%", 0.7),
+        ("確信度：70%", 0.7),
+        ("확신도: 70%", 0.7),
+        ("Sicherheit: 70 %", 0.7),
+        ("Güven düzeyi: %70", 0.7),
+        ("الثقة: 70%", 0.7),
         ("Confidence: 30%. On reflection, confidence: 55%", 0.55),  # the last one stated
         ("Canberra.", None),
         ("It costs 80% less.", None),
