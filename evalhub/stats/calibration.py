@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats as sps
 
-from evalhub.stats._base import StatsError
+from evalhub.stats import StatsError
 
 __all__ = ["CalibrationResult", "ReliabilityBin", "expected_calibration_error"]
 
