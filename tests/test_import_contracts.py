@@ -88,3 +88,15 @@ def test_dashboards_import_only_the_apps_selectors_and_read_models():
                 reached.add(module)
     assert reached, "the dashboards compose the apps' selectors"
     assert {m for m in reached if not {"selectors", "read_models"} & set(m.split("."))} == set()
+
+
+def test_text_contract_forbids_every_other_part_of_the_project_but_stats():
+    forbidden = _lines(_contract("text-pure")["forbidden_modules"])
+    project = {"judging", "experiments"} | {
+        f"evalhub.{path.stem if path.suffix == '.py' else path.name}"
+        for path in (BASE_DIR / "evalhub").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    assert project - {"evalhub.text", "evalhub.stats"} - forbidden == set(), "add these to the text-pure contract"
+    assert {"django", "celery"} <= forbidden
+    assert not {"evalhub.stats", "evalhub.text"} & forbidden
