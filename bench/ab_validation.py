@@ -1,4 +1,4 @@
-"""Operating characteristics of evalhub.stats.abtest by simulation, printed against targets.
+"""Operating characteristics of evalhub.stats.ab by simulation, printed against targets.
 
 1,000 simulated experiments per row. Sufficient statistics are drawn directly (binomial counts per
 day; exact normal sums via x̄ ~ N and (n-1)s²/σ² ~ χ²), so no raw events are materialised.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from evalhub.stats import MeanStat, ProportionStat
-from evalhub.stats.abtest import (
+from evalhub.stats.ab import (
     compare_means,
     compare_proportions,
     sample_size_means,
@@ -122,7 +122,7 @@ def main() -> None:
         ("A/B 10%→11% fixed read daily, same n, 'power'", peek_fixed_ab, "(inflated)", None),
     ]
     print(
-        f"evalhub.stats.abtest validation — {SIMS} simulated experiments per row, alpha = {ALPHA}"
+        f"evalhub.stats.ab validation — {SIMS} simulated experiments per row, alpha = {ALPHA}"
     )
     print(f"(Monte-Carlo standard error at 5%: ±{100 * se:.1f} points)\n")
     print(f"{'scenario':<52}{'result':>9}  {'target':<22}{'met?':<5}")

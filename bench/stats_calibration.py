@@ -1,4 +1,4 @@
-"""Calibration of every A/B test in evalhub.stats.abtest: A/A false-positive rate and CI coverage.
+"""Calibration of every A/B test in evalhub.stats.ab: A/A false-positive rate and CI coverage.
 
 For each test, data shape and n per arm (5 to 10⁵), the same simulated experiments are analysed
 twice: as an A/A test (both arms from one law: how often does the test call a difference at
@@ -38,10 +38,10 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import evalhub.stats._ab_quantile as quantile_module
+import evalhub.stats.ab.quantile as quantile_module
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats.ab import (
+    ABResult,
     bayes_compare,
     compare_means,
     compare_proportions,
@@ -73,7 +73,7 @@ class Cell:
     covered: int = 0
     answered_ab: int = 0
 
-    def add(self, aa: Comparison, ab: Comparison, truth_rel: float, truth_abs: float) -> None:
+    def add(self, aa: ABResult, ab: ABResult, truth_rel: float, truth_abs: float) -> None:
         self.runs += 1
         if not aa.enough_data:
             self.refused += 1
@@ -192,17 +192,17 @@ def _continuous(cells: dict, rng: np.random.Generator, data: str, n: int, sims: 
             cells[(name, data, n)].add(fn(r_c, r_aa), fn(r_c, r_ab), EFFECT - 1, (EFFECT - 1) * mu_ratio)
 
 
-def _bayes(control: MeanStat | ProportionStat, treatment: MeanStat | ProportionStat) -> Comparison:
-    """The Bayesian read-out as a Comparison: "significant" when the 95% credible interval
+def _bayes(control: MeanStat | ProportionStat, treatment: MeanStat | ProportionStat) -> ABResult:
+    """The Bayesian read-out as an ABResult: "significant" when the 95% credible interval
     excludes 0 (chance to beat above 97.5% or below 2.5%)."""
     b = bayes_compare(control, treatment)
     scale = b.scale
     if not b.enough_data:
-        return Comparison(0, 0, 0, (math.nan, math.nan), 0, (math.nan, math.nan), 1.0, ALPHA, False, "bayes",
+        return ABResult(0, 0, 0, (math.nan, math.nan), 0, (math.nan, math.nan), 1.0, ALPHA, False, "bayes",
                           control.n, treatment.n, not_enough_data=b.not_enough_data)
     lo, hi = b.credible_interval
     # The posterior may be on the absolute scale (control too uncertain): report it there.
-    return Comparison(0, 0, b.effect_mean, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
+    return ABResult(0, 0, b.effect_mean, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
                       control.n, treatment.n, scale=scale)  # type: ignore[arg-type]
 
 

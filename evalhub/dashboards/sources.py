@@ -18,23 +18,12 @@ from django.db.models import Count, F, FloatField, Max, Sum
 from django.db.models.functions import Cast
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats import MeanStat, StatsError
-from evalhub.stats.abtest import quantile_ci_from_histogram
+from evalhub.stats import Estimate, MeanStat, StatsError
+from evalhub.stats.ab import quantile_ci_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
 
 LEVEL = 0.95
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its 95% interval; ``se`` when the estimator gives one, ``n`` the sample size."""
-
-    value: float
-    lower: float
-    upper: float
-    se: float | None = None
-    n: int | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             messages.warning(request, "needs a known primary_metric and exactly one control arm before it can start")
             return
         if e.planned_sample_per_arm is None:
-            from evalhub.stats._base import StatsError
+            from evalhub.stats import StatsError
 
             try:
                 plan = planning.plan(METRICS[e.primary_metric], control.variant, mde=e.mde, alpha=e.alpha, power=e.power,

@@ -1,5 +1,5 @@
 """Planning at registration: the control's baseline from production, the required sample size per
-arm (``evalhub.stats.abtest.sample_size_*``) and the expected duration at current traffic.
+arm (``evalhub.stats.ab.sample_size_*``) and the expected duration at current traffic.
 
 The baseline is request-level (the control variant's last ``BASELINE_DAYS`` of HourlyRollup) — the
 only data available before any unit is exposed; units that send several requests make the real
@@ -16,8 +16,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats._base import MeanStat, StatsError
-from evalhub.stats.abtest import sample_size_means, sample_size_proportions
+from evalhub.stats import MeanStat, StatsError
+from evalhub.stats.ab import sample_size_means, sample_size_proportions
 from experiments.abtests.metrics import Metric
 
 BASELINE_DAYS = 14

@@ -2,7 +2,7 @@
 
 Results never load events: one SQL aggregate over ``telemetry_unitrollup`` (LEFT JOIN the CUPED
 pre-period) returns every metric's sums per arm, one over ``telemetry_hourlyrollup`` the latency
-histograms per arm; ``evalhub.stats.abtest`` turns the sums into comparisons. The cost is a scan
+histograms per arm; ``evalhub.stats.ab`` turns the sums into comparisons. The cost is a scan
 of the experiment's unit rows (indexed by experiment_key) whatever the number of events.
 
 What the decision reads (documented in the README):
@@ -34,9 +34,9 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
-from evalhub.stats._base import MeanStat, ProportionStat, StatsError
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats import MeanStat, ProportionStat, StatsError
+from evalhub.stats.ab import (
+    ABResult,
     Decision,
     PreSums,
     RatioSums,
@@ -94,8 +94,8 @@ class MetricResult:
     role: str  # "primary" | "guardrail"
     arm: str
     higher_is_better: bool
-    fixed: Comparison | None = None
-    sequential: Comparison | None = None
+    fixed: ABResult | None = None
+    sequential: ABResult | None = None
     used: str = ""  # "sequential" | "fixed"
     p_adjusted: float | None = None
     significant: bool = False
@@ -104,7 +104,7 @@ class MetricResult:
     error: str = ""
 
     @property
-    def reading(self) -> Comparison | None:
+    def reading(self) -> ABResult | None:
         return self.sequential if self.used == "sequential" else self.fixed
 
     @property
@@ -258,7 +258,7 @@ def _mean_stat(sums: dict[str, float], key: str, *, pre: bool) -> MeanStat:
 
 
 def _compare(metric: Metric, control: dict, treatment: dict, hists: dict, control_arm: str, arm: str, *,
-             alpha: float, target_n: int, use_cuped: bool) -> tuple[Comparison | None, Comparison | None, bool]:
+             alpha: float, target_n: int, use_cuped: bool) -> tuple[ABResult | None, ABResult | None, bool]:
     """(fixed, sequential, cuped applied) for one metric, treatment arm vs control."""
     key = metric.key
     if metric.kind == "quantile":
@@ -376,7 +376,7 @@ def _adjust(results: list[MetricResult], experiment: Experiment) -> None:
         r.breach = bool(r.role == "guardrail" and r.significant and bad and r.reading.lift != 0)
 
 
-def _as_adjusted(r: MetricResult) -> Comparison:
+def _as_adjusted(r: MetricResult) -> ABResult:
     c = r.reading
     assert c is not None
     if r.p_adjusted is None:  # not enough data: decide() reports it as such
@@ -421,7 +421,7 @@ def _overall(decisions: dict[str, Decision], results: list[MetricResult]) -> tup
 # ---------------------------------------------------------------- serialisation and history
 
 
-def _comparison_dict(c: Comparison | None) -> dict | None:
+def _comparison_dict(c: ABResult | None) -> dict | None:
     if c is None:
         return None
 

@@ -15,9 +15,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats import StatsError
-from evalhub.stats._base import MeanStat
-from evalhub.stats.abtest import quantile_ci_from_histogram, quantile_from_histogram
+from evalhub.stats import Estimate, MeanStat, StatsError
+from evalhub.stats.ab import quantile_ci_from_histogram, quantile_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
@@ -26,16 +25,6 @@ PERIODS: dict[str, timedelta] = {
     "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90),
 }
 DEFAULT_PERIOD = "7d"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its 95 % interval (``None`` bounds when there is too little data)."""
-
-    value: float | None
-    lower: float | None = None
-    upper: float | None = None
-    n: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,7 +74,7 @@ def rate(successes: int, n: int) -> Estimate:
     if n <= 0:
         return Estimate(None, n=0)
     lower, upper = wilson_interval(int(successes), int(n))
-    return Estimate(successes / n, lower, upper, n)
+    return Estimate(successes / n, lower, upper, n=n)
 
 
 def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estimate:
@@ -98,7 +87,7 @@ def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estima
         est = mean_score_from_stat(MeanStat(n=int(n), sum=float(total), sum_sq=max(float(total_sq), total * total / n)))
     except StatsError:
         return Estimate(total / n * scale, n=n)
-    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
+    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n=n)
 
 
 def percentile(hist: list[int], q: float) -> Estimate:
@@ -106,7 +95,7 @@ def percentile(hist: list[int], q: float) -> Estimate:
     if n <= 0:
         return Estimate(None, n=0)
     value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, q)
-    return Estimate(value, lower, upper, n)
+    return Estimate(value, lower, upper, n=n)
 
 
 _SUM_COLUMNS = (

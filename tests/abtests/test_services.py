@@ -18,7 +18,7 @@ def test_register_plans_sample_size_and_writes_arms(variants, owner):
     assert [(a.name, a.variant.slug, a.weight, a.is_control) for a in arms] == [
         ("control", "ctrl-v", 1.0, True), ("treatment", "treat-v", 3.0, False)]
     # No production history: baseline rate 0.5 → the two-proportion sample size for a 5% relative change.
-    from evalhub.stats.abtest import sample_size_proportions
+    from evalhub.stats.ab import sample_size_proportions
     assert e.planned_sample_per_arm == sample_size_proportions(0.5, 0.05, relative=True)
     assert e.baseline["source"].startswith("default")
 

@@ -1,4 +1,4 @@
-"""evalhub.stats.abtest against reference implementations (scipy, statsmodels, closed forms)."""
+"""evalhub.stats.ab against reference implementations (scipy, statsmodels, closed forms)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from statsmodels.stats.proportion import (
 )
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
-from evalhub.stats.abtest import (
+from evalhub.stats.ab import (
     PreSums,
     RatioSums,
     adjust_pvalues,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats.ab import (
+    ABResult,
     QuantileStat,
     bayes_compare,
     chance_to_beat_means,
@@ -34,7 +34,7 @@ FLAT = MeanStat(2, 2.0, 2.0)  # two units, both 1.0: no spread at all
 OTHER_FLAT = MeanStat(2, 4.0, 8.0)  # two units, both 2.0
 
 
-def _refused(c: Comparison) -> None:
+def _refused(c: ABResult) -> None:
     assert not c.enough_data and c.not_enough_data
     assert c.p_value == 1.0 and not c.significant
     assert all(math.isnan(x) for x in (*c.lift_ci, *c.relative_lift_ci, c.lift_se, c.relative_lift_se))
@@ -248,7 +248,7 @@ def test_quantile_stats_from_the_database_validate_and_compare() -> None:
 
 @pytest.mark.parametrize("sequential", [False, True])
 def test_relative_power_matches_simulated_rejection_rate(sequential: bool) -> None:
-    from evalhub.stats.abtest import mde_relative, power_relative
+    from evalhub.stats.ab import mde_relative, power_relative
 
     n, mu, sd, mde, sims = 300, 10.0, 3.0, 0.06, 3000
     target = 2 * n if sequential else None
@@ -268,10 +268,9 @@ def test_relative_power_matches_simulated_rejection_rate(sequential: bool) -> No
 
 
 def test_an_undefined_statistic_is_never_clamped_to_p_zero() -> None:
-    from evalhub.stats._ab_core import build_comparison
+    from evalhub.stats.ab._core import Spec, build_result
 
-    res = build_comparison(control=1.0, treatment=2.0, var_control=0.1, var_treatment=0.1, alpha=0.05, method="t",
-                           n_control=10, n_treatment=10, metric=None, df=math.nan)
+    res = build_result(1.0, 2.0, 0.1, 0.1, Spec(alpha=0.05, method="t", n_control=10, n_treatment=10), df=math.nan)
     _refused(res)
     assert "undefined" in res.not_enough_data
 
@@ -283,7 +282,7 @@ small_means = st.builds(
 small_props = st.builds(lambda n, k: ProportionStat(n, min(k, n)), st.integers(1, 80), st.integers(0, 80))
 
 
-def _sound(c: Comparison) -> None:
+def _sound(c: ABResult) -> None:
     """Either a refusal (p = 1, not significant, NaN intervals) or a finite, consistent answer."""
     if not c.enough_data:
         assert c.p_value == 1.0 and not c.significant and math.isnan(c.lift_ci[0])

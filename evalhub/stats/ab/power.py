@@ -205,7 +205,7 @@ def _relative_sd(mean_control: float, sd_control: float, sd_treatment: float, md
 
 def _crit_relative(alpha: float, n: float, ratio: float, sequential_target_n: int | None) -> float:
     """The rejection threshold in SE units: z_{1−α/2}, or for the always-valid test the
-    confidence-sequence factor √F at the final look, N = n·(1 + ratio) (``_ab_sequential``)."""
+    confidence-sequence factor √F at the final look, N = n·(1 + ratio) (``ab.sequential``)."""
     if sequential_target_n is None:
         return float(stats.norm.isf(alpha / 2.0))
     _check_positive("sequential_target_n", sequential_target_n)

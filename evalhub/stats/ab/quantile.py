@@ -13,16 +13,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from evalhub.stats._ab_core import (
+from evalhub.stats._base import StatsError, check_count
+from evalhub.stats.ab._core import (
+    ABResult,
     Alternative,
-    Comparison,
     Scale,
-    build_comparison,
+    Spec,
+    build_result,
     check_alpha,
     normal_crit,
     not_enough,
 )
-from evalhub.stats._base import StatsError, check_count
 
 
 def _as_hist(
@@ -170,7 +171,7 @@ def compare_quantiles(
     metric: str | None = None,
     scale: Scale = "relative",
     alternative: Alternative = "two-sided",
-) -> Comparison:
+) -> ABResult:
     """Difference of q-quantiles between arms (histograms over the same ``bin_edges``).
 
     Per arm the standard error comes from the order statistics one binomial SD either side of
@@ -216,17 +217,15 @@ def _compare_quantile_values(
     scale: Scale,
     alternative: Alternative,
     method: str,
-) -> Comparison:
+) -> ABResult:
     (est_c, var_c, n_c), (est_t, var_t, n_t) = control, treatment
-    common = dict(alpha=alpha, method=method, n_control=round(n_c), n_treatment=round(n_t), metric=metric,
-                  scale=scale, alternative=alternative)
+    spec = Spec(alpha, method, round(n_c), round(n_t), metric, scale, alternative)
     problem = quantile_sample_problem(min(n_c, n_t), q)
     if problem is None and (var_c <= 0.0 or var_t <= 0.0):
         problem = "the quantile's interval has zero width in an arm (all values in one point)"
     if problem:
-        return not_enough(reason=problem, control=est_c, treatment=est_t, **common)  # type: ignore[arg-type]
-    result = build_comparison(control=est_c, treatment=est_t, var_control=var_c, var_treatment=var_t,
-                              **common)  # type: ignore[arg-type]
+        return not_enough(problem, est_c, est_t, spec)
+    result = build_result(est_c, est_t, var_c, var_t, spec)
     extra = _quantile_warning(n_c, n_t, q)
     return replace(result, warnings=result.warnings + extra) if extra else result
 
@@ -275,7 +274,7 @@ def compare_quantile_stats(
     metric: str | None = None,
     scale: Scale = "relative",
     alternative: Alternative = "two-sided",
-) -> Comparison:
+) -> ABResult:
     """``compare_quantiles`` for quantiles estimated in the database (``QuantileStat`` per arm):
     same test, same minimum-sample rule, no histogram needed."""
     check_alpha(alpha)
