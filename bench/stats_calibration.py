@@ -20,6 +20,7 @@ metric by 1.05, so the true relative lift is exactly +5% (for quantiles, the bin
 Run: .venv/bin/python bench/stats_calibration.py            (default: 2 processes, ~3 minutes)
      .venv/bin/python bench/stats_calibration.py --sims 500  (quicker, noisier)
      .venv/bin/python bench/stats_calibration.py --quantile-rule   (the MIN_TAIL_COUNT calibration)
+     .venv/bin/python bench/stats_calibration.py --quantile-position --sims 6000   (quantile vs bucket edges)
 """
 
 from __future__ import annotations
@@ -306,14 +307,45 @@ def quantile_rule(sims: int, seed: int) -> None:
         quantile_module.MIN_TAIL_COUNT = saved
 
 
+def quantile_position(sims: int, seed: int, n: int = 100_000) -> None:
+    """A/A false-positive rate of the quantile test as the quantile moves across its bucket: the
+    latency laws stretched by ×0.90 … ×1.15 (the buckets are 20% wide), p95 and p99 at ``n`` per arm."""
+    rng = np.random.default_rng(seed)
+    laws = {
+        "pareto latency": lambda f: _binned(lambda x: stats.pareto.cdf(x, 1.5, scale=200.0 * f)),
+        "lognormal latency": lambda f: _binned(lambda x: stats.lognorm.cdf(x, 0.6, scale=800.0 * f)),
+    }
+    print(f"quantile test by position of the quantile in its bucket: A/A FPR % at α = 0.05, n = {n:,} per arm, "
+          f"{sims} runs per cell (± {100 * math.sqrt(ALPHA * (1 - ALPHA) / sims):.2f})")
+    rates = []
+    for data, law in laws.items():
+        for q in (0.95, 0.99):
+            for stretch in (0.90, 0.95, 1.00, 1.05, 1.10, 1.15):
+                p = law(stretch)
+                cum = np.cumsum(p)
+                k = int(np.searchsorted(cum, q))
+                position = (q - (cum[k] - p[k])) / p[k]
+                a, b = rng.multinomial(n, p, sims), rng.multinomial(n, p, sims)
+                rate = 100.0 * sum(compare_quantiles(a[i], b[i], EDGES, q=q).significant for i in range(sims)) / sims
+                rates.append(rate)
+                print(f"  {data:<18} p{100 * q:g}  ×{stretch:.2f}  position in bucket {position:.2f}  {rate:5.2f}%")
+    print(f"range {min(rates):.2f}–{max(rates):.2f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sims", type=int, default=2000, help="runs per cell up to 10⁴ units per arm")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (one sample size each)")
     parser.add_argument("--quantile-rule", action="store_true", help="calibrate MIN_TAIL_COUNT instead")
+    parser.add_argument("--quantile-position", action="store_true",
+                        help="A/A rate of the quantile test as the quantile moves across its bucket instead")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.quantile_position:
+        quantile_position(min(args.sims, 6000), args.seed)
+        print(f"\n{time.perf_counter() - started:.0f} s")
+        return
     if args.quantile_rule:
         quantile_rule(min(args.sims, 1500), args.seed)
         print(f"\n{time.perf_counter() - started:.0f} s")
