@@ -19,7 +19,8 @@ explicit "not enough data" result (``ABResult.not_enough_data``), never p = 0.
 - Bayesian (``ab.bayes``): chance to beat control and expected loss; GrowthBook's normal–normal
   model on the relative (or absolute) effect with an informative prior (``bayes_compare``);
 - planning (``ab.power``): power, sample size and MDE matching statsmodels; power and MDE of the
-  relative-lift test, fixed horizon or sequential (``power_relative``, ``mde_relative``);
+  relative-lift test, fixed horizon or sequential (``power_relative``, ``mde_relative``,
+  ``sample_size_relative``);
 - decision (``ab.decide``): "ship" / "don't ship" / "keep running" with reasons
   (Kohavi, Tang & Xu 2020, "Trustworthy Online Controlled Experiments").
 """
@@ -46,6 +47,7 @@ from evalhub.stats.ab.power import (
     power_relative,
     sample_size_means,
     sample_size_proportions,
+    sample_size_relative,
 )
 from evalhub.stats.ab.quantile import (
     MIN_TAIL_COUNT,
@@ -95,6 +97,7 @@ __all__ = [
     "quantile_sample_problem",
     "sample_size_means",
     "sample_size_proportions",
+    "sample_size_relative",
     "sequential_compare_means",
     "sequential_compare_proportions",
     "sequential_compare_ratios",
