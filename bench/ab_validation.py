@@ -19,7 +19,7 @@ from evalhub.stats.ab import (
     compare_means,
     compare_proportions,
     sample_size_means,
-    sample_size_proportions,
+    sample_size_relative,
     sequential_compare_proportions,
 )
 
@@ -76,7 +76,9 @@ def main() -> None:
     start = time.perf_counter()
     rng = np.random.default_rng(2026)
     se = math.sqrt(ALPHA * (1 - ALPHA) / SIMS)
-    n_prop = sample_size_proportions(0.10, 0.01, power=0.8)
+    # The proportions are tested on the relative lift (the default scale), so planned on it; the means'
+    # control is 0, where the test falls back to the absolute scale, so they are planned on that.
+    n_prop = sample_size_relative(0.10, math.sqrt(0.10 * 0.90), 0.10, sd_treatment=math.sqrt(0.11 * 0.89), power=0.8)
     n_mean = sample_size_means(2.0, 0.2, power=0.8)
     peek_fixed_aa, peek_seq_aa = daily_peeking(rng, 500, 0.10, 0.10)
     per_day = math.ceil(n_prop / DAYS)
