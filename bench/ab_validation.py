@@ -1,4 +1,4 @@
-"""Operating characteristics of evalhub.stats.abtest by simulation, printed against targets.
+"""Operating characteristics of evalhub.stats.ab by simulation, printed against targets.
 
 1,000 simulated experiments per row. Sufficient statistics are drawn directly (binomial counts per
 day; exact normal sums via x̄ ~ N and (n-1)s²/σ² ~ χ²), so no raw events are materialised.
@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numpy as np
 
 from evalhub.stats import MeanStat, ProportionStat
-from evalhub.stats.abtest import (
+from evalhub.stats.ab import (
     compare_means,
     compare_proportions,
     sample_size_means,
-    sample_size_proportions,
+    sample_size_relative,
     sequential_compare_proportions,
 )
 
@@ -76,7 +76,9 @@ def main() -> None:
     start = time.perf_counter()
     rng = np.random.default_rng(2026)
     se = math.sqrt(ALPHA * (1 - ALPHA) / SIMS)
-    n_prop = sample_size_proportions(0.10, 0.01, power=0.8)
+    # The proportions are tested on the relative lift (the default scale), so planned on it; the means'
+    # control is 0, where the test falls back to the absolute scale, so they are planned on that.
+    n_prop = sample_size_relative(0.10, math.sqrt(0.10 * 0.90), 0.10, sd_treatment=math.sqrt(0.11 * 0.89), power=0.8)
     n_mean = sample_size_means(2.0, 0.2, power=0.8)
     peek_fixed_aa, peek_seq_aa = daily_peeking(rng, 500, 0.10, 0.10)
     per_day = math.ceil(n_prop / DAYS)
@@ -122,7 +124,7 @@ def main() -> None:
         ("A/B 10%→11% fixed read daily, same n, 'power'", peek_fixed_ab, "(inflated)", None),
     ]
     print(
-        f"evalhub.stats.abtest validation — {SIMS} simulated experiments per row, alpha = {ALPHA}"
+        f"evalhub.stats.ab validation — {SIMS} simulated experiments per row, alpha = {ALPHA}"
     )
     print(f"(Monte-Carlo standard error at 5%: ±{100 * se:.1f} points)\n")
     print(f"{'scenario':<52}{'result':>9}  {'target':<22}{'met?':<5}")

@@ -1,4 +1,4 @@
-"""Time per call of each evalhub.stats.abtest comparison, from sufficient statistics.
+"""Time per call of each evalhub.stats.ab comparison, from sufficient statistics.
 
 The engine reads per-arm sums aggregated in SQL, so a call should cost the same few microseconds
 for an arm summarising 1e3 events as for one summarising 1e7. Baseline in the same run: scipy's
@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
-from evalhub.stats.abtest import (
+from evalhub.stats.ab import (
     compare_means,
     compare_proportions,
     compare_quantiles,
@@ -97,7 +97,7 @@ def main() -> None:
     raw_t = rng.normal(0.01, 1.0, 1_000_000)
     baseline = _us_per_call(lambda: stats.ttest_ind(raw_t, raw_c, equal_var=False))
 
-    print("evalhub.stats.abtest — time per call from sufficient statistics (best of 5)")
+    print("evalhub.stats.ab — time per call from sufficient statistics (best of 5)")
     print(f"{'function':<36}{'1e3 events/arm':>16}{'1e7 events/arm':>16}{'baseline / 1e7':>16}")
     for name, call in calls.items():
         small = _us_per_call(partial(call, *arms[1_000]))

@@ -4,7 +4,7 @@ raw-event-shaped rows into Python (the naive design the issue rules out).
 Synthesises, straight into the telemetry rollup tables (COPY), what 10M events leave behind:
 200,000 units (100k per arm, 50 events each on average) in ``telemetry_unitrollup`` and two weeks
 of hourly rows with latency histograms in ``telemetry_hourlyrollup``; then times
-``selectors.results_for`` (SQL sufficient statistics → evalhub.stats.abtest → decision). Baseline,
+``selectors.results_for`` (SQL sufficient statistics → evalhub.stats.ab → decision). Baseline,
 same run and database: fetching 1,000,000 raw-event-shaped rows (8 columns, generated server-side)
 into Python, scaled ×10 — the cheapest part of any design that loads events. Everything it writes
 is deleted at the end.

@@ -1,4 +1,4 @@
-"""Calibration of every A/B test in evalhub.stats.abtest: A/A false-positive rate and CI coverage.
+"""Calibration of every A/B test in evalhub.stats.ab: A/A false-positive rate and CI coverage.
 
 For each test, data shape and n per arm (5 to 10⁵), the same simulated experiments are analysed
 twice: as an A/A test (both arms from one law: how often does the test call a difference at
@@ -20,6 +20,7 @@ metric by 1.05, so the true relative lift is exactly +5% (for quantiles, the bin
 Run: .venv/bin/python bench/stats_calibration.py            (default: 2 processes, ~3 minutes)
      .venv/bin/python bench/stats_calibration.py --sims 500  (quicker, noisier)
      .venv/bin/python bench/stats_calibration.py --quantile-rule   (the MIN_TAIL_COUNT calibration)
+     .venv/bin/python bench/stats_calibration.py --quantile-position --sims 6000   (quantile vs bucket edges)
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import evalhub.stats._ab_quantile as quantile_module
+import evalhub.stats.ab.quantile as quantile_module
 from evalhub.stats import MeanStat, ProportionStat, RatioStat
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats.ab import (
+    ABResult,
     bayes_compare,
     compare_means,
     compare_proportions,
@@ -73,7 +74,7 @@ class Cell:
     covered: int = 0
     answered_ab: int = 0
 
-    def add(self, aa: Comparison, ab: Comparison, truth_rel: float, truth_abs: float) -> None:
+    def add(self, aa: ABResult, ab: ABResult, truth_rel: float, truth_abs: float) -> None:
         self.runs += 1
         if not aa.enough_data:
             self.refused += 1
@@ -192,17 +193,17 @@ def _continuous(cells: dict, rng: np.random.Generator, data: str, n: int, sims: 
             cells[(name, data, n)].add(fn(r_c, r_aa), fn(r_c, r_ab), EFFECT - 1, (EFFECT - 1) * mu_ratio)
 
 
-def _bayes(control: MeanStat | ProportionStat, treatment: MeanStat | ProportionStat) -> Comparison:
-    """The Bayesian read-out as a Comparison: "significant" when the 95% credible interval
+def _bayes(control: MeanStat | ProportionStat, treatment: MeanStat | ProportionStat) -> ABResult:
+    """The Bayesian read-out as an ABResult: "significant" when the 95% credible interval
     excludes 0 (chance to beat above 97.5% or below 2.5%)."""
     b = bayes_compare(control, treatment)
     scale = b.scale
     if not b.enough_data:
-        return Comparison(0, 0, 0, (math.nan, math.nan), 0, (math.nan, math.nan), 1.0, ALPHA, False, "bayes",
+        return ABResult(0, 0, 0, (math.nan, math.nan), 0, (math.nan, math.nan), 1.0, ALPHA, False, "bayes",
                           control.n, treatment.n, not_enough_data=b.not_enough_data)
     lo, hi = b.credible_interval
     # The posterior may be on the absolute scale (control too uncertain): report it there.
-    return Comparison(0, 0, b.effect_mean, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
+    return ABResult(0, 0, b.effect_mean, (lo, hi), b.effect_mean, (lo, hi), 1.0, ALPHA, lo > 0 or hi < 0, "bayes",
                       control.n, treatment.n, scale=scale)  # type: ignore[arg-type]
 
 
@@ -306,14 +307,45 @@ def quantile_rule(sims: int, seed: int) -> None:
         quantile_module.MIN_TAIL_COUNT = saved
 
 
+def quantile_position(sims: int, seed: int, n: int = 100_000) -> None:
+    """A/A false-positive rate of the quantile test as the quantile moves across its bucket: the
+    latency laws stretched by ×0.90 … ×1.15 (the buckets are 20% wide), p95 and p99 at ``n`` per arm."""
+    rng = np.random.default_rng(seed)
+    laws = {
+        "pareto latency": lambda f: _binned(lambda x: stats.pareto.cdf(x, 1.5, scale=200.0 * f)),
+        "lognormal latency": lambda f: _binned(lambda x: stats.lognorm.cdf(x, 0.6, scale=800.0 * f)),
+    }
+    print(f"quantile test by position of the quantile in its bucket: A/A FPR % at α = 0.05, n = {n:,} per arm, "
+          f"{sims} runs per cell (± {100 * math.sqrt(ALPHA * (1 - ALPHA) / sims):.2f})")
+    rates = []
+    for data, law in laws.items():
+        for q in (0.95, 0.99):
+            for stretch in (0.90, 0.95, 1.00, 1.05, 1.10, 1.15):
+                p = law(stretch)
+                cum = np.cumsum(p)
+                k = int(np.searchsorted(cum, q))
+                position = (q - (cum[k] - p[k])) / p[k]
+                a, b = rng.multinomial(n, p, sims), rng.multinomial(n, p, sims)
+                rate = 100.0 * sum(compare_quantiles(a[i], b[i], EDGES, q=q).significant for i in range(sims)) / sims
+                rates.append(rate)
+                print(f"  {data:<18} p{100 * q:g}  ×{stretch:.2f}  position in bucket {position:.2f}  {rate:5.2f}%")
+    print(f"range {min(rates):.2f}–{max(rates):.2f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sims", type=int, default=2000, help="runs per cell up to 10⁴ units per arm")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (one sample size each)")
     parser.add_argument("--quantile-rule", action="store_true", help="calibrate MIN_TAIL_COUNT instead")
+    parser.add_argument("--quantile-position", action="store_true",
+                        help="A/A rate of the quantile test as the quantile moves across its bucket instead")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.quantile_position:
+        quantile_position(min(args.sims, 6000), args.seed)
+        print(f"\n{time.perf_counter() - started:.0f} s")
+        return
     if args.quantile_rule:
         quantile_rule(min(args.sims, 1500), args.seed)
         print(f"\n{time.perf_counter() - started:.0f} s")

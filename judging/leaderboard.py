@@ -30,11 +30,8 @@ category, outcome, criteria) that feeds every board, and the time-ordered id lis
 last two run at once on two connections) — plus an indexed read of a hash-sampled ~30k votes
 for style control, whose answer features are cached in ``CompletionStyle``.
 
-The fits (Bradley–Terry with its bootstrap, Elo, the style-controlled model) come from
-``evalhub.stats.ratings``; this module counts, maps ids to indices and shapes JSON. One exception:
-``compute_style_board`` prepares the style fit here (subsampling, mirroring each battle, keeping the
-features that add rank, a √2 correction of the mirrored standard errors), statistics that belong in
-``evalhub.stats``.
+The statistics (Bradley–Terry with its bootstrap, Elo, the style-controlled board) come from
+``evalhub.stats.ratings``; this module counts, maps ids to indices and shapes JSON.
 """
 
 from __future__ import annotations
@@ -55,14 +52,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats import ratings
-from evalhub.stats._base import StatsError
+from evalhub.stats import StatsError, ratings
 from judging.models import Campaign, LeaderboardSnapshot, SnapshotKind
 
 BOOTSTRAP_ROUNDS = 1000
 MIN_BATTLES = 10  # below this a variant's row carries the low-data badge
 FALLBACK_PRIOR = 0.01  # used only when the plain MLE does not exist (someone never lost / never won)
-STYLE_MAX_BATTLES = 30_000  # style fit cost grows with distinct battles; see compute_style_board
+STYLE_MAX_BATTLES = 30_000  # style fit cost grows with distinct battles; see ratings.style_board
 PAYLOAD_VERSION = 1
 # Sorting a million battles for Elo and grouping them fit in memory with this; the default 4 MB
 # spills to disk.
@@ -340,104 +336,24 @@ def compute_elo(battles: np.ndarray, variant_ids: list[int]) -> dict[int, float]
     return {int(vid): float(v) for vid, v in zip(ids, values)}
 
 
-def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: int = 0) -> dict | None:
-    """Style-controlled Bradley–Terry (length, headers, lists, bold) from grouped feature rows.
-
-    Above ``STYLE_MAX_BATTLES`` battles the fit runs on a uniform random subsample of that size:
-    the estimate stays unbiased while the fit stays well under a second (the per-battle logistic
-    regression's cost grows with distinct rows).
-    """
+def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: int = 0) -> dict:
+    """The style-controlled board (``ratings.style_board``) from ``_style_rows`` as JSON."""
     result: dict = {"rows": [], "coef": {}, "n_battles": 0, "subsampled": False, "n_fitted": 0, "error": None}
-    if not rows:
-        result["error"] = "no judged comparisons with answers"
+    board = ratings.style_board(np.array(rows, dtype=np.float64) if rows else np.empty((0, 12)), seed=seed,
+                                max_battles=STYLE_MAX_BATTLES, fallback_prior=FALLBACK_PRIOR)
+    result.update(n_battles=board.n_battles, subsampled=board.subsampled, n_fitted=board.n_fitted, error=board.problem)
+    if board.problem is not None:
         return result
-    arr = np.array(rows, dtype=np.float64)
-    counts = arr[:, -1].astype(np.int64)
-    total = int(counts.sum())
-    result["n_battles"] = total
-    rep = np.repeat(np.arange(arr.shape[0]), counts)
-    # Above STYLE_MAX_BATTLES, a uniform subsample: unbiased, and the per-battle fit stays well
-    # under a second (its cost grows with distinct rows; the mirror below doubles them).
-    if total > STYLE_MAX_BATTLES:
-        rep = np.random.default_rng(seed).choice(rep, STYLE_MAX_BATTLES, replace=False)
-        result["subsampled"] = True
-    result["n_fitted"] = int(rep.size)
-    data = arr[rep]
-    ids = sorted({int(v) for v in np.r_[data[:, 0], data[:, 1]]})
-    if len(ids) < 2:
-        result["error"] = "needs battles between at least two variants"
-        return result
-    # Mirror every battle (a↔b, win↔loss, features swapped). style_features centres each feature
-    # on its mean over the log, which assumes random left/right positions as in the Arena; our
-    # judgments are stored in canonical order (a = lower id), so a variant that is more often "a"
-    # and longer would have part of its length effect folded into its strength. With the mirror
-    # the mean difference is exactly zero, the fitted strengths equal the uncentred fit's, and
-    # standard errors are corrected by √2 below.
-    mirror = data.copy()
-    mirror[:, 0], mirror[:, 1] = data[:, 1], data[:, 0]
-    mirror[:, 2] = np.select([data[:, 2] == ratings.A_WINS, data[:, 2] == ratings.B_WINS],
-                             [ratings.B_WINS, ratings.A_WINS], data[:, 2])
-    mirror[:, 3:11:2], mirror[:, 4:11:2] = data[:, 4:11:2], data[:, 3:11:2]
-    data = np.vstack([data, mirror])
-    ids_arr = np.array(ids, dtype=np.float64)
-    a = np.searchsorted(ids_arr, data[:, 0])
-    b = np.searchsorted(ids_arr, data[:, 1])
-    outcome = data[:, 2].astype(np.int64)
-    # Features whose a−b difference never varies carry no information and cannot be standardised.
-    sides: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for k, name in enumerate(ratings.STYLE_FEATURES):
-        fa, fb = data[:, 3 + 2 * k], data[:, 4 + 2 * k]
-        if ((fa - fb) / (fa + fb + 1.0)).std() > 0:
-            sides[name] = (fa, fb)
-    if not sides:
-        result["error"] = "answers do not differ in style"
-        return result
-    # Markdown counts are often collinear (the same answers carry headers, lists and bold), which
-    # makes the information matrix singular: keep a feature only if it adds rank, and fall back
-    # to the first feature alone if the fit still fails.
-    names: list[str] = []
-    for name in sides:
-        trial = np.column_stack([(sides[n][0] - sides[n][1]) / (sides[n][0] + sides[n][1] + 1.0)
-                                 for n in [*names, name]])
-        if np.linalg.matrix_rank(trial - trial.mean(axis=0)) == len(names) + 1:
-            names.append(name)
-    fit = None
-    for chosen in (names, names[:1]):
-        try:
-            fit = _style_fit(a, b, outcome, [sides[n] for n in chosen], len(ids))
-            names = chosen
-            break
-        except (StatsError, np.linalg.LinAlgError) as exc:
-            result["error"] = str(exc) or "style covariates are collinear"
-    if fit is None:
-        return result
-    result["error"] = None
-    order = np.argsort(-fit.scores, kind="stable")
-    # Sandwich (robust) intervals of the style-adjusted scores; the mirrored log counts every
-    # battle twice, so its standard errors are √2 too small (as for the coefficients below).
-    half = (fit.upper - fit.scores) * math.sqrt(2) if fit.not_enough_data is None else None
-    result["ci_error"] = fit.not_enough_data
-    for rank, i in enumerate(order, start=1):
-        meta = variants.get(ids[i], {"slug": f"#{ids[i]}", "name": f"variant {ids[i]}"})
-        result["rows"].append({"variant_id": ids[i], "slug": meta["slug"], "name": meta["name"],
-                               "score": round(float(fit.scores[i]), 2), "rank": rank,
-                               "ci_lower": None if half is None else round(float(fit.scores[i] - half[i]), 2),
-                               "ci_upper": None if half is None else round(float(fit.scores[i] + half[i]), 2)})
-    result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(s) * math.sqrt(2), 4)}
-                      for name, c, s in zip(names, fit.coef, fit.coef_se)}
+    result["ci_error"] = board.ci_problem
+    for rank, (vid, score) in enumerate(zip(board.variant_ids, board.scores), start=1):
+        meta = variants.get(vid, {"slug": f"#{vid}", "name": f"variant {vid}"})
+        lower = None if board.lower is None else round(float(board.lower[rank - 1]), 2)
+        upper = None if board.upper is None else round(float(board.upper[rank - 1]), 2)
+        result["rows"].append({"variant_id": vid, "slug": meta["slug"], "name": meta["name"],
+                               "score": round(float(score), 2), "rank": rank, "ci_lower": lower, "ci_upper": upper})
+    result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(se), 4)}
+                      for name, c, se in zip(board.features, board.coef, board.coef_se)}
     return result
-
-
-def _style_fit(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, sides: list, n: int) -> ratings.StyleResult:
-    # style_features takes the first pair positionally (normally length) and the markdown pairs as
-    # keywords; every pair gets the same normalisation, so any varying pair can go first.
-    keys = ("headers", "lists", "bold")
-    z = ratings.style_features(*sides[0], **{f"{k}_{s}": pair[i] for k, pair in zip(keys, sides[1:])
-                                             for i, s in enumerate("ab")})
-    try:
-        return ratings.bradley_terry_style(a, b, outcome, z, n)
-    except StatsError:
-        return ratings.bradley_terry_style(a, b, outcome, z, n, prior=FALLBACK_PRIOR)
 
 
 def _split(rows: list[tuple], key_index: int) -> dict[str, list[tuple]]:

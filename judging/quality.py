@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Aggregate, Count, FloatField, Q
 
-from evalhub.stats import agreement, ratings
-from evalhub.stats._base import StatsError
+from evalhub.stats import StatsError, agreement, ratings
 from judging.leaderboard import OUTCOME_CODE
 from judging.models import Campaign, Judgment, ReviewerExclusion
 

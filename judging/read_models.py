@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from evalhub.core.read_models import IntervalEstimate
+from evalhub.core.read_models import Estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +13,7 @@ class VariantPreference:
     """One variant's Bradley–Terry score (Elo scale) with its bootstrap interval; ``n`` its votes."""
 
     variant_id: int
-    score: IntervalEstimate
+    score: Estimate
 
 
 @dataclass(frozen=True, slots=True)

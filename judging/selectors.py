@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from evalhub.core.models import Completion
-from evalhub.core.read_models import IntervalEstimate
+from evalhub.core.read_models import Estimate
 from evalhub.core.render import render_markdown
 from judging.models import (
     Assignment,
@@ -210,7 +210,7 @@ def preference_overall() -> PreferenceBoard:
         return PreferenceBoard(None, 0)
     board = ((snap.payload or {}).get("boards") or {}).get("all") or {}
     rows = [
-        VariantPreference(int(row["variant_id"]), IntervalEstimate(
+        VariantPreference(int(row["variant_id"]), Estimate(
             float(row["score"]), float(row["ci_lower"]), float(row["ci_upper"]), None,
             None if row.get("votes") is None else int(row["votes"])))
         for row in board.get("rows") or []

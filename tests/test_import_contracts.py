@@ -1,5 +1,8 @@
 """The layer contracts in ``.importlinter`` (checked by ``make lint``) cover the code as it is.
 
+The apps may import only public names of ``evalhub.stats``; the contract lists each private module,
+so a private module added to the package without being listed would be importable unchecked.
+
 import-linter has no "everything but selectors" expression, so the dashboards contract names each
 module of the apps it may not import; a module added to an app without being added there would be
 importable from the dashboards unchecked.
@@ -100,3 +103,16 @@ def test_text_contract_forbids_every_other_part_of_the_project_but_stats():
     assert project - {"evalhub.text", "evalhub.stats"} - forbidden == set(), "add these to the text-pure contract"
     assert {"django", "celery"} <= forbidden
     assert not {"evalhub.stats", "evalhub.text"} & forbidden
+
+
+def test_stats_public_contract_forbids_every_private_stats_module():
+    forbidden = _lines(_contract("stats-public-only")["forbidden_modules"])
+    stats = BASE_DIR / "evalhub" / "stats"
+    private = {
+        ".".join(("evalhub", "stats", *path.relative_to(stats).with_suffix("").parts))
+        for path in stats.rglob("_*.py")
+        if path.name != "__init__.py"
+    }
+    assert private, "evalhub.stats has no private modules to guard"
+    assert private - forbidden == set(), "add these private modules to the stats-public-only contract"
+    assert forbidden - private == set(), "these forbidden modules no longer exist"

@@ -12,22 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from evalhub.stats import MeanStat, StatsError
+from evalhub.stats import Estimate, MeanStat, StatsError
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
 
 LEVEL = 0.95
 
-
-@dataclass(frozen=True, slots=True)
-class IntervalEstimate:
-    """A value with its interval; ``se`` when the estimator gives one, ``n`` the sample size."""
-
-    value: float
-    lower: float
-    upper: float
-    se: float | None = None
-    n: int | None = None
+__all__ = ["LEVEL", "Estimate", "RateEstimate", "VariantFacts", "as_json", "mean_estimate", "rate_estimate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +49,15 @@ class VariantFacts:
     compute_multiplier: float
 
 
-def mean_estimate(n: int, total: float, total_sq: float, *, level: float = LEVEL) -> IntervalEstimate | None:
-    """Mean ± t interval from sufficient statistics (n, Σx, Σx²); ``None`` when they support none."""
+def mean_estimate(n: int, total: float, total_sq: float, *, level: float = LEVEL,
+                  bounds: tuple[float, float] | None = None) -> Estimate | None:
+    """Mean ± t interval from sufficient statistics (n, Σx, Σx²), a Wilson interval inside ``bounds`` where the t
+    interval has no width or leaves them (see ``mean_score``); ``None`` when they support none."""
     try:
-        est = mean_score_from_stat(MeanStat(n, total, total_sq), level=level)
+        est = mean_score_from_stat(MeanStat(n, total, total_sq), level=level, bounds=bounds)
     except StatsError:
         return None
-    return IntervalEstimate(est.mean, est.lower, est.upper, est.se, est.n)
+    return Estimate(est.mean, est.lower, est.upper, est.se, est.n)
 
 
 def rate_estimate(successes: int, n: int, *, level: float = LEVEL) -> RateEstimate | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evalhub.core.read_models import IntervalEstimate, VariantFacts
+from evalhub.core.read_models import Estimate, VariantFacts
 from experiments.abtests.read_models import ArmFacts
 from experiments.telemetry.read_models import VariantProduction
 
@@ -59,7 +59,7 @@ class SuiteEntry:
     suite_name: str
     run_id: int
     version_id: int
-    cost: IntervalEstimate | None
+    cost: Estimate | None
     latency_mean_ms: float | None
 
 
@@ -67,7 +67,7 @@ class SuiteEntry:
 class ScorecardRow(VariantFacts):
     """One variant with every kind of evidence (null/empty where none is measured)."""
 
-    preference: IntervalEstimate | None
+    preference: Estimate | None
     suites: dict[str, SuiteEntry]
     production: VariantProduction | None
 

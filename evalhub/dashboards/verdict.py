@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from evalhub.stats import ProportionStat, StatsError
-from evalhub.stats.abtest import compare_proportions
+from evalhub.stats.ab import compare_proportions
 from evalhub.stats.evalscores import mcnemar, paired_difference
 from evalhub.stats.ratings import predicted_win_matrix
 from evalhub.stats.scaling import compute_equivalent_gain, fit_log_compute

@@ -5,13 +5,15 @@ statistics (pair-count tables, ``MeanStat``, ``ProportionStat``, ...) so the cos
 estimate is independent of the number of raw events. Nothing in this package imports Django
 or Celery: ``tests/stats/test_purity.py`` imports it with both absent.
 
-Modules: ``ratings`` (Elo, Bradley-Terry), ``abtest`` (online experiments), ``agreement``
-(inter-rater reliability), ``evalscores`` (eval-suite scores), ``scaling`` (cost-quality
-frontier and compute-equivalent gain).
+Public subpackages and modules: ``ab`` (online A/B experiments), ``ratings`` (Elo, Bradley–Terry,
+style control), ``agreement`` (inter-rater reliability), ``evalscores`` (eval-suite scores),
+``scaling`` (cost-quality frontier and compute-equivalent gain). The common types are re-exported
+here: ``StatsError``, ``Estimate``, ``MeanStat``, ``ProportionStat``, ``RatioStat``. Modules whose
+name starts with ``_`` are private: the apps import only public names (an import-linter contract).
 """
 
 from __future__ import annotations
 
-from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError
+from evalhub.stats._base import Estimate, MeanStat, ProportionStat, RatioStat, StatsError
 
-__all__ = ["MeanStat", "ProportionStat", "RatioStat", "StatsError"]
+__all__ = ["Estimate", "MeanStat", "ProportionStat", "RatioStat", "StatsError"]

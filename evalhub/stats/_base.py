@@ -1,4 +1,4 @@
-"""Shared sufficient-statistic containers and the package's single error type."""
+"""Shared sufficient-statistic containers, the estimate type and the package's single error type."""
 
 from __future__ import annotations
 
@@ -125,3 +125,19 @@ class RatioStat:
     @property
     def value(self) -> float:
         return self.sum_num / self.sum_den
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its interval, as pages and read models show it.
+
+    ``lower``/``upper`` are ``None`` when the data cannot support an interval (and ``value`` is
+    ``None`` when there is no data at all); ``se`` is set when the estimator gives one; ``n`` is the
+    sample size behind the value.
+    """
+
+    value: float | None
+    lower: float | None = None
+    upper: float | None = None
+    se: float | None = None
+    n: int | None = None

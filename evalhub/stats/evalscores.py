@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -22,6 +23,7 @@ __all__ = [
     "McNemarResult",
     "PairedDiff",
     "ScoreEstimate",
+    "bounded_interval",
     "items_for_ci_width",
     "items_for_power",
     "mcnemar",
@@ -39,9 +41,11 @@ _EXACT_MCNEMAR_BELOW = 25
 
 @dataclass(frozen=True)
 class ScoreEstimate:
-    """A mean score with its standard error and a two-sided t confidence interval.
+    """A mean score with its standard error and a two-sided confidence interval.
 
     ``df`` is n − 1, or G − 1 with G clusters; ``n_clusters`` is ``None`` for independent items.
+    ``interval`` says how the interval was formed: ``"t"`` (mean ± t·se), or ``"wilson"`` (bounded
+    scores whose t interval has zero width or leaves the bounds: ``bounded_interval``).
     """
 
     mean: float
@@ -52,6 +56,7 @@ class ScoreEstimate:
     n_clusters: int | None
     df: int
     level: float
+    interval: Literal["t", "wilson"] = "t"
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,61 @@ def _t_interval(mean: float, se: float, df: int, level: float) -> tuple[float, f
     return mean - half, mean + half
 
 
+def _check_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError) as exc:
+        raise StatsError("bounds", f"must be a (low, high) pair of numbers ({exc})") from exc
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise StatsError("bounds", f"must be finite with low < high, got {bounds!r}")
+    return lo, hi
+
+
+def bounded_interval(mean: float, se: float, n: int, *, bounds: tuple[float, float] = (0.0, 1.0),
+                     n_clusters: int | None = None, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for the mean of scores bounded in ``bounds`` (0–1 scores, pass rates).
+
+    The mean is rescaled to p ∈ [0, 1] and given the Wilson interval (Wilson 1927, JASA 22:209-212)
+    at the effective sample size n* = p(1 − p)/se² of Korn & Graubard (1998, "Confidence intervals for
+    proportions with small expected number of positive counts estimated from survey data", Survey
+    Methodology 24:193-201), capped at n: for independent pass/fail items n* is n − 1, and a
+    clustered standard error shrinks n* by its design effect, so a clustered interval stays clustered.
+    When se = 0 (every score equal) the data say nothing of the spread, and n* is n — or G with G
+    clusters, as if each cluster were a single item (the widest a clustered design allows). A perfect
+    score of n independent items then gets [n/(n + z²), 1]: never zero width, never outside the bounds.
+    """
+    lo, hi = _check_bounds(bounds)
+    width = hi - lo
+    p = min(max((mean - lo) / width, 0.0), 1.0)
+    se_unit = se / width
+    if se_unit > 0.0 and p * (1.0 - p) > 0.0:
+        n_eff = min(float(n), p * (1.0 - p) / (se_unit * se_unit))
+    else:
+        n_eff = float(n if n_clusters is None else n_clusters)
+    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    denom = 1.0 + z * z / n_eff
+    centre = (p + z * z / (2.0 * n_eff)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n_eff + z * z / (4.0 * n_eff * n_eff)) / denom
+    return lo + width * max(0.0, centre - half), lo + width * min(1.0, centre + half)
+
+
+def _estimate(mean: float, se: float, n: int, n_clusters: int | None, df: int, level: float,
+              bounds: tuple[float, float] | None) -> ScoreEstimate:
+    """The t interval, or for bounded scores the Wilson one where the t interval has zero width or
+    leaves the bounds (``bounded_interval``)."""
+    lower, upper = _t_interval(mean, se, df, level)
+    if bounds is not None and not (upper > lower and bounds[0] <= lower and upper <= bounds[1]):
+        lower, upper = bounded_interval(mean, se, n, bounds=bounds, n_clusters=n_clusters, level=level)
+        return ScoreEstimate(mean, se, lower, upper, n, n_clusters, df, level, "wilson")
+    return ScoreEstimate(mean, se, lower, upper, n, n_clusters, df, level)
+
+
 def mean_score(
     scores: Sequence[float] | np.ndarray,
     *,
     clusters: Sequence[Hashable] | np.ndarray | None = None,
     level: float = 0.95,
+    bounds: tuple[float, float] | None = None,
 ) -> ScoreEstimate:
     """Mean item score with a t confidence interval.
 
@@ -136,10 +191,18 @@ def mean_score(
     (Liang & Zeger 1986, Biometrika 73:13-22; Cameron & Miller 2015, "A Practitioner's Guide to
     Cluster-Robust Inference", J. Human Resources 50:317-372, who recommend the t(G − 1)).
     This equals statsmodels ``OLS(x, 1).fit(cov_type="cluster", use_t=True)``.
+
+    ``bounds`` (e.g. (0, 1) for graded scores) declares the scores' range: where the t interval would
+    have zero width (every score equal, e.g. a perfect run) or reach outside the range, the interval is
+    ``bounded_interval``'s Wilson interval instead (``interval == "wilson"``).
     """
     _check_level(level)
     x = _as_scores("scores", scores)
     n = x.size
+    if bounds is not None:
+        lo, hi = bounds = _check_bounds(bounds)
+        if x.min() < lo or x.max() > hi:
+            raise StatsError("scores", f"must lie within the bounds {bounds}")
     mean = float(x.mean())
     if clusters is None:
         if n < 2:
@@ -151,22 +214,27 @@ def mean_score(
         sums = np.bincount(codes, weights=x - mean, minlength=n_clusters)
         se = math.sqrt(n_clusters / (n_clusters - 1) * float(sums @ sums)) / n
         df = n_clusters - 1
-    lower, upper = _t_interval(mean, se, df, level)
-    return ScoreEstimate(mean, se, lower, upper, n, n_clusters, df, level)
+    return _estimate(mean, se, n, n_clusters, df, level, bounds)
 
 
-def mean_score_from_stat(stat: MeanStat, *, level: float = 0.95) -> ScoreEstimate:
+def mean_score_from_stat(stat: MeanStat, *, level: float = 0.95,
+                         bounds: tuple[float, float] | None = None) -> ScoreEstimate:
     """``mean_score`` for independent items from sufficient statistics (n, Σx, Σx²).
 
-    se = √(s² / n) with s² = (Σx² − (Σx)²/n) / (n − 1); t interval with n − 1 df. Lets a selector
-    aggregate in SQL and never ship per-item rows.
+    se = √(s² / n) with s² = (Σx² − (Σx)²/n) / (n − 1); t interval with n − 1 df (``bounds`` as in
+    ``mean_score``; only the mean can be checked against them). Lets a selector aggregate in SQL and
+    never ship per-item rows.
     """
     _check_level(level)
     if stat.n < 2:
         raise StatsError("n", f"need at least 2 items for a standard error, got {stat.n}")
+    if bounds is not None:
+        lo, hi = bounds = _check_bounds(bounds)
+        slack = 1e-12 * max(1.0, abs(lo), abs(hi))
+        if not (lo - slack <= stat.mean <= hi + slack):
+            raise StatsError("sum", f"gives a mean of {stat.mean!r}, outside the bounds {bounds}")
     se = math.sqrt(stat.variance / stat.n)
-    lower, upper = _t_interval(stat.mean, se, stat.n - 1, level)
-    return ScoreEstimate(stat.mean, se, lower, upper, stat.n, None, stat.n - 1, level)
+    return _estimate(stat.mean, se, stat.n, None, stat.n - 1, level, bounds)
 
 
 def paired_difference(

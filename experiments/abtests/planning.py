@@ -1,5 +1,10 @@
 """Planning at registration: the control's baseline from production, the required sample size per
-arm (``evalhub.stats.abtest.sample_size_*``) and the expected duration at current traffic.
+arm and the expected duration at current traffic.
+
+The sample size is for the test the results page reads: the relative lift (T − C)/|C| with its
+delta-method SE (``evalhub.stats.ab.sample_size_relative``, as GrowthBook plans it), so a planned MDE
+of 5% means a 5% relative change is detected with the planned power. ``scale="absolute"`` plans the
+test of the absolute difference instead (``sample_size_proportions`` / ``sample_size_means``).
 
 The baseline is request-level (the control variant's last ``BASELINE_DAYS`` of HourlyRollup) — the
 only data available before any unit is exposed; units that send several requests make the real
@@ -9,15 +14,17 @@ is the one the decision reads before the planned sample is in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats._base import MeanStat, StatsError
-from evalhub.stats.abtest import sample_size_means, sample_size_proportions
+from evalhub.stats import MeanStat, StatsError
+from evalhub.stats.ab import sample_size_means, sample_size_proportions, sample_size_relative
 from experiments.abtests.metrics import Metric
 
 BASELINE_DAYS = 14
@@ -77,14 +84,21 @@ def baseline_for(metric: Metric, variant: ModelVariant) -> dict:
     return {"kind": "mean", "value": 1.0, "sd": DEFAULT_CV, "source": "default (no production history; CV = 1)"}
 
 
-def sample_size_for(metric: Metric, baseline: dict, *, mde: float, alpha: float, power: float) -> int:
-    """Units per arm to detect a RELATIVE change ``mde`` of the baseline."""
+def sample_size_for(metric: Metric, baseline: dict, *, mde: float, alpha: float, power: float,
+                    scale: Literal["relative", "absolute"] = "relative") -> int:
+    """Units per arm to detect a relative change ``mde`` of the baseline, tested on ``scale``."""
     if baseline["kind"] == "rate":
         p = baseline["value"]
         # Aim at the direction that stays inside (0, 1): the sample size is for |effect| = mde.
         rel = mde if p * (1.0 + mde) < 1.0 else -mde
-        return sample_size_proportions(p, rel, alpha=alpha, power=power, relative=True)
-    return sample_size_means(baseline["sd"], mde * baseline["value"], alpha=alpha, power=power)
+        if scale == "absolute":
+            return sample_size_proportions(p, rel, alpha=alpha, power=power, relative=True)
+        p_t = p * (1.0 + rel)
+        return sample_size_relative(p, math.sqrt(p * (1.0 - p)), rel, sd_treatment=math.sqrt(p_t * (1.0 - p_t)),
+                                    alpha=alpha, power=power)
+    if scale == "absolute":
+        return sample_size_means(baseline["sd"], mde * baseline["value"], alpha=alpha, power=power)
+    return sample_size_relative(baseline["value"], baseline["sd"], mde, alpha=alpha, power=power)
 
 
 def daily_units() -> float | None:

@@ -2,7 +2,7 @@
 
 Results never load events: one SQL aggregate over ``telemetry_unitrollup`` (LEFT JOIN the CUPED
 pre-period) returns every metric's sums per arm, one over ``telemetry_hourlyrollup`` the latency
-histograms per arm; ``evalhub.stats.abtest`` turns the sums into comparisons. The cost is a scan
+histograms per arm; ``evalhub.stats.ab`` turns the sums into comparisons. The cost is a scan
 of the experiment's unit rows (indexed by experiment_key) whatever the number of events.
 
 What the decision reads (documented in the README):
@@ -35,9 +35,9 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from evalhub.core.read_models import as_json
-from evalhub.stats._base import MeanStat, ProportionStat, StatsError
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats import MeanStat, ProportionStat, StatsError
+from evalhub.stats.ab import (
+    ABResult,
     Decision,
     PreSums,
     RatioSums,
@@ -129,8 +129,8 @@ class MetricResult:
     role: str  # "primary" | "guardrail"
     arm: str
     higher_is_better: bool
-    fixed: Comparison | None = None
-    sequential: Comparison | None = None
+    fixed: ABResult | None = None
+    sequential: ABResult | None = None
     used: str = ""  # "sequential" | "fixed"
     p_adjusted: float | None = None
     significant: bool = False
@@ -139,7 +139,7 @@ class MetricResult:
     error: str = ""
 
     @property
-    def reading(self) -> Comparison | None:
+    def reading(self) -> ABResult | None:
         return self.sequential if self.used == "sequential" else self.fixed
 
     @property
@@ -282,7 +282,7 @@ def _mean_stat(sums: dict[str, float], key: str, *, pre: bool) -> MeanStat:
 
 
 def _compare(metric: Metric, control: dict, treatment: dict, hists: dict, control_arm: str, arm: str, *,
-             alpha: float, target_n: int, use_cuped: bool) -> tuple[Comparison | None, Comparison | None, bool]:
+             alpha: float, target_n: int, use_cuped: bool) -> tuple[ABResult | None, ABResult | None, bool]:
     """(fixed, sequential, cuped applied) for one metric, treatment arm vs control."""
     key = metric.key
     if metric.kind == "quantile":
@@ -400,7 +400,7 @@ def _adjust(results: list[MetricResult], experiment: Experiment) -> None:
         r.breach = bool(r.role == "guardrail" and r.significant and bad and r.reading.lift != 0)
 
 
-def _as_adjusted(r: MetricResult) -> Comparison:
+def _as_adjusted(r: MetricResult) -> ABResult:
     c = r.reading
     assert c is not None
     if r.p_adjusted is None:  # not enough data: decide() reports it as such
@@ -449,7 +449,7 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def _lift_reading(c: Comparison | None) -> LiftReading | None:
+def _lift_reading(c: ABResult | None) -> LiftReading | None:
     if c is None:
         return None
     return LiftReading(

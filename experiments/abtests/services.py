@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from evalhub.core.errors import Conflict
 from evalhub.core.models import ModelVariant
-from evalhub.stats._base import StatsError
+from evalhub.stats import StatsError
 from experiments.abtests import planning
 from experiments.abtests.metrics import METRICS
 from experiments.abtests.models import Arm, Correction, Experiment, PreUnitStat, ResultSnapshot, Status, Unit

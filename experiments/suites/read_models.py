@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from evalhub.core.read_models import IntervalEstimate
+from evalhub.core.read_models import Estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +17,8 @@ class SuiteScore:
     version_id: int
     run_id: int
     variant_id: int
-    score: IntervalEstimate
-    cost_per_item: IntervalEstimate | None
+    score: Estimate
+    cost_per_item: Estimate | None
     latency_mean_ms: float | None
 
 

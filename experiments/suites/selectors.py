@@ -143,7 +143,7 @@ class RunSummary:
 
 def _row(label: str, n: int, total: float, total_sq: float, passes: int) -> ScoreRow:
     try:
-        est = evalscores.mean_score_from_stat(MeanStat(n, total, total_sq))
+        est = evalscores.mean_score_from_stat(MeanStat(n, total, total_sq), bounds=(0.0, 1.0))
         lower, upper = est.lower, est.upper
     except StatsError:  # fewer than 2 items: a mean without an interval
         lower = upper = None
@@ -172,7 +172,8 @@ def run_summary(run: Run) -> RunSummary:
         if has_groups:
             rows = list(graded.values_list("score", "item__group", "item_id"))
             try:
-                est = evalscores.mean_score([r[0] for r in rows], clusters=[r[1] or f"item:{r[2]}" for r in rows])
+                est = evalscores.mean_score([r[0] for r in rows], clusters=[r[1] or f"item:{r[2]}" for r in rows],
+                                            bounds=(0.0, 1.0))
                 passes = sum(c.pass_rate * c.n for c in categories)
                 overall = ScoreRow("overall", est.n, est.mean, est.lower, est.upper, passes / n_graded)
                 clustered = True
@@ -336,7 +337,7 @@ def suite_scores_latest() -> list[SuiteScore]:
     out = []
     for (variant_id, suite_id), (run_id, version_id) in sorted(runs.items()):
         row = aggregates.get(run_id)
-        score = mean_estimate(row["n"], row["s"], row["ss"]) if row else None
+        score = mean_estimate(row["n"], row["s"], row["ss"], bounds=(0.0, 1.0)) if row else None
         if row is None or score is None:
             continue
         suite = suites[suite_id]

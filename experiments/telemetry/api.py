@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from evalhub.core.auth import INGEST_AUTH, READ_AUTH
 from evalhub.core.errors import FieldError, Invalid, TooLarge
 from evalhub.core.schemas import ErrorOut
+from evalhub.stats import Estimate
 from experiments.telemetry import selectors, services
 from experiments.telemetry.bodies import read_body
 from experiments.telemetry.schemas import (
@@ -100,7 +101,7 @@ def events_post(request: HttpRequest) -> Status:
     return Status(200, out)
 
 
-def _estimate(e: selectors.MetricEstimate) -> dict[str, Any]:
+def _estimate(e: Estimate) -> dict[str, Any]:
     return {"value": e.value, "lower": e.lower, "upper": e.upper, "n": e.n}
 
 

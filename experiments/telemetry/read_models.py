@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from evalhub.core.read_models import IntervalEstimate, RateEstimate
+from evalhub.core.read_models import Estimate, RateEstimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +19,8 @@ class VariantProduction:
     thumbs_up: RateEstimate | None
     refusal: RateEstimate | None
     reask: RateEstimate | None
-    cost_per_request: IntervalEstimate | None
-    latency_p95_ms: IntervalEstimate | None
+    cost_per_request: Estimate | None
+    latency_p95_ms: Estimate | None
 
 
 @dataclass(frozen=True, slots=True)

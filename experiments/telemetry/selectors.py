@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from evalhub.core.models import ModelVariant
-from evalhub.core.read_models import LEVEL, IntervalEstimate, mean_estimate, rate_estimate
-from evalhub.stats import StatsError
-from evalhub.stats._base import MeanStat
-from evalhub.stats.abtest import quantile_ci_from_histogram, quantile_from_histogram
+from evalhub.core.read_models import LEVEL, mean_estimate, rate_estimate
+from evalhub.stats import Estimate, MeanStat, StatsError
+from evalhub.stats.ab import quantile_ci_from_histogram, quantile_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score_from_stat
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, N_LATENCY_BUCKETS
@@ -31,35 +30,25 @@ DEFAULT_PERIOD = "7d"
 
 
 @dataclass(frozen=True)
-class MetricEstimate:
-    """A value with its 95 % interval (``None`` bounds when there is too little data)."""
-
-    value: float | None
-    lower: float | None = None
-    upper: float | None = None
-    n: int = 0
-
-
-@dataclass(frozen=True)
 class VariantMetrics:
     variant_id: int
     slug: str
     name: str
     n: int
-    latency_p50: MetricEstimate
-    latency_p95: MetricEstimate
-    latency_p99: MetricEstimate
-    latency_mean: MetricEstimate
-    ttft_mean: MetricEstimate
-    cost_per_request: MetricEstimate  # per successful call (failed calls' cost, if any, is spread over the successes)
-    cost_per_1k: MetricEstimate
+    latency_p50: Estimate
+    latency_p95: Estimate
+    latency_p99: Estimate
+    latency_mean: Estimate
+    ttft_mean: Estimate
+    cost_per_request: Estimate  # per successful call (failed calls' cost, if any, is spread over the successes)
+    cost_per_1k: Estimate
     cost_total: float
     tokens_per_request: float
-    refusal_rate: MetricEstimate
-    reask_rate: MetricEstimate
-    thumbs_up_rate: MetricEstimate
-    success_rate: MetricEstimate
-    error_rate: MetricEstimate
+    refusal_rate: Estimate
+    reask_rate: Estimate
+    thumbs_up_rate: Estimate
+    success_rate: Estimate
+    error_rate: Estimate
     errors: int
     input_tokens: int
     output_tokens: int  # visible answer; reasoning tokens apart (one convention everywhere)
@@ -82,33 +71,33 @@ def period_for(key: str | None, *, now: datetime | None = None) -> Period:
     return Period(key, until - PERIODS[key], until)
 
 
-def rate(successes: int, n: int) -> MetricEstimate:
+def rate(successes: int, n: int) -> Estimate:
     """A proportion with its Wilson interval (stats adapter; no formulas here)."""
     if n <= 0:
-        return MetricEstimate(None, n=0)
+        return Estimate(None, n=0)
     lower, upper = wilson_interval(int(successes), int(n))
-    return MetricEstimate(successes / n, lower, upper, n)
+    return Estimate(successes / n, lower, upper, n=n)
 
 
-def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> MetricEstimate:
+def mean(n: int, total: float, total_sq: float, *, scale: float = 1.0) -> Estimate:
     """A mean with its t interval from sufficient statistics, optionally scaled (e.g. ×1000)."""
     if n <= 0:
-        return MetricEstimate(None, n=0)
+        return Estimate(None, n=0)
     if n < 2:
-        return MetricEstimate(total / n * scale, n=n)
+        return Estimate(total / n * scale, n=n)
     try:
         est = mean_score_from_stat(MeanStat(n=int(n), sum=float(total), sum_sq=max(float(total_sq), total * total / n)))
     except StatsError:
-        return MetricEstimate(total / n * scale, n=n)
-    return MetricEstimate(est.mean * scale, est.lower * scale, est.upper * scale, n)
+        return Estimate(total / n * scale, n=n)
+    return Estimate(est.mean * scale, est.lower * scale, est.upper * scale, n=n)
 
 
-def percentile(hist: list[int], q: float) -> MetricEstimate:
+def percentile(hist: list[int], q: float) -> Estimate:
     n = int(sum(hist))
     if n <= 0:
-        return MetricEstimate(None, n=0)
+        return Estimate(None, n=0)
     value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, q)
-    return MetricEstimate(value, lower, upper, n)
+    return Estimate(value, lower, upper, n=n)
 
 
 _SUM_COLUMNS = (
@@ -289,7 +278,7 @@ def production_by_variant(*, days: int) -> ProductionWindow:
         latency = None
         if sum(hist) > 0:
             value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95, alpha=1 - LEVEL)
-            latency = IntervalEstimate(value, lower, upper, None, sum(hist))
+            latency = Estimate(value, lower, upper, None, sum(hist))
         out.append(VariantProduction(
             variant_id=row[0], n=n,
             success=rate_estimate(int(v["successes"]), int(v["success_n"])),

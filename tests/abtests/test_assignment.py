@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from evalhub.stats.abtest import srm_test
+from evalhub.stats.ab import srm_test
 from experiments.abtests import services
 from experiments.abtests.assignment import assignment_for, exposure_record, pick_arm, unit_hash
 from experiments.abtests.models import Arm, Exposure

@@ -18,9 +18,9 @@ def test_register_plans_sample_size_and_writes_arms(variants, owner):
     arms = list(e.arms.order_by("id"))
     assert [(a.name, a.variant.slug, a.weight, a.is_control) for a in arms] == [
         ("control", "ctrl-v", 1.0, True), ("treatment", "treat-v", 3.0, False)]
-    # No production history: baseline rate 0.5 → the two-proportion sample size for a 5% relative change.
-    from evalhub.stats.abtest import sample_size_proportions
-    assert e.planned_sample_per_arm == sample_size_proportions(0.5, 0.05, relative=True)
+    # No production history: baseline rate 0.5 → the relative-lift test's sample size for a 5% change.
+    from evalhub.stats.ab import sample_size_relative
+    assert e.planned_sample_per_arm == sample_size_relative(0.5, 0.5, 0.05, sd_treatment=(0.525 * 0.475) ** 0.5)
     assert e.baseline["source"].startswith("default")
 
 

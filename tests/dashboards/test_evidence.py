@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from evalhub.dashboards import selectors, services, sources
 from evalhub.stats import MeanStat
-from evalhub.stats.abtest import quantile_ci_from_histogram
+from evalhub.stats.ab import quantile_ci_from_histogram
 from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.evalscores import mean_score, mean_score_from_stat
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS

@@ -10,7 +10,7 @@ import pytest
 
 from evalhub.dashboards import captions, pages, selectors
 from evalhub.stats import ProportionStat
-from evalhub.stats.abtest import compare_proportions
+from evalhub.stats.ab import compare_proportions
 from evalhub.stats.evalscores import mcnemar, paired_difference
 from evalhub.stats.scaling import compute_equivalent_gain, fit_log_compute
 from tests.dashboards.factories import SPEC

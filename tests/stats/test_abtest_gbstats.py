@@ -1,4 +1,4 @@
-"""GrowthBook parity: evalhub.stats.abtest against gbstats (GrowthBook's own statistics package).
+"""GrowthBook parity: evalhub.stats.ab against gbstats (GrowthBook's own statistics package).
 
 Same inputs as sufficient statistics on both sides. gbstats divides the relative lift by C while
 EvalHub divides by |C| (so the sign is right for negative controls); the cases here use C > 0,
@@ -18,7 +18,7 @@ gb_freq = pytest.importorskip("gbstats.frequentist.tests")
 gb_bayes = pytest.importorskip("gbstats.bayesian.tests")
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat  # noqa: E402
-from evalhub.stats.abtest import (  # noqa: E402
+from evalhub.stats.ab import (  # noqa: E402
     GaussianPrior,
     QuantileStat,
     bayes_compare,

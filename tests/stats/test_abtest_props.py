@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalhub.stats import MeanStat, ProportionStat, RatioStat, StatsError
-from evalhub.stats.abtest import (
-    Comparison,
+from evalhub.stats.ab import (
+    ABResult,
     adjust_pvalues,
     chance_to_beat_proportions,
     compare_means,
@@ -285,9 +285,9 @@ def test_bad_input_raises_stats_error_naming_the_field(
 DIRECTIONS = {"task_success": True, "refusal_rate": False, "latency_p95": False}
 
 
-def _cmp(metric: str, lift: float, significant: bool, *, sequential: bool = False) -> Comparison:
+def _cmp(metric: str, lift: float, significant: bool, *, sequential: bool = False) -> ABResult:
     half = abs(lift) / 2 if significant else abs(lift) + 0.01
-    return Comparison(
+    return ABResult(
         control=0.5,
         treatment=0.5 + lift,
         lift=lift,

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from evalhub.stats import MeanStat, ProportionStat
-from evalhub.stats.abtest import (
+from evalhub.stats.ab import (
     compare_means,
     compare_proportions,
     sample_size_means,

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_confint
 
 from evalhub.stats import MeanStat, StatsError
 from evalhub.stats.evalscores import (
+    bounded_interval,
     items_for_ci_width,
     items_for_power,
     mcnemar,
@@ -373,3 +375,102 @@ def test_sizing_bad_input(call: object, field: str) -> None:
     with pytest.raises(StatsError) as exc:
         call()  # type: ignore[operator]
     assert exc.value.field == field
+
+
+# --- bounded scores: a perfect run gets an honest interval inside [0, 1] -----------------------------
+
+
+@pytest.mark.parametrize("value", [1.0, 0.0])
+def test_a_perfect_or_null_run_gets_the_wilson_interval_of_n_items(value: float) -> None:
+    n = 50
+    reference = proportion_confint(int(value * n), n, alpha=0.05, method="wilson")
+    for est in (mean_score([value] * n, bounds=(0, 1)),
+                mean_score_from_stat(MeanStat(n, value * n, value * n), bounds=(0, 1))):
+        assert est.interval == "wilson" and est.mean == value
+        assert (est.lower, est.upper) == pytest.approx(reference, abs=1e-12)
+        assert 0.0 <= est.lower < est.upper <= 1.0
+    # Closed form at p = 1: [n/(n + z²), 1].
+    z = stats.norm.ppf(0.975)
+    assert mean_score([1.0] * n, bounds=(0, 1)).lower == pytest.approx(n / (n + z * z), rel=1e-12)
+
+
+def test_without_bounds_a_perfect_run_keeps_its_zero_width_t_interval() -> None:
+    est = mean_score([1.0] * 20)
+    assert est.interval == "t" and est.lower == est.upper == 1.0
+
+
+def test_a_clustered_perfect_run_counts_each_cluster_once() -> None:
+    clusters = np.repeat(np.arange(5), 10)
+    est = mean_score([1.0] * 50, clusters=clusters, bounds=(0, 1))
+    assert est.interval == "wilson" and est.n_clusters == 5
+    assert (est.lower, est.upper) == pytest.approx(proportion_confint(5, 5, method="wilson"), abs=1e-12)
+    assert est.lower < mean_score([1.0] * 50, bounds=(0, 1)).lower  # wider than 50 independent items
+
+
+def test_a_near_perfect_run_gets_a_wilson_interval_at_the_effective_sample_size() -> None:
+    scores = [1.0] * 99 + [0.0]
+    t_est = mean_score(scores)
+    assert t_est.upper > 1.0  # the t interval leaves [0, 1]
+    est = mean_score(scores, bounds=(0, 1))
+    # Korn & Graubard's n* = p(1 − p)/se² is n − 1 for independent pass/fail items (se uses ddof = 1).
+    n_eff = 0.99 * 0.01 / t_est.se**2
+    assert n_eff == pytest.approx(99)
+    z = stats.norm.ppf(0.975)
+    centre = (0.99 + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z * math.sqrt(0.99 * 0.01 / n_eff + z * z / (4 * n_eff**2)) / (1 + z * z / n_eff)
+    assert (est.lower, est.upper) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    assert est.interval == "wilson" and 0.9 < est.lower < 0.99 < est.upper < 1.0
+
+
+def test_a_clustered_near_perfect_run_is_wider_than_an_independent_one() -> None:
+    # The misses sit in one cluster: the clustered SE is larger, so n* (and the interval) shrink.
+    scores = [1.0] * 95 + [0.0] * 5
+    clusters = np.repeat(np.arange(10), 10)
+    independent = mean_score(scores, bounds=(0, 1))
+    clustered = mean_score(scores, clusters=clusters, bounds=(0, 1))
+    assert clustered.interval == "wilson"
+    assert clustered.upper - clustered.lower > independent.upper - independent.lower
+    assert clustered.lower >= 0.0 and clustered.upper <= 1.0
+
+
+def test_bounded_scores_inside_the_bounds_keep_the_t_interval() -> None:
+    scores = [0.2, 0.5, 0.9, 0.4, 0.6, 0.7]
+    assert mean_score(scores, bounds=(0, 1)) == mean_score(scores)
+
+
+def test_bounds_rescale_to_any_range() -> None:
+    est = mean_score([10.0] * 30, bounds=(0, 10))
+    unit = mean_score([1.0] * 30, bounds=(0, 1))
+    assert (est.lower, est.upper) == pytest.approx((10 * unit.lower, 10 * unit.upper), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: mean_score([0.5, 1.5], bounds=(0, 1)), "scores"),
+        (lambda: mean_score([0.5, 0.7], bounds=(1, 0)), "bounds"),
+        (lambda: mean_score([0.5, 0.7], bounds=(0, math.nan)), "bounds"),
+        (lambda: mean_score_from_stat(MeanStat(3, 6.0, 12.0), bounds=(0, 1)), "sum"),
+        (lambda: bounded_interval(0.5, 0.1, 10, bounds=("a", 1)), "bounds"),
+    ],
+)
+def test_bad_bounds_are_refused(call, field) -> None:
+    with pytest.raises(StatsError) as info:
+        call()
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("p", [0.9, 0.97, 0.99])
+def test_bounded_interval_covers_a_high_pass_rate(p: float) -> None:
+    """Simulation: 40 independent pass/fail items, 4,000 runs. The t interval under-covers near 1
+    (and is zero-width when every item passes); the bounded one stays near 95%."""
+    rng = np.random.default_rng(int(p * 1000))
+    runs = rng.random((4000, 40)) < p
+    covered_bounded = covered_t = 0
+    for row in runs.astype(float):
+        b = mean_score(row, bounds=(0, 1))
+        t = mean_score(row)
+        covered_bounded += b.lower <= p <= b.upper
+        covered_t += t.lower <= p <= t.upper
+    assert covered_bounded / 4000 >= 0.93
+    assert covered_bounded > covered_t

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from evalhub.stats import StatsError
 from evalhub.stats import ratings as R
-from evalhub.stats._bt_bootstrap import solve_replicates
-from evalhub.stats._bt_core import Pairs
+from evalhub.stats.ratings._core import Pairs
+from evalhub.stats.ratings.bootstrap import solve_replicates
 
 ELO = 400 / math.log(10)
 

@@ -143,3 +143,83 @@ def test_style_all_ties_is_not_enough_data():
     fit = R.bradley_terry_style(a, b, np.full(a.size, R.TIE), z, 3)
     assert fit.not_enough_data and "tie" in fit.not_enough_data
     assert np.all(np.isnan(fit.lower)) and np.all(np.isnan(fit.se))
+
+
+def _board_rows(seed: int, n_battles: int, *, ties_only: bool = False) -> np.ndarray:
+    """Grouped battle rows as the leaderboard query returns them: canonical order (a = lower id),
+    length only (the markdown counts all zero), one battle per row."""
+    rng = np.random.default_rng(seed)
+    theta = {10: 0.5, 20: 0.0, 30: -0.5}
+    ids = np.array(list(theta))
+    rows = []
+    for _ in range(n_battles):
+        a, b = np.sort(rng.choice(ids, 2, replace=False))
+        len_a, len_b = rng.integers(50, 800, 2)
+        p = 1 / (1 + np.exp(-(theta[a] - theta[b] + 0.8 * (len_a - len_b) / (len_a + len_b + 1))))
+        outcome = R.TIE if ties_only else (R.A_WINS if rng.random() < p else R.B_WINS)
+        rows.append((a, b, outcome, len_a, len_b, 0, 0, 0, 0, 0, 0, 1))
+    return np.array(rows, dtype=np.float64)
+
+
+def test_style_board_equals_the_uncentred_fit_of_the_log_with_exact_sqrt2_errors():
+    """Mirroring makes the centred fit equal the uncentred one; the mirrored log counts each battle
+    twice, so its sandwich covariance is exactly half the original's (closed form: bread and meat
+    both double), which the √2 undoes."""
+    rows = _board_rows(1, 1500)
+    board = R.style_board(rows)
+    assert board.problem is None and board.ci_problem is None and board.features == ("length",)
+    ids = np.array([10, 20, 30], dtype=np.float64)
+    a, b = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 1])
+    raw = (rows[:, 3] - rows[:, 4]) / (rows[:, 3] + rows[:, 4] + 1)
+    reference = R.bradley_terry_style(a, b, rows[:, 2].astype(int), raw / raw.std(), 3)
+    order = [int(np.searchsorted(ids, v)) for v in board.variant_ids]
+    assert board.variant_ids == (10, 20, 30)
+    np.testing.assert_allclose(board.scores, reference.scores[order], atol=1e-6)
+    np.testing.assert_allclose(board.lower, reference.lower[order], atol=1e-6)
+    np.testing.assert_allclose(board.upper, reference.upper[order], atol=1e-6)
+    # The coefficient is per SD of the (mirrored, centred) feature; its t statistic is scale-free.
+    assert board.coef[0] / board.coef_se[0] == pytest.approx(reference.coef[0] / reference.coef_se[0], rel=1e-6)
+    assert board.n_battles == board.n_fitted == 1500 and not board.subsampled
+
+
+def test_style_board_subsamples_above_its_cap_and_says_so():
+    board = R.style_board(_board_rows(3, 600), max_battles=400, seed=7)
+    assert board.subsampled
+    assert (board.n_battles, board.n_fitted) == (600, 400)
+    assert board.problem is None and len(board.variant_ids) == 3
+
+
+def test_style_board_with_only_ties_has_scores_but_no_intervals():
+    board = R.style_board(_board_rows(2, 300, ties_only=True))
+    assert board.problem is None
+    assert board.ci_problem is not None and "tie" in board.ci_problem
+    assert board.lower is None and board.upper is None and len(board.scores) == 3
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (np.empty((0, 12)), "no judged comparisons"),
+        (np.array([[10, 20, 0, 5, 5, 0, 0, 0, 0, 0, 0, 3]], dtype=float), "do not differ in style"),
+        (np.array([[10, 10, 0, 5, 1, 0, 0, 0, 0, 0, 0, 3]], dtype=float), "at least two variants"),
+    ],
+)
+def test_style_board_says_why_there_is_no_board(rows, problem):
+    board = R.style_board(rows)
+    assert board.problem is not None and problem in board.problem
+    assert board.variant_ids == () and board.scores.size == 0
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        np.ones((2, 11)),
+        np.array([[10, 20, 0, 5, 1, 0, 0, 0, 0, 0, 0, 1.5]]),
+        np.array([[10, 20, 0, -5, 1, 0, 0, 0, 0, 0, 0, 1]]),
+        np.array([[10, 20, 0, np.nan, 1, 0, 0, 0, 0, 0, 0, 1]]),
+    ],
+)
+def test_style_board_rejects_malformed_rows(rows):
+    with pytest.raises(StatsError) as info:
+        R.style_board(rows)
+    assert info.value.field == "rows"

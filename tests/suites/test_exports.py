@@ -158,10 +158,35 @@ def test_exported_results_recompute_the_run_pages_clustered_interval(viewer_clie
     services.run_finalize(run_id=run.pk)
     body = b"".join(viewer_client.get(f"{BASE}/runs/{run.pk}/export.jsonl").streaming_content).decode()
     rows = [json.loads(x) for x in body.splitlines()]
-    outside = evalscores.mean_score([r["score"] for r in rows], clusters=[r["group"] or r["item"] for r in rows])
+    outside = evalscores.mean_score([r["score"] for r in rows], clusters=[r["group"] or r["item"] for r in rows],
+                                    bounds=(0.0, 1.0))
     page = selectors.run_summary(run).overall
     assert selectors.run_summary(run).clustered
     assert (outside.mean, outside.lower, outside.upper) == pytest.approx((page.mean, page.lower, page.upper), abs=1e-12)
+
+
+@pytest.mark.parametrize("groups", [False, True])
+def test_a_perfect_run_gets_an_interval_inside_zero_one_not_a_point(groups):
+    """Every item scores 1.0: the summary's 95% CI is the Wilson interval (evalhub.stats.evalscores,
+    checked against statsmodels there), below 1 and never above it; clustered items count per cluster."""
+    from experiments.suites import selectors
+    from tests.suites.factories import make_version
+
+    version = make_version(12, groups=groups)
+    run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.RUNNING, n_items=12)
+    for item in version.items.order_by("position"):
+        RunResult.objects.create(run=run, item=item, output="o", score=1.0, passed=True)
+    services.run_finalize(run_id=run.pk)
+    summary = selectors.run_summary(run)
+    overall = summary.overall
+    assert summary.clustered is groups
+    assert overall.mean == 1.0 and overall.upper == 1.0
+    independent_lower = 12 / (12 + 1.959963984540054**2)
+    if groups:
+        assert overall.lower < independent_lower
+    else:
+        assert overall.lower == pytest.approx(independent_lower, rel=1e-12)
+    assert all(row.lower < 1.0 == row.upper for row in summary.categories if row.n >= 2)
 
 
 def test_run_page_shows_each_graders_score_the_judge_usage_and_cache(viewer_client):

@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.filter
 def pct_ci(estimate) -> str:
-    """'12.3% [11.0–13.7]' for a rate MetricEstimate."""
+    """'12.3% [11.0–13.7]' for a rate Estimate."""
     if estimate is None or estimate.value is None:
         return "—"
     if estimate.lower is None:
@@ -21,7 +21,7 @@ def pct_ci(estimate) -> str:
 
 @register.filter
 def num_ci(estimate, digits: int = 0) -> str:
-    """'450 [440–460]' for a numeric MetricEstimate."""
+    """'450 [440–460]' for a numeric Estimate."""
     if estimate is None or estimate.value is None:
         return "—"
     fmt = f"{{:,.{int(digits)}f}}"

@@ -10,6 +10,10 @@ Normal approximations that match statsmodels exactly (not the arcsine / Cohen's-
 
 ``n`` is always the control arm's size and ``ratio`` = n_treatment / n_control (statsmodels'
 ``nobs1`` and ``ratio``). All tests are two-sided at level ``alpha``.
+
+The ``*_relative`` functions plan the test the results are read on: the relative lift (T − C)/|C|
+with its delta-method SE (``ab._core``), fixed horizon or always valid, as GrowthBook plans it.
+``*_means`` / ``*_proportions`` plan the absolute difference.
 """
 
 from __future__ import annotations
@@ -205,7 +209,7 @@ def _relative_sd(mean_control: float, sd_control: float, sd_treatment: float, md
 
 def _crit_relative(alpha: float, n: float, ratio: float, sequential_target_n: int | None) -> float:
     """The rejection threshold in SE units: z_{1−α/2}, or for the always-valid test the
-    confidence-sequence factor √F at the final look, N = n·(1 + ratio) (``_ab_sequential``)."""
+    confidence-sequence factor √F at the final look, N = n·(1 + ratio) (``ab.sequential``)."""
     if sequential_target_n is None:
         return float(stats.norm.isf(alpha / 2.0))
     _check_positive("sequential_target_n", sequential_target_n)
@@ -276,3 +280,40 @@ def mde_relative(
         if hi > 1e6:
             raise StatsError("n", f"too small: no relative effect reaches power {power}")
     return float(optimize.brentq(gap, 1e-12, hi, xtol=1e-14, rtol=1e-12))
+
+
+def sample_size_relative(
+    mean_control: float,
+    sd_control: float,
+    mde: float,
+    *,
+    sd_treatment: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    sequential_target_n: int | None = None,
+) -> int:
+    """Control-arm units for the relative-lift test to detect T = C·(1 + mde) with ``power``: the
+    smallest n with ``power_relative`` ≥ ``power`` (GrowthBook's sample size, found by search as
+    there). Without the far tail the fixed-horizon answer is the closed form
+    n = (z_{1−α/2} + z_{power})²·(σ_T²/ratio + σ_C²(1 + mde)²)/(C²·mde²).
+    Proportions: ``mean_control = p``, ``sd_control = √(p(1 − p))`` and ``sd_treatment`` of p(1 + mde).
+    """
+    _common(alpha, ratio, power)
+
+    def enough(n: int) -> bool:
+        return power_relative(mean_control, sd_control, mde, n, sd_treatment=sd_treatment, alpha=alpha,
+                              ratio=ratio, sequential_target_n=sequential_target_n) >= power
+
+    hi = 2
+    while not enough(hi):
+        hi *= 2
+        if hi > 10**12:
+            raise StatsError("mde", f"too small: no sample size up to 10^12 reaches power {power}")
+    lo = hi // 2  # enough(lo) is False unless lo == 1
+    if lo == 1 and enough(1):
+        return 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return hi

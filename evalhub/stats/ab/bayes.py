@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from evalhub.stats._ab_core import Scale, check_alpha, check_scale, relative_problem
 from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError, _check_finite, check_count
+from evalhub.stats.ab._core import Scale, check_alpha, check_scale, relative_problem
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def bayes_compare(
     As in the frequentist tests, a control too uncertain for a relative effect (``relative_problem``)
     moves the model to the absolute scale (flat prior; a proper relative prior is then an error).
     """
-    from evalhub.stats._ab_fixed import ratio_estimate
+    from evalhub.stats.ab.fixed import ratio_estimate
 
     check_alpha(alpha)
     check_scale(scale)

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import math
 
-from evalhub.stats._ab_core import Comparison, Scale, build_comparison, check_alpha, check_scale, not_enough
-from evalhub.stats._ab_fixed import _too_few, _zero_variance, ratio_estimate
 from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, check_count
+from evalhub.stats.ab._core import ABResult, Scale, Spec, build_result, check_alpha, check_scale, not_enough
+from evalhub.stats.ab.fixed import _too_few, _zero_variance, ratio_estimate
 
 # The confidence sequence is asymptotic (a normal approximation at every look): below 30 units per
 # arm a single look over-rejected on skewed data (6.7% at α = 5% with 5 log-normal units per arm,
@@ -57,32 +57,19 @@ def _sequential(
     metric: str | None,
     scale: Scale,
     problem: str | None = None,
-) -> Comparison:
+) -> ABResult:
     check_alpha(alpha)
     check_scale(scale)
     rho2 = _rho(alpha, target_n) ** 2
+    spec = Spec(alpha, method, n_control, n_treatment, metric, scale, sequential=True)
     if problem:
-        return not_enough(reason=problem, control=control, treatment=treatment, alpha=alpha, method=method,
-                          n_control=n_control, n_treatment=n_treatment, metric=metric, scale=scale,
-                          sequential=True)
+        return not_enough(problem, control, treatment, spec)
     n = n_control + n_treatment
     factor = 2.0 * (n * rho2 + 1.0) / (n * rho2) * math.log(math.sqrt(n * rho2 + 1.0) / alpha)
-    # σ̂·√(2(Nρ²+1)/(N²ρ²)·L) with σ̂² = N·V̂ equals √(V̂·2(Nρ²+1)/(Nρ²)·L): build_comparison
+    # σ̂·√(2(Nρ²+1)/(N²ρ²)·L) with σ̂² = N·V̂ equals √(V̂·2(Nρ²+1)/(Nρ²)·L): build_result
     # applies it to the variance of the effect on the inference scale.
-    return build_comparison(
-        control=control,
-        treatment=treatment,
-        var_control=var_control,
-        var_treatment=var_treatment,
-        alpha=alpha,
-        method=method,
-        n_control=n_control,
-        n_treatment=n_treatment,
-        metric=metric,
-        scale=scale,
-        sequential_factor=factor,
-        sequential_rho2n=n * rho2,
-    )
+    return build_result(control, treatment, var_control, var_treatment, spec, sequential_factor=factor,
+                        sequential_rho2n=n * rho2)
 
 
 def sequential_compare_proportions(
@@ -93,7 +80,7 @@ def sequential_compare_proportions(
     target_n: int = 5000,
     metric: str | None = None,
     scale: Scale = "relative",
-) -> Comparison:
+) -> ABResult:
     """Always-valid difference of proportions; V̂ = p̂_C(1-p̂_C)/n_C + p̂_T(1-p̂_T)/n_T.
 
     ``target_n`` is n*, the planned total units over both arms (GrowthBook's default is 5000);
@@ -125,7 +112,7 @@ def sequential_compare_means(
     target_n: int = 5000,
     metric: str | None = None,
     scale: Scale = "relative",
-) -> Comparison:
+) -> ABResult:
     """Always-valid difference of means; V̂ = s_C²/n_C + s_T²/n_T (unpooled, as Welch).
 
     ``target_n`` as in ``sequential_compare_proportions``. Not enough data as in
@@ -156,7 +143,7 @@ def sequential_compare_ratios(
     target_n: int = 5000,
     metric: str | None = None,
     scale: Scale = "relative",
-) -> Comparison:
+) -> ABResult:
     """Always-valid difference of ratio metrics Σnum/Σden; V̂ per arm from the delta method
     (``ratio_estimate``). ``target_n`` as in ``sequential_compare_proportions``.
     """

@@ -5,7 +5,7 @@ lift (T − C)/|C|, as GrowthBook does; ``scale="absolute"`` tests T − C. Its 
 and ``significant`` all come from the same estimate, standard error and reference distribution,
 so ``significant`` holds exactly when the interval on that scale excludes 0 — a verdict can
 never contradict the interval printed beside it. Both lifts and both standard errors are always
-reported; only one of them carries the inference (``Comparison.scale``).
+reported; only one of them carries the inference (``ABResult.scale``).
 
 Relative lift and its variance by the delta method for a ratio of two independent means
 (Deng, Knoblich & Lu 2018, "Applying the Delta Method in Metric Analytics"; GrowthBook's
@@ -34,7 +34,7 @@ pages show as "not enough data", never p = 0 and a zero-width interval.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from scipy import special
@@ -61,7 +61,7 @@ def relative_problem(control: float, var_control: float) -> str | None:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class ABResult:
     """Treatment versus control on one metric.
 
     ``lift`` is ``treatment - control``; ``relative_lift`` is ``(treatment - control)/|control|``
@@ -158,24 +158,26 @@ def welch_df(var_c: float, n_c: int, var_t: float, n_t: int, lost: int = 1) -> f
     return 1.0 / (a * a / (n_c - lost) + b * b / (n_t - lost))
 
 
-def not_enough(
-    *,
-    reason: str,
-    control: float,
-    treatment: float,
-    alpha: float,
-    method: str,
-    n_control: int,
-    n_treatment: int,
-    metric: str | None,
-    scale: Scale = "relative",
-    alternative: Alternative = "two-sided",
-    sequential: bool = False,
-) -> Comparison:
+@dataclass(frozen=True)
+class Spec:
+    """What a comparison tests, as its result reports it: level, method, arm sizes, metric, the
+    requested scale, the direction, and whether it is an always-valid (sequential) test."""
+
+    alpha: float
+    method: str
+    n_control: int
+    n_treatment: int
+    metric: str | None = None
+    scale: Scale = "relative"
+    alternative: Alternative = "two-sided"
+    sequential: bool = False
+
+
+def not_enough(reason: str, control: float, treatment: float, spec: Spec) -> ABResult:
     """The explicit refusal: p = 1, not significant, NaN intervals and standard errors."""
     lift = treatment - control if math.isfinite(treatment - control) else math.nan
     rel = lift / abs(control) if control != 0.0 and math.isfinite(control) else math.nan
-    return Comparison(
+    return ABResult(
         control=float(control),
         treatment=float(treatment),
         lift=float(lift),
@@ -183,15 +185,15 @@ def not_enough(
         relative_lift=float(rel),
         relative_lift_ci=_NAN2,
         p_value=1.0,
-        alpha=alpha,
+        alpha=spec.alpha,
         significant=False,
-        method=method,
-        n_control=int(n_control),
-        n_treatment=int(n_treatment),
-        metric=metric,
-        sequential=sequential,
-        scale=scale,
-        alternative=alternative,
+        method=spec.method,
+        n_control=int(spec.n_control),
+        n_treatment=int(spec.n_treatment),
+        metric=spec.metric,
+        sequential=spec.sequential,
+        scale=spec.scale,
+        alternative=spec.alternative,
         not_enough_data=reason,
     )
 
@@ -212,33 +214,27 @@ def _fixed_p(stat: float, df: float | None, alternative: str) -> float:
     return 2.0 * _sf(abs(stat), df)  # clamped to ≤ 1 by the caller, after its NaN check
 
 
-def build_comparison(
-    *,
+def build_result(
     control: float,
     treatment: float,
     var_control: float,
     var_treatment: float,
-    alpha: float,
-    method: str,
-    n_control: int,
-    n_treatment: int,
-    metric: str | None,
-    scale: Scale = "relative",
-    alternative: Alternative = "two-sided",
+    spec: Spec,
+    *,
     df: float | None = None,
     sequential_factor: float | None = None,
     sequential_rho2n: float | None = None,
     rel_control: float | None = None,
     rel_treatment: float | None = None,
     variance_reduction: float | None = None,
-) -> Comparison:
-    """Assemble a Comparison from the two arm estimates and their sampling variances.
+) -> ABResult:
+    """Assemble an ABResult from the two arm estimates and their sampling variances.
 
     Fixed horizon: statistic = effect/SE on the inference scale, referred to Student t with
     ``df`` degrees of freedom (normal when None); interval effect ± q·SE with the matching
     quantile (one-sided for "greater"/"less"). Sequential (``sequential_factor`` F and
     ``sequential_rho2n`` = Nρ² given): half width √(V·F) and the mixture-SPRT p-value
-    min(1, √(Nρ²+1)·exp(−effect²·Nρ²/(2V(Nρ²+1)))) — see ``_ab_sequential``.
+    min(1, √(Nρ²+1)·exp(−effect²·Nρ²/(2V(Nρ²+1)))) — see ``ab.sequential``.
 
     ``rel_control``/``rel_treatment`` are the unadjusted arm means the relative lift divides by
     and whose variance formula uses (CUPED reports adjusted means but, as GrowthBook, keeps the
@@ -247,18 +243,18 @@ def build_comparison(
     # Callers validated alpha, scale and alternative; this runs on every comparison, so it stays
     # plain scalar arithmetic (a results page makes a dozen of these in well under a millisecond).
     sequential = sequential_factor is not None
+    alpha, scale, alternative = spec.alpha, spec.scale, spec.alternative
+
+    def refuse(reason: str) -> ABResult:
+        return not_enough(reason, control, treatment, spec)
+
     if not (math.isfinite(control) and math.isfinite(treatment) and math.isfinite(var_control)
             and math.isfinite(var_treatment)) or var_control < 0 or var_treatment < 0:
-        return not_enough(reason="the summary statistics are not finite", control=control, treatment=treatment,
-                          alpha=alpha, method=method, n_control=n_control, n_treatment=n_treatment, metric=metric,
-                          scale=scale, alternative=alternative, sequential=sequential)
+        return refuse("the summary statistics are not finite")
     lift = treatment - control
     var_abs = var_control + var_treatment
     if var_abs <= 0.0:
-        return not_enough(reason="no variation in either arm: a difference cannot be tested", control=control,
-                          treatment=treatment, alpha=alpha, method=method, n_control=n_control,
-                          n_treatment=n_treatment, metric=metric, scale=scale, alternative=alternative,
-                          sequential=sequential)
+        return refuse("no variation in either arm: a difference cannot be tested")
     base_c = control if rel_control is None else rel_control
     base_t = treatment if rel_treatment is None else rel_treatment
     warnings: tuple[str, ...] = ()
@@ -297,30 +293,20 @@ def build_comparison(
     p_value = float(p_value)
     if p_value != p_value or lift_ci[0] != lift_ci[0]:
         # Never let a NaN become p = 0 through the clamp below (max(0.0, nan) is 0.0).
-        return not_enough(reason="the test statistic is undefined for these data", control=control,
-                          treatment=treatment, alpha=alpha, method=method, n_control=n_control,
-                          n_treatment=n_treatment, metric=metric, scale=scale, alternative=alternative,
-                          sequential=sequential)
+        return refuse("the test statistic is undefined for these data")
     p = min(1.0, max(0.0, p_value))
-    return Comparison(
-        control=float(control),
-        treatment=float(treatment),
-        lift=float(lift),
+    # The labels (arms, method, sizes) as a refusal carries them, then the test's own figures.
+    return replace(
+        refuse(""),
         lift_ci=(float(lift_ci[0]), float(lift_ci[1])),
         relative_lift=float(rel),
         relative_lift_ci=(float(rel_ci[0]), float(rel_ci[1])) if se_rel == se_rel else _NAN2,
         p_value=p,
-        alpha=alpha,
         significant=p < alpha,
-        method=method,
-        n_control=int(n_control),
-        n_treatment=int(n_treatment),
-        metric=metric,
-        sequential=sequential,
         variance_reduction=variance_reduction,
         scale=used,
-        alternative=alternative,
         lift_se=se_abs,
         relative_lift_se=se_rel,
         warnings=warnings,
+        not_enough_data=None,
     )

@@ -4,40 +4,41 @@ Every function takes sufficient statistics (``ProportionStat``, ``MeanStat``, ``
 histograms with shared edges) aggregated per arm in SQL, so each call costs microseconds however
 many events the arm holds. lift = treatment - control; relative lift = (treatment - control)/|control|.
 
-**One scale** (``_ab_core``): each comparison's p-value, interval and ``significant`` are computed
+**One scale** (``ab._core``): each comparison's p-value, interval and ``significant`` are computed
 on the relative lift by default (``scale="absolute"`` for the difference), two-sided by default
 (``alternative="greater"``/``"less"`` for one-sided fixed-horizon tests). Degenerate data give an
-explicit "not enough data" result (``Comparison.not_enough_data``), never p = 0.
+explicit "not enough data" result (``ABResult.not_enough_data``), never p = 0.
 
-- fixed horizon (``_ab_fixed``, ``_ab_quantile``): two-proportion z, Welch t with optional CUPED
+- fixed horizon (``ab.fixed``, ``ab.quantile``): two-proportion z, Welch t with optional CUPED
   (Deng et al. 2013), ratio metrics by the delta method (Deng et al. 2018) or linearised into
-  per-unit means for CUPED and sequential tests (``_ab_ratio``), quantiles from
+  per-unit means for CUPED and sequential tests (``ab.ratio``), quantiles from
   histograms (order-statistic CI, Deng et al. 2018);
-- sequential (``_ab_sequential``): always-valid intervals and p-values from an asymptotic
+- sequential (``ab.sequential``): always-valid intervals and p-values from an asymptotic
   confidence sequence (Howard et al. 2021; mixture SPRT, Johari et al. 2017) as in GrowthBook;
-- trust (``_ab_checks``): sample ratio mismatch, Holm (1979) and Benjamini–Hochberg (1995);
-- Bayesian (``_ab_bayes``): chance to beat control and expected loss; GrowthBook's normal–normal
+- trust (``ab.checks``): sample ratio mismatch, Holm (1979) and Benjamini–Hochberg (1995);
+- Bayesian (``ab.bayes``): chance to beat control and expected loss; GrowthBook's normal–normal
   model on the relative (or absolute) effect with an informative prior (``bayes_compare``);
-- planning (``_ab_power``): power, sample size and MDE matching statsmodels; power and MDE of the
-  relative-lift test, fixed horizon or sequential (``power_relative``, ``mde_relative``);
-- decision (``_ab_decide``): "ship" / "don't ship" / "keep running" with reasons
+- planning (``ab.power``): power, sample size and MDE matching statsmodels; power and MDE of the
+  relative-lift test, fixed horizon or sequential (``power_relative``, ``mde_relative``,
+  ``sample_size_relative``);
+- decision (``ab.decide``): "ship" / "don't ship" / "keep running" with reasons
   (Kohavi, Tang & Xu 2020, "Trustworthy Online Controlled Experiments").
 """
 
 from __future__ import annotations
 
-from evalhub.stats._ab_bayes import (
+from evalhub.stats.ab._core import ABResult
+from evalhub.stats.ab.bayes import (
     BayesResult,
     GaussianPrior,
     bayes_compare,
     chance_to_beat_means,
     chance_to_beat_proportions,
 )
-from evalhub.stats._ab_checks import SRMResult, adjust_pvalues, srm_test
-from evalhub.stats._ab_core import Comparison
-from evalhub.stats._ab_decide import Decision, decide
-from evalhub.stats._ab_fixed import compare_means, compare_proportions, compare_ratios
-from evalhub.stats._ab_power import (
+from evalhub.stats.ab.checks import SRMResult, adjust_pvalues, srm_test
+from evalhub.stats.ab.decide import Decision, decide
+from evalhub.stats.ab.fixed import compare_means, compare_proportions, compare_ratios
+from evalhub.stats.ab.power import (
     mde_means,
     mde_proportions,
     mde_relative,
@@ -46,8 +47,9 @@ from evalhub.stats._ab_power import (
     power_relative,
     sample_size_means,
     sample_size_proportions,
+    sample_size_relative,
 )
-from evalhub.stats._ab_quantile import (
+from evalhub.stats.ab.quantile import (
     MIN_TAIL_COUNT,
     QuantileStat,
     compare_quantile_stats,
@@ -56,8 +58,8 @@ from evalhub.stats._ab_quantile import (
     quantile_from_histogram,
     quantile_sample_problem,
 )
-from evalhub.stats._ab_ratio import PreSums, RatioSums, linearized_mean, with_ratio_covariate
-from evalhub.stats._ab_sequential import (
+from evalhub.stats.ab.ratio import PreSums, RatioSums, linearized_mean, with_ratio_covariate
+from evalhub.stats.ab.sequential import (
     sequential_compare_means,
     sequential_compare_proportions,
     sequential_compare_ratios,
@@ -66,7 +68,7 @@ from evalhub.stats._ab_sequential import (
 __all__ = [
     "MIN_TAIL_COUNT",
     "BayesResult",
-    "Comparison",
+    "ABResult",
     "Decision",
     "GaussianPrior",
     "QuantileStat",
@@ -95,6 +97,7 @@ __all__ = [
     "quantile_sample_problem",
     "sample_size_means",
     "sample_size_proportions",
+    "sample_size_relative",
     "sequential_compare_means",
     "sequential_compare_proportions",
     "sequential_compare_ratios",

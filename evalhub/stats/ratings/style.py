@@ -15,8 +15,8 @@ from scipy.sparse import csr_matrix
 from scipy.special import expit
 from scipy.stats import norm
 
-from evalhub.stats._base import StatsError
-from evalhub.stats._bt_core import (
+from evalhub.stats._base import StatsError, check_count
+from evalhub.stats.ratings._core import (
     A_WINS,
     B_WINS,
     TIE,
@@ -24,7 +24,9 @@ from evalhub.stats._bt_core import (
     check_battles,
     check_level,
     check_prior,
+    check_rounds,
     check_scale,
+    check_seed,
     identifiability_problem,
     to_scores,
 )
@@ -304,10 +306,8 @@ def bootstrap_style_ci(
     of ``bradley_terry_style`` where a page waits on them.
     """
     level = check_level(level)
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
-        raise StatsError("rounds", f"must be an integer ≥ 2, got {rounds!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise StatsError("seed", f"must be an integer, got {seed!r}")
+    rounds = check_rounds(rounds)
+    check_seed(seed)
     kwargs = dict(prior=prior, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
     fit = bradley_terry_style(a, b, outcome, features, n_variants, **kwargs)  # type: ignore[arg-type]
     a, b, outcome = np.asarray(a), np.asarray(b), np.asarray(outcome)
@@ -328,3 +328,149 @@ def bootstrap_style_ci(
     arr = np.array(reps)
     lower, upper = np.quantile(arr, [tail, 1.0 - tail], axis=0)
     return StyleBootstrap(fit.scores, lower, upper, arr.std(axis=0, ddof=1), level, int(rounds), dropped)
+
+
+@dataclass(frozen=True)
+class StyleBoard:
+    """A style-controlled board, best first.
+
+    ``variant_ids``/``scores`` in rank order (Elo scale, style held at the log's average);
+    ``lower``/``upper`` their sandwich intervals at ``level`` (``None`` with the reason in
+    ``ci_problem``). ``coef``/``coef_se`` per fitted feature (``features``, a subset of
+    ``STYLE_FEATURES``): log-odds per standard deviation of the feature. ``n_battles`` counts the
+    input battles, ``n_fitted`` those fitted (``subsampled`` when above ``max_battles``).
+    ``problem`` says why there is no board at all (then the arrays are empty).
+    """
+
+    variant_ids: tuple[int, ...]
+    scores: np.ndarray
+    lower: np.ndarray | None
+    upper: np.ndarray | None
+    features: tuple[str, ...]
+    coef: np.ndarray
+    coef_se: np.ndarray
+    n_battles: int
+    n_fitted: int
+    subsampled: bool
+    level: float = 0.95
+    problem: str | None = None
+    ci_problem: str | None = None
+
+
+def _no_board(problem: str, n_battles: int = 0, n_fitted: int = 0, subsampled: bool = False) -> StyleBoard:
+    empty = np.empty(0)
+    return StyleBoard((), empty, None, None, (), empty, empty.copy(), n_battles, n_fitted, subsampled,
+                      problem=problem)
+
+
+def _normalised_difference(side_a: np.ndarray, side_b: np.ndarray) -> np.ndarray:
+    return (side_a - side_b) / (side_a + side_b + 1.0)
+
+
+def _fit_sides(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray]],
+               n: int, fallback_prior: float, level: float) -> StyleResult:
+    # style_features takes the first pair positionally (normally length) and the markdown pairs as
+    # keywords; every pair gets the same normalisation, so any varying pair can go first.
+    keys = ("headers", "lists", "bold")
+    markdown = {f"{key}_{side}": pair[i] for key, pair in zip(keys, sides[1:]) for i, side in enumerate("ab")}
+    z = style_features(*sides[0], **markdown)
+    try:
+        return bradley_terry_style(a, b, outcome, z, n, level=level)
+    except StatsError:
+        return bradley_terry_style(a, b, outcome, z, n, prior=fallback_prior, level=level)
+
+
+def style_board(
+    rows: np.ndarray,
+    *,
+    max_battles: int = 30_000,
+    seed: int = 0,
+    fallback_prior: float = 0.01,
+    level: float = 0.95,
+) -> StyleBoard:
+    """Style-controlled Bradley–Terry board from grouped battle rows.
+
+    ``rows`` has one row per group of identical battles, 12 columns: variant id a, variant id b,
+    outcome code, then length, headers, lists and bold of a and of b in pairs (length_a, length_b,
+    headers_a, …), then the group's battle count.
+
+    - Above ``max_battles`` battles the fit runs on a uniform random subsample of that size
+      (``seed``): unbiased, and the per-battle regression's cost grows with distinct rows.
+    - Every battle is mirrored (a↔b, win↔loss, features swapped). ``style_features`` centres each
+      feature on its mean over the log, which assumes random left/right positions as in the Arena;
+      battles stored in canonical order (a = lower id) would fold part of a variant's style effect
+      into its strength. With the mirror the mean difference is exactly zero and the strengths
+      equal the uncentred fit's; the mirrored log counts every battle twice, so the standard errors
+      of scores and coefficients are multiplied by √2.
+    - Features whose a − b difference never varies carry no information and are left out; markdown
+      counts are often collinear (the same answers carry headers, lists and bold), so a feature is
+      kept only if it adds rank, and the fit falls back to the first feature alone if it still fails.
+    - Without a finite MLE the fit uses the ridge prior ``fallback_prior``.
+    """
+    level = check_level(level)
+    data = np.asarray(rows, dtype=np.float64)
+    if data.size == 0:
+        return _no_board("no judged comparisons with answers")
+    if data.ndim != 2 or data.shape[1] != 12:
+        raise StatsError("rows", f"must have shape (k, 12), got {data.shape}")
+    if not np.all(np.isfinite(data)) or np.any(data[:, 3:] < 0) or np.any(data[:, -1] != np.round(data[:, -1])):
+        raise StatsError("rows", "features and counts must be finite, non-negative, and counts whole")
+    max_battles = check_count("max_battles", max_battles, minimum=1)
+    counts = data[:, -1].astype(np.int64)
+    total = int(counts.sum())
+    rep = np.repeat(np.arange(data.shape[0]), counts)
+    subsampled = total > max_battles
+    if subsampled:
+        rep = np.random.default_rng(seed).choice(rep, max_battles, replace=False)
+    data = data[rep]
+    ids = sorted({int(v) for v in np.r_[data[:, 0], data[:, 1]]})
+    if len(ids) < 2:
+        return _no_board("needs battles between at least two variants", total, int(rep.size), subsampled)
+    mirror = data.copy()
+    mirror[:, 0], mirror[:, 1] = data[:, 1], data[:, 0]
+    mirror[:, 2] = np.select([data[:, 2] == A_WINS, data[:, 2] == B_WINS], [B_WINS, A_WINS], data[:, 2])
+    mirror[:, 3:11:2], mirror[:, 4:11:2] = data[:, 4:11:2], data[:, 3:11:2]
+    data = np.vstack([data, mirror])
+    ids_arr = np.array(ids, dtype=np.float64)
+    a = np.searchsorted(ids_arr, data[:, 0])
+    b = np.searchsorted(ids_arr, data[:, 1])
+    outcome = data[:, 2].astype(np.int64)
+    sides = {name: (data[:, 3 + 2 * k], data[:, 4 + 2 * k]) for k, name in enumerate(STYLE_FEATURES)
+             if _normalised_difference(data[:, 3 + 2 * k], data[:, 4 + 2 * k]).std() > 0}
+    if not sides:
+        return _no_board("answers do not differ in style", total, int(rep.size), subsampled)
+    names: list[str] = []
+    for name in sides:
+        trial = np.column_stack([_normalised_difference(*sides[n]) for n in [*names, name]])
+        if np.linalg.matrix_rank(trial - trial.mean(axis=0)) == len(names) + 1:
+            names.append(name)
+    fit, problem = None, "style covariates are collinear"
+    for chosen in (names, names[:1]):
+        try:
+            fit = _fit_sides(a, b, outcome, [sides[n] for n in chosen], len(ids), fallback_prior, level)
+            names = chosen
+            break
+        except (StatsError, np.linalg.LinAlgError) as exc:
+            problem = str(exc) or problem
+    if fit is None:
+        return _no_board(problem, total, int(rep.size), subsampled)
+    order = np.argsort(-fit.scores, kind="stable")
+    scores = fit.scores[order]
+    lower = upper = None
+    if fit.not_enough_data is None and fit.upper is not None:
+        half = (fit.upper - fit.scores)[order] * math.sqrt(2)
+        lower, upper = scores - half, scores + half
+    return StyleBoard(
+        variant_ids=tuple(ids[i] for i in order),
+        scores=scores,
+        lower=lower,
+        upper=upper,
+        features=tuple(names),
+        coef=fit.coef.copy(),
+        coef_se=fit.coef_se * math.sqrt(2),
+        n_battles=total,
+        n_fitted=int(rep.size),
+        subsampled=subsampled,
+        level=level,
+        ci_problem=fit.not_enough_data,
+    )

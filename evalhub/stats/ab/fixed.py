@@ -3,25 +3,26 @@
 Each function costs O(1) whatever the number of events summarised: it reads n, Σx, Σx² (and the
 cross sums) that the database aggregated per arm. Tests are two-sided unless ``alternative`` is
 "greater" (treatment > control) or "less"; the scale is the relative lift unless ``scale="absolute"``
-(see ``_ab_core``).
+(see ``ab._core``).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from evalhub.stats._ab_core import (
+from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError
+from evalhub.stats.ab._core import (
+    ABResult,
     Alternative,
-    Comparison,
     Scale,
-    build_comparison,
+    Spec,
+    build_result,
     check_alpha,
     check_alternative,
     check_scale,
     not_enough,
     welch_df,
 )
-from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError
 
 
 def _check_common(alpha: float, scale: str, alternative: str) -> None:
@@ -38,12 +39,12 @@ def compare_proportions(
     metric: str | None = None,
     scale: Scale = "relative",
     alternative: Alternative = "two-sided",
-) -> Comparison:
+) -> ABResult:
     """Difference of proportions, tested on ``scale`` (GrowthBook's frequentist engine).
 
     Per arm p̂ = x/n with unit variance p̂(1 − p̂), so Var(p̂) = p̂(1 − p̂)/n; the absolute lift
     p̂_T − p̂_C has variance Var_C + Var_T, the relative lift (p̂_T − p̂_C)/p̂_C the delta-method
-    variance of ``_ab_core``. Statistic = effect/SE against Student t with Welch–Satterthwaite ν
+    variance of ``ab._core``. Statistic = effect/SE against Student t with Welch–Satterthwaite ν
     (GrowthBook's ``TwoSidedTTest``, ≈ the unpooled z test of statsmodels
     ``test_proportions_2indep(method="wald")`` for large n); the interval uses the same SE and
     quantile, so ``significant`` ⇔ the interval excludes 0.
@@ -54,27 +55,13 @@ def compare_proportions(
     _check_common(alpha, scale, alternative)
     pc, pt = control.p, treatment.p
     method = f"proportions, {scale} lift (Welch t, delta method)" if scale == "relative" else "proportions, absolute lift (Welch t)"
+    spec = Spec(alpha, method, control.n, treatment.n, metric, scale, alternative)
     small = _too_few(control.n, treatment.n, MIN_PROPORTION_UNITS)
     if small:
-        return not_enough(reason=small, control=pc, treatment=pt, alpha=alpha, method=method,
-                          n_control=control.n, n_treatment=treatment.n, metric=metric, scale=scale,
-                          alternative=alternative)
+        return not_enough(small, pc, pt, spec)
     var_c, var_t = pc * (1.0 - pc), pt * (1.0 - pt)
     df = welch_df(var_c, control.n, var_t, treatment.n) if var_c + var_t > 0 else None
-    return build_comparison(
-        control=pc,
-        treatment=pt,
-        var_control=var_c / control.n,
-        var_treatment=var_t / treatment.n,
-        alpha=alpha,
-        method=method,
-        n_control=control.n,
-        n_treatment=treatment.n,
-        metric=metric,
-        scale=scale,
-        alternative=alternative,
-        df=df,
-    )
+    return build_result(pc, pt, var_c / control.n, var_t / treatment.n, spec, df=df)
 
 
 # Binary metrics: below 30 units per arm the unpooled t test on p̂(1 − p̂) over-rejected in simulated
@@ -115,7 +102,7 @@ def compare_means(
     scale: Scale = "relative",
     alternative: Alternative = "two-sided",
     cuped_theta: Literal["within", "pooled"] = "within",
-) -> Comparison:
+) -> ABResult:
     """Welch's t test on the difference of means, optionally CUPED-adjusted, on ``scale``.
 
     Plain (``cuped=False``): unit variances s² = (Σx² - (Σx)²/n)/(n-1) per arm, Welch t with
@@ -153,38 +140,31 @@ def compare_means(
     if cuped_theta not in ("within", "pooled"):
         raise StatsError("cuped_theta", f"must be 'within' or 'pooled', got {cuped_theta!r}")
     mean_c, mean_t = control.mean, treatment.mean
-    common = dict(alpha=alpha, n_control=control.n, n_treatment=treatment.n, metric=metric, scale=scale,
-                  alternative=alternative)
     use_cuped = cuped and (control.has_pre or treatment.has_pre)
     if use_cuped and not (control.has_pre and treatment.has_pre):
         raise StatsError("pre_sum", "CUPED needs pre-period sums on both arms")
     method = "welch t + cuped" if use_cuped else "welch t"
+    spec = Spec(alpha, method, control.n, treatment.n, metric, scale, alternative)
     s2_c, s2_t = control.variance, treatment.variance
     problem = _too_few(control.n, treatment.n) or _zero_variance(s2_c, s2_t)
     if problem:
-        return not_enough(reason=problem, control=mean_c, treatment=mean_t, method=method, **common)  # type: ignore[arg-type]
+        return not_enough(problem, mean_c, mean_t, spec)
     var_c, var_t = s2_c / control.n, s2_t / treatment.n
     df = welch_df(s2_c, control.n, s2_t, treatment.n)
     reduction = None
     if use_cuped:
         if min(control.n, treatment.n) < 3:
-            return not_enough(reason="CUPED needs at least 3 units per arm", control=mean_c, treatment=mean_t,
-                              method=method, **common)  # type: ignore[arg-type]
+            return not_enough("CUPED needs at least 3 units per arm", mean_c, mean_t, spec)
         adj_c, adj_var_c, adj_t, adj_var_t = _cuped(control, treatment, cuped_theta)
         problem = _zero_variance(adj_var_c, adj_var_t)
         if problem:
-            return not_enough(reason=problem + " after CUPED", control=adj_c, treatment=adj_t, method=method,
-                              **common)  # type: ignore[arg-type]
+            return not_enough(problem + " after CUPED", adj_c, adj_t, spec)
         reduction = 1.0 - (adj_var_c + adj_var_t) / (var_c + var_t)
         d = 2 if cuped_theta == "within" else 1
         df = welch_df(adj_var_c * control.n, control.n, adj_var_t * treatment.n, treatment.n, lost=d)
-        return build_comparison(
-            control=adj_c, treatment=adj_t, var_control=adj_var_c, var_treatment=adj_var_t, method=method,
-            df=df, rel_control=mean_c, rel_treatment=mean_t, variance_reduction=reduction,
-            **common,  # type: ignore[arg-type]
-        )
-    return build_comparison(control=mean_c, treatment=mean_t, var_control=var_c, var_treatment=var_t, method=method,
-                            df=df, **common)  # type: ignore[arg-type]
+        return build_result(adj_c, adj_t, adj_var_c, adj_var_t, spec, df=df, rel_control=mean_c, rel_treatment=mean_t,
+                            variance_reduction=reduction)
+    return build_result(mean_c, mean_t, var_c, var_t, spec, df=df)
 
 
 def _cuped(control: MeanStat, treatment: MeanStat, how: str) -> tuple[float, float, float, float]:
@@ -256,7 +236,7 @@ def compare_ratios(
     metric: str | None = None,
     scale: Scale = "relative",
     alternative: Alternative = "two-sided",
-) -> Comparison:
+) -> ABResult:
     """Ratio metric R = Σnum/Σden per arm (e.g. cost per task), tested on ``scale``.
 
     The units (users/sessions) are the randomisation unit, so num and den are correlated within a
@@ -267,15 +247,13 @@ def compare_ratios(
     """
     _check_common(alpha, scale, alternative)
     method = "delta-method t (ratio)"
-    common = dict(alpha=alpha, method=method, n_control=control.n, n_treatment=treatment.n, metric=metric,
-                  scale=scale, alternative=alternative)
+    spec = Spec(alpha, method, control.n, treatment.n, metric, scale, alternative)
     problem = _too_few(control.n, treatment.n)
     if problem:
-        return not_enough(reason=problem, control=control.value, treatment=treatment.value, **common)  # type: ignore[arg-type]
+        return not_enough(problem, control.value, treatment.value, spec)
     (r_c, v_c), (r_t, v_t) = ratio_estimate(control), ratio_estimate(treatment)
     problem = _zero_variance(v_c, v_t)
     if problem:
-        return not_enough(reason=problem, control=r_c, treatment=r_t, **common)  # type: ignore[arg-type]
+        return not_enough(problem, r_c, r_t, spec)
     df = welch_df(v_c * control.n, control.n, v_t * treatment.n, treatment.n)
-    return build_comparison(control=r_c, treatment=r_t, var_control=v_c, var_treatment=v_t, df=df,
-                            **common)  # type: ignore[arg-type]
+    return build_result(r_c, r_t, v_c, v_t, spec, df=df)

@@ -9,7 +9,7 @@ from scipy.special import expit
 from scipy.stats import chi2, false_discovery_control
 
 from evalhub.stats._base import StatsError
-from evalhub.stats._bt_core import A_WINS, B_WINS, check_battles, check_prior, check_table, fit_bt
+from evalhub.stats.ratings._core import A_WINS, B_WINS, check_battles, check_prior, check_table, fit_bt
 
 
 def next_pair_probabilities(wins: np.ndarray, *, prior: float = 0.01) -> np.ndarray:

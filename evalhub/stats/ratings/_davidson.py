@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from evalhub.stats._base import StatsError
-from evalhub.stats._bt_core import gauge_fixed, laplacian
+from evalhub.stats.ratings._core import gauge_fixed, laplacian
 
 
 def _terms(

@@ -19,13 +19,11 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from evalhub.stats._base import StatsError
-from evalhub.stats._bt_bootstrap import resample_pairs, solve_replicates, unidentifiable_rows
-from evalhub.stats._bt_core import (
+from evalhub.stats.ratings._core import (
     A_WINS,
     B_WINS,
     TIE,
     TIE_BOTH_BAD,
-    Pairs,
     bt_information,
     bt_loglik,
     check_anchor,
@@ -39,47 +37,7 @@ from evalhub.stats._bt_core import (
     split_ties,
     to_scores,
 )
-from evalhub.stats._bt_davidson import fit_davidson
-from evalhub.stats._bt_monitor import AnomalyResult, anomalous_reviewers, next_pair, next_pair_probabilities
-from evalhub.stats._bt_style import (
-    STYLE_FEATURES,
-    StyleBootstrap,
-    StyleResult,
-    bootstrap_style_ci,
-    bradley_terry_style,
-    style_features,
-)
-
-__all__ = [
-    "A_WINS",
-    "B_WINS",
-    "STYLE_FEATURES",
-    "TIE",
-    "TIE_BOTH_BAD",
-    "AnomalyResult",
-    "BTResult",
-    "CIResult",
-    "StyleBootstrap",
-    "StyleResult",
-    "anomalous_reviewers",
-    "bootstrap_ci",
-    "bootstrap_style_ci",
-    "bradley_terry",
-    "bradley_terry_style",
-    "elo",
-    "next_pair",
-    "next_pair_probabilities",
-    "pair_counts",
-    "predicted_win_matrix",
-    "rank_intervals",
-    "sandwich_ci",
-    "style_features",
-    "tie_counts",
-    "win_rate_matrix",
-]
-
-# Bootstrap rounds solved together; 250 rounds × 5,000 pairs × 4 bytes = 5 MB per working array.
-_CHUNK = 250
+from evalhub.stats.ratings._davidson import fit_davidson
 
 # Score for variant a by outcome code: a win, a loss, and both tie codes as half a win.
 _SCORE_A = np.array([1.0, 0.0, 0.5, 0.5])
@@ -271,127 +229,26 @@ class CIResult:
         return self.not_enough_data is None
 
 
-def _refuse(scores: np.ndarray, level: float, method: str, reason: str, n_dropped: int = 0) -> CIResult:
+def refuse_ci(scores: np.ndarray, level: float, method: str, reason: str, n_dropped: int = 0) -> CIResult:
     nan = np.full(scores.shape, np.nan)
     return CIResult(scores=scores, lower=nan, upper=nan.copy(), median=nan.copy(), se=nan.copy(), level=level,
                     method=method, n_dropped=n_dropped, not_enough_data=reason)
 
 
-def _degenerate(wins: np.ndarray, ties: np.ndarray | None) -> str | None:
+def degenerate_problem(wins: np.ndarray, ties: np.ndarray | None) -> str | None:
     """Data that carry no information about differences between variants."""
     if ties is not None and np.all(split_ties(wins, ties)[0] <= 0):
         return "every battle is a tie: the data say nothing about which variant is stronger"
     return None
 
 
-def _zero_se(se: np.ndarray, anchor: int | None) -> str | None:
+def zero_se_problem(se: np.ndarray, anchor: int | None) -> str | None:
     free = np.ones(se.shape, dtype=bool)
     if anchor is not None:
         free[anchor] = False
     if np.any(free & ~(se > 0)):
         return "a zero standard error: the data cannot tell the variants apart"
     return None
-
-
-def _check_battle_counts(wins: np.ndarray, ties: np.ndarray | None) -> None:
-    """Resampling needs counts: whole ties, and wins in halves (a tie adds ½ to both cells)."""
-    if np.any(2.0 * wins != np.round(2.0 * wins)):
-        raise StatsError("wins", "must hold battle counts (whole numbers, or halves from ties)")
-    if ties is not None and np.any(np.asarray(ties) != np.round(np.asarray(ties))):
-        raise StatsError("ties", "must hold whole battle counts")
-
-
-def _battle_cells(wins: np.ndarray, ties: np.ndarray | None, pairs: Pairs) -> np.ndarray:
-    """Per pair (i < j): battles i won, battles j won, ties — shape (3, P)."""
-    decisive, tie_table = split_ties(wins, ties)
-    return np.stack([decisive[pairs.i, pairs.j], decisive[pairs.j, pairs.i], tie_table[pairs.i, pairs.j]])
-
-
-def bootstrap_ci(
-    wins: np.ndarray,
-    *,
-    ties: np.ndarray | None = None,
-    rounds: int = 1000,
-    seed: int | np.random.Generator = 0,
-    level: float = 0.95,
-    prior: float = 0.0,
-    anchor: int | None = None,
-    anchor_value: float = 1000.0,
-    base: float = 10.0,
-    scale: float = 400.0,
-    exact: bool = False,
-    keep_replicates: bool = False,
-) -> CIResult:
-    """Percentile bootstrap intervals for Bradley–Terry scores (Chiang et al. 2024, §4).
-
-    The battles are a multinomial sample over "battle cells" — (pair, i won), (pair, j won),
-    (pair, tie) — with N = total battles. Each round redraws the cell counts from
-    Multinomial(N, cells/N), rebuilds the ties-as-halves table and refits; the interval is
-    the (1 ± level)/2 quantiles of the replicate scores. Pass ``ties`` (``tie_counts``) so
-    that a tie is resampled as one battle; without it each half-tie is treated as a win,
-    which slightly overstates the variance (conservative).
-
-    Pairs with a cell expected to hold fewer than 10 battles are drawn exactly; the others
-    from the multinomial's Gaussian limit with its exact covariance N(diag p − ppᵀ)
-    (``exact=True`` draws every cell exactly, ~10× slower at a million battles). All rounds
-    are solved together, in chunks of 250: chord-Newton steps warm-started at the full-data
-    estimate over a (pairs, rounds) array, never a Python loop of fits.
-
-    With prior == 0 a replicate whose win graph is no longer strongly connected has no
-    finite MLE (its score runs off to ±∞). Dropping it would bias the interval inwards, so when
-    more than (1 − level)/2 of the rounds are dropped — the percentile interval would then have an
-    infinite end — the result is "not enough data" (``not_enough_data``); use a prior. Every battle
-    a tie, or a zero bootstrap spread, is "not enough data" too.
-    """
-    fit = bradley_terry(wins, prior=prior, ties=ties, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
-    level = check_level(level)
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
-        raise StatsError("rounds", f"must be an integer ≥ 2, got {rounds!r}")
-    if not isinstance(seed, np.random.Generator) and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-    ):
-        raise StatsError("seed", f"must be an integer or a numpy Generator, got {seed!r}")
-    w = check_table("wins", wins)
-    _check_battle_counts(w, ties)
-    problem = _degenerate(w, ties)
-    if problem:
-        return _refuse(fit.scores, level, "bootstrap", problem)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    pairs = Pairs.from_table(w)
-    cells = _battle_cells(w, ties, pairs)
-    # Chunks of rounds bound the working set (and peak memory) at a few (chunk, P) arrays.
-    thetas = []
-    n_dropped = 0
-    for size in np.diff(np.r_[0:int(rounds):_CHUNK, int(rounds)]):
-        w_rep, m_rep = resample_pairs(cells, int(size), rng, exact)
-        if prior == 0:
-            bad = unidentifiable_rows(pairs, w_rep, m_rep)
-            n_dropped += int(bad.sum())
-            w_rep, m_rep = w_rep[:, ~bad], m_rep[:, ~bad]
-        thetas.append(solve_replicates(pairs, fit.theta, w_rep, m_rep, prior))
-    theta = np.concatenate(thetas)
-    alpha = (1.0 - level) / 2
-    if n_dropped > alpha * int(rounds) or theta.shape[0] < 2:
-        return _refuse(fit.scores, level, "bootstrap", (
-            f"{n_dropped} of {int(rounds)} bootstrap replicates have no finite estimate (a variant never "
-            "lost or never won), so the interval is unbounded; add battles or a prior (prior > 0)"), n_dropped)
-    reps = to_scores(theta, base, scale, anchor, anchor_value)
-    lower, median, upper = np.quantile(reps, [alpha, 0.5, 1.0 - alpha], axis=0)
-    se = reps.std(axis=0, ddof=1)
-    problem = _zero_se(se, anchor)
-    if problem:
-        return _refuse(fit.scores, level, "bootstrap", problem, n_dropped)
-    return CIResult(
-        scores=fit.scores,
-        lower=lower,
-        upper=upper,
-        median=median,
-        se=se,
-        level=level,
-        method="bootstrap",
-        n_dropped=n_dropped,
-        replicates=reps if keep_replicates else None,
-    )
 
 
 def sandwich_ci(
@@ -419,9 +276,9 @@ def sandwich_ci(
     fit = bradley_terry(wins, prior=prior, ties=ties, anchor=anchor, anchor_value=anchor_value, base=base, scale=scale)
     level = check_level(level)
     w = check_table("wins", wins)
-    problem = _degenerate(w, ties)
+    problem = degenerate_problem(w, ties)
     if problem:
-        return _refuse(fit.scores, level, "sandwich", problem)
+        return refuse_ci(fit.scores, level, "sandwich", problem)
     n = w.shape[0]
     decisive, tie_table = split_ties(w, ties)
     p = expit(fit.theta[:, None] - fit.theta[None, :])
@@ -439,9 +296,9 @@ def sandwich_ci(
         to_anchor = np.eye(n) - np.outer(np.ones(n), np.eye(n)[anchor])
         cov = to_anchor @ cov @ to_anchor.T
     se = np.sqrt(np.maximum(np.diag(cov), 0.0)) * scale / math.log(base)
-    problem = _zero_se(se, anchor)
+    problem = zero_se_problem(se, anchor)
     if problem:
-        return _refuse(fit.scores, level, "sandwich", problem)
+        return refuse_ci(fit.scores, level, "sandwich", problem)
     half = norm.ppf(0.5 + level / 2) * se
     return CIResult(
         scores=fit.scores,

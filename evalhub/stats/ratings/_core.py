@@ -95,6 +95,20 @@ def check_level(level: float) -> float:
     return float(level)
 
 
+def check_rounds(rounds: int) -> int:
+    """A bootstrap round count: an integer ≥ 2."""
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
+        raise StatsError("rounds", f"must be an integer ≥ 2, got {rounds!r}")
+    return int(rounds)
+
+
+def check_seed(seed: object, *, generator_allowed: bool = False) -> None:
+    """A random seed: an integer (or, where accepted, a numpy Generator, checked by the caller)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        allowed = "an integer or a numpy Generator" if generator_allowed else "an integer"
+        raise StatsError("seed", f"must be {allowed}, got {seed!r}")
+
+
 def check_anchor(anchor: int | None, n: int) -> int | None:
     if anchor is None:
         return None

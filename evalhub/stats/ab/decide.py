@@ -9,10 +9,10 @@ Rules (Kohavi, Tang & Xu 2020, ch. 2 and 21; GrowthBook's decision framework):
    reached; otherwise fixed-horizon p-values are not valid yet → "keep running".
 4. Primary significantly better → "ship"; significantly worse, or no significant change at the
    planned sample → "don't ship"; a sequential primary still inconclusive → "keep running".
-5. A primary without enough data to test (``Comparison.not_enough_data``) → "keep running", saying
+5. A primary without enough data to test (``ABResult.not_enough_data``) → "keep running", saying
    so; a guardrail without enough data is listed as such and cannot block or pass anything.
 
-Every effect is stated on the scale its significance was tested on (``Comparison.scale``), so a
+Every effect is stated on the scale its significance was tested on (``ABResult.scale``), so a
 reason never prints an interval that contradicts the verdict.
 
 Direction matters: for latency, cost or refusal rate lower is better, so ``higher_is_better`` maps
@@ -26,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from evalhub.stats._ab_checks import SRMResult
-from evalhub.stats._ab_core import Comparison
 from evalhub.stats._base import StatsError
+from evalhub.stats.ab._core import ABResult
+from evalhub.stats.ab.checks import SRMResult
 
 Verdict = Literal["ship", "don't ship", "keep running"]
 
@@ -39,7 +39,7 @@ class Decision:
     reasons: tuple[str, ...]
 
 
-def _direction(c: Comparison, higher_is_better: Mapping[str, bool], role: str) -> bool:
+def _direction(c: ABResult, higher_is_better: Mapping[str, bool], role: str) -> bool:
     if c.metric is None:
         raise StatsError(
             "metric", f"the {role} comparison needs a metric name to look up its direction"
@@ -55,7 +55,7 @@ def _bound(x: float, relative: bool) -> str:
     return f"{100 * x:+.1f}%" if relative else f"{x:+.4g}"
 
 
-def _effect(c: Comparison) -> str:
+def _effect(c: ABResult) -> str:
     """The effect and interval on the scale the verdict was tested on: '+3.1% (95% CI +1.2% to
     +5.0%)' for the relative lift, '+0.012 (95% CI …)' for the absolute one (used when the control
     is 0 or too uncertain for a ratio). The interval excludes 0 exactly when ``significant``."""
@@ -66,7 +66,7 @@ def _effect(c: Comparison) -> str:
     return text + (" [absolute difference]" if not relative else "")
 
 
-def _movement(c: Comparison, higher: bool) -> Literal["better", "worse", "flat", "no data"]:
+def _movement(c: ABResult, higher: bool) -> Literal["better", "worse", "flat", "no data"]:
     if not c.enough_data:
         return "no data"
     if not c.significant:
@@ -74,7 +74,7 @@ def _movement(c: Comparison, higher: bool) -> Literal["better", "worse", "flat",
     return "better" if (c.effect > 0) == higher else "worse"
 
 
-def _describe(role: str, c: Comparison, movement: str) -> str:
+def _describe(role: str, c: ABResult, movement: str) -> str:
     if movement == "no data":
         return f"{role} {c.metric}: not enough data ({c.not_enough_data})"
     word = {"better": "improved", "worse": "worsened", "flat": "showed no significant change"}[
@@ -85,8 +85,8 @@ def _describe(role: str, c: Comparison, movement: str) -> str:
 
 
 def decide(
-    primary: Comparison,
-    guardrails: Sequence[Comparison] = (),
+    primary: ABResult,
+    guardrails: Sequence[ABResult] = (),
     *,
     higher_is_better: Mapping[str, bool],
     reached_sample: bool,
@@ -94,7 +94,7 @@ def decide(
 ) -> Decision:
     """Ship / don't ship / keep running, with one reason string per fact that drove it.
 
-    ``higher_is_better`` maps each metric name (``Comparison.metric``) to True when an increase is
+    ``higher_is_better`` maps each metric name (``ABResult.metric``) to True when an increase is
     good (conversion, task success) and False when a decrease is (latency, cost, refusals);
     ``reached_sample`` says whether the planned sample size (from the power calculation) is in.
     """
