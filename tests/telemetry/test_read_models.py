@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from evalhub.stats.abtest import quantile_ci_from_histogram
+from evalhub.stats.ab import quantile_ci_from_histogram
 from experiments.telemetry import selectors
 from experiments.telemetry.buckets import LATENCY_BUCKET_EDGES_MS, bucket_index, empty_histogram
 from experiments.telemetry.models import HourlyRollup
