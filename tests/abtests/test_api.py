@@ -15,8 +15,8 @@ BODY = {"name": "DPO vs SC-16", "key": "dpo-api", "hypothesis": "DPO answers bet
 
 
 @pytest.fixture
-def running(variants, owner) -> Experiment:
-    e = services.experiment_start(experiment=register(owner, key="run-1", arms=two_arms("ctrl-v", "treat-v")))
+def running(variants, engineer) -> Experiment:
+    e = services.experiment_start(experiment=register(engineer, key="run-1", arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     return e
 
@@ -32,16 +32,16 @@ def test_assignment_with_ingest_key(running, ingest_client):
     assert Exposure.objects.filter(experiment=running).count() == 1
 
 
-def test_assignment_with_read_key_and_engineer_session(running, read_client, eng_client):
+def test_assignment_with_read_key_and_engineer_session(running, read_client, engineer_client):
     assert read_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
-    assert eng_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
+    assert engineer_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
 
 
-def test_assignment_auth_and_validation(running, client, ingest_client, view_client):
+def test_assignment_auth_and_validation(running, client, ingest_client, viewer_client):
     assert client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 401
     bad = client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}, HTTP_AUTHORIZATION="Bearer ehk_nope_nope")
     assert bad.status_code == 401
-    assert view_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 403
+    assert viewer_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 403
     missing = ingest_client.get(f"{BASE}/run-1/assignment")
     assert missing.status_code == 400
     assert any("unit_id" in e["field"] for e in missing.json()["errors"])
@@ -55,8 +55,8 @@ def test_stopped_experiment_returns_control_with_flag(running, ingest_client):
     assert (body["arm"], body["variant"], body["stopped"], body["is_control"]) == ("control", "ctrl-v", True, True)
 
 
-def test_register_via_api(variants, eng_client):
-    r = eng_client.post(BASE, json.dumps(BODY), content_type="application/json")
+def test_register_via_api(variants, engineer_client):
+    r = engineer_client.post(BASE, json.dumps(BODY), content_type="application/json")
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["key"] == "dpo-api" and body["status"] == "draft" and body["planned_sample_per_arm"] > 0
@@ -69,17 +69,17 @@ def test_register_via_api(variants, eng_client):
     ({"primary_metric": "joy"}, "primary_metric"),
     ({"guardrails": ["nope"]}, "guardrails.0"),
 ])
-def test_register_validation_names_field(variants, eng_client, change, field):
-    r = eng_client.post(BASE, json.dumps({**BODY, **change}), content_type="application/json")
+def test_register_validation_names_field(variants, engineer_client, change, field):
+    r = engineer_client.post(BASE, json.dumps({**BODY, **change}), content_type="application/json")
     assert r.status_code == 400, r.content
     assert field in [e["field"] for e in r.json()["errors"]]
     assert not Experiment.objects.exists()
 
 
-def test_register_needs_engineer_session(variants, client, view_client, read_client):
+def test_register_needs_engineer_session(variants, client, viewer_client, read_client):
     payload = json.dumps(BODY)
     assert client.post(BASE, payload, content_type="application/json").status_code == 401
-    assert view_client.post(BASE, payload, content_type="application/json").status_code == 403
+    assert viewer_client.post(BASE, payload, content_type="application/json").status_code == 403
     assert read_client.post(BASE, payload, content_type="application/json").status_code == 401
     assert not Experiment.objects.exists()
 
@@ -95,16 +95,16 @@ def test_reads_need_read_scope(running, read_client, ingest_client, client):
     assert read_client.get(f"{BASE}/metrics").json()[0]["key"] == "task_success"
 
 
-def test_start_stop_and_arms_via_api(variants, owner, eng_client):
-    register(owner, key="flow", arms=two_arms("ctrl-v", "treat-v"))
+def test_start_stop_and_arms_via_api(variants, engineer, engineer_client):
+    register(engineer, key="flow", arms=two_arms("ctrl-v", "treat-v"))
     arms = json.dumps({"arms": two_arms("ctrl-v", "treat-v", (1, 2))})
-    assert eng_client.put(f"{BASE}/flow/arms", arms, content_type="application/json").status_code == 200
-    started = eng_client.post(f"{BASE}/flow/start")
+    assert engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json").status_code == 200
+    started = engineer_client.post(f"{BASE}/flow/start")
     assert started.status_code == 200 and started.json()["status"] == "running"
-    refused = eng_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
+    refused = engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
     assert refused.status_code == 409
     assert "only before the start" in refused.json()["detail"]
-    stopped = eng_client.post(f"{BASE}/flow/stop")
+    stopped = engineer_client.post(f"{BASE}/flow/stop")
     assert stopped.json()["status"] == "stopped" and stopped.json()["stopped_at"]
-    assert eng_client.post(f"{BASE}/flow/start").status_code == 400
-    assert eng_client.post(f"{BASE}/zzz/start").status_code == 404
+    assert engineer_client.post(f"{BASE}/flow/start").status_code == 400
+    assert engineer_client.post(f"{BASE}/zzz/start").status_code == 404

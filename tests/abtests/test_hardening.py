@@ -18,8 +18,8 @@ BASE = "/api/v1/experiments"
 
 
 @pytest.fixture
-def running(variants, owner) -> Experiment:
-    e = services.experiment_start(experiment=register(owner, key="hist", arms=two_arms("ctrl-v", "treat-v")))
+def running(variants, engineer) -> Experiment:
+    e = services.experiment_start(experiment=register(engineer, key="hist", arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     return e
 
@@ -29,13 +29,13 @@ def _treated_unit(e: Experiment) -> str:
     return next(f"u{i}" for i in range(1000) if unit_hash(e.salt, f"u{i}") >= 0.5)
 
 
-def test_put_arms_on_a_stopped_experiment_is_409_and_keeps_exposures(running, ingest_client, eng_client):
+def test_put_arms_on_a_stopped_experiment_is_409_and_keeps_exposures(running, ingest_client, engineer_client):
     for i in range(30):
         assert ingest_client.get(f"{BASE}/hist/assignment", {"unit_id": f"u{i}"}).status_code == 200
     services.experiment_stop(experiment=running)
     arms_before = list(Arm.objects.filter(experiment=running).values_list("pk", "name", "weight"))
     same_arms = json.dumps({"arms": two_arms("ctrl-v", "treat-v")})
-    response = eng_client.put(f"{BASE}/hist/arms", same_arms, content_type="application/json")
+    response = engineer_client.put(f"{BASE}/hist/arms", same_arms, content_type="application/json")
     assert response.status_code == 409
     assert response.json()["errors"] == [{"field": "arms", "message": services.STOPPED_ARMS_REFUSAL}]
     assert Exposure.objects.filter(experiment=running).count() == 30
