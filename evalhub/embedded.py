@@ -17,6 +17,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import psycopg
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything a local run keeps (database, beat schedule) lives under EVALHUB_VAR_DIR (default ``var/``).
 VAR_DIR = Path(os.environ.get("EVALHUB_VAR_DIR") or BASE_DIR / "var")
@@ -71,8 +73,6 @@ def embedded_database_url() -> str:
     """Start the embedded server if needed, make sure the ``evalhub`` database exists, return its URL."""
     server = _server()
     admin_url = server.get_uri()
-    import psycopg
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:

@@ -12,11 +12,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security.base import AuthBase
 
 from evalhub.core.models import API_KEY_PREFIX, ApiKey, hash_api_key
+from evalhub.core.roles import has_role
 
 
 def raw_key_from_request(request: HttpRequest) -> str | None:
@@ -53,8 +55,6 @@ SCOPE_ROLES = {"read": ("engineer", "viewer", "admin"), "ingest": ("engineer", "
 
 def key_allows(key: ApiKey, scope: str) -> bool:
     """The key holds ``scope`` and its owner still holds a role that may use it."""
-    from evalhub.core.roles import has_role
-
     return scope in key.scopes and any(has_role(key.owner, role) for role in SCOPE_ROLES.get(scope, ()))
 
 
@@ -112,10 +112,6 @@ class SessionRoleAuth(AuthBase):
         super().__init__()
 
     def __call__(self, request: HttpRequest):
-        from django.middleware.csrf import CsrfViewMiddleware
-
-        from evalhub.core.roles import has_role
-
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
