@@ -25,8 +25,10 @@ def test_assignment_with_ingest_key(running, ingest_client):
     r = ingest_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-1"})
     assert r.status_code == 200, r.content
     body = r.json()
-    assert body["arm"] in {"control", "treatment"} and body["variant"] in {"ctrl-v", "treat-v"}
-    assert body["stopped"] is False and body["exposed"] is True
+    assert body["arm"] in {"control", "treatment"}
+    assert body["variant"] in {"ctrl-v", "treat-v"}
+    assert body["stopped"] is False
+    assert body["exposed"] is True
     again = ingest_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-1"}).json()
     assert again["arm"] == body["arm"]
     assert Exposure.objects.filter(experiment=running).count() == 1
@@ -46,7 +48,8 @@ def test_assignment_auth_and_validation(running, client, ingest_client, viewer_c
     assert missing.status_code == 400
     assert any("unit_id" in e["field"] for e in missing.json()["errors"])
     unknown = ingest_client.get(f"{BASE}/nope/assignment", {"unit_id": "u"})
-    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    assert unknown.status_code == 404
+    assert "nope" in unknown.json()["detail"]
 
 
 def test_stopped_experiment_returns_control_with_flag(running, ingest_client):
@@ -59,7 +62,9 @@ def test_register_via_api(variants, engineer_client):
     r = engineer_client.post(BASE, json.dumps(BODY), content_type="application/json")
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["key"] == "dpo-api" and body["status"] == "draft" and body["planned_sample_per_arm"] > 0
+    assert body["key"] == "dpo-api"
+    assert body["status"] == "draft"
+    assert body["planned_sample_per_arm"] > 0
     assert [a["name"] for a in body["arms"]] == ["control", "treatment"]
 
 
@@ -88,7 +93,8 @@ def test_reads_need_read_scope(running, read_client, ingest_client, client):
     assert read_client.get(BASE).status_code == 200
     assert read_client.get(f"{BASE}/run-1").json()["key"] == "run-1"
     results = read_client.get(f"{BASE}/run-1/results")
-    assert results.status_code == 200 and results.json()["decision"]["verdict"] == "keep running"
+    assert results.status_code == 200
+    assert results.json()["decision"]["verdict"] == "keep running"
     assert ingest_client.get(f"{BASE}/run-1/results").status_code == 403
     assert client.get(f"{BASE}/run-1/results").status_code == 401
     assert read_client.get(f"{BASE}/nope/results").status_code == 404
@@ -100,11 +106,13 @@ def test_start_stop_and_arms_via_api(variants, engineer, engineer_client):
     arms = json.dumps({"arms": two_arms("ctrl-v", "treat-v", (1, 2))})
     assert engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json").status_code == 200
     started = engineer_client.post(f"{BASE}/flow/start")
-    assert started.status_code == 200 and started.json()["status"] == "running"
+    assert started.status_code == 200
+    assert started.json()["status"] == "running"
     refused = engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
     assert refused.status_code == 409
     assert "only before the start" in refused.json()["detail"]
     stopped = engineer_client.post(f"{BASE}/flow/stop")
-    assert stopped.json()["status"] == "stopped" and stopped.json()["stopped_at"]
+    assert stopped.json()["status"] == "stopped"
+    assert stopped.json()["stopped_at"]
     assert engineer_client.post(f"{BASE}/flow/start").status_code == 400
     assert engineer_client.post(f"{BASE}/zzz/start").status_code == 404

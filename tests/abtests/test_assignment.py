@@ -42,7 +42,8 @@ def test_running_assignment_is_sticky_and_recorded_once(variants, engineer):
     first = assignment_for(experiment=e, unit_id="alice")
     again = [assignment_for(experiment=e, unit_id="alice") for _ in range(5)]
     assert all(a.arm == first.arm and a.variant == first.variant for a in again)
-    assert first.exposed and not first.stopped
+    assert first.exposed
+    assert not first.stopped
     assert Exposure.objects.filter(experiment=e, unit_id="alice").count() == 1
 
 
@@ -93,5 +94,6 @@ def test_exposure_is_idempotent_under_concurrent_calls(engineer):
     for t in threads:
         t.join()
     assert not errors
-    assert len(set(arms_seen)) == 1 and len(arms_seen) == 8
+    assert len(set(arms_seen)) == 1
+    assert len(arms_seen) == 8
     assert Exposure.objects.filter(experiment=e, unit_id="dave").count() == 1

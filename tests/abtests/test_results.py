@@ -31,17 +31,23 @@ def test_known_effect_ships(variants, engineer):
     res = selectors.results_for(e)
     primary = _primary(res)
     assert primary.reading.treatment > primary.reading.control
-    assert primary.significant and primary.used == "sequential"  # planned sample not in: always-valid read
+    assert primary.significant
+    assert primary.used == "sequential"  # planned sample not in: always-valid read
     assert res.verdict == "ship", res.summary
     assert res.decisions["treatment"].verdict == "ship"
-    assert not res.srm_mismatch and not res.invalid
+    assert not res.srm_mismatch
+    assert not res.invalid
     assert {m.metric for m in res.metrics} == {"task_success", "cost_per_request", "latency_p95", "refusal_rate"}
     payload = selectors.results_payload(res)
-    assert payload["decision"]["verdict"] == "ship" and payload["metrics"][0]["sequential"]["sequential"] is True
+    assert payload["decision"]["verdict"] == "ship"
+    assert payload["metrics"][0]["sequential"]["sequential"] is True
     read = payload["metrics"][0]["sequential"]
     # The decision's scale, standard errors and the absence of a refusal travel with the numbers.
-    assert read["scale"] == primary.reading.scale and read["not_enough_data"] is None
-    assert read["relative_lift_se"] > 0 and read["lift_se"] > 0 and read["alternative"] == "two-sided"
+    assert read["scale"] == primary.reading.scale
+    assert read["not_enough_data"] is None
+    assert read["relative_lift_se"] > 0
+    assert read["lift_se"] > 0
+    assert read["alternative"] == "two-sided"
 
 
 def test_aa_does_not_ship(variants, engineer):
@@ -70,7 +76,8 @@ def test_srm_detected_when_exposures_are_skewed(variants, engineer):
     for i in range(400):  # a buggy client logs extra control exposures
         exposure_record(experiment=e, arm=control, unit_id=f"extra-{i}")
     res = selectors.results_for(e)
-    assert res.srm_exposures.mismatch and res.srm_mismatch
+    assert res.srm_exposures.mismatch
+    assert res.srm_mismatch
     assert res.verdict == "don't ship"
     assert "sample ratio mismatch" in res.decisions["treatment"].reasons[0]
 
@@ -111,7 +118,8 @@ def test_cuped_uses_pre_period_and_reduces_variance(variants, engineer):
     events_ingest(events=events)
     res = selectors.results_for(e)
     primary = _primary(res)
-    assert primary.cuped and "cuped" in primary.fixed.method
+    assert primary.cuped
+    assert "cuped" in primary.fixed.method
     assert primary.fixed.variance_reduction > 0.2
     assert sum(a.pre_units for a in res.arms) == 800
 

@@ -13,7 +13,8 @@ from tests.abtests.factories import register, two_arms
 
 def test_register_plans_sample_size_and_writes_arms(variants, engineer):
     e = register(engineer, arms=two_arms("ctrl-v", "treat-v", (1, 3)), mde=0.05, alpha=0.05, power=0.8)
-    assert e.status == Status.DRAFT and e.salt
+    assert e.status == Status.DRAFT
+    assert e.salt
     arms = list(e.arms.order_by("id"))
     assert [(a.name, a.variant.slug, a.weight, a.is_control) for a in arms] == [
         ("control", "ctrl-v", 1.0, True), ("treatment", "treat-v", 3.0, False)]
@@ -56,7 +57,8 @@ def test_bad_registration_names_the_field_and_writes_nothing(variants, engineer,
     with pytest.raises(ValidationError) as exc:
         register(engineer, **kwargs)
     assert field in exc.value.message_dict, exc.value.message_dict
-    assert not Experiment.objects.exists() and not Arm.objects.exists()
+    assert not Experiment.objects.exists()
+    assert not Arm.objects.exists()
 
 
 def test_duplicate_key_is_refused(variants, engineer):
@@ -69,10 +71,12 @@ def test_duplicate_key_is_refused(variants, engineer):
 def test_status_moves_draft_running_stopped_with_times(variants, engineer):
     e = register(engineer, arms=two_arms("ctrl-v", "treat-v"))
     e = services.experiment_start(experiment=e)
-    assert e.status == Status.RUNNING and e.started_at is not None
+    assert e.status == Status.RUNNING
+    assert e.started_at is not None
     assert services.experiment_start(experiment=e).started_at == e.started_at  # idempotent
     e = services.experiment_stop(experiment=e)
-    assert e.status == Status.STOPPED and e.stopped_at >= e.started_at
+    assert e.status == Status.STOPPED
+    assert e.stopped_at >= e.started_at
     with pytest.raises(ValidationError, match="cannot restart"):
         services.experiment_start(experiment=e)
 

@@ -29,7 +29,8 @@ def test_list_page_with_query_ceiling(variants, engineer, viewer_client, django_
     with django_assert_max_num_queries(10):
         r = viewer_client.get(reverse("abtests:list"))
     assert r.status_code == 200
-    assert b"list-3" in r.content and b"Metric catalogue" in r.content
+    assert b"list-3" in r.content
+    assert b"Metric catalogue" in r.content
     assert b"Register an experiment" not in r.content  # viewers read, engineers register
 
 
@@ -39,9 +40,12 @@ def test_detail_page_shows_decision_and_charts(shipped, viewer_client, django_as
         r = viewer_client.get(reverse("abtests:detail", args=["page"]))
     assert r.status_code == 200
     html = r.content.decode()
-    assert 'id="decision"' in html and "badge ship" in html
-    assert 'data-figure="fig-lift"' in html and 'id="fig-history"' in html
-    assert "Start experiment" not in html and "Stop experiment" not in html  # viewer: no buttons
+    assert 'id="decision"' in html
+    assert "badge ship" in html
+    assert 'data-figure="fig-lift"' in html
+    assert 'id="fig-history"' in html
+    assert "Start experiment" not in html
+    assert "Stop experiment" not in html  # viewer: no buttons
     assert viewer_client.get(reverse("abtests:detail", args=["missing"])).status_code == 404
 
 
@@ -52,7 +56,8 @@ def test_srm_warning_is_prominent(shipped, engineer_client):
     for i in range(500):
         exposure_record(experiment=shipped, arm=control, unit_id=f"skew-{i}")
     html = engineer_client.get(reverse("abtests:detail", args=["page"])).content.decode()
-    assert 'id="srm-warning"' in html and "Sample ratio mismatch" in html
+    assert 'id="srm-warning"' in html
+    assert "Sample ratio mismatch" in html
 
 
 def test_register_form(variants, engineer_client):
@@ -63,7 +68,8 @@ def test_register_form(variants, engineer_client):
             "arm_1_name": "treatment", "arm_1_variant": "treat-v", "arm_1_weight": "1"}
     assert engineer_client.get(reverse("abtests:new")).status_code == 200
     r = engineer_client.post(reverse("abtests:new"), form)
-    assert r.status_code == 302 and r["Location"] == reverse("abtests:detail", args=["form-exp"])
+    assert r.status_code == 302
+    assert r["Location"] == reverse("abtests:detail", args=["form-exp"])
     bad = engineer_client.post(reverse("abtests:new"), {**form, "key": "form-bad", "arm_1_weight": "-3"})
     assert bad.status_code == 200
     assert "must be a finite number &gt;= 0" in bad.content.decode()
@@ -83,9 +89,12 @@ def test_start_and_stop_buttons(variants, engineer, engineer_client, viewer_clie
 def test_lift_figure_dict(shipped):
     fig = json.loads(lift_figure(results_for(shipped)).to_json())
     trace = fig["data"][0]
-    assert len(trace["y"]) == 3 and "Task success rate · treatment" in trace["y"]
+    assert len(trace["y"]) == 3
+    assert "Task success rate · treatment" in trace["y"]
     i = trace["y"].index("Task success rate · treatment")
-    assert trace["x"][i] > 0 and trace["error_x"]["arrayminus"][i] > 0 and trace["error_x"]["array"][i] > 0
+    assert trace["x"][i] > 0
+    assert trace["error_x"]["arrayminus"][i] > 0
+    assert trace["error_x"]["array"][i] > 0
     assert trace["marker"]["color"][i] == "#16794c"  # significant and in the good direction
 
 
@@ -96,7 +105,8 @@ def test_snapshots_and_history_figure(shipped):
     ResultSnapshot.objects.create(experiment=shipped, day=timezone.now().date() - timedelta(days=1), payload=first.payload)
     fig = json.loads(history_figure(snapshots_for(shipped), "task_success").to_json())
     lines = [t for t in fig["data"] if t.get("mode") == "lines+markers"]
-    assert len(lines) == 1 and len(lines[0]["x"]) == 2
+    assert len(lines) == 1
+    assert len(lines[0]["x"]) == 2
     assert lines[0]["y"][0] == pytest.approx(lines[0]["y"][1])
 
 
@@ -135,7 +145,10 @@ def test_untestable_comparisons_show_not_enough_data_and_keep_running(variants, 
     assert res.decisions["treatment"].verdict == "keep running"
     assert "not enough data" in res.decisions["treatment"].reasons[0]
     html = viewer_client.get(reverse("abtests:detail", args=["tiny"])).content.decode()
-    assert html.count("Not enough data") == 2 and "badge wait" in html
+    assert html.count("Not enough data") == 2
+    assert "badge wait" in html
     payload_metric = next(m for m in results_payload(res)["metrics"] if m["metric"] == "task_success")
     chosen = payload_metric[payload_metric["used"]]
-    assert chosen["p_value"] == 1.0 and chosen["lift_ci"] == [None, None] and chosen["not_enough_data"]
+    assert chosen["p_value"] == 1.0
+    assert chosen["lift_ci"] == [None, None]
+    assert chosen["not_enough_data"]

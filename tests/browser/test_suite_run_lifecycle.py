@@ -44,4 +44,5 @@ def test_failed_run_says_why_and_a_cancelled_run_resumes(page):
     assert page.get_by_text("Run resumed").is_visible()
     assert page.locator("#run-status").inner_text() == "running"
     cancelled.refresh_from_db()
-    assert cancelled.status == RunStatus.RUNNING and cancelled.finished_at is None
+    assert cancelled.status == RunStatus.RUNNING
+    assert cancelled.finished_at is None

@@ -28,19 +28,22 @@ def test_debug_off_refuses_default_secret_key():
 def test_debug_off_refuses_empty_allowed_hosts():
     result = _manage("check", DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="")
     assert result.returncode != 0
-    assert "ALLOWED_HOSTS must list" in result.stderr and "Traceback" not in result.stderr
+    assert "ALLOWED_HOSTS must list" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_database_url_is_one_line():
     result = _manage("check", DATABASE_URL="mysql://root@localhost/x")
     assert result.returncode != 0
-    assert len(result.stderr.strip().splitlines()) == 1 and "postgresql://" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "postgresql://" in result.stderr
 
 
 def test_unreachable_database_is_one_line():
     result = _manage("migrate", "--check", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     assert result.returncode != 0
-    assert len(result.stderr.strip().splitlines()) == 1 and "database" in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "database" in result.stderr.lower()
 
 
 @pytest.mark.django_db
