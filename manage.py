@@ -11,8 +11,26 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def use_embedded_database_if_unset() -> None:
+    """Without ``DATABASE_URL``, start the embedded PostgreSQL under ``var/`` and export its URL.
+
+    An explicit step of ``manage.py`` before Django loads its settings (settings only read the environment).
+    """
+    if os.environ.get("DATABASE_URL"):
+        return
+    from evalhub.embedded import EmbeddedDatabaseError, embedded_database_url
+
+    try:
+        os.environ["DATABASE_URL"] = embedded_database_url()
+    except EmbeddedDatabaseError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    os.environ["EVALHUB_DATABASE_EMBEDDED"] = "1"
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
+    use_embedded_database_if_unset()
     from django.core.exceptions import ImproperlyConfigured
     from django.db.utils import OperationalError
 

@@ -5,7 +5,9 @@ Two faults of the stock transport show on a real stack, and this subclass fixes 
 - **Start-up race.** Each process creates the ``kombu_queue``/``kombu_message`` tables on its first
   channel (``metadata.create_all``). A worker and beat starting together on a fresh database both
   issue ``CREATE TABLE`` and one dies on PostgreSQL's unique catalog index. Here the creation runs
-  under a transaction-scoped advisory lock, so the second process waits and finds the tables.
+  under a transaction-scoped advisory lock, so the second process waits and finds the tables. Likewise
+  two processes declaring the same queue at once both look it up, find nothing and insert it; the
+  loser's unique violation is rolled back and the winner's row read instead.
 - **Database restarts.** The stock transport "connects" without touching the database, so while
   PostgreSQL is down a consumer reconnects in a tight loop and Celery logs ``RestartFreqExceeded``
   with a CRITICAL traceback every second. Here connecting runs ``SELECT 1``: a down database is a
@@ -21,6 +23,7 @@ from typing import Any
 
 from kombu.transport import sqlalchemy as kombu_sqla
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 # Any fixed 64-bit key: only processes creating the broker tables take it.
@@ -41,6 +44,13 @@ class Channel(kombu_sqla.Channel):
                     kombu_sqla.metadata.create_all(connection)
                 engines[conninfo.hostname] = engine, sessionmaker(bind=engine)
         return engines[conninfo.hostname]
+
+    def _get_or_create(self, queue: str) -> Any:
+        try:
+            return super()._get_or_create(queue)
+        except IntegrityError:  # another process inserted this queue between our look-up and our insert
+            self.session.rollback()
+            return self.session.query(self.queue_cls).filter(self.queue_cls.name == queue).one()
 
 
 class Transport(kombu_sqla.Transport):

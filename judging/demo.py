@@ -25,6 +25,7 @@ from evalhub.core.demo import DEMO_PASSWORD, DemoWorld
 from evalhub.core.models import Completion, ModelVariant, Prompt, Role
 from evalhub.core.simulator import simulate_answer
 from evalhub.core.world import BY_SLUG
+from judging import leaderboard
 from judging.identity import identity_words_for, reveals_identity
 from judging.models import (
     Assignment,
@@ -201,12 +202,5 @@ def build(world: DemoWorld) -> None:
 
 
 def _refresh_leaderboard(campaign_id: int) -> None:
-    try:
-        from judging import leaderboard
-    except ImportError:
-        return
-    refresh = getattr(leaderboard, "snapshot_refresh", None)
-    if refresh is None:
-        return
-    refresh(campaign_id=campaign_id)
-    refresh(campaign_id=None)
+    leaderboard.snapshot_refresh(campaign_id=campaign_id)
+    leaderboard.snapshot_refresh(campaign_id=None)

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from evalhub.core.render import render_markdown
+
 IDENTITY_WORDS: tuple[str, ...] = (
     "as an AI developed by", "as an AI language model", "developed by OpenAI", "trained by Google",
     "OpenAI", "ChatGPT", "GPT-4", "GPT-3.5", "Claude", "Anthropic", "Llama", "Meta AI", "Gemini",
@@ -45,8 +47,6 @@ def displayed_text(markdown: str) -> str:
     """The text a reviewer reads: the answer rendered exactly as the judging page renders it (markdown,
     then nh3), tags removed, entities decoded (``Open&#65;I`` → ``OpenAI``), invisible characters
     dropped and compatibility forms folded (full-width ``ＧＰＴ`` → ``GPT``)."""
-    from evalhub.core.render import render_markdown
-
     text = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", render_markdown(markdown or "")))
     return unicodedata.normalize("NFKC", html.unescape(text)).translate(_INVISIBLE)
 

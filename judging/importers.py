@@ -37,6 +37,7 @@ from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.middleware import nul_paths
 from evalhub.core.models import ModelVariant
 from judging.models import ArenaBattle
+from judging.tasks import leaderboard_refresh_task
 
 WINNERS = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "both_bad"}
 MAX_NAME = 80  # ModelVariant.slug max_length
@@ -354,7 +355,5 @@ def arena_import(*, data: bytes | str, source: str = DEFAULT_SOURCE, create_vari
             if progress:
                 progress(min(start + BATCH_SIZE, len(fresh)), len(fresh))
         if fresh:
-            from judging.tasks import leaderboard_refresh_task
-
             transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=None))
     return ImportSummary(len(fresh), skipped, created, str(batch) if fresh else None, skipped_named)

@@ -15,6 +15,7 @@ from evalhub.core.errors import NotFound
 from judging.leaderboard import latest_snapshot
 from judging.models import Campaign, LeaderboardSnapshot
 from judging.read_models import Board, BoardRow, BoardVariant, Leaderboard, StyleBoard, StyleCoefficient, StyleRow
+from judging.tasks import leaderboard_refresh_task
 
 
 class LeaderboardNotFound(NotFound, LookupError):
@@ -121,6 +122,4 @@ def campaign_choices() -> list[tuple[str, str]]:
 
 def leaderboard_recompute(*, campaign_id: int | None) -> None:
     """Ask for a recompute (forced past the debounce is not needed: unchanged inputs give the same board)."""
-    from judging.tasks import leaderboard_refresh_task
-
     transaction.on_commit(lambda: leaderboard_refresh_task.delay(campaign_id=campaign_id))

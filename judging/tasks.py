@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
+
+from judging import leaderboard
+from judging.models import Campaign, Judgment
+from judging.services import _refresh_soon, campaign_finish_generation, campaign_generate_answers_fanout
 
 
 @shared_task
@@ -13,24 +20,15 @@ def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
     first vote after a refresh enqueues this task, with a countdown; the flag is cleared here
     BEFORE computing, so votes arriving mid-computation schedule the next refresh.
     """
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from judging.models import Campaign, Judgment
-
     started = timezone.now()
     if campaign_id is not None:
         Campaign.objects.filter(pk=campaign_id).update(leaderboard_refresh_pending_since=None)
-    from judging.leaderboard import snapshot_refresh  # imported here: judging.leaderboard imports this module
-    snapshot_refresh(campaign_id=campaign_id)
+    leaderboard.snapshot_refresh(campaign_id=campaign_id)
     # A vote that saw the flag still set just before we cleared it, but committed after our counts,
     # would otherwise wait for the next vote: if any vote is that recent, schedule one more refresh
     # (the flag keeps it to one; the snapshot's fingerprint makes it free when nothing changed).
     if campaign_id is not None and Judgment.objects.filter(
             campaign_id=campaign_id, created_at__gte=started - timedelta(seconds=5)).exists():
-        from judging.services import _refresh_soon
-
         _refresh_soon(campaign_id)
 
 
@@ -38,9 +36,7 @@ def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
 def leaderboard_pending_sweep_task() -> list[int]:
     """Re-enqueue refreshes whose message was lost (every minute on beat; see
     ``judging.leaderboard.refresh_pending_sweep``). No retry: the next beat is the retry."""
-    from judging.leaderboard import refresh_pending_sweep
-
-    return refresh_pending_sweep()
+    return leaderboard.refresh_pending_sweep()
 
 
 def _queue(task) -> str | None:
@@ -52,13 +48,9 @@ def _queue(task) -> str | None:
 
 @shared_task(bind=True)
 def campaign_generate_answers_task(self, *, campaign_id: int) -> None:
-    from judging.services import campaign_generate_answers_fanout
-
     campaign_generate_answers_fanout(campaign_id=campaign_id, queue=_queue(self))
 
 
 @shared_task(bind=True)
 def campaign_finish_generation_task(self, *, campaign_id: int) -> None:
-    from judging.services import campaign_finish_generation
-
     campaign_finish_generation(campaign_id=campaign_id, queue=_queue(self))

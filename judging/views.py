@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from evalhub.core.models import Role
@@ -128,7 +129,5 @@ def reviewer_exclude(request: HttpRequest, slug: str, user_id: int) -> HttpRespo
 
 
 def _safe_next(request: HttpRequest) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next", "")
     return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/judge/campaigns/"

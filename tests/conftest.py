@@ -1,5 +1,11 @@
-"""Shared fixtures: role users and clients, the OpenAI-compatible simulator on a real socket, a real
-Celery worker process on the real broker, and (in tests/browser) Chromium through Playwright.
+"""The fixtures every test directory shares, one name per thing:
+
+- users: ``reviewer``, ``engineer``, ``viewer``, ``admin_user``, ``reviewers`` (four reviewers);
+- logged-in clients: ``reviewer_client``, ``engineer_client``, ``viewer_client``, ``admin_client_``;
+- API keys owned by ``engineer``: ``ingest_key`` / ``read_key`` (raw keys), ``ingest_client`` / ``read_client``;
+- workers: ``start_worker`` (starts real Celery worker processes on the test queue),
+  ``celery_worker_process`` (one started);
+- the OpenAI-compatible ``simulator`` on a real socket, and the session's Chromium (``browser``).
 
 The database is real PostgreSQL: the embedded server (``make test``) or ``DATABASE_URL``.
 """
@@ -14,14 +20,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 
-from evalhub.core.models import Role
+from evalhub.core.models import ApiKeyScope, Role
+from evalhub.core.services import api_key_create
 from evalhub.core.simulator import SimulatorServer
 from tests.factories import PASSWORD, UserFactory
 
@@ -64,6 +71,11 @@ def admin_user(db):
 
 
 @pytest.fixture
+def reviewers(db):
+    return [UserFactory(role=Role.REVIEWER) for _ in range(4)]
+
+
+@pytest.fixture
 def reviewer_client(reviewer) -> Client:
     return _login(Client(), reviewer)
 
@@ -86,6 +98,26 @@ def admin_client_(admin_user) -> Client:
 @pytest.fixture
 def user_password() -> str:
     return PASSWORD
+
+
+@pytest.fixture
+def ingest_key(engineer) -> str:
+    return api_key_create(owner=engineer, name="ingest", scopes=[ApiKeyScope.INGEST])[1]
+
+
+@pytest.fixture
+def read_key(engineer) -> str:
+    return api_key_create(owner=engineer, name="read", scopes=[ApiKeyScope.READ])[1]
+
+
+@pytest.fixture
+def ingest_client(ingest_key) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {ingest_key}")
+
+
+@pytest.fixture
+def read_client(read_key) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {read_key}")
 
 
 @pytest.fixture
@@ -112,31 +144,51 @@ def database_url_for_tests() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, simulator) -> Iterator[subprocess.Popen]:
-    """A real ``celery worker`` process on the real broker, reading and writing the test database."""
+def start_worker(transactional_db, simulator) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real ``celery worker`` processes on the real broker and the test queue, reading and writing the
+    test database (a test can SIGKILL one and start another); all are stopped at the end."""
     from django.conf import settings
 
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url_for_tests(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": TEST_QUEUE,  # tasks the worker itself enqueues stay on the test queue
-        "SIMULATOR_URL": simulator.base_url,
-        "DJANGO_SETTINGS_MODULE": "evalhub.settings",
-    })
-    log = open(BASE_DIR / "var" / f"test-worker-{TEST_QUEUE}.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "evalhub", "worker", "--loglevel", "INFO", "--pool", "threads",
-         "--concurrency", "4", "-Q", TEST_QUEUE, "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    procs: list[subprocess.Popen] = []
+    logs = []
+
+    def start(*, concurrency: int = 4) -> subprocess.Popen:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": database_url_for_tests(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": TEST_QUEUE,  # tasks the worker itself enqueues stay on the test queue
+            "SIMULATOR_URL": simulator.base_url,
+            "DJANGO_SETTINGS_MODULE": "evalhub.settings",
+        })
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        log = open(BASE_DIR / "var" / f"test-worker-{TEST_QUEUE}.log", "ab")  # noqa: SIM115 - closed below
+        logs.append(log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "evalhub", "worker", "--loglevel", "INFO", "--pool", "threads",
+             "--concurrency", str(concurrency), "-Q", TEST_QUEUE, "--without-heartbeat", "--without-gossip",
+             "--without-mingle"],
+            env=env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    for log in logs:
+        log.close()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker) -> subprocess.Popen:
+    """One real ``celery worker`` process (see ``start_worker``)."""
+    return start_worker()
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):

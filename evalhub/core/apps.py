@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -9,8 +10,6 @@ class CoreConfig(AppConfig):
     verbose_name = "EvalHub core"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
         # Every app's permissions exist only after its own post_migrate; re-sync after each (cheap, idempotent).
         post_migrate.connect(_ensure_roles, dispatch_uid="evalhub.core.roles_ensure")
 

@@ -12,11 +12,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from ninja.security.base import AuthBase
 
 from evalhub.core.errors import Forbidden
 from evalhub.core.models import API_KEY_PREFIX, ApiKey, Role, hash_api_key
+from evalhub.core.roles import has_role
 
 
 def raw_key_from_request(request: HttpRequest) -> str | None:
@@ -56,8 +58,6 @@ SCOPE_ROLES = {"read": READ_ROLES, "ingest": ENGINEER_ROLES, "run": ENGINEER_ROL
 
 def key_allows(key: ApiKey, scope: str) -> bool:
     """The key holds ``scope`` and its owner still holds a role that may use it."""
-    from evalhub.core.roles import has_role
-
     return scope in key.scopes and any(has_role(key.owner, role) for role in SCOPE_ROLES.get(scope, ()))
 
 
@@ -115,10 +115,6 @@ class SessionRoleAuth(AuthBase):
         super().__init__()
 
     def __call__(self, request: HttpRequest):
-        from django.middleware.csrf import CsrfViewMiddleware
-
-        from evalhub.core.roles import has_role
-
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None

@@ -22,6 +22,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.utils.url import maybe_sanitize_url
 
+from evalhub.celery import app
+from evalhub.core.models import ServiceHeartbeat
+
 HEARTBEAT_SECONDS = 15.0
 HEARTBEAT_STALE_SECONDS = 90.0
 
@@ -66,8 +69,6 @@ def _database() -> tuple[bool, str, dict]:
 
 
 def _broker() -> tuple[bool, str, dict]:
-    from evalhub.celery import app
-
     app_url = maybe_sanitize_url(app.conf.broker_url or "")
     configured = maybe_sanitize_url(settings.CELERY_BROKER_URL)
     extra = {"url": app_url, "configured_url": configured, "matches_settings": app_url == configured,
@@ -81,8 +82,6 @@ def _broker() -> tuple[bool, str, dict]:
 
 
 def _worker() -> tuple[bool, str, dict]:
-    from evalhub.core.models import ServiceHeartbeat
-
     beat = ServiceHeartbeat.objects.filter(name="worker").first()
     if beat is None:
         return False, "no worker has run the heartbeat task yet", {}
@@ -107,8 +106,6 @@ def health_check() -> Health:
 
 def heartbeat_record(*, name: str = "worker", now: datetime | None = None) -> None:
     """Stamp a service's heartbeat (one upsert)."""
-    from evalhub.core.models import ServiceHeartbeat
-
     ServiceHeartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": now or timezone.now(), "detail": {"hostname": socket.gethostname()}},
     )

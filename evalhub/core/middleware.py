@@ -1,7 +1,7 @@
 """Request checks every view relies on: no NUL character in any text input, and a parseable body.
 
 PostgreSQL text and jsonb cannot store NUL (``\\x00``); psycopg refuses such a parameter with an
-exception the view never expected, so one stray ``%00`` used to be a 500 anywhere. This middleware
+exception the view never expected, so one stray ``%00`` would be a 500 anywhere. This middleware
 looks once, before any view (and before CSRF, which reads the form), at the URL path, every query
 parameter, every form field and file name, and every string (and key) of a JSON body, and answers
 400 naming the first offending field. A ``multipart/form-data`` body without a boundary, or one

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
 from evalhub.core.models import Role
@@ -51,8 +52,6 @@ def _role_perms(user: Any) -> frozenset[str]:
     """
     cached = user.__dict__.get("_evalhub_role_perms")
     if cached is None:
-        from django.db import connection
-
         # Direct and group permissions as a UNION of two indexed lookups: the ORM's
         # ``Q(user=user) | Q(group__user=user)`` becomes an OR over two LEFT JOIN chains, which
         # PostgreSQL cannot use an index for, and its compilation was itself a visible cost.

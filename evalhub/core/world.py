@@ -10,6 +10,7 @@ endpoint and votes, so their gain (and cost) emerges from the procedure.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -107,7 +108,5 @@ for _variant in VARIANTS:
 def reasoning_accuracy(base_accuracy: float, budget_tokens: int) -> float:
     """Accuracy of the simulated reasoning model for a thinking budget: log-linear in the budget,
     capped at 0.9 — the shape reported for test-time scaling (Snell et al. 2024)."""
-    import math
-
     gain = 0.045 * math.log2(max(budget_tokens, 128) / 128)
     return min(0.9, base_accuracy + gain)

@@ -22,6 +22,7 @@ from evalhub.core.world import BY_SLUG
 from experiments.abtests import services
 from experiments.abtests.assignment import pick_arm, unit_hash
 from experiments.abtests.models import Experiment, Exposure
+from experiments.telemetry.services import events_ingest, partitions_ensure
 
 DAYS = 4
 PRE_DAYS = 5
@@ -59,8 +60,6 @@ def _event(rng: random.Random, key: str, slug: str, at: datetime, unit: str, ski
 
 
 def _flush(batch: list[dict]) -> None:
-    from experiments.telemetry.services import events_ingest
-
     for i in range(0, len(batch), BATCH):
         events_ingest(events=batch[i:i + BATCH], source="demo")
     batch.clear()
@@ -95,8 +94,6 @@ def _simulate(world: DemoWorld, experiment: Experiment, *, units: int, start: da
 
 
 def build(world: DemoWorld) -> None:
-    from experiments.telemetry.services import partitions_ensure
-
     if Experiment.objects.filter(key__in=["dpo-vs-sc16", "sft-vs-base-aa"]).exists():
         return  # idempotent
     if not all(slug in world.variants for slug in ("acme-7b-sc16", "acme-7b-dpo", "acme-7b-sft")):

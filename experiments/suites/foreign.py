@@ -17,7 +17,12 @@ import re
 from collections import Counter
 from typing import Any
 
+import jinja2
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
 from experiments.suites import importers
+from experiments.suites.graders import validate_tools
 from experiments.suites.models import SourceFormat
 
 # ---------------------------------------------------------------------------------- OpenAI evals registry
@@ -225,9 +230,6 @@ def _weighted(config: dict, spec: dict) -> dict:
 def _template_env() -> Any:
     """promptfoo templates are Nunjucks; Jinja2's sandbox reads the same syntax without running anything unsafe.
     promptfoo's ``load`` filter (JSON.parse) and ``dump`` are provided; objects render as JSON as in promptfoo."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
                                finalize=lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
     env.filters["load"] = json.loads
@@ -240,8 +242,6 @@ _ENV = None
 
 def render(template: str, variables: dict) -> str:
     """A prompt template with the test's vars; ``ValueError`` names what went wrong."""
-    import jinja2
-
     global _ENV
     _ENV = _ENV or _template_env()
     try:
@@ -467,8 +467,6 @@ def parse_promptfoo(data: Any, *, files: dict[str, str], default_grader: dict | 
 
 def _provider_tools(providers: Any) -> tuple[list, str]:
     """Tools promptfoo gives a provider (``config.tools``) become every item's tools, when in OpenAI's form."""
-    from experiments.suites.graders import validate_tools
-
     for provider in providers if isinstance(providers, list) else [providers]:
         raw = ((provider or {}).get("config") or {}).get("tools") if isinstance(provider, dict) else None
         if raw:

@@ -36,8 +36,12 @@ import re
 import string
 from collections import Counter
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
-from experiments.suites.graders import Facts, Grade, GraderConfigError, JudgeCall
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from experiments.suites.graders import Facts, Grade, GraderConfigError, JudgeCall, run_judges, template_messages
 
 NEEDS_TARGETS = {"levenshtein", "similarity", "rouge_l", "rouge_n", "bleu", "token_f1", "fuzzy_match", "math"}
 RAPIDFUZZ_METHODS = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio")
@@ -220,11 +224,6 @@ def grade_math(output: str, targets: list, config: dict, facts: Facts) -> Grade:
 
 
 def grade_xml(output: str, targets: list, config: dict, facts: Facts) -> Grade:
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
-
     try:
         root = ElementTree.fromstring(_fenced(output))
     except (ParseError, DefusedXmlException) as exc:
@@ -451,8 +450,6 @@ def grade_citations(output: str, targets: list, config: dict, facts: Facts) -> G
 
 def grade_grounding_judge(kind: str, output: str, targets: list, config: dict, facts: Facts,
                           input_messages: list[dict], judge: JudgeCall | None) -> Grade:
-    from experiments.suites.graders import run_judges, template_messages
-
     if kind == "faithfulness" and not facts.context:
         return _pass(0.0, False, "the item has no context passages to be faithful to")
     template = str(config.get("prompt") or (FAITHFULNESS_PROMPT if kind == "faithfulness" else RELEVANCE_PROMPT))

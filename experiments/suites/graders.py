@@ -59,6 +59,8 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 
+from experiments.suites.models import content_text
+
 MAX_PATTERN = 500
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -593,8 +595,6 @@ _JUDGE_SCORE = re.compile(r"score\s*[:=]\s*(\d+(?:\.\d+)?)\s*/\s*(\d+)", re.IGNO
 
 
 def _question(input_messages: list[dict]) -> str:
-    from experiments.suites.models import content_text
-
     return "\n".join(content_text(m.get("content")) for m in input_messages if m.get("role") == "user")
 
 

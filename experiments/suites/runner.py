@@ -272,149 +272,231 @@ def missing_items(run: Run, item_ids: list[int] | None = None):
     return items.order_by("position", "id")
 
 
-def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: ChunkStats | None = None,
-                  on_flush=None) -> int:
-    """Run the given items (default: all missing) of a run; returns how many results this call wrote."""
+@dataclass(frozen=True)
+class ChunkPlan:
+    """What a chunk calls: the run, its items still to call, and the endpoint's slot key and limit."""
+
+    run: Run
+    items: list[SuiteItem]
+    key: int
+    limit: int
+
+    @property
+    def lanes_wanted(self) -> int:
+        return min(self.limit, len(self.items))
+
+
+def load_chunk(run_id: int, item_ids: list[int] | None) -> tuple[Run, list[SuiteItem]] | None:
+    """The run and its items without a result, or None when there is nothing to do."""
     run = Run.objects.select_related("variant__judge_variant", "version").get(pk=run_id)
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return 0
+        return None
     items = list(missing_items(run, item_ids))
     if not items:
-        return 0
-    # A chunk may have waited in the broker since dispatch: say it is alive before anything else.
-    heartbeat(run.pk)
-    last_beat = time.monotonic()
+        return None
     for item in items:  # all of the run's version: one shared instance, not one joined copy per item
         item.version = run.version
-    stats = stats or ChunkStats()
-    reused = cache.reuse(run, items) if run.use_cache else []
-    if reused:
-        write_results(reused)
-        hit = {row.item_id for row in reused}
-        items = [item for item in items if item.pk not in hit]
-        log.info("run %s: %d results from the cache, %d items to call", run.pk, len(reused), len(items))
-        if not items:
-            stats.items += len(reused)
-            return len(reused)
-    key, limit = endpoint_key(run.variant), run.concurrency
-    work: queue.Queue[SuiteItem] = queue.Queue()
-    for item in items:
-        work.put(item)
-    done: queue.Queue[RunResult] = queue.Queue()
-    stop = threading.Event()
-    client = connector.http_client(timeout=run.timeout_s, limits=httpx.Limits(max_connections=limit,
-                                                                               max_keepalive_connections=limit))
-    runner = ItemRunner(run, judges_for(items), client)
-    session = SlotSession(key, limit)
-    lock = threading.Lock()
-    # Another chunk of this run (a resume, a redelivered task) may write results for our items while
-    # we wait for slots or work: the main thread looks up which not-yet-started items have a result
-    # (``check_taken``) and a lane skips those right before calling the endpoint. One array parameter,
-    # not an ORM ``__in`` of up to thousands of placeholders: compiling that every 0.25 s held the GIL
-    # long enough to add ~4 ms per item to the lanes (bench/suites.py).
-    unstarted: set[int] = {item.pk for item in items}
-    taken_ids: set[int] = set()
+    return run, items
 
-    def check_taken() -> None:
-        with lock:
-            pending = list(unstarted)
+
+def write_cached(run: Run, items: list[SuiteItem]) -> tuple[int, list[SuiteItem]]:
+    """Write the results the cache can give (when the run uses it); returns their count and the items left."""
+    reused = cache.reuse(run, items) if run.use_cache else []
+    if not reused:
+        return 0, items
+    write_results(reused)
+    hit = {row.item_id for row in reused}
+    left = [item for item in items if item.pk not in hit]
+    log.info("run %s: %d results from the cache, %d items to call", run.pk, len(reused), len(left))
+    return len(reused), left
+
+
+def run_cancelled(run_id: int) -> bool:
+    return Run.objects.filter(pk=run_id, status=RunStatus.CANCELLED).exists()
+
+
+class ChunkExecution:
+    """One chunk's calls: lanes (threads, one per advisory-lock slot) take items from ``work`` and put
+    results on ``done``; the calling thread takes slots, hands back those of finished lanes, writes
+    results in batches, watches for cancellation and keeps the heartbeat."""
+
+    def __init__(self, plan: ChunkPlan, stats: ChunkStats, *, last_beat: float, on_flush=None) -> None:
+        self.plan, self.stats, self.on_flush = plan, stats, on_flush
+        run = plan.run
+        self.work: queue.Queue[SuiteItem] = queue.Queue()
+        for item in plan.items:
+            self.work.put(item)
+        self.done: queue.Queue[RunResult] = queue.Queue()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.client = connector.http_client(timeout=run.timeout_s, limits=httpx.Limits(
+            max_connections=plan.limit, max_keepalive_connections=plan.limit))
+        self.runner = ItemRunner(run, judges_for(plan.items), self.client)
+        self.session = SlotSession(plan.key, plan.limit)
+        # Another chunk of this run (a resume, a redelivered task) may write results for our items while
+        # we wait for slots or work: the main thread looks up which not-yet-started items have a result
+        # (``check_taken``) and a lane skips those right before calling the endpoint. One array parameter,
+        # not an ORM ``__in`` of up to thousands of placeholders: compiling that every 0.25 s held the GIL
+        # long enough to add ~4 ms per item to the lanes (bench/suites.py).
+        self.unstarted: set[int] = {item.pk for item in plan.items}
+        self.taken_ids: set[int] = set()
+        self.slots: list[int] = []
+        self.lanes: list[threading.Thread] = []
+        self.lane_slot: dict[threading.Thread, int] = {}
+        self.buffer: list[RunResult] = []
+        self.written = 0
+        self.last_beat = last_beat
+        self.last_flush = self.last_try = self.last_check = time.monotonic()
+
+    def check_taken(self) -> None:
+        with self.lock:
+            pending = list(self.unstarted)
         if pending:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT item_id FROM {RunResult._meta.db_table} WHERE run_id = %s "
-                               "AND item_id = ANY(%s::bigint[])", [run.pk, pending])
+                               "AND item_id = ANY(%s::bigint[])", [self.plan.run.pk, pending])
                 found = [row[0] for row in cursor.fetchall()]
-            with lock:
-                taken_ids.update(found)
-                unstarted.difference_update(found)
+            with self.lock:
+                self.taken_ids.update(found)
+                self.unstarted.difference_update(found)
+        self.last_check = time.monotonic()
 
-    def lane() -> None:
-        while not stop.is_set():
+    def lane(self) -> None:
+        stats = self.stats
+        while not self.stop.is_set():
             try:
-                item = work.get_nowait()
+                item = self.work.get_nowait()
             except queue.Empty:
                 return
-            with lock:
-                if item.pk in taken_ids:
+            with self.lock:
+                if item.pk in self.taken_ids:
                     stats.skipped += 1
                     continue
-                unstarted.discard(item.pk)
+                self.unstarted.discard(item.pk)
             started = time.perf_counter()
-            row = runner.result_for(item)
-            with lock:
+            row = self.runner.result_for(item)
+            with self.lock:
                 stats.busy_ms += (time.perf_counter() - started) * 1000.0
                 stats.http_ms += row.latency_ms
-            done.put(row)
+            self.done.put(row)
 
-    slots: list[int] = []
-    lanes: list[threading.Thread] = []
-    lane_slot: dict[threading.Thread, int] = {}
-    buffer: list[RunResult] = []
-    written = len(reused)
-    last_flush = last_try = last_check = time.monotonic()
-    try:
-        while True:
-            now = time.monotonic()
-            if len(slots) < min(limit, len(items)) and not work.empty() and not stop.is_set() and (
-                    not slots or now - last_try > 0.1):
-                new = session.acquire(min(limit, len(items)) - len(slots), held=slots)
-                last_try = now
-                slots += new
-                if new:
-                    check_taken()  # we may have waited for these slots while another chunk worked
-                    last_check = time.monotonic()
-                    log.debug("run %s: chunk of %d items took slots %s of endpoint %s", run.pk, len(items), new, key)
-                for slot in new:
-                    thread = threading.Thread(target=lane, daemon=True)
-                    thread.start()
-                    lanes.append(thread)
-                    lane_slot[thread] = slot
-                if not slots:
-                    stats.waits += 1
-            # A lane exits when the queue is empty: hand its slot back at once so another chunk
-            # (here or in another worker) can use it while this chunk's last items finish.
-            finished = [t for t, slot in lane_slot.items() if not t.is_alive()]
-            if finished:
-                session.release([lane_slot.pop(t) for t in finished])
-                slots = list(lane_slot.values())
-            try:
-                buffer.append(done.get(timeout=SLOT_RETRY_S))
-                while len(buffer) < FLUSH_ROWS:
-                    buffer.append(done.get_nowait())
-            except queue.Empty:
-                pass
-            flushed = False
-            if buffer and (len(buffer) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_EVERY_S):
-                written += write_results(buffer)
-                buffer = []
-                last_flush = time.monotonic()
-                flushed = True
-                if on_flush:
-                    on_flush()
-                if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
-                    stop.set()
-            elif not slots and time.monotonic() - last_flush > 1.0:
-                last_flush = time.monotonic()
-                if Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists():
-                    stop.set()
-            if slots and not work.empty() and time.monotonic() - last_check > FLUSH_EVERY_S:
-                check_taken()
-                last_check = time.monotonic()
-            if time.monotonic() - last_beat >= (HEARTBEAT_PROGRESS_S if flushed else HEARTBEAT_IDLE_S):
-                heartbeat(run.pk)
-                last_beat = time.monotonic()
-            idle = all(not t.is_alive() for t in lanes)
-            if idle and done.empty() and (work.empty() or stop.is_set()) and (lanes or stop.is_set()):
-                break
-    finally:
-        stop.set()
-        for thread in lanes:
+    def take_slots(self, now: float) -> None:
+        """Take free slots up to the lanes wanted (retrying at most every 0.1 s) and start a lane on each."""
+        wanted = self.plan.lanes_wanted
+        if not (len(self.slots) < wanted and not self.work.empty() and not self.stop.is_set()
+                and (not self.slots or now - self.last_try > 0.1)):
+            return
+        new = self.session.acquire(wanted - len(self.slots), held=self.slots)
+        self.last_try = now
+        self.slots += new
+        if new:
+            self.check_taken()  # we may have waited for these slots while another chunk worked
+            log.debug("run %s: chunk of %d items took slots %s of endpoint %s", self.plan.run.pk,
+                      len(self.plan.items), new, self.plan.key)
+        for slot in new:
+            thread = threading.Thread(target=self.lane, daemon=True)
+            thread.start()
+            self.lanes.append(thread)
+            self.lane_slot[thread] = slot
+        if not self.slots:
+            self.stats.waits += 1
+
+    def release_finished_lanes(self) -> None:
+        """A lane exits when the queue is empty: hand its slot back at once so another chunk
+        (here or in another worker) can use it while this chunk's last items finish."""
+        finished = [t for t, slot in self.lane_slot.items() if not t.is_alive()]
+        if finished:
+            self.session.release([self.lane_slot.pop(t) for t in finished])
+            self.slots = list(self.lane_slot.values())
+
+    def collect(self) -> None:
+        """Move finished results to the buffer, waiting up to ``SLOT_RETRY_S`` for the first."""
+        try:
+            self.buffer.append(self.done.get(timeout=SLOT_RETRY_S))
+            while len(self.buffer) < FLUSH_ROWS:
+                self.buffer.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
+
+    def flush_or_poll(self) -> bool:
+        """Write a full or old enough buffer, then check for cancellation (also every second while the
+        chunk holds no slot); returns whether results were written."""
+        if self.buffer and (len(self.buffer) >= FLUSH_ROWS or time.monotonic() - self.last_flush > FLUSH_EVERY_S):
+            self.written += write_results(self.buffer)
+            self.buffer = []
+            self.last_flush = time.monotonic()
+            if self.on_flush:
+                self.on_flush()
+            if run_cancelled(self.plan.run.pk):
+                self.stop.set()
+            return True
+        if not self.slots and time.monotonic() - self.last_flush > 1.0:
+            self.last_flush = time.monotonic()
+            if run_cancelled(self.plan.run.pk):
+                self.stop.set()
+        return False
+
+    def beat(self, flushed: bool) -> None:
+        if time.monotonic() - self.last_beat >= (HEARTBEAT_PROGRESS_S if flushed else HEARTBEAT_IDLE_S):
+            heartbeat(self.plan.run.pk)
+            self.last_beat = time.monotonic()
+
+    def finished(self) -> bool:
+        idle = all(not t.is_alive() for t in self.lanes)
+        return (idle and self.done.empty() and (self.work.empty() or self.stop.is_set())
+                and bool(self.lanes or self.stop.is_set()))
+
+    def step(self) -> None:
+        self.take_slots(time.monotonic())
+        self.release_finished_lanes()
+        self.collect()
+        flushed = self.flush_or_poll()
+        if self.slots and not self.work.empty() and time.monotonic() - self.last_check > FLUSH_EVERY_S:
+            self.check_taken()
+        self.beat(flushed)
+
+    def close(self) -> None:
+        """Stop the lanes, write what they finished, hand back the slots and close the connections."""
+        run = self.plan.run
+        self.stop.set()
+        for thread in self.lanes:
             thread.join(timeout=run.timeout_s * (run.max_retries + 2))
-        while not done.empty():
-            buffer.append(done.get_nowait())
-        written += write_results(buffer)
-        session.release(lane_slot.values())
-        session.close()
-        client.close()
+        while not self.done.empty():
+            self.buffer.append(self.done.get_nowait())
+        self.written += write_results(self.buffer)
+        self.session.release(self.lane_slot.values())
+        self.session.close()
+        self.client.close()
+
+    def execute(self) -> int:
+        """Call every item (or until cancelled); returns how many results were written."""
+        try:
+            while True:
+                self.step()
+                if self.finished():
+                    break
+        finally:
+            self.close()
+        return self.written
+
+
+def process_chunk(run_id: int, item_ids: list[int] | None = None, *, stats: ChunkStats | None = None,
+                  on_flush=None) -> int:
+    """Run the given items (default: all missing) of a run; returns how many results this call wrote."""
+    loaded = load_chunk(run_id, item_ids)
+    if loaded is None:
+        return 0
+    run, items = loaded
+    # A chunk may have waited in the broker since dispatch: say it is alive before anything else.
+    heartbeat(run.pk)
+    last_beat = time.monotonic()
+    stats = stats or ChunkStats()
+    from_cache, items = write_cached(run, items)
+    if not items:
+        stats.items += from_cache
+        return from_cache
+    plan = ChunkPlan(run, items, endpoint_key(run.variant), run.concurrency)
+    written = from_cache + ChunkExecution(plan, stats, last_beat=last_beat, on_flush=on_flush).execute()
     stats.items += written
     if stats.items:
         log.info("run %s: chunk wrote %d results; lane time outside HTTP %.2f ms/item", run.pk, written,

@@ -13,7 +13,7 @@ from experiments.abtests.assignment import pick_arm, unit_hash
 from experiments.abtests.models import Arm, Experiment, Exposure, Status
 from experiments.telemetry.models import UnitRollup
 from experiments.telemetry.services import events_ingest
-from tests.factories import VariantFactory
+from tests.factories import UserFactory, VariantFactory
 
 
 def two_arms(control: str, treatment: str, weights: tuple[float, float] = (1.0, 1.0)) -> list[dict]:
@@ -97,6 +97,4 @@ def unit_rows_copy(experiments: list[Experiment], variant_ids: dict[str, int], *
 
 
 def _owner() -> Any:
-    from tests.abtests.conftest import fast_user
-
-    return fast_user()
+    return UserFactory()

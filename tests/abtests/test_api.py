@@ -15,8 +15,8 @@ BODY = {"name": "DPO vs SC-16", "key": "dpo-api", "hypothesis": "DPO answers bet
 
 
 @pytest.fixture
-def running(variants, owner) -> Experiment:
-    e = services.experiment_start(experiment=register(owner, key="run-1", arms=two_arms("ctrl-v", "treat-v")))
+def running(variants, engineer) -> Experiment:
+    e = services.experiment_start(experiment=register(engineer, key="run-1", arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     return e
 
@@ -25,28 +25,31 @@ def test_assignment_with_ingest_key(running, ingest_client):
     r = ingest_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-1"})
     assert r.status_code == 200, r.content
     body = r.json()
-    assert body["arm"] in {"control", "treatment"} and body["variant"] in {"ctrl-v", "treat-v"}
-    assert body["stopped"] is False and body["exposed"] is True
+    assert body["arm"] in {"control", "treatment"}
+    assert body["variant"] in {"ctrl-v", "treat-v"}
+    assert body["stopped"] is False
+    assert body["exposed"] is True
     again = ingest_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-1"}).json()
     assert again["arm"] == body["arm"]
     assert Exposure.objects.filter(experiment=running).count() == 1
 
 
-def test_assignment_with_read_key_and_engineer_session(running, read_client, eng_client):
+def test_assignment_with_read_key_and_engineer_session(running, read_client, engineer_client):
     assert read_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
-    assert eng_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
+    assert engineer_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u-2"}).status_code == 200
 
 
-def test_assignment_auth_and_validation(running, client, ingest_client, view_client):
+def test_assignment_auth_and_validation(running, client, ingest_client, viewer_client):
     assert client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 401
     bad = client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}, HTTP_AUTHORIZATION="Bearer ehk_nope_nope")
     assert bad.status_code == 401
-    assert view_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 403
+    assert viewer_client.get(f"{BASE}/run-1/assignment", {"unit_id": "u"}).status_code == 403
     missing = ingest_client.get(f"{BASE}/run-1/assignment")
     assert missing.status_code == 400
     assert any("unit_id" in e["field"] for e in missing.json()["errors"])
     unknown = ingest_client.get(f"{BASE}/nope/assignment", {"unit_id": "u"})
-    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    assert unknown.status_code == 404
+    assert "nope" in unknown.json()["detail"]
 
 
 def test_stopped_experiment_returns_control_with_flag(running, ingest_client):
@@ -55,11 +58,13 @@ def test_stopped_experiment_returns_control_with_flag(running, ingest_client):
     assert (body["arm"], body["variant"], body["stopped"], body["is_control"]) == ("control", "ctrl-v", True, True)
 
 
-def test_register_via_api(variants, eng_client):
-    r = eng_client.post(BASE, json.dumps(BODY), content_type="application/json")
+def test_register_via_api(variants, engineer_client):
+    r = engineer_client.post(BASE, json.dumps(BODY), content_type="application/json")
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["key"] == "dpo-api" and body["status"] == "draft" and body["planned_sample_per_arm"] > 0
+    assert body["key"] == "dpo-api"
+    assert body["status"] == "draft"
+    assert body["planned_sample_per_arm"] > 0
     assert [a["name"] for a in body["arms"]] == ["control", "treatment"]
 
 
@@ -69,17 +74,17 @@ def test_register_via_api(variants, eng_client):
     ({"primary_metric": "joy"}, "primary_metric"),
     ({"guardrails": ["nope"]}, "guardrails.0"),
 ])
-def test_register_validation_names_field(variants, eng_client, change, field):
-    r = eng_client.post(BASE, json.dumps({**BODY, **change}), content_type="application/json")
+def test_register_validation_names_field(variants, engineer_client, change, field):
+    r = engineer_client.post(BASE, json.dumps({**BODY, **change}), content_type="application/json")
     assert r.status_code == 400, r.content
     assert field in [e["field"] for e in r.json()["errors"]]
     assert not Experiment.objects.exists()
 
 
-def test_register_needs_engineer_session(variants, client, view_client, read_client):
+def test_register_needs_engineer_session(variants, client, viewer_client, read_client):
     payload = json.dumps(BODY)
     assert client.post(BASE, payload, content_type="application/json").status_code == 401
-    assert view_client.post(BASE, payload, content_type="application/json").status_code == 403
+    assert viewer_client.post(BASE, payload, content_type="application/json").status_code == 403
     assert read_client.post(BASE, payload, content_type="application/json").status_code == 401
     assert not Experiment.objects.exists()
 
@@ -88,23 +93,26 @@ def test_reads_need_read_scope(running, read_client, ingest_client, client):
     assert read_client.get(BASE).status_code == 200
     assert read_client.get(f"{BASE}/run-1").json()["key"] == "run-1"
     results = read_client.get(f"{BASE}/run-1/results")
-    assert results.status_code == 200 and results.json()["decision"]["verdict"] == "keep running"
+    assert results.status_code == 200
+    assert results.json()["decision"]["verdict"] == "keep running"
     assert ingest_client.get(f"{BASE}/run-1/results").status_code == 403
     assert client.get(f"{BASE}/run-1/results").status_code == 401
     assert read_client.get(f"{BASE}/nope/results").status_code == 404
     assert read_client.get(f"{BASE}/metrics").json()[0]["key"] == "task_success"
 
 
-def test_start_stop_and_arms_via_api(variants, owner, eng_client):
-    register(owner, key="flow", arms=two_arms("ctrl-v", "treat-v"))
+def test_start_stop_and_arms_via_api(variants, engineer, engineer_client):
+    register(engineer, key="flow", arms=two_arms("ctrl-v", "treat-v"))
     arms = json.dumps({"arms": two_arms("ctrl-v", "treat-v", (1, 2))})
-    assert eng_client.put(f"{BASE}/flow/arms", arms, content_type="application/json").status_code == 200
-    started = eng_client.post(f"{BASE}/flow/start")
-    assert started.status_code == 200 and started.json()["status"] == "running"
-    refused = eng_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
+    assert engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json").status_code == 200
+    started = engineer_client.post(f"{BASE}/flow/start")
+    assert started.status_code == 200
+    assert started.json()["status"] == "running"
+    refused = engineer_client.put(f"{BASE}/flow/arms", arms, content_type="application/json")
     assert refused.status_code == 409
     assert "only before the start" in refused.json()["detail"]
-    stopped = eng_client.post(f"{BASE}/flow/stop")
-    assert stopped.json()["status"] == "stopped" and stopped.json()["stopped_at"]
-    assert eng_client.post(f"{BASE}/flow/start").status_code == 400
-    assert eng_client.post(f"{BASE}/zzz/start").status_code == 404
+    stopped = engineer_client.post(f"{BASE}/flow/stop")
+    assert stopped.json()["status"] == "stopped"
+    assert stopped.json()["stopped_at"]
+    assert engineer_client.post(f"{BASE}/flow/start").status_code == 400
+    assert engineer_client.post(f"{BASE}/zzz/start").status_code == 404

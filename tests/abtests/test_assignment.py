@@ -36,26 +36,27 @@ def test_zero_weight_arm_gets_nobody():
     assert {pick_arm(arms, unit_hash("s", f"u{i}")).name for i in range(2000)} == {"c", "t"}
 
 
-def test_running_assignment_is_sticky_and_recorded_once(variants, owner):
-    e = services.experiment_start(experiment=register(owner, arms=two_arms("ctrl-v", "treat-v")))
+def test_running_assignment_is_sticky_and_recorded_once(variants, engineer):
+    e = services.experiment_start(experiment=register(engineer, arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     first = assignment_for(experiment=e, unit_id="alice")
     again = [assignment_for(experiment=e, unit_id="alice") for _ in range(5)]
     assert all(a.arm == first.arm and a.variant == first.variant for a in again)
-    assert first.exposed and not first.stopped
+    assert first.exposed
+    assert not first.stopped
     assert Exposure.objects.filter(experiment=e, unit_id="alice").count() == 1
 
 
-def test_recorded_exposure_wins_over_a_changed_weighting(variants, owner):
-    e = services.experiment_start(experiment=register(owner, arms=two_arms("ctrl-v", "treat-v")))
+def test_recorded_exposure_wins_over_a_changed_weighting(variants, engineer):
+    e = services.experiment_start(experiment=register(engineer, arms=two_arms("ctrl-v", "treat-v")))
     control = e.arms.get(is_control=True)
     treatment = e.arms.get(is_control=False)
     assert exposure_record(experiment=e, arm=control, unit_id="bob") == control.id
     assert exposure_record(experiment=e, arm=treatment, unit_id="bob") == control.id
 
 
-def test_draft_and_stopped_serve_control_with_flag(variants, owner):
-    e = register(owner, arms=two_arms("ctrl-v", "treat-v", (1, 1000)))
+def test_draft_and_stopped_serve_control_with_flag(variants, engineer):
+    e = register(engineer, arms=two_arms("ctrl-v", "treat-v", (1, 1000)))
     draft = assignment_for(experiment=e, unit_id="carol")
     assert (draft.arm, draft.variant, draft.is_control, draft.stopped, draft.exposed) == (
         "control", "ctrl-v", True, False, False)
@@ -69,11 +70,11 @@ def test_draft_and_stopped_serve_control_with_flag(variants, owner):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_exposure_is_idempotent_under_concurrent_calls(owner):
+def test_exposure_is_idempotent_under_concurrent_calls(engineer):
     from tests.factories import VariantFactory
 
     VariantFactory(slug="ctrl-v"), VariantFactory(slug="treat-v")
-    e = services.experiment_start(experiment=register(owner, arms=two_arms("ctrl-v", "treat-v")))
+    e = services.experiment_start(experiment=register(engineer, arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     barrier = threading.Barrier(8)
     arms_seen, errors = [], []
@@ -93,5 +94,6 @@ def test_exposure_is_idempotent_under_concurrent_calls(owner):
     for t in threads:
         t.join()
     assert not errors
-    assert len(set(arms_seen)) == 1 and len(arms_seen) == 8
+    assert len(set(arms_seen)) == 1
+    assert len(arms_seen) == 8
     assert Exposure.objects.filter(experiment=e, unit_id="dave").count() == 1

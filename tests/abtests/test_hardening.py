@@ -18,8 +18,8 @@ BASE = "/api/v1/experiments"
 
 
 @pytest.fixture
-def running(variants, owner) -> Experiment:
-    e = services.experiment_start(experiment=register(owner, key="hist", arms=two_arms("ctrl-v", "treat-v")))
+def running(variants, engineer) -> Experiment:
+    e = services.experiment_start(experiment=register(engineer, key="hist", arms=two_arms("ctrl-v", "treat-v")))
     e.refresh_from_db()
     return e
 
@@ -29,13 +29,13 @@ def _treated_unit(e: Experiment) -> str:
     return next(f"u{i}" for i in range(1000) if unit_hash(e.salt, f"u{i}") >= 0.5)
 
 
-def test_put_arms_on_a_stopped_experiment_is_409_and_keeps_exposures(running, ingest_client, eng_client):
+def test_put_arms_on_a_stopped_experiment_is_409_and_keeps_exposures(running, ingest_client, engineer_client):
     for i in range(30):
         assert ingest_client.get(f"{BASE}/hist/assignment", {"unit_id": f"u{i}"}).status_code == 200
     services.experiment_stop(experiment=running)
     arms_before = list(Arm.objects.filter(experiment=running).values_list("pk", "name", "weight"))
     same_arms = json.dumps({"arms": two_arms("ctrl-v", "treat-v")})
-    response = eng_client.put(f"{BASE}/hist/arms", same_arms, content_type="application/json")
+    response = engineer_client.put(f"{BASE}/hist/arms", same_arms, content_type="application/json")
     assert response.status_code == 409
     assert response.json()["errors"] == [{"field": "arms", "message": services.STOPPED_ARMS_REFUSAL}]
     assert Exposure.objects.filter(experiment=running).count() == 30
@@ -51,7 +51,8 @@ def test_after_stop_a_unit_keeps_its_arm_with_status_stopped(running, ingest_cli
     assert (after["arm"], after["variant"], after["status"], after["stopped"], after["exposed"]) == (
         "treatment", "treat-v", "stopped", True, False)
     never = ingest_client.get(f"{BASE}/hist/assignment", {"unit_id": "never-seen"}).json()
-    assert never["arm"] == "control" and never["status"] == "stopped"
+    assert never["arm"] == "control"
+    assert never["status"] == "stopped"
     assert Exposure.objects.filter(experiment=running).count() == 1
 
 
@@ -59,10 +60,12 @@ def test_a_read_only_key_gets_the_arm_without_recording_an_exposure(running, rea
     unit = _treated_unit(running)
     looked = read_client.get(f"{BASE}/hist/assignment", {"unit_id": unit})
     assert looked.status_code == 200
-    assert looked.json()["arm"] == "treatment" and looked.json()["exposed"] is False
+    assert looked.json()["arm"] == "treatment"
+    assert looked.json()["exposed"] is False
     assert not Exposure.objects.exists()
     served = ingest_client.get(f"{BASE}/hist/assignment", {"unit_id": unit}).json()
-    assert served["arm"] == "treatment" and served["exposed"] is True
+    assert served["arm"] == "treatment"
+    assert served["exposed"] is True
     assert Exposure.objects.filter(experiment=running, unit_id=unit).count() == 1
     assert assignment_for(experiment=running, unit_id=unit, record=False).arm == "treatment"
 
@@ -77,7 +80,8 @@ def test_events_after_the_stop_do_not_count_in_the_experiment(running):
         {"event_id": "out", "timestamp": after.isoformat(), "variant": "treat-v", "experiment": "hist",
          "arm": "treatment", "unit_id": "u1", "task_success": True},
     ])
-    assert result.accepted == 2 and result.after_stop == 1
+    assert result.accepted == 2
+    assert result.after_stop == 1
     assert dict(Event.objects.values_list("event_id", "experiment_key")) == {"in": "hist", "out": ""}
 
 

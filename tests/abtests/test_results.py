@@ -14,8 +14,8 @@ from experiments.telemetry.services import events_ingest
 from tests.abtests.factories import register, running_experiment, traffic, two_arms, unit_rows_copy
 
 
-def _running(owner, key: str = "e2e", **kw) -> Experiment:
-    e = register(owner, key=key, arms=two_arms("ctrl-v", "treat-v"), **kw)
+def _running(engineer, key: str = "e2e", **kw) -> Experiment:
+    e = register(engineer, key=key, arms=two_arms("ctrl-v", "treat-v"), **kw)
     e = services.experiment_start(experiment=e)
     e.refresh_from_db()
     return e
@@ -25,35 +25,41 @@ def _primary(res, arm: str = "treatment"):
     return next(m for m in res.metrics if m.role == "primary" and m.arm == arm)
 
 
-def test_known_effect_ships(variants, owner):
-    e = _running(owner, guardrails=["cost_per_request", "latency_p95", "refusal_rate"])
+def test_known_effect_ships(variants, engineer):
+    e = _running(engineer, guardrails=["cost_per_request", "latency_p95", "refusal_rate"])
     traffic(e, units=1500, success={"control": 0.50, "treatment": 0.66})
     res = selectors.results_for(e)
     primary = _primary(res)
     assert primary.reading.treatment > primary.reading.control
-    assert primary.significant and primary.used == "sequential"  # planned sample not in: always-valid read
+    assert primary.significant
+    assert primary.used == "sequential"  # planned sample not in: always-valid read
     assert res.verdict == "ship", res.summary
     assert res.decisions["treatment"].verdict == "ship"
-    assert not res.srm_mismatch and not res.invalid
+    assert not res.srm_mismatch
+    assert not res.invalid
     assert {m.metric for m in res.metrics} == {"task_success", "cost_per_request", "latency_p95", "refusal_rate"}
     payload = selectors.results_payload(res)
-    assert payload["decision"]["verdict"] == "ship" and payload["metrics"][0]["sequential"]["sequential"] is True
+    assert payload["decision"]["verdict"] == "ship"
+    assert payload["metrics"][0]["sequential"]["sequential"] is True
     read = payload["metrics"][0]["sequential"]
     # The decision's scale, standard errors and the absence of a refusal travel with the numbers.
-    assert read["scale"] == primary.reading.scale and read["not_enough_data"] is None
-    assert read["relative_lift_se"] > 0 and read["lift_se"] > 0 and read["alternative"] == "two-sided"
+    assert read["scale"] == primary.reading.scale
+    assert read["not_enough_data"] is None
+    assert read["relative_lift_se"] > 0
+    assert read["lift_se"] > 0
+    assert read["alternative"] == "two-sided"
 
 
-def test_aa_does_not_ship(variants, owner):
-    e = _running(owner)
+def test_aa_does_not_ship(variants, engineer):
+    e = _running(engineer)
     traffic(e, units=1500, success={"control": 0.55, "treatment": 0.55}, seed=5)
     res = selectors.results_for(e)
     assert res.verdict != "ship"
     assert not _primary(res).significant
 
 
-def test_guardrail_breach_blocks_shipping(variants, owner):
-    e = _running(owner, guardrails=["cost_per_request"])
+def test_guardrail_breach_blocks_shipping(variants, engineer):
+    e = _running(engineer, guardrails=["cost_per_request"])
     traffic(e, units=1500, success={"control": 0.50, "treatment": 0.66},
             cost={"control": 0.001, "treatment": 0.003}, seed=2)
     res = selectors.results_for(e)
@@ -63,20 +69,21 @@ def test_guardrail_breach_blocks_shipping(variants, owner):
     assert any("guardrail cost_per_request worsened" in r for r in res.decisions["treatment"].reasons)
 
 
-def test_srm_detected_when_exposures_are_skewed(variants, owner):
-    e = _running(owner)
+def test_srm_detected_when_exposures_are_skewed(variants, engineer):
+    e = _running(engineer)
     traffic(e, units=600, success={"control": 0.5, "treatment": 0.5}, seed=3)
     control = e.arms.get(is_control=True)
     for i in range(400):  # a buggy client logs extra control exposures
         exposure_record(experiment=e, arm=control, unit_id=f"extra-{i}")
     res = selectors.results_for(e)
-    assert res.srm_exposures.mismatch and res.srm_mismatch
+    assert res.srm_exposures.mismatch
+    assert res.srm_mismatch
     assert res.verdict == "don't ship"
     assert "sample ratio mismatch" in res.decisions["treatment"].reasons[0]
 
 
-def test_events_for_unknown_arm_are_reported_not_mixed_in(variants, owner):
-    e = _running(owner)
+def test_events_for_unknown_arm_are_reported_not_mixed_in(variants, engineer):
+    e = _running(engineer)
     traffic(e, units=300, success={"control": 0.5, "treatment": 0.5}, seed=4)
     before = selectors.results_for(e)
     now = datetime.now(UTC).isoformat()
@@ -88,8 +95,8 @@ def test_events_for_unknown_arm_are_reported_not_mixed_in(variants, owner):
     assert _primary(res).reading.treatment == _primary(before).reading.treatment
 
 
-def test_cuped_uses_pre_period_and_reduces_variance(variants, owner):
-    e = register(owner, key="cuped", arms=two_arms("ctrl-v", "treat-v"))
+def test_cuped_uses_pre_period_and_reduces_variance(variants, engineer):
+    e = register(engineer, key="cuped", arms=two_arms("ctrl-v", "treat-v"))
     rng = random.Random(9)
     start = datetime.now(UTC) - timedelta(hours=3)
     propensity = {f"c{i}": rng.betavariate(1.5, 1.5) for i in range(800)}
@@ -111,17 +118,18 @@ def test_cuped_uses_pre_period_and_reduces_variance(variants, owner):
     events_ingest(events=events)
     res = selectors.results_for(e)
     primary = _primary(res)
-    assert primary.cuped and "cuped" in primary.fixed.method
+    assert primary.cuped
+    assert "cuped" in primary.fixed.method
     assert primary.fixed.variance_reduction > 0.2
     assert sum(a.pre_units for a in res.arms) == 800
 
 
-def test_many_aa_experiments_keep_false_positives_near_alpha(variants, owner):
+def test_many_aa_experiments_keep_false_positives_near_alpha(variants, engineer):
     """40 simulated A/A experiments read at a fixed horizon (planned sample reached) and sequentially
     (not reached): significant primaries ≈ α·40 = 2; the bound 7 is the binomial 99.9% quantile, and
     the always-valid reading must not be more optimistic than the fixed one on the same data."""
     control, treatment = variants
-    exps = [running_experiment(owner, f"aa-{k}", control, treatment, planned=300) for k in range(40)]
+    exps = [running_experiment(engineer, f"aa-{k}", control, treatment, planned=300) for k in range(40)]
     unit_rows_copy(exps, {"control": control.id, "treatment": treatment.id}, units=300,
                    rates={"control": 0.5, "treatment": 0.5}, rng=np.random.default_rng(2024))
     fixed = [_primary(selectors.results_for(e)) for e in exps]
@@ -134,9 +142,9 @@ def test_many_aa_experiments_keep_false_positives_near_alpha(variants, owner):
     assert all(s.reading.p_value >= f.reading.p_value for s, f in zip(seq, fixed, strict=True))
 
 
-def test_ab_experiments_with_a_known_effect_reach_power(variants, owner):
+def test_ab_experiments_with_a_known_effect_reach_power(variants, engineer):
     control, treatment = variants
-    exps = [running_experiment(owner, f"ab-{k}", control, treatment, planned=400) for k in range(12)]
+    exps = [running_experiment(engineer, f"ab-{k}", control, treatment, planned=400) for k in range(12)]
     unit_rows_copy(exps, {"control": control.id, "treatment": treatment.id}, units=400,
                    rates={"control": 0.50, "treatment": 0.58}, rng=np.random.default_rng(11))
     ships = sum(selectors.results_for(e).verdict == "ship" for e in exps)

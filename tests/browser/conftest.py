@@ -33,4 +33,4 @@ def login(page, username: str, password: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("form.logout .who")  # the logged-in page names the user

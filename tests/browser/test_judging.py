@@ -33,7 +33,8 @@ def test_reviewer_judges_five_comparisons_with_the_keyboard(page):
     page.wait_for_function("() => document.getElementById('progress-done').textContent === '5'")
     outcomes = list(Judgment.objects.filter(reviewer=reviewer, campaign=campaign).values_list("outcome", flat=True))
     assert len(outcomes) == 5
-    assert outcomes.count("tie") == 1 and outcomes.count("both_bad") == 1
+    assert outcomes.count("tie") == 1
+    assert outcomes.count("both_bad") == 1
     # "s" skips without judging
     page.keyboard.press("s")
     _wait_new_token(page, token)
@@ -61,7 +62,8 @@ def test_untrusted_answers_do_not_execute_and_page_is_blind(page):
     page.click("button[data-choice=left]")
     _wait_new_token(page, token)
     assert page.evaluate("window.__xss") is None
-    assert page.locator("#right img").count() == 0 and page.locator("#right script").count() == 0
+    assert page.locator("#right img").count() == 0
+    assert page.locator("#right script").count() == 0
     assert dialogs == []
     # judge.js runs under the strict CSP (no inline code needed), and nothing was blocked
     assert not [e for e in console_errors if "Content Security Policy" in e], console_errors

@@ -27,5 +27,5 @@ def test_viewer_sees_leaderboard_charts(page):
     assert "Computed at" in page.locator("#computed-at").inner_text()
     page.select_option("select[name=campaign]", "")
     page.click("form.filters button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("p.notice")
     assert "No leaderboard has been computed yet" in page.content()

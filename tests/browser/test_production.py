@@ -41,7 +41,8 @@ def test_viewer_reads_errors_refusal_signals_and_tokens(page, settings, events_c
     cells = row.locator("td")
     headers = [h.strip() for h in page.locator("#variant-table thead th").all_inner_texts()]
     text = {h: cells.nth(i).inner_text() for i, h in enumerate(headers)}
-    assert text["Errors"].startswith("11.1%") and "n=1" in text["Errors"]
+    assert text["Errors"].startswith("11.1%")
+    assert "n=1" in text["Errors"]
     assert text["Refusals"].startswith("25.0%")  # 2 of the 8 successful calls
     assert "finish reason 1 · text 1" in text["Refusals"]
     assert text["Tokens in / out / reasoning"].replace("\n", " ").startswith("900 / ")

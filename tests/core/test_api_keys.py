@@ -17,7 +17,8 @@ def keys(engineer):
 def test_key_is_stored_hashed_with_visible_prefix(keys):
     key, raw = keys["read"]
     stored = ApiKey.objects.get(pk=key.pk)
-    assert raw not in stored.key_hash and stored.key_hash == hash_api_key(raw)
+    assert raw not in stored.key_hash
+    assert stored.key_hash == hash_api_key(raw)
     assert raw.startswith(f"ehk_{stored.prefix}_")
     assert not ApiKey.objects.filter(key_hash=raw).exists()
 
@@ -66,7 +67,8 @@ def test_api_key_page_shows_key_once_and_revokes(engineer_client: Client, engine
     response = engineer_client.post("/api-keys/", {"name": "svc", "scopes": ["ingest"]})
     assert response.status_code == 200
     raw = response.context["new_key"]
-    assert raw.startswith("ehk_") and raw.encode() in response.content
+    assert raw.startswith("ehk_")
+    assert raw.encode() in response.content
     again = engineer_client.get("/api-keys/")
     assert raw.encode() not in again.content
     key = ApiKey.objects.get(owner=engineer, name="svc")
@@ -104,7 +106,8 @@ def test_keys_follow_their_owners_current_role(client: Client, keys, engineer):
     assert client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}").status_code == 200
     _move_to(engineer, "reviewer")
     refused = client.get("/api/v1/variants", HTTP_AUTHORIZATION=f"Bearer {read_raw}")
-    assert refused.status_code == 403 and "no longer holds a role" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert "no longer holds a role" in refused.json()["detail"]
     events = client.post("/api/v1/events", "[]", content_type="application/json",
                          HTTP_AUTHORIZATION=f"Bearer {ingest_raw}")
     assert events.status_code == 403
@@ -119,7 +122,8 @@ def test_keys_follow_their_owners_current_role(client: Client, keys, engineer):
 def test_an_admin_sees_and_revokes_any_key(admin_client_, keys, engineer, client: Client):
     key, raw = keys["read"]
     page = admin_client_.get("/api-keys/")
-    assert key.display.encode() in page.content and engineer.username.encode() in page.content
+    assert key.display.encode() in page.content
+    assert engineer.username.encode() in page.content
     assert admin_client_.post(f"/api-keys/{key.pk}/revoke/").status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
@@ -136,9 +140,11 @@ def test_an_engineer_cannot_revoke_or_see_someone_elses_key(engineer_client, adm
 
 def test_api_key_page_offers_the_run_scope(engineer_client: Client, engineer):
     page = engineer_client.get("/api-keys/")
-    assert b'value="run"' in page.content and b"Start eval runs" in page.content
+    assert b'value="run"' in page.content
+    assert b"Start eval runs" in page.content
     created = engineer_client.post("/api-keys/", {"name": "ci", "scopes": ["run"]})
-    assert created.status_code == 200 and created.context["new_key"]
+    assert created.status_code == 200
+    assert created.context["new_key"]
     assert ApiKey.objects.get(owner=engineer, name="ci").scopes == ["run"]
 
 

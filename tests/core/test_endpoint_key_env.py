@@ -41,7 +41,8 @@ def test_an_unset_allowed_variable_is_accepted_with_a_warning(engineer_client, m
     monkeypatch.delenv("EVALHUB_KEY_ACME", raising=False)
     response = _create(engineer_client, endpoint_api_key_env="EVALHUB_KEY_ACME")
     assert response.status_code == 201, response.content
-    assert len(response.json()["warnings"]) == 1 and "EVALHUB_KEY_ACME is not set" in response.json()["warnings"][0]
+    assert len(response.json()["warnings"]) == 1
+    assert "EVALHUB_KEY_ACME is not set" in response.json()["warnings"][0]
     page = engineer_client.get("/variants/")
     assert b"EVALHUB_KEY_ACME is not set" in page.content
     monkeypatch.setenv("EVALHUB_KEY_ACME", "sk-x")
@@ -60,7 +61,8 @@ def test_a_stored_row_naming_a_secret_never_sends_it(monkeypatch, tmp_path):
         with pytest.raises(connector.EndpointError) as refused:
             connector.chat(variant, [{"role": "user", "content": "hi"}], retries=0)
         assert "not an allowed key variable" in str(refused.value)
-        assert "hunter2" not in str(refused.value) and os.environ["DATABASE_URL"] not in str(refused.value)
+        assert "hunter2" not in str(refused.value)
+        assert os.environ["DATABASE_URL"] not in str(refused.value)
         variant.endpoint_api_key_env = ""
         assert connector.chat(variant, [{"role": "user", "content": "hi"}]).text  # the server does log calls
     finally:

@@ -17,7 +17,8 @@ def test_price_from_table(db):
 def test_improvement_kind_and_compute(db):
     assert VariantFactory(post_training="dpo").improvement_kind == "post-training"
     sc = VariantFactory(test_time_strategy="self_consistency", samples_n=16)
-    assert sc.improvement_kind == "test-time compute" and sc.compute_multiplier == 16.0
+    assert sc.improvement_kind == "test-time compute"
+    assert sc.compute_multiplier == 16.0
     assert VariantFactory(uses_retrieval=True).improvement_kind == "retrieval/tools"
     assert VariantFactory(parameter_count=70_000_000_000).improvement_kind == "pretraining scale"
 

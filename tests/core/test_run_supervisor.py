@@ -24,10 +24,12 @@ def test_an_exited_process_is_restarted_with_a_doubling_backoff(monkeypatch, cap
     assert child.proc is first  # not before the back-off
     time.sleep(0.06)
     child.check(time.monotonic())
-    assert child.proc is not first and child.restarts == 1
+    assert child.proc is not first
+    assert child.restarts == 1
     _wait_exit(child)
     child.check(time.monotonic())
-    assert child.restarts == 2 and child.backoff == 0.2  # 0.05 → 0.1 → 0.2
+    assert child.restarts == 2
+    assert child.backoff == 0.2  # 0.05 → 0.1 → 0.2
     child.stop()
 
 

@@ -48,7 +48,8 @@ def test_streaming_completion(simulator: SimulatorServer):
 
 def test_unknown_model_and_bad_body(simulator: SimulatorServer):
     r = httpx.post(f"{simulator.base_url}/chat/completions", json={"model": "nope", "messages": [{"role": "user", "content": "x"}]})
-    assert r.status_code == 404 and "nope" in r.json()["error"]["message"]
+    assert r.status_code == 404
+    assert "nope" in r.json()["error"]["message"]
     r = httpx.post(f"{simulator.base_url}/chat/completions", json={"model": "acme-7b", "messages": []})
     assert r.status_code == 400
 
@@ -74,7 +75,8 @@ def test_connector_retries_transient_errors(simulator: SimulatorServer, db):
     variant = VariantFactory(endpoint_model="acme-7b")
     simulator.fail_next("acme-7b", 503, times=2)
     result = connector.chat(variant, [{"role": "user", "content": "hi"}], backoff=0.01)
-    assert result.attempts == 3 and result.text
+    assert result.attempts == 3
+    assert result.text
 
 
 def test_connector_gives_up_and_does_not_retry_client_errors(simulator: SimulatorServer, db):
@@ -82,12 +84,14 @@ def test_connector_gives_up_and_does_not_retry_client_errors(simulator: Simulato
     simulator.fail_next("acme-7b", 429, times=10)
     with pytest.raises(connector.EndpointError) as excinfo:
         connector.chat(variant, [{"role": "user", "content": "hi"}], retries=2, backoff=0.01)
-    assert excinfo.value.status == 429 and excinfo.value.transient
+    assert excinfo.value.status == 429
+    assert excinfo.value.transient
     simulator.faults.statuses.clear()
     simulator.fail_next("acme-7b", 400, times=1)
     with pytest.raises(connector.EndpointError) as excinfo:
         connector.chat(variant, [{"role": "user", "content": "hi"}], backoff=0.01)
-    assert excinfo.value.status == 400 and not excinfo.value.transient
+    assert excinfo.value.status == 400
+    assert not excinfo.value.transient
 
 
 def test_connector_timeout_is_transient(simulator: SimulatorServer, db):
@@ -121,7 +125,8 @@ def test_reuse_port_lets_two_servers_share_a_port(tmp_path):
         body = {"model": "acme-7b", "messages": [{"role": "user", "content": "What is 2 + 2?"}], "seed": 1}
         for _ in range(40):  # a new connection each time: the kernel hashes each one to a listener
             assert httpx.post(f"{first.base_url}/chat/completions", json=body).status_code == 200
-        assert first.request_count > 0 and second.request_count > 0  # all on one: p = 2^-39
+        assert first.request_count > 0
+        assert second.request_count > 0  # all on one: p = 2^-39
         assert first.request_count + second.request_count == 40
         assert len(log.read_text().splitlines()) == 40
     finally:
@@ -145,7 +150,8 @@ def test_connections_are_served_with_tcp_nodelay(simulator: SimulatorServer, mon
     body = {"model": "acme-7b", "messages": [{"role": "user", "content": "What is 2 + 2?"}], "seed": 1}
     with httpx.Client() as client:
         assert client.post(f"{simulator.base_url}/chat/completions", json=body).status_code == 200
-    assert seen and all(seen), seen
+    assert seen, seen
+    assert all(seen), seen
 
 
 # ------------------------------------------------------------------ endpoints as they are in the wild
@@ -196,7 +202,8 @@ def test_wild_endpoint_bodies_are_named_with_status_type_and_snippet(db, status,
         variant = VariantFactory(slug="wild", endpoint_base_url=server.url)
         with pytest.raises(connector.EndpointError) as info:
             connector.chat(variant, [{"role": "user", "content": "hi"}], retries=0)
-        assert expected in str(info.value) and str(info.value).startswith("wild: ")
+        assert expected in str(info.value)
+        assert str(info.value).startswith("wild: ")
     finally:
         server.close()
 
@@ -207,16 +214,23 @@ def test_request_options_defaults_per_endpoint_kind_and_overrides(db, settings):
                                              {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
     sim = VariantFactory(slug="sim", reasoning_budget_tokens=2000, temperature=0.3)
     body = connector.request_body(sim, messages, seed=1)
-    assert body["max_reasoning_tokens"] == 2000 and body["reasoning_effort"] == "medium"
-    assert "temperature" not in body and body["messages"] == messages  # a reasoning model: no temperature
+    assert body["max_reasoning_tokens"] == 2000
+    assert body["reasoning_effort"] == "medium"
+    assert "temperature" not in body
+    assert body["messages"] == messages  # a reasoning model: no temperature
     vllm = VariantFactory(slug="vllm", endpoint_base_url="http://gpu-box:8000/v1", temperature=0.3)
     body = connector.request_body(vllm, messages, seed=1, max_tokens=50)
-    assert body["temperature"] == 0.3 and body["seed"] == 1 and body["max_tokens"] == 50
-    assert "max_reasoning_tokens" not in body and "reasoning_effort" not in body
+    assert body["temperature"] == 0.3
+    assert body["seed"] == 1
+    assert body["max_tokens"] == 50
+    assert "max_reasoning_tokens" not in body
+    assert "reasoning_effort" not in body
     assert body["messages"][0]["content"] == "Describe\n[image not sent: endpoint takes text only]"
     openai = VariantFactory(slug="o", endpoint_base_url="https://api.openai.com/v1", reasoning_budget_tokens=9000)
     body = connector.request_body(openai, messages)
-    assert body["reasoning_effort"] == "high" and "max_reasoning_tokens" not in body and "temperature" not in body
+    assert body["reasoning_effort"] == "high"
+    assert "max_reasoning_tokens" not in body
+    assert "temperature" not in body
     strict = VariantFactory(slug="strict", endpoint_base_url="http://gw/v1", temperature=0.7, request_options={
         "send": ["max_tokens"], "reasoning_effort": "low", "extra_body": {"top_k": 20}, "images": True})
     body = connector.request_body(strict, messages, seed=4, max_tokens=8)
@@ -259,4 +273,5 @@ def test_tools_are_sent_and_tool_calls_read_back(simulator, db):
                                          {"id": "c1", "type": "function",
                                           "function": {"name": "add_numbers", "arguments": "{\"a\": 5, \"b\": 6}"}}]},
                                      {"role": "tool", "tool_call_id": "c1", "content": "11"}], tools=tools)
-    assert after.text == "The result is 11." and after.calls == []
+    assert after.text == "The result is 11."
+    assert after.calls == []

@@ -24,4 +24,5 @@ def test_no_cdn_reference_in_static_files_or_templates():
 def test_plotly_is_served_locally(client, db):
     response = client.get("/static/js/plotly.min.js")
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    assert response.status_code == 200 and b"plotly.js" in body[:300]
+    assert response.status_code == 200
+    assert b"plotly.js" in body[:300]

@@ -27,7 +27,8 @@ def test_best_of_n_variant_with_its_judge_and_request_options(engineer_client):
     assert response.json()["judge_variant"] == "acme-70b"
     assert response.json()["request_options"] == {"send": ["seed"], "extra_body": {"top_k": 20}}
     variant = ModelVariant.objects.get(slug="acme-7b-bo4")
-    assert variant.judge_variant.slug == "acme-70b" and variant.request_options["extra_body"] == {"top_k": 20}
+    assert variant.judge_variant.slug == "acme-70b"
+    assert variant.request_options["extra_body"] == {"top_k": 20}
     listed = engineer_client.get("/api/v1/variants").json()
     assert next(v for v in listed if v["slug"] == "acme-7b-bo4")["judge_variant"] == "acme-70b"
 
@@ -39,7 +40,8 @@ def test_best_of_n_variant_with_its_judge_and_request_options(engineer_client):
 ])
 def test_refused_by_field_and_nothing_written(engineer_client, extra, field):
     response = post(engineer_client, {**BASE, "slug": "bad-one", **extra})
-    assert response.status_code == 400 and field in json.dumps(response.json())
+    assert response.status_code == 400
+    assert field in json.dumps(response.json())
     assert not ModelVariant.objects.filter(slug="bad-one").exists()
 
 
@@ -52,4 +54,5 @@ def test_variants_page_shows_judge_and_request_options(engineer_client):
     assert "judge: acme-70b" in row
     assert "{&quot;extra_body&quot;: {&quot;note&quot;: &quot;&lt;b&gt;x&lt;/b&gt;&quot;}, &quot;send&quot;: [&quot;seed&quot;]}" in row
     plain = next(r for r in page.split("<tr>") if "<strong>acme-70b" in r)
-    assert "defaults" in plain and "judge:" not in plain
+    assert "defaults" in plain
+    assert "judge:" not in plain

@@ -15,7 +15,8 @@ def test_demo_build_caches_the_payload_and_saves_one_report():
     demo.build(world)
     demo.build(world)  # idempotent: still one demo report
     saved = Report.objects.get(saved=True)
-    assert saved.title == demo.DEMO_REPORT_TITLE and saved.created_by == world.users["viewer"]
+    assert saved.title == demo.DEMO_REPORT_TITLE
+    assert saved.created_by == world.users["viewer"]
     assert {v["slug"] for v in saved.payload["variants"]} == set(world.variants)
     assert Report.objects.filter(saved=False).count() == 1
 

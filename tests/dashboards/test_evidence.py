@@ -35,7 +35,9 @@ def test_preference_reads_the_latest_overall_snapshot(world):
     payload = selectors.build_payload(7)
     for slug, (_, bt, hw, *_r) in SPEC.items():
         pref = _row(payload, slug)["preference"]
-        assert pref["value"] == bt and pref["lower"] == bt - hw and pref["upper"] == bt + hw
+        assert pref["value"] == bt
+        assert pref["lower"] == bt - hw
+        assert pref["upper"] == bt + hw
         assert pref["n"] == 400
 
 
@@ -47,7 +49,8 @@ def test_suite_score_equals_mean_score_on_the_items(world):
         assert suite["value"] == pytest.approx(ref.mean, abs=1e-12)
         assert suite["lower"] == pytest.approx(ref.lower, rel=1e-9)
         assert suite["upper"] == pytest.approx(ref.upper, rel=1e-9)
-        assert suite["n"] == len(scores) and suite["run_id"] == world.runs[slug]
+        assert suite["n"] == len(scores)
+        assert suite["run_id"] == world.runs[slug]
     assert "arith" not in _row(payload, "t-7b-rag")["suites"]  # never run
 
 
@@ -89,7 +92,8 @@ def test_every_source_degrades_to_no_data(db):
     payload = selectors.build_payload(7)
     assert all(v["preference"] is None and v["suites"] == {} and v["production"] is None
                for v in payload["variants"])
-    assert payload["experiments"] == [] and payload["suites"] == []
+    assert payload["experiments"] == []
+    assert payload["suites"] == []
     assert payload["period"]["start"] is None
     assert payload["verdict"]["bt"]  # sections exist, each saying why there is no curve
     assert all(s["fit"] is None and s["fit_problem"] for s in payload["verdict"]["bt"])
@@ -97,7 +101,8 @@ def test_every_source_degrades_to_no_data(db):
 
 def test_paired_item_scores_align_by_item(world):
     a, b = sources.paired_item_scores(world.runs["t-7b"], world.runs["t-7b-dpo"])
-    assert a == world.item_scores["t-7b"] and b == world.item_scores["t-7b-dpo"]
+    assert a == world.item_scores["t-7b"]
+    assert b == world.item_scores["t-7b-dpo"]
 
 
 def test_payload_is_cached_and_refreshable(world, django_assert_max_num_queries):

@@ -36,7 +36,8 @@ def test_gain_matches_the_engine_on_the_same_inputs(payload):
     fit = fit_log_compute([compute[s] for s in order], [float(SPEC[s][1]) for s in order], score_se=se)
     section = _section(payload)
     assert [p["slug"] for p in section["points"]] == order
-    assert section["fit"]["b"] == pytest.approx(fit.b) and section["fit"]["a"] == pytest.approx(fit.a)
+    assert section["fit"]["b"] == pytest.approx(fit.b)
+    assert section["fit"]["a"] == pytest.approx(fit.a)
     gains = {g["slug"]: g for g in section["gains"]}
     # post-trained, retrieval and the pretraining-scaled sibling all get a multiple; test-time ones don't
     assert set(gains) == {"t-7b-dpo", "t-7b-sft", "t-7b-rag", "t-70b"}
@@ -45,7 +46,8 @@ def test_gain_matches_the_engine_on_the_same_inputs(payload):
         assert gains[slug]["multiple"] == pytest.approx(ref.multiple)
         assert gains[slug]["lower"] == pytest.approx(ref.lower)
         assert gains[slug]["upper"] == pytest.approx(ref.upper)
-    assert gains["t-7b-dpo"]["recipe"] == "DPO" and gains["t-70b"]["kind"] == "pretraining scale"
+    assert gains["t-7b-dpo"]["recipe"] == "DPO"
+    assert gains["t-70b"]["kind"] == "pretraining scale"
 
 
 def test_suite_quality_fits_on_suite_scores(payload):
@@ -58,13 +60,17 @@ def test_suite_quality_fits_on_suite_scores(payload):
 
 def test_head_to_head_uses_paired_tests_and_proportion_tests(payload, world):
     h2h = _section(payload)["head_to_head"]
-    assert h2h["compute"]["slug"] == "t-7b-sc16" and h2h["post"]["slug"] == "t-7b-dpo"
+    assert h2h["compute"]["slug"] == "t-7b-sc16"
+    assert h2h["post"]["slug"] == "t-7b-dpo"
     rows = {(r["evidence"], r["metric"]): r for r in h2h["rows"]}
     pref = rows[("human preference", "BT score")]
-    assert pref["diff"] == 1080 - 1045 and pref["significant"] and pref["favours"] == "post"
+    assert pref["diff"] == 1080 - 1045
+    assert pref["significant"]
+    assert pref["favours"] == "post"
     suite = rows[("suite: Arithmetic", "mean score")]
     ref = paired_difference(world.item_scores["t-7b-dpo"], world.item_scores["t-7b-sc16"])
-    assert suite["diff"] == pytest.approx(ref.mean_diff) and suite["p_value"] == pytest.approx(ref.p_value)
+    assert suite["diff"] == pytest.approx(ref.mean_diff)
+    assert suite["p_value"] == pytest.approx(ref.p_value)
     m = mcnemar(world.item_scores["t-7b-dpo"], world.item_scores["t-7b-sc16"])
     assert f"McNemar p {m.p_value:.3g}" in suite["detail"]
     by_slug = {v["slug"]: v for v in payload["variants"]}
@@ -72,7 +78,8 @@ def test_head_to_head_uses_paired_tests_and_proportion_tests(payload, world):
     c = compare_proportions(ProportionStat(a["n"], a["successes"]), ProportionStat(b["n"], b["successes"]),
                             scale="absolute")
     success = rows[("production", "task success rate")]
-    assert success["diff"] == pytest.approx(c.lift) and success["p_value"] == pytest.approx(c.p_value)
+    assert success["diff"] == pytest.approx(c.lift)
+    assert success["p_value"] == pytest.approx(c.p_value)
     assert success["favours"] == ("post" if c.significant and c.lift > 0 else success["favours"])
 
 
@@ -81,7 +88,8 @@ def test_frontier_names_the_dominator(payload):
     by_slug = {p["slug"]: p for p in data["points"]}
     assert by_slug["t-7b-sft"]["dominated_by"] == "t-7b-dpo"
     assert by_slug["t-7b-sft"]["dominated_by_name"] == "Test 7B-DPO"
-    assert by_slug["t-7b-dpo"]["on_frontier"] and by_slug["t-7b"]["on_frontier"]
+    assert by_slug["t-7b-dpo"]["on_frontier"]
+    assert by_slug["t-7b"]["on_frontier"]
     assert not by_slug["t-7b-sc16"]["on_frontier"]
     page = pages.frontier(payload, pages.Params())
     fig = page["figure"]
@@ -89,10 +97,12 @@ def test_frontier_names_the_dominator(payload):
     notes = [a["text"] for a in fig["layout"]["annotations"]]
     assert "dominated by Test 7B-DPO" in notes
     scatter = next(t for t in fig["data"] if t["name"] == "dominated")
-    assert scatter["error_x"]["array"] and scatter["error_y"]["arrayminus"]
+    assert scatter["error_x"]["array"]
+    assert scatter["error_y"]["arrayminus"]
     assert "Test 7B-SFT is dominated by Test 7B-DPO" in page["caption"]
     line = next(t for t in fig["data"] if t["name"].startswith("frontier"))
-    assert line["y"] == sorted(line["y"]) and line["x"] == sorted(line["x"])  # upper envelope, no zigzag
+    assert line["y"] == sorted(line["y"])
+    assert line["x"] == sorted(line["x"])  # upper envelope, no zigzag
 
 
 def test_frontier_against_latency_and_a_suite(payload):
@@ -152,10 +162,12 @@ def test_gain_is_unbounded_when_the_slope_is_flat(db):
     payload = selectors.build_payload(7)
     section = _section(payload)
     dpo = next(g for g in section["gains"] if g["slug"] == "t-7b-dpo")
-    assert dpo["upper"] is None and dpo["note"] == "slope not distinguishable from zero"
+    assert dpo["upper"] is None
+    assert dpo["note"] == "slope not distinguishable from zero"
     assert "∞" in captions.fmt_gain(dpo)
     assert section["fit"]["slope_distinguishable"] is False
     assert "not distinguishable from zero" in captions.verdict_caption(section, "BT")
     # no production data: nothing to plot on the frontier, and the caption says so
     page = pages.frontier(payload, pages.Params())
-    assert page["data"]["points"] == [] and page["caption"].startswith("No variant has both")
+    assert page["data"]["points"] == []
+    assert page["caption"].startswith("No variant has both")

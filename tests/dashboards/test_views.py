@@ -33,7 +33,8 @@ def test_scorecard_shows_every_variant_with_intervals(world, viewer_client):
     assert set(slugs) == set(world.variants)
     assert slugs[0] == "t-70b"  # default sort: BT score, best first
     assert "1080 [1068, 1092]" in html  # DPO's BT with its interval
-    assert "keep running" in html and "DPO vs base" in html
+    assert "keep running" in html
+    assert "DPO vs base" in html
     assert "Computed at" in html
 
 
@@ -64,17 +65,20 @@ def test_frontier_page_embeds_the_figure_and_download_buttons(world, viewer_clie
     html = viewer_client.get(reverse("dashboards:frontier"), {"quality": "suite:arith", "axis": "latency"}).content.decode()
     fig = json.loads(html.split('id="frontier-chart-data" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert fig["layout"]["xaxis"]["title"]["text"] == "latency p95 (ms)"
-    assert 'data-format="svg"' in html and 'data-format="png"' in html
+    assert 'data-format="svg"' in html
+    assert 'data-format="png"' in html
     config = json.loads(html.split('id="plot-config" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert config["toImageButtonOptions"]["format"] == "png"
-    assert "js/dashboards.js" in html and "js/plotly.min.js" in html
+    assert "js/dashboards.js" in html
+    assert "js/plotly.min.js" in html
 
 
 def test_verdict_page_states_the_lever(world, viewer_client):
     html = viewer_client.get(reverse("dashboards:verdict")).content.decode()
     assert "Where the next dollar goes: post-training." in html
     assert 'id="verdict-chart-0"' in html
-    assert "Head-to-head" in html and "human preference" in html
+    assert "Head-to-head" in html
+    assert "human preference" in html
 
 
 @pytest.mark.parametrize("name", ["dashboards:scorecard", "dashboards:frontier", "dashboards:verdict"])
@@ -93,21 +97,25 @@ def test_scorecard_csv(world, viewer_client):
     assert 'filename="evalhub-scorecard.csv"' in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["variant"] for r in rows] == ["t-7b-dpo", "t-7b-sft"]
-    assert rows[0]["bt"] == "1080" and rows[0]["bt_lower"] == "1068"
+    assert rows[0]["bt"] == "1080"
+    assert rows[0]["bt_lower"] == "1068"
     assert float(rows[0]["suite_arith"]) == pytest.approx(sum(world.item_scores["t-7b-dpo"]) / 80)
-    assert float(rows[0]["success_rate"]) > 0 and rows[0]["requests"] == "960"
+    assert float(rows[0]["success_rate"]) > 0
+    assert rows[0]["requests"] == "960"
 
 
 def test_frontier_and_verdict_csv(world, viewer_client):
     rows = list(csv.DictReader(io.StringIO(viewer_client.get(reverse("dashboards:frontier_csv")).content.decode())))
     sft = next(r for r in rows if r["variant"] == "t-7b-sft")
-    assert sft["on_frontier"] == "False" and sft["dominated_by"] == "t-7b-dpo"
+    assert sft["on_frontier"] == "False"
+    assert sft["dominated_by"] == "t-7b-dpo"
     rows = list(csv.DictReader(io.StringIO(viewer_client.get(reverse("dashboards:verdict_csv")).content.decode())))
     gain = next(r for r in rows if r["table"] == "compute-equivalent gain" and r["variant"] == "t-7b-dpo")
     assert float(gain["compute_multiple"]) > 16
     assert any(r["table"] == "head-to-head" and r["kind_or_evidence"] == "production" for r in rows)
     response = viewer_client.get(reverse("dashboards:verdict_csv"), {"quality": "nope"})
-    assert response.status_code == 400 and b"quality" in response.content
+    assert response.status_code == 400
+    assert b"quality" in response.content
 
 
 def test_saved_report_has_a_stable_url_and_keeps_its_numbers(world, viewer, viewer_client):
@@ -116,7 +124,9 @@ def test_saved_report_has_a_stable_url_and_keeps_its_numbers(world, viewer, view
     assert response.status_code == 302
     report = Report.objects.get(saved=True)
     assert response["Location"] == reverse("dashboards:report", args=[report.uuid])
-    assert report.created_by == viewer and report.kind == "verdict" and report.title == "Q3 review"
+    assert report.created_by == viewer
+    assert report.kind == "verdict"
+    assert report.title == "Q3 review"
     # New evidence after saving must not change the saved report.
     from judging.models import LeaderboardSnapshot
 
@@ -125,9 +135,12 @@ def test_saved_report_has_a_stable_url_and_keeps_its_numbers(world, viewer, view
     services.report_current(7, refresh=True)
     assert "1500 [1490, 1510]" in viewer_client.get(reverse("dashboards:scorecard")).content.decode()
     html = viewer_client.get(response["Location"]).content.decode()
-    assert "Q3 review" in html and report.computed_at.strftime("%Y-%m-%d %H:%M:%S") in html
-    assert "1080 [1068, 1092]" in html and "1500 [1490, 1510]" not in html
-    assert 'id="frontier-chart"' in html and 'id="report-verdict-chart-0"' in html
+    assert "Q3 review" in html
+    assert report.computed_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert "1080 [1068, 1092]" in html
+    assert "1500 [1490, 1510]" not in html
+    assert 'id="frontier-chart"' in html
+    assert 'id="report-verdict-chart-0"' in html
     csv_text = viewer_client.get(reverse("dashboards:scorecard_csv"), {"report": str(report.uuid)}).content.decode()
     assert ",1080," in csv_text
     listing = viewer_client.get(reverse("dashboards:reports")).content.decode()
@@ -165,12 +178,16 @@ def _read_key(user) -> str:
 def test_api_scorecard_frontier_verdict_with_a_read_key(world, client, viewer):
     headers = {"Authorization": f"Bearer {_read_key(viewer)}"}
     body = client.get("/api/v1/dashboards/scorecard?kind=post-training", headers=headers).json()
-    assert {r["slug"] for r in body["rows"]} == {"t-7b-dpo", "t-7b-sft"} and body["computed_at"]
+    assert {r["slug"] for r in body["rows"]} == {"t-7b-dpo", "t-7b-sft"}
+    assert body["computed_at"]
     body = client.get("/api/v1/dashboards/frontier?quality=suite:arith&axis=latency", headers=headers).json()
-    assert body["axis"] == "latency" and body["points"] and body["caption"]
+    assert body["axis"] == "latency"
+    assert body["points"]
+    assert body["caption"]
     body = client.get("/api/v1/dashboards/verdict", headers=headers).json()
     section = body["sections"][0]
-    assert section["base_model"] == "t-7b" and section["headline"]["lever"] == "post-training"
+    assert section["base_model"] == "t-7b"
+    assert section["headline"]["lever"] == "post-training"
     assert any(g["slug"] == "t-7b-dpo" for g in section["gains"])
 
 
@@ -210,14 +227,16 @@ def test_api_session_auth_and_failures(world, client, viewer_client, reviewer_cl
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"].endswith("axis")
     response = viewer_client.get("/api/v1/dashboards/verdict?quality=suite:nope")
-    assert response.status_code == 400 and response.json()["errors"][0]["field"].endswith("quality")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"].endswith("quality")
 
 
 def test_api_report(world, viewer_client):
     viewer_client.post(reverse("dashboards:reports"), {"page": "frontier"})
     report = Report.objects.get(saved=True)
     body = viewer_client.get(f"/api/v1/dashboards/reports/{report.uuid}").json()
-    assert body["uuid"] == str(report.uuid) and body["url"].endswith(f"/dashboards/reports/{report.uuid}/")
+    assert body["uuid"] == str(report.uuid)
+    assert body["url"].endswith(f"/dashboards/reports/{report.uuid}/")
     assert viewer_client.get("/api/v1/dashboards/reports/nope").status_code == 404
 
 

@@ -40,14 +40,16 @@ def test_next_gives_blind_payload_with_sanitised_html(reviewer_client, reviewer)
                          "expires_at", "progress"}
     assert body["progress"] == {"done": 0, "total_available": 1}
     assert body["criteria"] == ["correctness"]
-    assert "<script>" not in body["left"]["html"] and "&lt;script&gt;" in body["left"]["html"]
+    assert "<script>" not in body["left"]["html"]
+    assert "&lt;script&gt;" in body["left"]["html"]
     assert "<strong>bold</strong>" in body["right"]["html"]
     text = response.content.decode()
     for identifier in _identifiers(campaign):
         assert identifier not in text, identifier
     comparison = Comparison.objects.get(campaign=campaign)
     for number in (comparison.variant_a_id, comparison.variant_b_id, comparison.pk):
-        assert f'"id": {number}' not in text and f'"id":{number}' not in text
+        assert f'"id": {number}' not in text
+        assert f'"id":{number}' not in text
     # Same open assignment on reload
     assert reviewer_client.get(NEXT, {"campaign": campaign.slug}).json()["token"] == body["token"]
 
@@ -58,7 +60,8 @@ def test_vote_happy_path_returns_next_and_stores_canonically(reviewer_client, re
     response = _vote(reviewer_client, body["token"], {"choice": "left", "rationale": "more precise"})
     assert response.status_code == 200, response.content
     data = response.json()
-    assert data["ok"] is True and data["reveal"] is None
+    assert data["ok"] is True
+    assert data["reveal"] is None
     assert data["next"]["token"] != body["token"]
     assert data["next"]["progress"]["done"] == 1
     judgment = Judgment.objects.get()
@@ -66,7 +69,8 @@ def test_vote_happy_path_returns_next_and_stores_canonically(reviewer_client, re
     assert judgment.outcome == ("b" if assignment.swapped else "a")
     # retry of the same vote: same answer, no second judgment
     again = _vote(reviewer_client, body["token"], {"choice": "left"})
-    assert again.status_code == 200 and Judgment.objects.count() == 1
+    assert again.status_code == 200
+    assert Judgment.objects.count() == 1
 
 
 def test_reveal_after_vote_only_when_campaign_allows(reviewer_client):
@@ -123,7 +127,8 @@ def test_vote_needs_csrf_token(reviewer):
     client.force_login(reviewer)
     token = client.get(NEXT).json()["token"]
     response = _vote(client, token, {"choice": "left"})
-    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
     client.get("/judge/")  # sets the csrftoken cookie
     response = _vote(client, token, {"choice": "left"}, HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     assert response.status_code == 200
@@ -144,7 +149,8 @@ def test_skip_api(reviewer_client):
 
 def test_empty_queue_and_unknown_campaign(reviewer_client):
     response = reviewer_client.get(NEXT)
-    assert response.status_code == 200 and response.json()["token"] is None
+    assert response.status_code == 200
+    assert response.json()["token"] is None
     assert reviewer_client.get(NEXT, {"campaign": "nope"}).status_code == 404
 
 
@@ -164,7 +170,8 @@ def test_campaign_create_import_start_and_read(engineer_client, engineer):
     response = _create(engineer_client, variants=[a.slug, b.slug])
     assert response.status_code == 201, response.content
     created = response.json()
-    assert created["slug"] == "spring-arena" and created["variants"] == sorted([a.slug, b.slug])
+    assert created["slug"] == "spring-arena"
+    assert created["variants"] == sorted([a.slug, b.slug])
     assert created["progress"]["answers_needed"] == 4
     lines = "\n".join(json.dumps(row) for row in [
         {"prompt": "Say hi", "category": "chat", "answers": {a.slug: "Hi!", b.slug: "Hello."},
@@ -179,7 +186,8 @@ def test_campaign_create_import_start_and_read(engineer_client, engineer):
     gold = Comparison.objects.get(campaign__slug="spring-arena", is_gold=True)
     assert gold.gold_answer == ("b" if a.pk < b.pk else "a")
     detail = engineer_client.get("/api/v1/judging/campaigns/spring-arena")
-    assert detail.status_code == 200 and detail.json()["progress"]["gold"] == 1
+    assert detail.status_code == 200
+    assert detail.json()["progress"]["gold"] == 1
     listing = engineer_client.get("/api/v1/judging/campaigns")
     assert [c["slug"] for c in listing.json()] == ["spring-arena"]
 
@@ -187,9 +195,11 @@ def test_campaign_create_import_start_and_read(engineer_client, engineer):
 def test_campaign_api_validation_and_auth(engineer_client, reviewer_client, client, engineer):
     a = VariantFactory()
     response = _create(engineer_client, variants=[a.slug, "ghost"])
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "variants"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "variants"
     response = _create(engineer_client, variants=[a.slug, a.slug], redundancy_k=0)
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "body.payload.redundancy_k"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "body.payload.redundancy_k"
     assert _create(reviewer_client, variants=[a.slug, VariantFactory().slug]).status_code == 403
     assert _create(client, variants=[a.slug]).status_code == 401
     assert client.get("/api/v1/judging/campaigns").status_code == 401
@@ -222,24 +232,28 @@ def test_campaign_start_with_imported_answers_opens_it(engineer_client):
                          content_type="application/json")
     response = engineer_client.post("/api/v1/judging/campaigns/spring-arena/start")
     assert response.status_code == 200
-    assert response.json()["status"] == "active" and response.json()["progress"]["comparisons"] == 1
+    assert response.json()["status"] == "active"
+    assert response.json()["progress"]["comparisons"] == 1
     empty = _create(engineer_client, name="Empty", variants=[a.slug, b.slug], prompt_category=None)
     assert empty.status_code == 201
     response = engineer_client.post("/api/v1/judging/campaigns/empty/start")
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "prompts"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "prompts"
 
 
 def test_adaptive_endpoint(engineer_client, reviewer_client):
     campaign = active_campaign(n_variants=3, n_prompts=6, k=1, slug="adapt")
     url = "/api/v1/judging/campaigns/adapt/adaptive"
     response = engineer_client.post(url, json.dumps({"n": 3}), content_type="application/json")
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "pair_design"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "pair_design"
     Campaign.objects.filter(pk=campaign.pk).update(pair_design="adaptive")
     assert engineer_client.post(url, json.dumps({"n": 0}), content_type="application/json").status_code == 400
     assert reviewer_client.post(url, json.dumps({"n": 3}), content_type="application/json").status_code == 403
     Comparison.objects.filter(campaign=campaign).delete()
     response = engineer_client.post(url, json.dumps({"n": 3}), content_type="application/json")
-    assert response.status_code == 200 and response.json() == {"added": 3}
+    assert response.status_code == 200
+    assert response.json() == {"added": 3}
     assert Comparison.objects.filter(campaign=campaign).count() == 3
 
 
@@ -256,7 +270,8 @@ def test_next_and_vote_query_ceilings(reviewer_client, django_assert_max_num_que
     assert body["token"]
     with django_assert_max_num_queries(9):
         response = _vote(reviewer_client, body["token"], {"choice": "left"}, QUERY_STRING="next=false")
-    assert response.status_code == 200 and response.json()["next"] is None
+    assert response.status_code == 200
+    assert response.json()["next"] is None
     again = reviewer_client.get(NEXT, {"campaign": campaign.slug}).json()
     with django_assert_max_num_queries(9):  # a reload of the open lease skips the assigner
         assert reviewer_client.get(NEXT, {"campaign": campaign.slug}).json()["token"] == again["token"]

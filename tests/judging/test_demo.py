@@ -32,5 +32,6 @@ def test_demo_arena_follows_ground_truth_and_leaves_work_open(monkeypatch):
     a, b = sorted([strong, weak], key=lambda v: v.pk)
     decisive = judgments.filter(variant_a=a, variant_b=b, outcome__in=["a", "b"]).exclude(reviewer__username="rater08")
     strong_wins = decisive.filter(outcome="a" if a == strong else "b").count()
-    assert decisive.count() >= 10 and strong_wins / decisive.count() > 0.5
+    assert decisive.count() >= 10
+    assert strong_wins / decisive.count() > 0.5
     assert assignment_next(reviewer=world.users["reviewer"], campaign=campaign) is not None

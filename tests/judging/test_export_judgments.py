@@ -31,21 +31,30 @@ def _body(response) -> str:
 
 def test_csv_export(engineer_client, world):
     response = engineer_client.get("/judge/campaigns/ex/export.csv")
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(_body(response))))
     assert list(rows[0]) == EXPORT_COLUMNS
     first, second = rows
-    assert first["campaign"] == "ex" and first["variant_a"] == world.variants[0].slug
-    assert first["variant_b"] == world.variants[1].slug and first["outcome"] == "a"
-    assert json.loads(first["criteria"]) == {"tone": "b"} and first["seconds"] == "12.5"
-    assert first["reviewer"] == world.reviewers[0].username and first["prompt_id"] == str(world.prompts[0].pk)
+    assert first["campaign"] == "ex"
+    assert first["variant_a"] == world.variants[0].slug
+    assert first["variant_b"] == world.variants[1].slug
+    assert first["outcome"] == "a"
+    assert json.loads(first["criteria"]) == {"tone": "b"}
+    assert first["seconds"] == "12.5"
+    assert first["reviewer"] == world.reviewers[0].username
+    assert first["prompt_id"] == str(world.prompts[0].pk)
     assert first["category"] == world.prompts[0].category
-    assert second["outcome"] == "both_bad" and second["excluded"] == "True" and second["identity_flag"] == "True"
+    assert second["outcome"] == "both_bad"
+    assert second["excluded"] == "True"
+    assert second["identity_flag"] == "True"
 
 
 def test_json_export_and_auth(engineer_client, viewer_client, client, world):
     body = json.loads(_body(engineer_client.get("/judge/campaigns/ex/export.json")))
-    assert body["campaign"] == "ex" and body["columns"] == EXPORT_COLUMNS and len(body["judgments"]) == 2
+    assert body["campaign"] == "ex"
+    assert body["columns"] == EXPORT_COLUMNS
+    assert len(body["judgments"]) == 2
     assert body["judgments"][0]["criteria"] == {"tone": "b"}
     assert viewer_client.get("/judge/campaigns/ex/export.csv").status_code == 403
     assert viewer_client.get("/judge/campaigns/ex/export.json").status_code == 403

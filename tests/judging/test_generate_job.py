@@ -13,6 +13,7 @@ from tests.factories import PromptFactory, VariantFactory
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
 def test_start_generates_missing_answers_in_the_background_then_opens(celery_worker_process, simulator):
     variants = [VariantFactory(endpoint_model=model) for model in ("acme-7b", "acme-70b", "acme-7b-sft")]
     prompts = [PromptFactory(messages=[{"role": "user", "content": f"What is {i} + 2?"}]) for i in range(3)]

@@ -46,7 +46,9 @@ def test_good_file_imports_all_four_winners(variants, django_capture_on_commit_c
     assert stored == [("alpha", "beta", "a"), ("beta", "alpha", "b"), ("alpha", "beta", "tie"),
                       ("alpha", "beta", "both_bad")]
     first = ArenaBattle.objects.order_by("tstamp").first()
-    assert first.category == "coding" and first.language == "English" and first.judge == "u1"
+    assert first.category == "coding"
+    assert first.language == "English"
+    assert first.judge == "u1"
     assert first.tstamp.timestamp() == pytest.approx(1700000000.5)
 
 
@@ -75,9 +77,11 @@ def test_unknown_model_named_or_created_on_request(variants):
     with pytest.raises(ArenaImportError) as caught:
         arena_import(data=jsonl(rows), source="s")
     assert [str(i) for i in caught.value.issues][0].startswith("line 2: model_a: unknown variant 'Gamma-7B'")
-    assert ArenaBattle.objects.count() == 0 and not ModelVariant.objects.filter(slug="gamma-7b").exists()
+    assert ArenaBattle.objects.count() == 0
+    assert not ModelVariant.objects.filter(slug="gamma-7b").exists()
     summary = arena_import(data=jsonl(rows), source="s", create_variants=True)
-    assert summary.imported == 2 and summary.created_variants == ["gamma-7b"]
+    assert summary.imported == 2
+    assert summary.created_variants == ["gamma-7b"]
     assert ModelVariant.objects.get(slug="gamma-7b").family == "imported"
 
 
@@ -115,10 +119,12 @@ def test_import_page(engineer_client, viewer_client, variants):
     bad = SimpleUploadedFile("b.jsonl", jsonl([{**GOOD[0], "winner": "x"}]))
     response = engineer_client.post("/judge/import/", {"file": bad, "source": "page"})
     assert response.status_code == 400
-    assert b"winner" in response.content and ArenaBattle.objects.count() == 0
+    assert b"winner" in response.content
+    assert ArenaBattle.objects.count() == 0
     good = SimpleUploadedFile("g.jsonl", jsonl(GOOD))
     response = engineer_client.post("/judge/import/", {"file": good, "source": "page"})
-    assert response.status_code == 200 and b"Imported 4 battle(s)" in response.content
+    assert response.status_code == 200
+    assert b"Imported 4 battle(s)" in response.content
 
 
 def test_import_api(engineer, engineer_client, viewer_client, variants, client):
@@ -132,9 +138,11 @@ def test_import_api(engineer, engineer_client, viewer_client, variants, client):
     _, raw = api_key_create(owner=engineer, name="ingest", scopes=["ingest"])
     ok = client.post(url, data=json.dumps(GOOD), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert ok.status_code == 201, ok.content
-    assert ok.json()["imported"] == 4 and ok.json()["skipped_duplicates"] == 0
+    assert ok.json()["imported"] == 4
+    assert ok.json()["skipped_duplicates"] == 0
     again = engineer_client.post(url, data=jsonl(GOOD), content_type="application/jsonl")
-    assert again.json()["imported"] == 0 and again.json()["skipped_duplicates"] == 4
+    assert again.json()["imported"] == 0
+    assert again.json()["skipped_duplicates"] == 4
 
 
 def test_the_same_battles_under_a_second_source_are_not_stored_twice(variants):
@@ -150,10 +158,13 @@ def test_non_anonymous_battles_are_left_out_unless_asked_for(variants, engineer,
     assert (summary.imported, summary.skipped_named) == (1, 2)
     assert list(ArenaBattle.objects.values_list("judge", flat=True)) == ["u1"]
     kept = arena_import(data=jsonl(named), source="s", include_named=True)
-    assert kept.imported == 2 and ArenaBattle.objects.count() == 3
+    assert kept.imported == 2
+    assert ArenaBattle.objects.count() == 3
     with pytest.raises(ArenaImportError, match="anony"):
         arena_import(data=jsonl([{**GOOD[3], "anony": "no"}]), source="s")
     _, raw = api_key_create(owner=engineer, name="ingest", scopes=["ingest"])
     api = client.post("/api/v1/judging/imports/arena?source=api", jsonl([{**GOOD[3], "anony": False}]),
                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert api.status_code == 201 and api.json()["skipped_named"] == 1 and api.json()["imported"] == 0
+    assert api.status_code == 201
+    assert api.json()["skipped_named"] == 1
+    assert api.json()["imported"] == 0

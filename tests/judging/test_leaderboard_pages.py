@@ -37,11 +37,13 @@ def test_page_reads_only_the_snapshot(viewer_client, world, snap, django_assert_
         response = viewer_client.get("/judge/leaderboard/?campaign=lb")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Computed at" in html and "400 votes" in html
+    assert "Computed at" in html
+    assert "400 votes" in html
     top = snap.payload["boards"]["all"]["rows"][0]
     assert top["slug"] == world.variants[0].slug
     assert f'{top["ci_lower"]:.0f} – {top["ci_upper"]:.0f}' in html
-    assert 'id="chart-forest"' in html and "Recompute" not in html
+    assert 'id="chart-forest"' in html
+    assert "Recompute" not in html
 
 
 def test_page_without_snapshot_says_so(viewer_client, engineer_client, world):
@@ -56,7 +58,8 @@ def test_recompute_button_enqueues(engineer_client, viewer_client, world, monkey
     assert viewer_client.post("/judge/leaderboard/recompute/", {"campaign": "lb"}).status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
         response = engineer_client.post("/judge/leaderboard/recompute/", {"campaign": "lb"})
-    assert response.status_code == 302 and response["Location"].endswith("?campaign=lb")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?campaign=lb")
     assert calls == [{"campaign_id": world.campaign.pk}]
 
 
@@ -141,7 +144,8 @@ def test_api_leaderboard(viewer, viewer_client, reviewer_client, client, snap, w
     assert client.get(url).status_code == 401
     assert reviewer_client.get(url).status_code == 403
     body = viewer_client.get(url).json()
-    assert body["campaign"] == "lb" and body["n_votes"] == 400
+    assert body["campaign"] == "lb"
+    assert body["n_votes"] == 400
     assert [r["slug"] for r in body["board"]["rows"]] == [v.slug for v in world.variants]
     _, raw = api_key_create(owner=viewer, name="read", scopes=["read"])
     keyed = client.get("/api/v1/judging/leaderboard?campaign=lb&criterion=tone",

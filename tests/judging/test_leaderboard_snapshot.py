@@ -43,10 +43,12 @@ def test_snapshot_recovers_order_and_cis_cover_truth(world, django_capture_on_co
     assert board["rows"][0]["rank_best"] == 1
     assert board["rows"][-1]["rank_worst"] == 4
     assert sum(row["votes"] for row in board["rows"]) == 2 * 1000
-    assert snap.n_judgments == 1000 and snap.payload["n_votes"] == 1000
+    assert snap.n_judgments == 1000
+    assert snap.payload["n_votes"] == 1000
     assert snap.payload["rounds"] == 1000
     # Win-rate and predicted matrices are square, in board order, predicted diagonal ½.
-    assert len(board["win_rate"]) == 4 and board["win_rate"][0][0] is None
+    assert len(board["win_rate"]) == 4
+    assert board["win_rate"][0][0] is None
     assert board["predicted"][1][1] == pytest.approx(0.5)
     assert board["predicted"][0][3] > 0.7
     assert set(snap.payload["categories"]) == {"coding", "writing"}
@@ -77,7 +79,8 @@ def test_campaign_refresh_enqueues_overall(world, django_capture_on_commit_callb
         snapshot_refresh(campaign_id=world.campaign.pk, rounds=20)
     assert calls == [{"campaign_id": None}]
     overall = snapshot_refresh(campaign_id=None, rounds=20)
-    assert overall.campaign_id is None and overall.n_judgments == 100
+    assert overall.campaign_id is None
+    assert overall.n_judgments == 100
 
 
 def test_style_features_computed_in_sql_and_cached():
@@ -105,7 +108,8 @@ def test_overall_board_adds_imported_arena_battles(world):
     arena_import(data=log, source="arena")
     campaign = snapshot_refresh(campaign_id=world.campaign.pk, cascade=False, rounds=20)
     overall = snapshot_refresh(campaign_id=None, rounds=20)
-    assert campaign.n_judgments == 60 and overall.n_judgments == 100
+    assert campaign.n_judgments == 60
+    assert overall.n_judgments == 100
     rows = _rows(overall)
     assert rows[v3.slug]["votes"] == _rows(campaign)[v3.slug]["votes"] + 40
     assert rows[v3.slug]["elo"] is not None

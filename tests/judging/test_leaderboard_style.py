@@ -28,14 +28,19 @@ VARIANTS = {v: {"slug": f"v{v}", "name": f"V{v}"} for v in (10, 20, 30)}
 
 def test_style_board_rows_carry_intervals_around_their_scores():
     board = compute_style_board(_rows(1, 1500), VARIANTS)
-    assert board["error"] is None and board["ci_error"] is None
+    assert board["error"] is None
+    assert board["ci_error"] is None
     for row in board["rows"]:
         assert row["ci_lower"] < row["score"] < row["ci_upper"]
     best = board["rows"][0]
-    assert best["slug"] == "v10" and best["ci_upper"] - best["ci_lower"] < 150
+    assert best["slug"] == "v10"
+    assert best["ci_upper"] - best["ci_lower"] < 150
 
 
 def test_style_board_with_only_ties_says_not_enough_data_for_intervals():
     board = compute_style_board(_rows(2, 300, ties_only=True), VARIANTS)
-    assert board["error"] is None and board["ci_error"] and "tie" in board["ci_error"]
-    assert len(board["rows"]) == 3 and all(row["ci_lower"] is None for row in board["rows"])
+    assert board["error"] is None
+    assert board["ci_error"]
+    assert "tie" in board["ci_error"]
+    assert len(board["rows"]) == 3
+    assert all(row["ci_lower"] is None for row in board["rows"])

@@ -58,7 +58,8 @@ def test_sweep_re_enqueues_a_lost_refresh_once_and_leaves_fresh_flags(django_cap
 def test_sweep_is_on_the_beat_schedule():
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
                if e["task"] == "judging.tasks.leaderboard_pending_sweep_task"]
-    assert len(entries) == 1 and entries[0]["schedule"] <= 60
+    assert len(entries) == 1
+    assert entries[0]["schedule"] <= 60
     assert "judging.tasks.leaderboard_pending_sweep_task" in app.tasks
 
 

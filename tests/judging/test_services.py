@@ -36,10 +36,12 @@ def test_all_pairs_comparisons_are_canonical(campaign):
 def test_next_returns_same_open_assignment_until_voted(campaign, reviewer):
     first = assignment_next(reviewer=reviewer, campaign=campaign)
     again = assignment_next(reviewer=reviewer, campaign=campaign)
-    assert first is not None and again.pk == first.pk
+    assert first is not None
+    assert again.pk == first.pk
     services.judgment_record(assignment_token=first.token, reviewer=reviewer, choice="left")
     third = assignment_next(reviewer=reviewer, campaign=campaign)
-    assert third.pk != first.pk and third.comparison_id != first.comparison_id
+    assert third.pk != first.pk
+    assert third.comparison_id != first.comparison_id
 
 
 def test_reviewer_never_sees_a_comparison_twice_and_k_is_respected(reviewers):
@@ -67,7 +69,8 @@ def test_active_lease_blocks_over_assignment_and_expiry_returns_it(reviewers):
     assert assignment_next(reviewer=second, campaign=campaign) is None  # its one slot is leased
     Assignment.objects.filter(pk=lease.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     taken = assignment_next(reviewer=second, campaign=campaign)
-    assert taken is not None and taken.comparison_id == lease.comparison_id
+    assert taken is not None
+    assert taken.comparison_id == lease.comparison_id
     lease.refresh_from_db()
     assert lease.status == AssignmentStatus.EXPIRED
     with pytest.raises(Conflict) as refused:
@@ -120,7 +123,8 @@ def test_votes_are_stored_in_canonical_order(reviewer, swapped, choice, outcome)
     assert (judgment.variant_a_id, judgment.variant_b_id) == (comparison.variant_a_id, comparison.variant_b_id)
     assert judgment.criteria == {"correctness": "b" if swapped else "a", "tone": "tie"}
     assert judgment.rationale == "clearer"
-    assert judgment.seconds_taken is not None and judgment.seconds_taken >= 0
+    assert judgment.seconds_taken is not None
+    assert judgment.seconds_taken >= 0
     assert judgment.category == comparison.prompt.category
 
 
@@ -166,7 +170,8 @@ def test_gold_correctness_and_gold_served_at_rate(reviewer):
     assert assignment.comparison_id == gold.pk  # gold_rate 1.0: gold first, although it has the highest id
     choice = "right" if assignment.swapped else "left"  # the canonical A side
     judgment = services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice=choice)
-    assert judgment.outcome == "a" and judgment.gold_correct is True
+    assert judgment.outcome == "a"
+    assert judgment.gold_correct is True
     other = UserFactory(role=Role.REVIEWER)
     assignment = assignment_next(reviewer=other, campaign=campaign)
     judgment = services.judgment_record(assignment_token=assignment.token, reviewer=other, choice="tie")
@@ -180,7 +185,8 @@ def test_skip_returns_comparison_to_pool_but_not_to_skipper(reviewers):
     services.assignment_skip(token=assignment.token, reviewer=first, reason="cannot judge")
     services.assignment_skip(token=assignment.token, reviewer=first, reason="again")  # idempotent
     assignment.refresh_from_db()
-    assert assignment.status == AssignmentStatus.SKIPPED and assignment.skip_reason == "cannot judge"
+    assert assignment.status == AssignmentStatus.SKIPPED
+    assert assignment.skip_reason == "cannot judge"
     assert assignment_next(reviewer=first, campaign=campaign) is None
     assert assignment_next(reviewer=second, campaign=campaign).comparison_id == assignment.comparison_id
     with pytest.raises(Conflict):
@@ -232,14 +238,16 @@ def test_adaptive_design_starts_with_one_pair_per_prompt_then_adds_by_active_sam
     campaign.refresh_from_db()
     assert services.campaign_build_comparisons(campaign=campaign, rng=random.Random(1)) == 12
     pairs = Counter(Comparison.objects.filter(campaign=campaign).values_list("variant_a_id", "variant_b_id"))
-    assert len(pairs) == 6 and set(pairs.values()) == {2}  # every pair before any pair twice
+    assert len(pairs) == 6
+    assert set(pairs.values()) == {2}  # every pair before any pair twice
     for _ in range(6):
         assignment = assignment_next(reviewer=reviewer, campaign=campaign)
         services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="left")
     added = services.campaign_add_adaptive_comparisons(campaign=campaign, n=10, rng=random.Random(2))
     assert added == 10
     rows = list(Comparison.objects.filter(campaign=campaign).values_list("prompt_id", "variant_a_id", "variant_b_id"))
-    assert len(rows) == 22 and len(set(rows)) == 22  # no duplicate (prompt, pair)
+    assert len(rows) == 22
+    assert len(set(rows)) == 22  # no duplicate (prompt, pair)
 
 
 def test_refresh_task_clears_flag_calls_snapshot_and_reschedules_for_recent_votes(
@@ -251,11 +259,13 @@ def test_refresh_task_clears_flag_calls_snapshot_and_reschedules_for_recent_vote
     monkeypatch.setattr(leaderboard, "snapshot_refresh", lambda campaign_id: calls.append(campaign_id))
     monkeypatch.setattr(tasks.leaderboard_refresh_task, "apply_async", lambda **kw: sent.append(kw))
     tasks.leaderboard_refresh_task(campaign_id=campaign.pk)  # no votes: nothing more to do
-    assert calls == [campaign.pk] and sent == []
+    assert calls == [campaign.pk]
+    assert sent == []
     assignment = assignment_next(reviewer=reviewer, campaign=campaign)
     services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="left")
     assert Campaign.objects.get(pk=campaign.pk).leaderboard_refresh_pending_since is not None
     with django_capture_on_commit_callbacks(execute=True):
         tasks.leaderboard_refresh_task(campaign_id=campaign.pk)  # a vote just now: one more refresh is queued
-    assert calls == [campaign.pk, campaign.pk] and len(sent) == 1
+    assert calls == [campaign.pk, campaign.pk]
+    assert len(sent) == 1
     assert Campaign.objects.get(pk=campaign.pk).leaderboard_refresh_pending_since is not None

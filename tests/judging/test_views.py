@@ -22,18 +22,24 @@ def test_judge_page_is_blind_and_has_strict_csp(reviewer_client):
     assert response.status_code == 200
     html = response.content.decode()
     csp = response["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "object-src 'none'" in csp
-    assert 'id="left"' in html and 'id="right"' in html and "<code>code</code>" in html
-    assert "<img" not in html and "onerror=alert" not in html.replace("&lt;img src=x onerror=alert", "")
+    assert "script-src 'self'" in csp
+    assert "object-src 'none'" in csp
+    assert 'id="left"' in html
+    assert 'id="right"' in html
+    assert "<code>code</code>" in html
+    assert "<img" not in html
+    assert "onerror=alert" not in html.replace("&lt;img src=x onerror=alert", "")
     for v in ModelVariant.objects.filter(campaigns=campaign):
         for identifier in (v.slug, v.name, v.endpoint_model, str(v.price_output_per_mtok)):
             assert identifier not in html, identifier
-    assert 'aria-live="polite"' in html and 'data-choice="both_bad"' in html
+    assert 'aria-live="polite"' in html
+    assert 'data-choice="both_bad"' in html
 
 
 def test_judge_page_when_queue_is_empty(reviewer_client):
     response = reviewer_client.get(reverse("judging:judge"))
-    assert response.status_code == 200 and "Nothing left to judge" in response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing left to judge" in response.content.decode()
     assert reviewer_client.get(reverse("judging:judge"), {"campaign": "missing"}).status_code == 404
 
 
@@ -42,9 +48,11 @@ def test_campaign_pages_for_engineers(engineer_client, django_assert_max_num_que
         active_campaign(n_variants=2, n_prompts=1, k=1, slug=f"camp-{i}")
     with django_assert_max_num_queries(8):
         response = engineer_client.get(reverse("judging:campaigns"))
-    assert response.status_code == 200 and "Camp-2" in response.content.decode()
+    assert response.status_code == 200
+    assert "Camp-2" in response.content.decode()
     response = engineer_client.get(reverse("judging:campaign_detail", args=["camp-1"]))
-    assert response.status_code == 200 and "2 / 2 (100%)" in response.content.decode()  # answers present / needed
+    assert response.status_code == 200
+    assert "2 / 2 (100%)" in response.content.decode()  # answers present / needed
     assert engineer_client.get(reverse("judging:campaign_new")).status_code == 200
 
 
@@ -57,12 +65,14 @@ def test_campaign_new_form_creates_campaign(engineer_client, engineer):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     campaign = Campaign.objects.get(slug="coding-duel")
-    assert campaign.criteria == ["correctness", "tone"] and campaign.prompts.count() == 3
+    assert campaign.criteria == ["correctness", "tone"]
+    assert campaign.prompts.count() == 3
     assert campaign.created_by == engineer
     bad = engineer_client.post(reverse("judging:campaign_new"), {"name": "x", "variants": [a.pk], "redundancy_k": 0,
                                                                  "pair_design": "all", "gold_rate": 0,
                                                                  "lease_seconds": 600})
-    assert bad.status_code == 200 and Campaign.objects.count() == 1
+    assert bad.status_code == 200
+    assert Campaign.objects.count() == 1
 
 
 def test_campaign_import_and_start_pages(engineer_client):

@@ -70,12 +70,14 @@ def test_a_different_second_vote_is_409_with_the_stored_vote(reviewer_client, re
     assert changed.status_code == 409
     body = changed.json()
     assert "already voted" in body["detail"]
-    assert body["vote"]["choice"] == "left" and body["vote"]["criteria"] == {"tone": "right"}
+    assert body["vote"]["choice"] == "left"
+    assert body["vote"]["criteria"] == {"tone": "right"}
     assert body["vote"]["rationale"] == "clearer"
     other_criterion = reviewer_client.post(url, json.dumps({"choice": "left", "criteria": {"tone": "left"}}),
                                            content_type="application/json")
     assert other_criterion.status_code == 409
-    assert Judgment.objects.count() == 1 and Judgment.objects.get().outcome == stored
+    assert Judgment.objects.count() == 1
+    assert Judgment.objects.get().outcome == stored
 
 
 @pytest.mark.django_db

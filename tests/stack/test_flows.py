@@ -88,7 +88,8 @@ def test_engineer_runs_a_suite_from_the_browser_and_the_api(stack, browser_as, e
     run = wait_until(lambda: (r := api("read").get(f"/api/v1/suites/runs/{run_id}").json())["status"] == "done" and r,
                      timeout=180, what="the API-launched run to finish")
     assert run["n_done"] == SUITE_ITEMS
-    assert run["overall"] is not None and 0.0 <= run["overall"]["mean"] <= 1.0
+    assert run["overall"] is not None
+    assert 0.0 <= run["overall"]["mean"] <= 1.0
 
 
 def test_generated_campaign_is_judged_in_the_browser_and_ranked(stack, browser_as, engineer, api):

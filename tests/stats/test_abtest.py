@@ -96,7 +96,8 @@ def test_proportions_match_welch_t_closed_form_on_either_scale(
 ) -> None:
     res = compare_proportions(ProportionStat(nc, xc), ProportionStat(nt, xt), alpha=0.05, scale=scale)
     used = scale if relative_ok else "absolute"
-    assert res.scale == used and res.enough_data
+    assert res.scale == used
+    assert res.enough_data
     assert bool(res.warnings) == (scale == "relative" and not relative_ok)
     pc, pt = xc / nc, xt / nt
     est, se, _, p, ci = welch_t_reference(pc, pc * (1 - pc), nc, pt, pt * (1 - pt), nt, used == "relative")
@@ -120,9 +121,11 @@ def test_absolute_proportions_approach_the_unpooled_z_test_at_large_n() -> None:
 
 def test_proportions_with_zero_control_fall_back_to_the_absolute_scale() -> None:
     res = compare_proportions(ProportionStat(1000, 0), ProportionStat(1000, 30))
-    assert res.scale == "absolute" and "control is 0" in res.warnings[0]
+    assert res.scale == "absolute"
+    assert "control is 0" in res.warnings[0]
     assert math.isnan(res.relative_lift)
-    assert res.significant and res.lift_ci[0] > 0
+    assert res.significant
+    assert res.lift_ci[0] > 0
 
 
 # --- Welch t ---------------------------------------------------------------------------------
@@ -398,7 +401,8 @@ def test_quantile_comparison_detects_slower_treatment() -> None:
     res = compare_quantiles(
         np.round(pc * 1e5), np.round(pt * 1e5), edges, q=0.95, metric="latency_p95"
     )
-    assert res.significant and res.lift > 0
+    assert res.significant
+    assert res.lift > 0
     assert res.relative_lift == pytest.approx(0.08, abs=0.01)
     assert res.n_control == pytest.approx(1e5, abs=200)
 
@@ -462,7 +466,8 @@ def test_sequential_interval_is_wider_than_fixed_and_agrees_with_its_p_value(n: 
     c, t = ProportionStat(n, int(0.10 * n)), ProportionStat(n, int(0.104 * n))
     fixed = compare_proportions(c, t)
     seq = sequential_compare_proportions(c, t, target_n=10_000)
-    assert seq.lift_ci[0] < fixed.lift_ci[0] and seq.lift_ci[1] > fixed.lift_ci[1]
+    assert seq.lift_ci[0] < fixed.lift_ci[0]
+    assert seq.lift_ci[1] > fixed.lift_ci[1]
     assert seq.p_value >= fixed.p_value
     assert seq.significant == (seq.lift_ci[0] > 0 or seq.lift_ci[1] < 0)
 
@@ -556,7 +561,8 @@ def test_proportion_mde_inverts_power() -> None:
 def test_mean_power_and_sample_size_match_statsmodels(sd: float, mde: float, ratio: float) -> None:
     n = sample_size_means(sd, mde, ratio=ratio)
     ref = NormalIndPower().solve_power(effect_size=mde / sd, alpha=0.05, power=0.8, ratio=ratio)
-    assert abs(n - ref) < 1.0 and n >= ref
+    assert abs(n - ref) < 1.0
+    assert n >= ref
     assert power_means(sd, mde, n, ratio=ratio) == pytest.approx(
         NormalIndPower().power(mde / sd, n, 0.05, ratio=ratio), rel=1e-12
     )

@@ -114,7 +114,9 @@ def test_cuped_with_pooled_theta_equals_gbstats_regression_adjustment(scale: str
     _check(res, _gb_result(*gb, scale))
     within = compare_means(*ours, cuped=True, scale=scale)
     # The within-arm θ (ANCOVA) differs from GrowthBook's pooled θ, but both remove most variance.
-    assert within.effect != res.effect and within.variance_reduction > 0.5 and res.variance_reduction > 0.5
+    assert within.effect != res.effect
+    assert within.variance_reduction > 0.5
+    assert res.variance_reduction > 0.5
 
 
 @pytest.mark.parametrize("proper", [False, True])
@@ -140,7 +142,8 @@ def test_informative_prior_shrinks_a_noisy_lift_towards_the_prior_mean() -> None
     flat = bayes_compare(c, t)
     tight = bayes_compare(c, t, prior=GaussianPrior(0.0, 0.05**2, proper=True))
     assert flat.effect_mean == pytest.approx(0.2, rel=1e-12)
-    assert 0 < tight.effect_mean < flat.effect_mean and tight.effect_sd < flat.effect_sd
+    assert 0 < tight.effect_mean < flat.effect_mean
+    assert tight.effect_sd < flat.effect_sd
 
 
 def test_quantile_stats_match_gbstats_quantile_test() -> None:
@@ -165,5 +168,8 @@ def test_zero_variance_is_refused_like_gbstats() -> None:
     ours = compare_means(MeanStat(2, 2.0, 2.0), MeanStat(2, 4.0, 8.0))
     gb = _gb_result(gb_stats.SampleMeanStatistic(n=2, sum=2.0, sum_squares=2.0),
                     gb_stats.SampleMeanStatistic(n=2, sum=4.0, sum_squares=8.0), "relative")
-    assert gb.p_value == 1 and gb.error_message
-    assert ours.p_value == 1.0 and not ours.significant and not ours.enough_data
+    assert gb.p_value == 1
+    assert gb.error_message
+    assert ours.p_value == 1.0
+    assert not ours.significant
+    assert not ours.enough_data

@@ -130,7 +130,9 @@ def test_identical_arms_give_p_one(pair: tuple[ProportionStat, ProportionStat]) 
     c, _ = pair
     for fn in (compare_proportions, sequential_compare_proportions):
         res = fn(c, c)
-        assert res.p_value == 1.0 and res.lift == 0.0 and not res.significant
+        assert res.p_value == 1.0
+        assert res.lift == 0.0
+        assert not res.significant
 
 
 @FAST
@@ -181,14 +183,13 @@ def test_shifting_histogram_edges_shifts_quantiles_only(counts: list[int], shift
 def test_adjusted_pvalues_are_bounded_and_ordered(p: list[float]) -> None:
     arr = np.asarray(p)
     holm, bh = adjust_pvalues(arr, "holm"), adjust_pvalues(arr, "bh")
-    assert (
-        np.all(holm >= arr)
-        and np.all(holm <= 1)
-        and np.all(bh >= arr)
-        and np.all(bh <= holm + 1e-15)
-    )
+    assert np.all(holm >= arr)
+    assert np.all(holm <= 1)
+    assert np.all(bh >= arr)
+    assert np.all(bh <= holm + 1e-15)
     order = np.argsort(arr)
-    assert np.all(np.diff(holm[order]) >= 0) and np.all(np.diff(bh[order]) >= 0)
+    assert np.all(np.diff(holm[order]) >= 0)
+    assert np.all(np.diff(bh[order]) >= 0)
 
 
 # --- bad input names the field ---------------------------------------------------------------
@@ -339,7 +340,8 @@ def test_decide_distrusts_everything_on_sample_ratio_mismatch() -> None:
         srm=srm_test([10_000, 10_600], [1, 1]),
     )
     assert d.verdict == "don't ship"
-    assert "sample ratio mismatch" in d.reasons[0] and "untrustworthy" in d.reasons[0]
+    assert "sample ratio mismatch" in d.reasons[0]
+    assert "untrustworthy" in d.reasons[0]
 
 
 def test_decide_waits_for_the_planned_sample_unless_sequential() -> None:
@@ -373,7 +375,8 @@ def test_decide_rejects_flat_or_worse_primary_at_full_sample() -> None:
     worse = decide(
         _cmp("latency_p95", 0.05, True), [], higher_is_better=DIRECTIONS, reached_sample=True
     )
-    assert worse.verdict == "don't ship" and "worsened" in worse.reasons[0]
+    assert worse.verdict == "don't ship"
+    assert "worsened" in worse.reasons[0]
 
 
 def test_decide_uses_absolute_units_when_control_is_zero() -> None:
@@ -382,7 +385,9 @@ def test_decide_uses_absolute_units_when_control_is_zero() -> None:
     )
     assert math.isnan(c.relative_lift)
     d = decide(c, [], higher_is_better=DIRECTIONS, reached_sample=True)
-    assert d.verdict == "ship" and "+0.03 (95% CI" in d.reasons[0] and "[absolute difference]" in d.reasons[0]
+    assert d.verdict == "ship"
+    assert "+0.03 (95% CI" in d.reasons[0]
+    assert "[absolute difference]" in d.reasons[0]
 
 
 def test_decide_requires_a_direction_for_every_metric() -> None:

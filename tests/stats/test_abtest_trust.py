@@ -59,12 +59,14 @@ def test_constant_arms_are_not_certainty_in_any_engine(scale: str) -> None:
 def test_one_constant_arm_is_refused_like_gbstats() -> None:
     spread = MeanStat(4, 10.0, 30.0)  # values 1, 2, 3, 4
     c = compare_means(FLAT, spread)
-    assert not c.enough_data and "control" in c.not_enough_data
+    assert not c.enough_data
+    assert "control" in c.not_enough_data
 
 
 def test_bayesian_engines_refuse_constant_arms_instead_of_certainty() -> None:
     for res in (chance_to_beat_means(FLAT, OTHER_FLAT), bayes_compare(FLAT, OTHER_FLAT)):
-        assert not res.enough_data and math.isnan(res.chance_to_beat)
+        assert not res.enough_data
+        assert math.isnan(res.chance_to_beat)
     assert not bayes_compare(ProportionStat(5, 0), ProportionStat(5, 5)).enough_data
 
 
@@ -73,7 +75,8 @@ def test_single_unit_arms_are_not_enough_data_not_an_exception() -> None:
     for c in (compare_means(one, MeanStat(5, 5.0, 7.0)), sequential_compare_means(one, MeanStat(5, 5.0, 7.0)),
               compare_proportions(ProportionStat(1, 1), ProportionStat(5, 2))):
         _refused(c)
-        assert "needs at least" in c.not_enough_data and "units per arm" in c.not_enough_data
+        assert "needs at least" in c.not_enough_data
+        assert "units per arm" in c.not_enough_data
 
 
 def test_non_finite_summary_statistics_cannot_slip_through() -> None:
@@ -92,9 +95,11 @@ def test_relative_lift_keeps_the_sign_of_the_difference_for_negative_controls() 
     rng = np.random.default_rng(0)
     c, t = rng.normal(-10.0, 1.0, 400), rng.normal(-9.0, 1.0, 400)  # treatment is higher (better)
     res = compare_means(MeanStat(400, c.sum(), (c * c).sum()), MeanStat(400, t.sum(), (t * t).sum()))
-    assert res.lift > 0 and res.relative_lift > 0
+    assert res.lift > 0
+    assert res.relative_lift > 0
     assert res.relative_lift == pytest.approx((t.mean() - c.mean()) / abs(c.mean()), rel=1e-12)
-    assert res.significant and res.relative_lift_ci[0] > 0
+    assert res.significant
+    assert res.relative_lift_ci[0] > 0
 
 
 def test_ratio_with_negative_denominators_has_the_right_sign() -> None:
@@ -105,8 +110,10 @@ def test_ratio_with_negative_denominators_has_the_right_sign() -> None:
         num = den * (2.0 + shift) + rng.normal(0, 0.5, 500)
         arms.append(RatioStat(500, num.sum(), den.sum(), (num * num).sum(), (den * den).sum(), (num * den).sum()))
     res = compare_ratios(*arms)
-    assert res.control == pytest.approx(2.0, abs=0.05) and res.lift > 0
-    assert res.relative_lift > 0 and res.relative_lift == pytest.approx(res.lift / abs(res.control), rel=1e-12)
+    assert res.control == pytest.approx(2.0, abs=0.05)
+    assert res.lift > 0
+    assert res.relative_lift > 0
+    assert res.relative_lift == pytest.approx(res.lift / abs(res.control), rel=1e-12)
 
 
 def test_uncertain_control_falls_back_to_the_absolute_scale() -> None:
@@ -114,7 +121,8 @@ def test_uncertain_control_falls_back_to_the_absolute_scale() -> None:
     c = MeanStat(100, 10.0, 100 * (25.0 + 0.01))
     t = MeanStat(100, 200.0, 100 * (25.0 + 4.0))
     res = compare_means(c, t)
-    assert res.scale == "absolute" and "too uncertain" in res.warnings[0]
+    assert res.scale == "absolute"
+    assert "too uncertain" in res.warnings[0]
     assert res.significant == (res.lift_ci[0] > 0 or res.lift_ci[1] < 0)
 
 
@@ -145,7 +153,8 @@ def test_significant_exactly_when_the_interval_on_the_tested_scale_excludes_zero
     # At the boundary p ≈ α the two can differ by rounding only.
     if abs(res.p_value - res.alpha) > 1e-9:
         assert res.significant == excludes
-    assert math.isfinite(res.se) and res.se > 0
+    assert math.isfinite(res.se)
+    assert res.se > 0
 
 
 @FAST
@@ -207,14 +216,16 @@ def _latency_probs(edges: np.ndarray) -> np.ndarray:
 def test_quantile_test_refuses_below_the_minimum_sample_with_the_needed_size() -> None:
     assert quantile_sample_problem(59, 0.95) == "p95 needs at least 60 observations per arm (got 59)"
     assert quantile_sample_problem(60, 0.95) is None
-    assert quantile_sample_problem(299, 0.99) is not None and quantile_sample_problem(300, 0.99) is None
+    assert quantile_sample_problem(299, 0.99) is not None
+    assert quantile_sample_problem(300, 0.99) is None
     edges = np.r_[0.0, np.geomspace(1, 120_000, 64)]
     rng = np.random.default_rng(3)
     p = _latency_probs(edges)
     small = compare_quantiles(rng.multinomial(30, p), rng.multinomial(30, p), edges)
     _refused(small)
     ok = compare_quantiles(rng.multinomial(80, p), rng.multinomial(80, p), edges)
-    assert ok.enough_data and any("few observations" in w for w in ok.warnings)
+    assert ok.enough_data
+    assert any("few observations" in w for w in ok.warnings)
 
 
 @pytest.mark.parametrize("n", [60, 200, 2000])
@@ -343,11 +354,17 @@ small_props = st.builds(lambda n, k: ProportionStat(n, min(k, n)), st.integers(1
 def _sound(c: ABResult) -> None:
     """Either a refusal (p = 1, not significant, NaN intervals) or a finite, consistent answer."""
     if not c.enough_data:
-        assert c.p_value == 1.0 and not c.significant and math.isnan(c.lift_ci[0])
+        assert c.p_value == 1.0
+        assert not c.significant
+        assert math.isnan(c.lift_ci[0])
         return
-    assert 0.0 <= c.p_value <= 1.0 and c.se > 0 and math.isfinite(c.se)
+    assert 0.0 <= c.p_value <= 1.0
+    assert c.se > 0
+    assert math.isfinite(c.se)
     lo, hi = c.ci
-    assert lo <= c.effect <= hi and math.isfinite(lo) and math.isfinite(hi)
+    assert lo <= c.effect <= hi
+    assert math.isfinite(lo)
+    assert math.isfinite(hi)
     assert c.significant == (lo > 0 or hi < 0) or abs(c.p_value - c.alpha) < 1e-9
 
 
@@ -384,4 +401,5 @@ def test_skewed_small_samples_do_not_over_reject_on_the_default_scale() -> None:
     props = sum(compare_proportions(ProportionStat(100, int(k[0, i])), ProportionStat(100, int(k[1, i]))).significant
                 for i in range(sims)) / sims
     # Binomial SE at 4,000 runs: 0.34 points. Conservative is allowed, over-rejecting is not.
-    assert means <= 0.065 and props <= 0.065
+    assert means <= 0.065
+    assert props <= 0.065

@@ -303,8 +303,10 @@ def test_consensus_agreement_hand_worked() -> None:
 def test_consensus_agreement_reviewer_without_consensus_items() -> None:
     result = consensus_agreement([("a", 1, 0), ("b", 1, 1), ("c", 2, 0)])
     assert result["c"].n_items == 0
-    assert result["c"].rate is None and result["c"].lower is None
-    assert result["a"].n_items == 1 and result["a"].agreements == 0
+    assert result["c"].rate is None
+    assert result["c"].lower is None
+    assert result["a"].n_items == 1
+    assert result["a"].agreements == 0
 
 
 def test_consensus_agreement_recovers_reviewer_accuracy_in_simulation() -> None:

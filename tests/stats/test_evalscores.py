@@ -218,7 +218,8 @@ def test_paired_difference_identical_inputs_are_not_enough_data(scores: list[flo
     for clusters in (None, [i % 2 for i in range(len(scores))]):
         with pytest.raises(StatsError) as excinfo:
             paired_difference(scores, scores, clusters=clusters)
-        assert excinfo.value.field == "a" and "do not vary" in excinfo.value.problem
+        assert excinfo.value.field == "a"
+        assert "do not vary" in excinfo.value.problem
 
 
 def test_paired_difference_constant_nonzero_difference_is_not_certainty() -> None:

@@ -83,9 +83,11 @@ def test_pair_counts_and_tie_counts_match_a_naive_loop(arena):
 def test_win_rate_and_predicted_win_matrices():
     wins = np.array([[0.0, 3.0, 0.0], [1.0, 0.0, 2.5], [0.0, 1.5, 0.0]])
     rate = R.win_rate_matrix(wins)
-    assert rate[0, 1] == pytest.approx(0.75) and rate[1, 0] == pytest.approx(0.25)
+    assert rate[0, 1] == pytest.approx(0.75)
+    assert rate[1, 0] == pytest.approx(0.25)
     assert rate[1, 2] == pytest.approx(2.5 / 4)
-    assert np.isnan(rate[0, 2]) and np.isnan(rate[0, 0])
+    assert np.isnan(rate[0, 2])
+    assert np.isnan(rate[0, 0])
     pred = R.predicted_win_matrix(np.array([1000.0, 1400.0, 1100.0]))
     assert pred[1, 0] == pytest.approx(1 / (1 + 10 ** (-400 / 400)))
     np.testing.assert_allclose(pred + pred.T, 1.0)
@@ -190,8 +192,10 @@ def test_undefeated_variant_raises_without_prior_and_is_finite_with_one():
     with pytest.raises(StatsError, match=r"variants \{0, 1\} never lost to \{2, 3\}"):
         R.bradley_terry(group)
     fit = R.bradley_terry(wins, prior=0.5)
-    assert fit.converged and np.all(np.isfinite(fit.scores))
-    assert np.argmax(fit.scores) == 3 and fit.scores[3] < 1000 + 3 * ELO
+    assert fit.converged
+    assert np.all(np.isfinite(fit.scores))
+    assert np.argmax(fit.scores) == 3
+    assert fit.scores[3] < 1000 + 3 * ELO
     # The penalty pulls towards zero: a stronger prior gives a smaller spread.
     assert np.ptp(R.bradley_terry(wins, prior=5.0).scores) < np.ptp(fit.scores)
 
@@ -226,7 +230,8 @@ def test_anchor_puts_the_anchor_at_its_value_and_widens_the_others(arena):
     others = np.arange(6) != 3
     assert np.all(ci_anchor.se[others] > ci_centre.se[others])
     boot = R.bootstrap_ci(wins, anchor=3, anchor_value=1200.0, rounds=200)
-    assert boot.lower[3] == pytest.approx(1200.0) and boot.upper[3] == pytest.approx(1200.0)
+    assert boot.lower[3] == pytest.approx(1200.0)
+    assert boot.upper[3] == pytest.approx(1200.0)
 
 
 def test_davidson_recovers_a_known_tie_parameter():
@@ -293,9 +298,11 @@ def test_bootstrap_agrees_with_sandwich_and_exact_resampling(arena):
     np.testing.assert_allclose(fast.se, sandwich.se, rtol=0.1)
     np.testing.assert_allclose(exact.se, sandwich.se, rtol=0.1)
     np.testing.assert_allclose(fast.median, fast.scores, atol=0.15 * sandwich.se.max())
-    assert fast.replicates.shape == (1000, 6) and exact.replicates is None
+    assert fast.replicates.shape == (1000, 6)
+    assert exact.replicates is None
     assert fast.n_dropped == 0
-    assert np.all(fast.lower < fast.scores) and np.all(fast.scores < fast.upper)
+    assert np.all(fast.lower < fast.scores)
+    assert np.all(fast.scores < fast.upper)
 
 
 def test_bootstrap_intervals_cover_the_truth_at_the_nominal_rate():
@@ -319,14 +326,18 @@ def test_bootstrap_refuses_when_too_many_replicates_have_no_finite_mle():
     wins = np.array([[0.0, 6.0, 0.0, 1.0], [5.0, 0.0, 5.0, 0.0], [0.0, 5.0, 0.0, 0.0], [0.0, 0.0, 6.0, 0.0]])
     ci = R.bootstrap_ci(wins, rounds=400, seed=3)
     assert 0.25 * 400 < ci.n_dropped < 0.5 * 400
-    assert not ci.enough_data and "unbounded" in ci.not_enough_data
-    assert np.all(np.isnan(ci.lower)) and np.all(np.isnan(ci.upper))
+    assert not ci.enough_data
+    assert "unbounded" in ci.not_enough_data
+    assert np.all(np.isnan(ci.lower))
+    assert np.all(np.isnan(ci.upper))
     with pytest.raises(StatsError) as excinfo:
         R.rank_intervals(ci.lower, ci.upper)
     assert excinfo.value.field == "lower"
     with_prior = R.bootstrap_ci(wins, rounds=400, seed=3, prior=1.0)
-    assert with_prior.n_dropped == 0 and with_prior.enough_data
-    assert np.all(np.isfinite(with_prior.lower)) and np.all(with_prior.upper > with_prior.lower)
+    assert with_prior.n_dropped == 0
+    assert with_prior.enough_data
+    assert np.all(np.isfinite(with_prior.lower))
+    assert np.all(with_prior.upper > with_prior.lower)
 
 
 def test_all_ties_give_not_enough_data_not_a_zero_width_interval():
@@ -336,10 +347,13 @@ def test_all_ties_give_not_enough_data_not_a_zero_width_interval():
     wins, ties = R.pair_counts(a, b, outcome, 3), R.tie_counts(a, b, outcome, 3)
     for ci in (R.sandwich_ci(wins, ties=ties), R.bootstrap_ci(wins, ties=ties, rounds=50),
                R.bootstrap_ci(wins, ties=ties, rounds=50, prior=1.0)):
-        assert not ci.enough_data and "tie" in ci.not_enough_data
-        assert np.all(np.isnan(ci.lower)) and np.all(np.isnan(ci.se))
+        assert not ci.enough_data
+        assert "tie" in ci.not_enough_data
+        assert np.all(np.isnan(ci.lower))
+        assert np.all(np.isnan(ci.se))
     # Without the tie table the same data read as half-wins: the sandwich SE is honest (not 0).
-    assert R.sandwich_ci(wins).enough_data and np.all(R.sandwich_ci(wins).se > 0)
+    assert R.sandwich_ci(wins).enough_data
+    assert np.all(R.sandwich_ci(wins).se > 0)
 
 
 def test_bootstrap_rejects_non_count_tables_and_bad_seeds():

@@ -37,7 +37,8 @@ def test_next_pair_draws_from_those_probabilities():
     for seed in range(60):
         i, j = R.next_pair(wins, np.random.default_rng(seed))
         flat = np.random.default_rng(seed).choice(16, p=probs.ravel())
-        assert (i, j) == divmod(int(flat), 4) and i < j
+        assert (i, j) == divmod(int(flat), 4)
+        assert i < j
         seen.add((i, j))
     assert len(seen) >= 4  # it really samples, not always the top pair
 

@@ -45,7 +45,8 @@ def test_style_features_formula_and_standardisation():
     np.testing.assert_allclose(z[:, 0], (raw - raw.mean()) / raw.std())
     assert z.shape == (4, 1)
     full = R.style_features(len_a, len_b, [1, 0, 2, 0], [0, 0, 1, 3], [0, 1, 0, 0], [1, 0, 0, 0], [2, 0, 0, 1], [0, 1, 0, 0])
-    assert full.shape == (4, 4) and len(R.STYLE_FEATURES) == 4
+    assert full.shape == (4, 4)
+    assert len(R.STYLE_FEATURES) == 4
     np.testing.assert_allclose(full.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(full.std(axis=0), 1)
 
@@ -70,7 +71,8 @@ def test_style_control_recovers_the_length_effect_and_true_strengths():
     beta = np.array([0.6, 0.0])
     a, b, outcome, z = style_world(40_000, beta, theta, seed=2)
     fit = R.bradley_terry_style(a, b, outcome, z, 5)
-    assert abs(fit.coef[0] - beta[0]) < 4 * fit.coef_se[0] and abs(fit.coef[0] - beta[0]) < 0.05
+    assert abs(fit.coef[0] - beta[0]) < 4 * fit.coef_se[0]
+    assert abs(fit.coef[0] - beta[0]) < 0.05
     assert abs(fit.coef[1]) < 4 * fit.coef_se[1]
     np.testing.assert_allclose(fit.theta, theta - theta.mean(), atol=0.05)
     # Plain BT credits the verbose models with their style and gets the order wrong.
@@ -131,9 +133,11 @@ def test_style_bootstrap_agrees_with_the_sandwich():
     a, b, outcome, z = style_world(3000, np.array([0.5, 0.2]), theta, 7)
     fit = R.bradley_terry_style(a, b, outcome, z, 4)
     boot = R.bootstrap_style_ci(a, b, outcome, z, 4, rounds=200, seed=1)
-    assert boot.not_enough_data is None and boot.n_dropped == 0
+    assert boot.not_enough_data is None
+    assert boot.n_dropped == 0
     np.testing.assert_allclose(boot.se, fit.se, rtol=0.2)
-    assert np.all(boot.lower < fit.scores) and np.all(fit.scores < boot.upper)
+    assert np.all(boot.lower < fit.scores)
+    assert np.all(fit.scores < boot.upper)
 
 
 def test_style_all_ties_is_not_enough_data():

@@ -75,7 +75,8 @@ def test_ci_frontier_keeps_variants_whose_intervals_overlap() -> None:
     assert ci.frontier == ("base", "sft", "best-of-4")
     assert ci.dominated_by == {"prompted": "sft", "sft-small": "sft"}
     plain = point_estimate_frontier(points)
-    assert "best-of-4" not in plain.frontier and plain.dominated_by["best-of-4"] == "sft"
+    assert "best-of-4" not in plain.frontier
+    assert plain.dominated_by["best-of-4"] == "sft"
 
 
 def test_ci_frontier_requires_cost_separation_when_costs_are_uncertain() -> None:
@@ -283,7 +284,8 @@ def test_gain_simulation_interval_agrees_with_delta_method_when_slope_is_clear()
     log_m = math.log(gain.multiple)
     assert math.log(gain.lower) == pytest.approx(log_m - t * gain.log_multiple_se, abs=0.1)
     assert math.log(gain.upper) == pytest.approx(log_m + t * gain.log_multiple_se, abs=0.1)
-    assert gain.slope_distinguishable and gain.note is None
+    assert gain.slope_distinguishable
+    assert gain.note is None
 
 
 def test_gain_interval_covers_the_true_multiple_about_95_percent() -> None:
@@ -312,8 +314,10 @@ def test_gain_with_a_slope_not_distinguishable_from_zero_is_unbounded() -> None:
     assert fit.b_interval[0] < 0 < fit.b_interval[1]
     gain = compute_equivalent_gain(fit, 0.65, 0.01)
     assert gain.upper == math.inf
-    assert not gain.slope_distinguishable and gain.note == SLOPE_NOT_DISTINGUISHABLE
-    assert gain.lower >= 0.0 and gain.multiple > 0.0
+    assert not gain.slope_distinguishable
+    assert gain.note == SLOPE_NOT_DISTINGUISHABLE
+    assert gain.lower >= 0.0
+    assert gain.multiple > 0.0
 
 
 def test_gain_with_a_negative_slope_never_returns_a_negative_multiple() -> None:
@@ -321,7 +325,8 @@ def test_gain_with_a_negative_slope_never_returns_a_negative_multiple() -> None:
         a=0.7, b=-0.01, var_a=1e-4, var_b=1e-6, cov_ab=0.0, df=6, n=8, level=0.95, weighted=False
     )
     gain = compute_equivalent_gain(falling, 0.75, 0.01)
-    assert gain.multiple == math.inf and gain.upper == math.inf
+    assert gain.multiple == math.inf
+    assert gain.upper == math.inf
     assert gain.log_multiple_se == math.inf
     assert gain.note == SLOPE_NOT_DISTINGUISHABLE
     assert gain.lower >= 0.0

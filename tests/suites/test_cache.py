@@ -31,19 +31,26 @@ def test_rerun_reuses_outputs_and_calls_only_changed_items(simulator):
     variant = VariantFactory(endpoint_model="acme-70b")
     v1 = services.suite_import(slug="cached", text=suite(6))
     first = run_inline(v1, variant)
-    assert simulator.request_count == 6 and first.status == RunStatus.DONE
+    assert simulator.request_count == 6
+    assert first.status == RunStatus.DONE
     again = run_inline(v1, variant)
-    assert simulator.request_count == 6 and again.status == RunStatus.DONE and again.n_done == 6
+    assert simulator.request_count == 6
+    assert again.status == RunStatus.DONE
+    assert again.n_done == 6
     pairs = {r.item_id: r for r in RunResult.objects.filter(run=first)}
     exported = [json.loads(x) for x in exports.results_jsonl(again)]
     assert [r["cached"] for r in exported] == [True] * 6
     for row in RunResult.objects.filter(run=again):
-        assert row.cached and row.output == pairs[row.item_id].output and row.score == pairs[row.item_id].score
-        assert row.cost_usd == pairs[row.item_id].cost_usd and row.attempts == 0
+        assert row.cached
+        assert row.output == pairs[row.item_id].output
+        assert row.score == pairs[row.item_id].score
+        assert row.cost_usd == pairs[row.item_id].cost_usd
+        assert row.attempts == 0
     v2 = services.suite_import(slug="cached", text=suite(6, changed=2))  # v1 is locked: a new version
     assert v2.number == 2
     third = run_inline(v2, variant)
-    assert simulator.request_count == 7 and RunResult.objects.filter(run=third, cached=False).count() == 1
+    assert simulator.request_count == 7
+    assert RunResult.objects.filter(run=third, cached=False).count() == 1
     assert RunResult.objects.get(run=third, cached=False).item.external_id == "q2"
 
 

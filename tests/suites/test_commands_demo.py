@@ -24,9 +24,12 @@ def test_import_then_run_inline_with_progress(tmp_path, simulator, capsys):
     VariantFactory(slug="cli-variant", endpoint_model="acme-70b")
     call_command("run_suite", "cli-math", "--variant", "cli-variant", "--inline", "--concurrency", "2")
     out = capsys.readouterr().out
-    assert "5/5" in out and "mean score" in out
+    assert "5/5" in out
+    assert "mean score" in out
     run = Run.objects.get(version__suite__slug="cli-math")
-    assert run.status == RunStatus.DONE and run.n_done == 5 and simulator.request_count == 5
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 5
+    assert simulator.request_count == 5
 
 
 def test_commands_report_bad_input(tmp_path):
@@ -45,7 +48,8 @@ def test_demo_builds_two_suites_with_a_run_per_variant():
     demo.build(world)  # idempotent
     assert set(Suite.objects.values_list("slug", flat=True)) == {"arithmetic", "json-extraction"}
     runs = Run.objects.select_related("variant", "version__suite")
-    assert runs.count() == 2 * len(world.variants) and all(r.status == RunStatus.DONE for r in runs)
+    assert runs.count() == 2 * len(world.variants)
+    assert all(r.status == RunStatus.DONE for r in runs)
     means = {(r.version.suite.slug, r.variant.slug): selectors.run_summary(r).overall.mean for r in runs}
     for suite in ("arithmetic", "json-extraction"):
         assert means[(suite, "acme-7b-sc16")] >= means[(suite, "acme-7b-sc4")] >= means[(suite, "acme-7b")]
@@ -53,4 +57,5 @@ def test_demo_builds_two_suites_with_a_run_per_variant():
         assert means[(suite, "acme-7b-dpo")] >= means[(suite, "acme-7b")]
     sc16 = runs.get(version__suite__slug="arithmetic", variant__slug="acme-7b-sc16")
     base = runs.get(version__suite__slug="arithmetic", variant__slug="acme-7b")
-    assert sc16.tokens_total > 10 * base.tokens_total and sc16.cost_total > 10 * base.cost_total
+    assert sc16.tokens_total > 10 * base.tokens_total
+    assert sc16.cost_total > 10 * base.cost_total

@@ -37,16 +37,20 @@ def test_api_imports_a_registry_yaml_with_its_samples_and_exports_it(engineer_cl
     response = engineer_client.post(f"{BASE}/import", json.dumps(payload), content_type="application/json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["source_format"] == "openai_registry" and body["item_count"] == 3
+    assert body["source_format"] == "openai_registry"
+    assert body["item_count"] == 3
     assert body["notes"][0].startswith("OpenAI evals eval capitals.dev.v0")
     exported = viewer_client.get(f"{BASE}/capitals/export.jsonl")
-    assert exported.status_code == 200 and exported["Content-Type"].startswith("application/x-ndjson")
+    assert exported.status_code == 200
+    assert exported["Content-Type"].startswith("application/x-ndjson")
     header, *lines = [json.loads(x) for x in b"".join(exported.streaming_content).decode().splitlines()]
     assert header["suite_metadata"]["eval"] == "capitals.dev.v0"  # the registry entry, kept as suite metadata
-    assert [x["grader"] for x in lines] == [{"type": "starts_with"}] * 3 and lines[0]["targets"] == ["Tokyo"]
+    assert [x["grader"] for x in lines] == [{"type": "starts_with"}] * 3
+    assert lines[0]["targets"] == ["Tokyo"]
     assert engineer_client.get(f"{BASE}/capitals/export.jsonl").status_code == 200
     assert viewer_client.get(f"{BASE}/nope/export.jsonl").status_code == 404
-    assert engineer_client.logout() is None and engineer_client.get(f"{BASE}/capitals/export.jsonl").status_code == 401
+    assert engineer_client.logout() is None
+    assert engineer_client.get(f"{BASE}/capitals/export.jsonl").status_code == 401
     empty = viewer_client.post(f"{BASE}/import", json.dumps({"suite": "x"}), content_type="application/json")
     assert empty.status_code in (400, 403)
 
@@ -56,12 +60,15 @@ def test_api_import_with_field_map_and_csv_filename(engineer_client):
     payload = {"suite": "gsm", "content": content, "filename": "gsm.csv", "map": "question=input,answer=target",
                "default_grader": {"type": "numeric"}}
     response = engineer_client.post(f"{BASE}/import", json.dumps(payload), content_type="application/json")
-    assert response.status_code == 201 and response.json()["item_count"] == 3
+    assert response.status_code == 201
+    assert response.json()["item_count"] == 3
     no_content = engineer_client.post(f"{BASE}/import", json.dumps({"suite": "gsm2"}), content_type="application/json")
-    assert no_content.status_code == 400 and "content" in json.dumps(no_content.json())
+    assert no_content.status_code == 400
+    assert "content" in json.dumps(no_content.json())
     bad_map = engineer_client.post(f"{BASE}/import", json.dumps({**payload, "suite": "gsm3", "map": "question"}),
                                    content_type="application/json")
-    assert bad_map.status_code == 400 and "map" in bad_map.json()["detail"]
+    assert bad_map.status_code == 400
+    assert "map" in bad_map.json()["detail"]
     assert not Suite.objects.filter(slug__in=["gsm2", "gsm3"]).exists()
 
 
@@ -71,17 +78,20 @@ def test_import_page_takes_several_files_and_shows_notes(engineer_client):
                                     follow=True)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Imported 8 items as support v1." in page and "javascript ×1" in page
+    assert "Imported 8 items as support v1." in page
+    assert "javascript ×1" in page
     assert "Export JSONL" in page
     bad = engineer_client.post(reverse("suites:import"), {"slug": "ctf", "format": "auto",
                                                           "file": [SimpleUploadedFile("x.bin", b"\xff\xfe\x00")]})
-    assert "must be UTF-8" in bad.content.decode() and not Suite.objects.filter(slug="ctf").exists()
+    assert "must be UTF-8" in bad.content.decode()
+    assert not Suite.objects.filter(slug="ctf").exists()
 
 
 def test_import_command_takes_a_folder(capsys):
     call_command("import_suite", str(DATA / "openai_evals"), "--suite", "cli-capitals")
     out = capsys.readouterr().out
-    assert "imported 3 items as cli-capitals v1" in out and "OpenAI evals eval" in out
+    assert "imported 3 items as cli-capitals v1" in out
+    assert "OpenAI evals eval" in out
     call_command("import_suite", str(DATA / "inspect/gsm.csv"), "--suite", "cli-gsm", "--map",
                  "question=input,answer=target", "--grader", '{"type": "numeric"}')
     assert Suite.objects.get(slug="cli-gsm").versions.get().item_count == 3
@@ -109,19 +119,27 @@ def test_run_results_export_csv_json_jsonl(viewer_client, read_key):
     rows = [json.loads(x) for x in b"".join(jsonl.streaming_content).decode().splitlines()]
     assert [r["item"] for r in rows] == ["astro-1", "astro-2", "chem-1"]
     first = rows[0]
-    assert first["targets"] == ["B"] and first["grader"] == {"type": "choice"} and first["input_tokens"] == 30
-    assert first["grader_calls"] == 1 and first["grader_tokens"] == 59 and first["finish_reason"] == "stop"
-    assert rows[2]["error"].startswith("acme-7b: HTTP 500") and rows[1]["latency_ms"] == 95.5
+    assert first["targets"] == ["B"]
+    assert first["grader"] == {"type": "choice"}
+    assert first["input_tokens"] == 30
+    assert first["grader_calls"] == 1
+    assert first["grader_tokens"] == 59
+    assert first["finish_reason"] == "stop"
+    assert rows[2]["error"].startswith("acme-7b: HTTP 500")
+    assert rows[1]["latency_ms"] == 95.5
     # enough to recompute the run's mean outside EvalHub
     assert sum(r["score"] for r in rows) / len(rows) == pytest.approx(run.mean_score)
     as_json = viewer_client.get(reverse("suites:run_export", args=[run.pk, "json"]))
     data = json.loads(b"".join(as_json.streaming_content))
-    assert data["variant"] == "acme-7b" and [r["score"] for r in data["results"]] == [1.0, 0.0, 0.0]
+    assert data["variant"] == "acme-7b"
+    assert [r["score"] for r in data["results"]] == [1.0, 0.0, 0.0]
     as_csv = viewer_client.get(reverse("suites:run_export", args=[run.pk, "csv"]))
     assert as_csv["Content-Disposition"] == f'attachment; filename="run-{run.pk}.csv"'
     table = list(csv.DictReader(io.StringIO(b"".join(as_csv.streaming_content).decode())))
-    assert table[0]["output"] == "ANSWER: B" and json.loads(table[0]["input"])[0]["role"] == "user"
-    assert table[1]["passed"] == "False" and table[2]["score"] == "0.0"
+    assert table[0]["output"] == "ANSWER: B"
+    assert json.loads(table[0]["input"])[0]["role"] == "user"
+    assert table[1]["passed"] == "False"
+    assert table[2]["score"] == "0.0"
     assert viewer_client.get(f"{BASE}/runs/{run.pk}/export.xlsx").status_code == 400
     assert viewer_client.get(reverse("suites:run_export", args=[run.pk, "xml"])).status_code == 404
     run_page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
@@ -137,9 +155,12 @@ def test_runs_table_mean_leaves_pending_human_grades_out_like_the_run_page(viewe
     RunResult.objects.create(run=run, item=items[1], output="y", score=0.5, passed=False)
     RunResult.objects.create(run=run, item=items[2], output="z", score=None, passed=None)  # awaiting a reviewer
     run = services.run_finalize(run_id=run.pk)
-    assert run.n_done == 3 and run.n_scored == 2 and run.mean_score == pytest.approx(0.75)
+    assert run.n_done == 3
+    assert run.n_scored == 2
+    assert run.mean_score == pytest.approx(0.75)
     listing = viewer_client.get(reverse("suites:list")).content.decode()
-    assert "0.750" in listing and "(2 of 3 scored)" in listing
+    assert "0.750" in listing
+    assert "(2 of 3 scored)" in listing
     assert "0.750" in viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
 
 
@@ -198,8 +219,11 @@ def test_run_page_shows_each_graders_score_the_judge_usage_and_cache(viewer_clie
                                        "explanation": "judge: terse"}],
                              grader_usage={"calls": 1, "input_tokens": 40, "output_tokens": 8, "cost_usd": 0.0004})
     page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
-    assert "2 graders" in page and "<code>judge</code> ×2: 0.25 ✗" in page and "judge: terse" in page
-    assert "judge: 1 call, 48 tokens, $0.000400" in page and ">cached<" in page
+    assert "2 graders" in page
+    assert "<code>judge</code> ×2: 0.25 ✗" in page
+    assert "judge: terse" in page
+    assert "judge: 1 call, 48 tokens, $0.000400" in page
+    assert ">cached<" in page
 
 
 def test_a_reviewer_completes_the_human_part_of_a_multi_grader(reviewer):
@@ -221,5 +245,7 @@ def test_a_reviewer_completes_the_human_part_of_a_multi_grader(reviewer):
     pending = HumanGrade.objects.get(result__run=run)
     services.human_grade_submit(grade=pending, reviewer=reviewer, score=0.5, explanation="a bit cold")
     result = RunResult.objects.get(run=run)
-    assert result.score == pytest.approx((1.0 * 1 + 0.5 * 3) / 4) and result.passed  # 0.625 ≥ 0.6
-    assert [p["score"] for p in result.graders] == [1.0, 0.5] and "a bit cold" in result.explanation
+    assert result.score == pytest.approx((1.0 * 1 + 0.5 * 3) / 4)
+    assert result.passed  # 0.625 ≥ 0.6
+    assert [p["score"] for p in result.graders] == [1.0, 0.5]
+    assert "a bit cold" in result.explanation

@@ -47,30 +47,44 @@ def test_every_item_401_ends_failed_with_the_most_common_error_on_page_and_api(s
     version = make_version(5, slug="calc")
     run = run_now(version, VariantFactory(slug="no-key", endpoint_model="acme-70b"))
 
-    assert run.status == RunStatus.FAILED and run.n_done == 5 and run.n_errors == 5 and run.finished_at
+    assert run.status == RunStatus.FAILED
+    assert run.n_done == 5
+    assert run.n_errors == 5
+    assert run.finished_at
     assert run.error.startswith("5 of 5 items failed (at least 50%), so the run has no score; "
                                 "most common error (5×): no-key: HTTP 401")
 
     body = viewer_client.get(f"/api/v1/suites/runs/{run.pk}").json()
-    assert body["status"] == "failed" and body["overall"] is None and body["categories"] == []
+    assert body["status"] == "failed"
+    assert body["overall"] is None
+    assert body["categories"] == []
     assert body["error"] == run.error
-    assert len(body["top_errors"]) == 1 and body["top_errors"][0]["count"] == 5
+    assert len(body["top_errors"]) == 1
+    assert body["top_errors"][0]["count"] == 5
     assert body["top_errors"][0]["error"].startswith("no-key: HTTP 401")
 
     page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
-    assert "Run failed" in page and "5 of 5 items failed" in page and "No score: the run failed." in page
-    assert "mean score" not in page and "95% CI [" not in page  # no "0.000 [0.000, 0.000]" score
+    assert "Run failed" in page
+    assert "5 of 5 items failed" in page
+    assert "No score: the run failed." in page
+    assert "mean score" not in page
+    assert "95% CI [" not in page  # no "0.000 [0.000, 0.000]" score
 
 
 def test_a_few_errors_end_done_with_errors_listed(simulator, viewer_client):
     simulator.faults.statuses["*"] = [400]  # one item's call is rejected, not retried
     version = make_version(6)
     run = run_now(version, VariantFactory(endpoint_model="acme-70b"))
-    assert run.status == RunStatus.DONE and run.n_errors == 1 and run.error == ""
+    assert run.status == RunStatus.DONE
+    assert run.n_errors == 1
+    assert run.error == ""
     body = viewer_client.get(f"/api/v1/suites/runs/{run.pk}").json()
-    assert body["overall"]["n"] == 6 and body["error"] == "" and body["top_errors"][0]["count"] == 1
+    assert body["overall"]["n"] == 6
+    assert body["error"] == ""
+    assert body["top_errors"][0]["count"] == 1
     page = viewer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
-    assert "Done with errors" in page and "Run failed" not in page
+    assert "Done with errors" in page
+    assert "Run failed" not in page
 
 
 @pytest.mark.parametrize(("errors", "status"), [(0, RunStatus.DONE), (2, RunStatus.DONE),
@@ -78,7 +92,8 @@ def test_a_few_errors_end_done_with_errors_listed(simulator, viewer_client):
 def test_threshold_is_half_of_the_items(errors, status):
     assert services.RUN_FAIL_ERROR_SHARE == 0.5
     run = run_with(make_version(6), errors)
-    assert run.status == status and run.n_errors == errors
+    assert run.status == status
+    assert run.n_errors == errors
     assert (run.error != "") == (status == RunStatus.FAILED)
     if status == RunStatus.FAILED:
         assert run.error == (f"{errors} of 6 items failed (at least 50%), so the run has no score; "
@@ -97,9 +112,11 @@ def test_failed_run_stays_out_of_compare_and_the_frontier(viewer_client):
     with pytest.raises(ValueError, match=f"run {failed.pk} failed"):
         selectors.run_compare(good, failed)
     response = viewer_client.get(f"/api/v1/suites/runs/{failed.pk}/compare/{good.pk}")
-    assert response.status_code == 400 and response.json()["detail"].startswith("run_id: ")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("run_id: ")
     response = viewer_client.get(f"/api/v1/suites/runs/{good.pk}/compare/{failed.pk}")
-    assert response.status_code == 400 and response.json()["detail"].startswith("other_id: ")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("other_id: ")
     page = viewer_client.get(reverse("suites:run_compare", args=[good.pk]) + f"?other={failed.pk}", follow=True)
     assert f"run {failed.pk} failed" in page.content.decode()
     # The failed run is not offered for comparison, and the list shows no mean for it.
@@ -117,5 +134,7 @@ def test_migration_marks_stored_done_runs_that_mostly_errored_as_failed():
     module.fail_mostly_errored_runs(apps, None)
     bad.refresh_from_db()
     fine.refresh_from_db()
-    assert bad.status == RunStatus.FAILED and "4 of 4 items failed" in bad.error and "(4×): acme: HTTP 503" in bad.error
+    assert bad.status == RunStatus.FAILED
+    assert "4 of 4 items failed" in bad.error
+    assert "(4×): acme: HTTP 503" in bad.error
     assert fine.status == RunStatus.DONE

@@ -18,19 +18,25 @@ def test_several_graders_weighted_mean_and_pass_rules():
             {"type": "starts_with", "targets": ["Hi"], "weight": 0}]           # reported, not counted
     output = "Hello, we will refund you today friend."
     all_rule = grade({"type": "multi", "graders": subs}, output, [])
-    assert all_rule.score == pytest.approx(1 / 4) and all_rule.passed is False
-    assert [p["passed"] for p in all_rule.parts] == [True, False, False] and "word_count" in all_rule.explanation
+    assert all_rule.score == pytest.approx(1 / 4)
+    assert all_rule.passed is False
+    assert [p["passed"] for p in all_rule.parts] == [True, False, False]
+    assert "word_count" in all_rule.explanation
     anyone = grade({"type": "multi", "pass_rule": "any", "graders": subs}, output, [])
-    assert anyone.score == 1.0 and anyone.passed
+    assert anyone.score == 1.0
+    assert anyone.passed
     weighted = grade({"type": "multi", "pass_rule": "weighted", "threshold": 0.2, "graders": subs}, output, [])
-    assert weighted.score == pytest.approx(0.25) and weighted.passed
+    assert weighted.score == pytest.approx(0.25)
+    assert weighted.passed
     as_list = grade([{"type": "exact"}, {"type": "char_count", "max": 3}], "yes", ["yes"])
-    assert as_list.passed and len(as_list.parts) == 2
+    assert as_list.passed
+    assert len(as_list.parts) == 2
 
 
 def test_multi_with_a_human_part_is_pending_and_configs_are_checked():
     pending = grade({"graders": [{"type": "exact"}, {"type": "human"}]}, "a", ["a"])
-    assert pending.pending and pending.parts[0]["score"] == 1.0
+    assert pending.pending
+    assert pending.parts[0]["score"] == 1.0
     for config, field in [({"type": "multi", "graders": []}, "grader.graders"),
                           ({"type": "multi", "pass_rule": "most", "graders": [{"type": "exact"}]}, "grader.pass_rule"),
                           ({"type": "multi", "pass_rule": "weighted", "graders": [{"type": "exact"}]}, "grader.threshold"),
@@ -46,7 +52,9 @@ def test_negation_of_any_grader():
     config = {"type": "contains", "negate": True, "targets": ["as an AI"]}
     assert grade(config, "Sure, here it is.", []).passed
     bad = grade(config, "As an AI, I cannot.", [])
-    assert bad.passed is False and bad.score == 0.0 and bad.explanation.startswith("not:")
+    assert bad.passed is False
+    assert bad.score == 0.0
+    assert bad.explanation.startswith("not:")
 
 
 # ------------------------------------------------------------------------------------------ fixes
@@ -76,7 +84,8 @@ def test_json_match_target_takes_the_best_of_all_targets_and_arrays():
     config = {"type": "json", "match_target": True}
     targets = [{"city": "Paris"}, {"city": "Lyon"}]
     assert grade(config, '{"city": "Lyon"}', targets).passed
-    assert grade(config, "[1, 2, 3]", [[1, 2, 3]]).passed and not grade(config, "[3, 2, 1]", [[1, 2, 3]]).passed
+    assert grade(config, "[1, 2, 3]", [[1, 2, 3]]).passed
+    assert not grade(config, "[3, 2, 1]", [[1, 2, 3]]).passed
     assert grade({**config, "unordered": True}, "[3, 2, 1]", ["[1, 2, 3]"]).passed
 
 
@@ -96,7 +105,8 @@ def test_judge_usage_is_recorded_and_several_judges_average():
     replies = {"j1": JudgeReply("Score: 8/10 good", 120, 9, 0.0003, 410.0), "j2": "Score: 3/5 fine"}
     result = grade({"type": "judge", "judge_variants": ["j1", "j2"], "pass_threshold": 0.7}, "x", [],
                    judge=lambda slug, messages: replies[slug])
-    assert result.score == pytest.approx((0.8 + 0.6) / 2) and result.passed
+    assert result.score == pytest.approx((0.8 + 0.6) / 2)
+    assert result.passed
     assert result.usage == {"calls": 2, "input_tokens": 120, "output_tokens": 9, "cost_usd": 0.0003,
                             "latency_ms": 410.0}
 
@@ -111,7 +121,8 @@ def test_judge_prompt_template_gets_input_output_target():
     config = {"type": "judge", "judge_variant": "j", "prompt": "Q: {input}\nA: {output}\nRef: {target}\n{{json}}"}
     graders.validate_config(config, [])
     result = grade(config, "forty-two", ["42"], input_messages=[{"role": "user", "content": "6*7?"}], judge=judge)
-    assert seen["text"] == "Q: 6*7?\nA: forty-two\nRef: 42\n{json}" and result.score == 0.5
+    assert seen["text"] == "Q: 6*7?\nA: forty-two\nRef: 42\n{json}"
+    assert result.score == 0.5
     with pytest.raises(GraderConfigError) as info:
         graders.validate_config({**config, "prompt": "{question}"}, [])
     assert info.value.field == "grader.prompt"
@@ -131,16 +142,19 @@ def test_inspect_answer_and_pattern():
 
 def test_levenshtein_and_similarity_hand_computed():
     result = grade({"type": "levenshtein", "max_distance": 3}, "kitten", ["sitting"])
-    assert result.passed and "edit distance 3" in result.explanation  # k→s, e→i, +g
+    assert result.passed
+    assert "edit distance 3" in result.explanation  # k→s, e→i, +g
     assert not grade({"type": "levenshtein", "max_distance": 2}, "kitten", ["sitting"]).passed
     ratio = grade({"type": "similarity", "threshold": 0.75}, "abcd", ["abce"])
-    assert ratio.score == pytest.approx(2 * 3 / 8) and ratio.passed  # Indel similarity: 2·matches / total length
+    assert ratio.score == pytest.approx(2 * 3 / 8)
+    assert ratio.passed  # Indel similarity: 2·matches / total length
 
 
 def test_rouge_l_hand_computed():
     # LCS of "the cat sat on the mat" and "the cat lay on the mat" is 5 tokens of 6: P = R = F = 5/6
     result = grade({"type": "rouge_l", "threshold": 0.8}, "The cat lay on the mat.", ["the cat sat on the mat"])
-    assert result.score == pytest.approx(5 / 6) and result.passed
+    assert result.score == pytest.approx(5 / 6)
+    assert result.passed
     unigram = grade({"type": "rouge_n", "n": 2}, "the cat lay on the mat", ["the cat sat on the mat"])
     assert unigram.score == pytest.approx(3 / 5)  # bigrams: the cat, on the, the mat of 5
 
@@ -149,14 +163,16 @@ def test_bleu_hand_computed():
     # n-gram precisions 5/6, 3/5, 2/4, 1/3, same length (BP = 1): BLEU = (5/6 · 3/5 · 1/2 · 1/3) ** (1/4)
     expected = (5 / 6 * 3 / 5 * 1 / 2 * 1 / 3) ** 0.25
     result = grade({"type": "bleu"}, "the cat sat on the mat", ["the cat sat on a mat"])
-    assert result.score == pytest.approx(expected, abs=1e-4) and result.passed is (expected >= 0.5)
+    assert result.score == pytest.approx(expected, abs=1e-4)
+    assert result.passed is (expected >= 0.5)
     assert grade({"type": "bleu"}, "a b c d e", ["a b c d e"]).score == pytest.approx(1.0)
 
 
 def test_token_f1_and_fuzzy_match_squad_style():
     # normalised: "cat sat" vs "cat sat down": P = 1, R = 2/3, F1 = 0.8
     result = grade({"type": "token_f1", "threshold": 0.8}, "The cat sat.", ["a cat sat down"])
-    assert result.score == pytest.approx(0.8) and result.passed
+    assert result.score == pytest.approx(0.8)
+    assert result.passed
     assert grade({"type": "fuzzy_match"}, "It was Barack Obama.", ["barack obama"]).passed
     assert not grade({"type": "fuzzy_match"}, "George Bush", ["Barack Obama"]).passed
 
@@ -193,7 +209,8 @@ def test_counts_latency_cost_finish_reason():
     assert grade({"type": "latency", "max_ms": 1000}, "x", [], facts=facts).passed
     assert not grade({"type": "cost", "max_usd": 0.001}, "x", [], facts=facts).passed
     truncated = grade({"type": "finish_reason", "value": "stop"}, "x", [], facts=facts)
-    assert not truncated.passed and "'length'" in truncated.explanation
+    assert not truncated.passed
+    assert "'length'" in truncated.explanation
     with pytest.raises(GraderConfigError) as info:
         graders.validate_config({"type": "latency"}, [])
     assert info.value.field == "grader.max_ms"

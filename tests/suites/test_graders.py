@@ -35,18 +35,23 @@ def test_grader_good_and_bad(config, targets, good, bad):
     graders.validate_config(config, targets)
     ok, ko = grade(config, good, targets), grade(config, bad, targets)
     assert (ok.score, ok.passed) == (1.0, True), ok
-    assert ko.passed is False and 0.0 <= ko.score < 1.0, ko
-    assert ok.explanation and ko.explanation
+    assert ko.passed is False, ko
+    assert 0.0 <= ko.score < 1.0, ko
+    assert ok.explanation
+    assert ko.explanation
 
 
 def test_contains_all_gives_partial_credit():
     result = grade({"type": "contains_all"}, "We apologise.", ["apologise", "refund"])
-    assert result.score == 0.5 and not result.passed and "refund" in result.explanation
+    assert result.score == 0.5
+    assert not result.passed
+    assert "refund" in result.explanation
 
 
 def test_json_match_target_partial_score_names_fields():
     result = grade({"type": "json", "match_target": True}, '{"a": 1, "b": 3}', [{"a": 1, "b": 2}])
-    assert result.score == 0.5 and "b" in result.explanation
+    assert result.score == 0.5
+    assert "b" in result.explanation
 
 
 def test_judge_grader_uses_the_judge_reply():
@@ -58,17 +63,23 @@ def test_judge_grader_uses_the_judge_reply():
 
     result = grade({"type": "judge", "judge_variant": "acme-70b", "rubric": "be polite"}, "Hello!", ["Hi"],
                    input_messages=[{"role": "user", "content": "Greet me"}], judge=judge)
-    assert result.score == pytest.approx(0.8) and result.passed and "clear and correct" in result.explanation
-    assert seen["slug"] == "acme-70b" and "be polite" in seen["messages"][0]["content"]
+    assert result.score == pytest.approx(0.8)
+    assert result.passed
+    assert "clear and correct" in result.explanation
+    assert seen["slug"] == "acme-70b"
+    assert "be polite" in seen["messages"][0]["content"]
     low = grade({"type": "judge", "judge_variant": "j"}, "x", [], judge=lambda s, m: "Score: 2/10 - wrong")
-    assert low.score == pytest.approx(0.2) and not low.passed
+    assert low.score == pytest.approx(0.2)
+    assert not low.passed
     garbled = grade({"type": "judge", "judge_variant": "j"}, "x", [], judge=lambda s, m: "I like it")
-    assert garbled.score == 0.0 and "Score" in garbled.explanation
+    assert garbled.score == 0.0
+    assert "Score" in garbled.explanation
 
 
 def test_human_grader_is_pending():
     result = grade({"type": "human", "rubric": "tone"}, "anything", [])
-    assert result.pending and result.passed is None
+    assert result.pending
+    assert result.passed is None
 
 
 @pytest.mark.parametrize(("config", "targets", "field"), [
@@ -93,7 +104,8 @@ def test_python_grader_may_return_plain_values(monkeypatch, settings):
     settings.SUITES_PYTHON_GRADER_ALLOWLIST = ("tests.suites.test_graders.",)
     assert grade({"type": "python", "path": "tests.suites.test_graders.half"}, "x", []).score == 0.5
     out = grade({"type": "python", "path": "tests.suites.test_graders.out_of_range"}, "x", [])
-    assert out.score == 0.0 and "outside" in out.explanation
+    assert out.score == 0.0
+    assert "outside" in out.explanation
 
 
 @graders.python_grader

@@ -91,16 +91,20 @@ def test_resuming_a_cancelled_run_continues_it(simulator, dispatched, engineer_c
     run = started_run(7, done=3)
     services.run_cancel(run=run)
     page = engineer_client.get(reverse("suites:run", args=[run.pk])).content.decode()
-    assert RESUME in page and "Resume continues with the items that have no result" in page
+    assert RESUME in page
+    assert "Resume continues with the items that have no result" in page
     dispatched.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         engineer_client.post(reverse("suites:run_resume", args=[run.pk]))
     run.refresh_from_db()
-    assert dispatched == [run.pk] and run.status == RunStatus.RUNNING and run.finished_at is None
+    assert dispatched == [run.pk]
+    assert run.status == RunStatus.RUNNING
+    assert run.finished_at is None
     assert services.run_dispatch(run_id=run.pk) == 1  # the worker takes the message
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.n_done == 7
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 7
     assert_one_result_per_item(run)
     assert simulator.request_count == 7  # the 3 answered before the cancel were not asked again
 
@@ -118,7 +122,8 @@ def test_resume_api_happy_path_auth_and_validation(simulator, dispatched, engine
     assert viewer_client.post(path.format(cancelled.pk), "{}", content_type="application/json").status_code == 403
 
     refused = engineer_client.post(path.format(live.pk), "{}", content_type="application/json")
-    assert refused.status_code == 400 and refused.json()["detail"].startswith("status: ")
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("status: ")
     assert engineer_client.post(path.format(999999), "{}", content_type="application/json").status_code == 404
 
     dispatched.clear()
@@ -126,7 +131,9 @@ def test_resume_api_happy_path_auth_and_validation(simulator, dispatched, engine
         response = engineer_client.post(path.format(cancelled.pk), "{}", content_type="application/json")
     assert response.status_code == 200, response.content
     body = json.loads(response.content)
-    assert body["status"] == "running" and body["can_resume"] is False and dispatched == [cancelled.pk]
+    assert body["status"] == "running"
+    assert body["can_resume"] is False
+    assert dispatched == [cancelled.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,7 +161,8 @@ def test_a_second_chunk_beside_a_live_one_calls_only_items_still_without_a_resul
     second.start()
     first.join(timeout=120)
     second.join(timeout=120)
-    assert not first.is_alive() and not second.is_alive()
+    assert not first.is_alive()
+    assert not second.is_alive()
 
     assert_one_result_per_item(run)
     # Only what the first chunk had in flight or not yet written when the second got its slots.

@@ -48,7 +48,8 @@ def test_ci_starts_a_run_polls_it_and_reads_score_results_exports_and_compare(st
     for _ in range(2):
         started = post(client, f"{BASE}/runs", {"suite": "calc", "variant": "good", "cache": False}, raw)
         assert started.status_code == 201, started.content
-        assert started.json()["status"] in ("queued", "running") and started.json()["n_total"] == 6
+        assert started.json()["status"] in ("queued", "running")
+        assert started.json()["n_total"] == 6
         ids.append(started.json()["id"])
     for run_id in ids:
         wait_for(lambda rid=run_id: client.get(f"{BASE}/runs/{rid}", **bearer(raw)).json()["status"] == "done",
@@ -56,17 +57,20 @@ def test_ci_starts_a_run_polls_it_and_reads_score_results_exports_and_compare(st
     status = client.get(f"{BASE}/runs/{ids[0]}", **bearer(raw)).json()
     run = Run.objects.get(pk=ids[0])
     results = RunResult.objects.filter(run=run)
-    assert status["n_done"] == 6 and run.created_by == ApiKey.objects.get().owner
+    assert status["n_done"] == 6
+    assert run.created_by == ApiKey.objects.get().owner
     assert status["overall"]["mean"] == pytest.approx(sum(r.score for r in results) / 6)
 
     listed = client.get(f"{BASE}/runs/{ids[0]}/results", {"limit": 10}, **bearer(raw))
-    assert listed.status_code == 200 and sorted(r["item"] for r in listed.json()) == [f"q{i}" for i in range(6)]
+    assert listed.status_code == 200
+    assert sorted(r["item"] for r in listed.json()) == [f"q{i}" for i in range(6)]
     exported = client.get(f"{BASE}/runs/{ids[0]}/export.csv", **bearer(raw))
     assert exported.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode())))
     assert sorted(r["item"] for r in rows) == [f"q{i}" for i in range(6)]
     compared = client.get(f"{BASE}/runs/{ids[0]}/compare/{ids[1]}", **bearer(raw))
-    assert compared.status_code == 200 and compared.json()["n"] == 6
+    assert compared.status_code == 200
+    assert compared.json()["n"] == 6
 
 
 @pytest.mark.django_db
@@ -76,9 +80,11 @@ def test_run_key_cancels_and_resumes(client, no_dispatch):
     raw = key("run", role="admin")
     run_id = post(client, f"{BASE}/runs", {"suite": "calc", "variant": "v1"}, raw).json()["id"]
     cancelled = post(client, f"{BASE}/runs/{run_id}/cancel", {}, raw)
-    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
     resumed = post(client, f"{BASE}/runs/{run_id}/resume", {}, raw)
-    assert resumed.status_code == 200 and resumed.json()["status"] != "cancelled"
+    assert resumed.status_code == 200
+    assert resumed.json()["status"] != "cancelled"
     assert post(client, f"{BASE}/runs/{run_id}/resume", {}, raw).status_code == 400
 
 
@@ -90,10 +96,12 @@ def test_read_and_ingest_keys_cannot_start_cancel_or_resume_runs(client, no_disp
     run = Run.objects.create(version=version, variant=VariantFactory(), status=RunStatus.CANCELLED, n_items=3)
     raw = key(scope)
     refused = post(client, f"{BASE}/runs", {"suite": "calc", "variant": "v1"}, raw)
-    assert refused.status_code == 403 and "'run' scope" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert "'run' scope" in refused.json()["detail"]
     for action in ("cancel", "resume"):
         assert post(client, f"{BASE}/runs/{run.pk}/{action}", {}, raw).status_code == 403
-    assert Run.objects.count() == 1 and Run.objects.get().status == RunStatus.CANCELLED
+    assert Run.objects.count() == 1
+    assert Run.objects.get().status == RunStatus.CANCELLED
     reading = client.get(f"{BASE}/runs/{run.pk}", **bearer(raw))
     assert reading.status_code == (200 if scope == "read" else 403)
 
@@ -110,10 +118,15 @@ def test_run_key_is_refused_everywhere_else(client):
     campaign = post(client, "/api/v1/judging/campaigns", {"slug": "c", "name": "c"}, raw)
     variant = post(client, "/api/v1/variants", {"slug": "x"}, raw)
     # Writes that take API keys answer 403 naming the scope; session-only writes do not know the key at all.
-    assert imported.status_code == 401 and recorded.status_code == 401
-    assert events.status_code == 403 and "'ingest' scope" in events.json()["detail"]
-    assert campaign.status_code == 401 and variant.status_code == 401
-    assert not Suite.objects.filter(slug="new").exists() and not Run.objects.exists() and not Event.objects.exists()
+    assert imported.status_code == 401
+    assert recorded.status_code == 401
+    assert events.status_code == 403
+    assert "'ingest' scope" in events.json()["detail"]
+    assert campaign.status_code == 401
+    assert variant.status_code == 401
+    assert not Suite.objects.filter(slug="new").exists()
+    assert not Run.objects.exists()
+    assert not Event.objects.exists()
     assert client.get(BASE, **bearer(raw)).status_code == 403  # not even the suite list: runs only
     assert client.get("/api/v1/variants", **bearer(raw)).status_code == 403
     assert client.get("/api/v1/me", **bearer(raw)).status_code == 200
@@ -127,7 +140,8 @@ def test_run_key_follows_its_owners_role(client, no_dispatch):
     owner = ApiKey.objects.get().owner
     owner.groups.set([roles_ensure()["viewer"]])  # viewers read results but start nothing
     refused = post(client, f"{BASE}/runs", {"suite": "calc", "variant": "v1"}, raw)
-    assert refused.status_code == 403 and "no longer holds a role" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert "no longer holds a role" in refused.json()["detail"]
     assert not Run.objects.exists()
     owner.groups.set([roles_ensure()["engineer"]])
     assert post(client, f"{BASE}/runs", {"suite": "calc", "variant": "v1"}, raw).status_code == 201

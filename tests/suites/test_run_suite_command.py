@@ -42,8 +42,12 @@ def test_inline_runs_in_this_process_only(simulator, monkeypatch):
     assert error is None, out
     run = Run.objects.get()
     assert queued == []  # nothing for a worker to pick up and call a second time
-    assert run.status == RunStatus.DONE and run.n_done == 6 and simulator.request_count == 6
-    assert "6/6" in out and f"run {run.pk} v: mean score" in out and "(95% CI)" in out
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 6
+    assert simulator.request_count == 6
+    assert "6/6" in out
+    assert f"run {run.pk} v: mean score" in out
+    assert "(95% CI)" in out
 
 
 @pytest.mark.django_db
@@ -67,10 +71,15 @@ def test_inline_failed_run_exits_2_and_reports_errors_in_junit(simulator, tmp_pa
     VariantFactory(slug="no-key", endpoint_model="acme-70b")
     report = tmp_path / "report.xml"
     out, error = run_command("calc", "--variant", "no-key", "--inline", "--fail-under", "0", "--junit-xml", str(report))
-    assert error is not None and error.returncode == 2 and "is failed" in str(error)
-    assert "failed: 4 of 4 items failed" in out and "HTTP 401" in out
+    assert error is not None
+    assert error.returncode == 2
+    assert "is failed" in str(error)
+    assert "failed: 4 of 4 items failed" in out
+    assert "HTTP 401" in out
     suite = ET.parse(report).getroot().find("testsuite")
-    assert suite.get("tests") == "4" and suite.get("errors") == "4" and suite.get("failures") == "0"
+    assert suite.get("tests") == "4"
+    assert suite.get("errors") == "4"
+    assert suite.get("failures") == "0"
     assert all(case.find("error") is not None for case in suite.iter("testcase"))
 
 
@@ -84,23 +93,33 @@ def test_wait_for_a_worker_then_gate_on_the_score_and_write_junit(celery_worker_
     run = Run.objects.get()
     results = RunResult.objects.filter(run=run)
     mean = sum(r.score for r in results) / 10
-    assert run.status == RunStatus.DONE and results.count() == 10 and not results.exclude(error="").exists()
+    assert run.status == RunStatus.DONE
+    assert results.count() == 10
+    assert not results.exclude(error="").exists()
     assert mean <= 0.7  # three items cannot pass
-    assert error is not None and error.returncode == 1
+    assert error is not None
+    assert error.returncode == 1
     assert f"mean score {mean:.3f} is below --fail-under 0.8" in str(error)
-    assert f"mean score {mean:.3f} [" in out and "(95% CI)" in out and "10/10" in out
+    assert f"mean score {mean:.3f} [" in out
+    assert "(95% CI)" in out
+    assert "10/10" in out
 
     root = ET.parse(report).getroot()
     suite = root.find("testsuite")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     not_passed = set(results.filter(passed=False).values_list("item__external_id", flat=True))
-    assert len(cases) == 10 and set(cases) == set(version.items.values_list("external_id", flat=True))
+    assert len(cases) == 10
+    assert set(cases) == set(version.items.values_list("external_id", flat=True))
     assert {name for name, case in cases.items() if case.find("failure") is not None} == not_passed
     assert set(IMPOSSIBLE) <= not_passed
-    assert suite.get("failures") == str(len(not_passed)) and suite.get("errors") == "0"
+    assert suite.get("failures") == str(len(not_passed))
+    assert suite.get("errors") == "0"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["run_id"] == str(run.pk) and props["status"] == "done" and float(props["mean_score"]) == pytest.approx(mean)
-    assert float(props["ci_lower"]) < mean < float(props["ci_upper"]) and props["fail_under"] == "0.8"
+    assert props["run_id"] == str(run.pk)
+    assert props["status"] == "done"
+    assert float(props["mean_score"]) == pytest.approx(mean)
+    assert float(props["ci_lower"]) < mean < float(props["ci_upper"])
+    assert props["fail_under"] == "0.8"
 
     # At or above the threshold the gate passes (a second worker run of the same suite).
     assert mean >= 0.3, "the simulator answered too few items for this check to mean anything"
@@ -111,5 +130,6 @@ def test_wait_for_a_worker_then_gate_on_the_score_and_write_junit(celery_worker_
     # A run whose every call fails ends failed: exit 2 whatever the threshold.
     simulator.api_key = "the-real-key"
     out, error = run_command("gate", "--variant", "big", "--wait", "--fail-under", "0", "--no-cache")
-    assert error is not None and error.returncode == 2
+    assert error is not None
+    assert error.returncode == 2
     assert "failed: 10 of 10 items failed" in out

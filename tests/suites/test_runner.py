@@ -28,7 +28,10 @@ def test_happy_path_grades_every_item_once(simulator):
     run = start(version, VariantFactory(endpoint_model="acme-70b"), concurrency=4)
     assert services.run_chunk(run_id=run.pk) == 8
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.n_done == 8 and run.finished_at and version.locked
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 8
+    assert run.finished_at
+    assert version.locked
     results = list(RunResult.objects.filter(run=run))
     assert len({r.item_id for r in results}) == 8
     assert all(r.output and r.input_tokens > 0 and r.output_tokens > 0 and r.cost_usd > 0 for r in results)
@@ -36,7 +39,8 @@ def test_happy_path_grades_every_item_once(simulator):
     assert simulator.request_count == 8
     # Running the chunk again (a redelivered task) calls nothing and writes nothing.
     Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
-    assert services.run_chunk(run_id=run.pk) == 0 and simulator.request_count == 8
+    assert services.run_chunk(run_id=run.pk) == 0
+    assert simulator.request_count == 8
 
 
 def test_dispatch_runs_the_first_chunk_itself_and_enqueues_the_rest(simulator, monkeypatch,
@@ -55,7 +59,9 @@ def test_dispatch_runs_the_first_chunk_itself_and_enqueues_the_rest(simulator, m
     assert sent == [{"run_id": run.pk, "item_ids": ids[3:6], "queue": "q"},
                     {"run_id": run.pk, "item_ids": ids[6:], "queue": "q"}]
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.n_done == 3 and run.started_at
+    assert run.status == RunStatus.RUNNING
+    assert run.n_done == 3
+    assert run.started_at
 
 
 def test_retry_then_success_counts_attempts(simulator):
@@ -64,7 +70,9 @@ def test_retry_then_success_counts_attempts(simulator):
     run = start(version, VariantFactory(), max_retries=3)
     services.run_chunk(run_id=run.pk)
     result = RunResult.objects.get(run=run)
-    assert result.error == "" and result.attempts == 3 and result.output
+    assert result.error == ""
+    assert result.attempts == 3
+    assert result.output
 
 
 def test_endpoint_errors_become_item_errors_not_run_failures(simulator):
@@ -73,11 +81,17 @@ def test_endpoint_errors_become_item_errors_not_run_failures(simulator):
     run = start(version, VariantFactory(), max_retries=1, concurrency=1)
     services.run_chunk(run_id=run.pk)
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.n_done == 3 and run.n_errors == 1
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 3
+    assert run.n_errors == 1
     bad = RunResult.objects.get(run=run, error__gt="")
-    assert "HTTP 500" in bad.error and bad.score == 0.0 and bad.passed is False and bad.attempts == 2
+    assert "HTTP 500" in bad.error
+    assert bad.score == 0.0
+    assert bad.passed is False
+    assert bad.attempts == 2
     summary = selectors.run_summary(run)
-    assert summary.n_errors == 1 and summary.overall.n == 3
+    assert summary.n_errors == 1
+    assert summary.overall.n == 3
 
 
 def test_non_transient_error_is_not_retried(simulator):
@@ -86,7 +100,8 @@ def test_non_transient_error_is_not_retried(simulator):
     run = start(version, VariantFactory(), max_retries=3)
     services.run_chunk(run_id=run.pk)
     result = RunResult.objects.get(run=run)
-    assert "HTTP 400" in result.error and result.attempts == 1
+    assert "HTTP 400" in result.error
+    assert result.attempts == 1
 
 
 def test_timeouts_are_retried_then_recorded(simulator):
@@ -95,7 +110,8 @@ def test_timeouts_are_retried_then_recorded(simulator):
     run = start(version, VariantFactory(), timeout_s=0.2, max_retries=1)
     services.run_chunk(run_id=run.pk)
     result = RunResult.objects.get(run=run)
-    assert "timed out" in result.error and result.attempts == 2
+    assert "timed out" in result.error
+    assert result.attempts == 2
 
 
 def test_self_consistency_sums_tokens_and_cost_over_samples(simulator):
@@ -107,7 +123,8 @@ def test_self_consistency_sums_tokens_and_cost_over_samples(simulator):
     assert simulator.request_count == 12
     for result in RunResult.objects.filter(run=run).select_related("item"):
         samples = [s for s in result.samples if s["role"] == "sample"]
-        assert len(samples) == 4 and sum(s["chosen"] for s in samples) == 1
+        assert len(samples) == 4
+        assert sum(s["chosen"] for s in samples) == 1
         # Independently re-ask the (deterministic, seeded) simulator for the same 4 samples.
         replay = [connector.chat(variant, result.item.input, seed=strategies.item_seed(result.item.external_id, i))
                   for i in range(4)]
@@ -159,12 +176,15 @@ def test_human_grader_routes_to_reviewers_and_completes_result(simulator):
     run = start(version, VariantFactory())
     services.run_chunk(run_id=run.pk)
     grades = list(HumanGrade.objects.filter(result__run=run))
-    assert len(grades) == 2 and all(g.rubric == "is it polite?" for g in grades)
+    assert len(grades) == 2
+    assert all(g.rubric == "is it polite?" for g in grades)
     assert selectors.run_progress(run).n_pending_human == 2
     reviewer = UserFactory(role="reviewer")
     services.human_grade_submit(grade=grades[0], reviewer=reviewer, score=0.75, explanation="mostly polite")
     result = RunResult.objects.get(pk=grades[0].result_id)
-    assert result.score == 0.75 and result.passed and "mostly polite" in result.explanation
+    assert result.score == 0.75
+    assert result.passed
+    assert "mostly polite" in result.explanation
     with pytest.raises(Exception, match="already graded"):
         services.human_grade_submit(grade=grades[0], reviewer=reviewer, score=0.1, explanation="again")
 
@@ -173,7 +193,8 @@ def test_cancelled_run_does_nothing(simulator):
     version = make_version(3)
     run = start(version, VariantFactory())
     services.run_cancel(run=run)
-    assert services.run_chunk(run_id=run.pk) == 0 and simulator.request_count == 0
+    assert services.run_chunk(run_id=run.pk) == 0
+    assert simulator.request_count == 0
     with pytest.raises(Exception, match="cancelled"):
         services.run_cancel(run=run)
 
@@ -202,7 +223,8 @@ def test_advisory_slots_bound_concurrency_across_sessions(django_db_blocker):
     thread = threading.Thread(target=other_session)
     thread.start()
     thread.join()
-    assert len(other) == 1 and set(other).isdisjoint(got_here)  # only one slot was left for another session
+    assert len(other) == 1
+    assert set(other).isdisjoint(got_here)  # only one slot was left for another session
     runner.release_slots(key, got_here)
 
 
@@ -214,4 +236,5 @@ def test_item_version_default_grader_and_overrides(simulator):
     run = start(version, VariantFactory(endpoint_model="acme-70b"))
     services.run_chunk(run_id=run.pk)
     b = RunResult.objects.get(run=run, item__external_id="b")
-    assert b.score == 0.0 and "contains none" in b.explanation
+    assert b.score == 0.0
+    assert "contains none" in b.explanation

@@ -38,7 +38,8 @@ def test_judge_picks_the_right_candidate_when_accurate():
     messages = _best_of("Compute 12 * 8 - 15.", ["The answer is 80.", "The answer is 81.", "The answer is 7."])
     assert skill_judge(messages[-1]["content"], messages, random.Random(1), True) == "Best: 2"
     picks = {skill_judge(messages[-1]["content"], messages, random.Random(s), False) for s in range(30)}
-    assert picks <= {"Best: 1", "Best: 2", "Best: 3"} and len(picks) > 1
+    assert picks <= {"Best: 1", "Best: 2", "Best: 3"}
+    assert len(picks) > 1
     json_msgs = _best_of(PROMPT, ['{"name": "Maria"}', json.dumps(TRUTH)])
     assert skill_judge("", json_msgs, random.Random(1), True) == "Best: 2"
 
@@ -48,7 +49,8 @@ def test_judge_scores_answers():
     bad = graders.judge_messages([{"role": "user", "content": "Compute 6 * 7."}], "It is 41.", ["42"], "")
     good_score = graders.parse_judge_score(skill_judge(good[-1]["content"], good, random.Random(1), True))
     bad_score = graders.parse_judge_score(skill_judge(bad[-1]["content"], bad, random.Random(1), True))
-    assert good_score[0] >= 0.8 and bad_score[0] <= 0.3
+    assert good_score[0] >= 0.8
+    assert bad_score[0] <= 0.3
     inverted = graders.parse_judge_score(skill_judge("", good, random.Random(1), False))
     assert inverted[0] <= 0.3
     chat = graders.judge_messages([{"role": "user", "content": "Greet the customer"}], "Hello there, friend", ["hello"], "")

@@ -46,7 +46,9 @@ def test_tool_calling_suite_runs_against_the_simulator(simulator):
     version = services.suite_import(slug="tools", text=tool_suite())
     assert version.items.get(external_id="weather").tools[0]["function"]["name"] == "get_weather"
     run = run_inline(version, VariantFactory(slug="acme-70b-tools", endpoint_model="acme-70b", uses_tools=True))
-    assert run.status == RunStatus.DONE and run.n_done == 31 and run.n_errors == 0
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 31
+    assert run.n_errors == 0
     results = list(RunResult.objects.filter(run=run).select_related("item"))
     assert all(r.tool_calls and r.finish_reason == "tool_calls" for r in results)
     right = [r for r in results if r.passed]
@@ -55,11 +57,14 @@ def test_tool_calling_suite_runs_against_the_simulator(simulator):
     for r in right:
         if r.item.external_id.startswith("add-"):
             want = r.item.grader["calls"][0]["arguments"]
-            assert r.tool_calls[0]["name"] == "add_numbers" and r.tool_calls[0]["arguments"] == want
+            assert r.tool_calls[0]["name"] == "add_numbers"
+            assert r.tool_calls[0]["arguments"] == want
     wrong = [r for r in results if not r.passed]
-    assert wrong and all(r.score < 1.0 and "expected" in r.explanation for r in wrong)
+    assert wrong
+    assert all(r.score < 1.0 and "expected" in r.explanation for r in wrong)
     row = json.loads(next(iter(exports.results_jsonl(run))))
-    assert row["tool_calls"][0]["name"] in {"add_numbers", "get_weather"} and row["finish_reason"] == "tool_calls"
+    assert row["tool_calls"][0]["name"] in {"add_numbers", "get_weather"}
+    assert row["finish_reason"] == "tool_calls"
 
 
 def test_tool_call_grader_arguments_order_and_extra_calls():
@@ -67,7 +72,8 @@ def test_tool_call_grader_arguments_order_and_extra_calls():
     facts = Facts(tool_calls=({"name": "search", "arguments": '{"q": "eval", "k": 5}'},
                               {"name": "open", "arguments": {"id": 2}}))
     exact = grade({"type": "tool_call", "calls": calls}, "", [], facts=facts)
-    assert exact.score == pytest.approx(0.5) and not exact.passed
+    assert exact.score == pytest.approx(0.5)
+    assert not exact.passed
     f1 = grade({"type": "tool_call", "calls": calls, "arguments": "f1"}, "", [], facts=facts)
     assert f1.score == pytest.approx((0.5 + 1.0) / 2)  # search: 1 of 2 pairs shared on each side → F1 0.5
     swapped = Facts(tool_calls=tuple(reversed(facts.tool_calls)))
@@ -104,14 +110,17 @@ def test_retrieval_is_a_variant_setting_that_shows_in_score_and_cost(simulator):
     assert without.score_sum == 0.0  # nothing to cite without the passages
     assert 0.4 < with_rag.score_sum / with_rag.n_done < 1.0
     cited = RunResult.objects.filter(run=with_rag, passed=True).first()
-    assert cited.extracted in {"p1", "p2"} and cited.output.startswith("The ")
+    assert cited.extracted in {"p1", "p2"}
+    assert cited.output.startswith("The ")
 
 
 def test_citations_faithfulness_relevance_graders():
     facts = Facts(context=tuple(PASSAGES))
     assert grade({"type": "citations"}, "It is 330 m [p1].", [], facts=facts).passed
     half = grade({"type": "citations"}, "It is 330 m [p1][p9].", [], facts=facts)
-    assert half.score == 0.5 and not half.passed and "p9" in half.explanation
+    assert half.score == 0.5
+    assert not half.passed
+    assert "p9" in half.explanation
     assert grade({"type": "citations"}, "It is 330 m.", [], facts=facts).score == 0.0
     seen = []
 
@@ -121,12 +130,16 @@ def test_citations_faithfulness_relevance_graders():
 
     faithful = grade({"type": "faithfulness", "judge_variant": "j"}, "It is 330 m.", [], facts=facts, judge=judge,
                      input_messages=[{"role": "user", "content": "How tall?"}])
-    assert faithful.passed and faithful.score == 0.9 and "[p1] The Eiffel Tower" in seen[0]
+    assert faithful.passed
+    assert faithful.score == 0.9
+    assert "[p1] The Eiffel Tower" in seen[0]
     relevant = grade({"type": "relevance", "judge_variant": "j"}, "It is 330 m.", [], facts=facts, judge=judge,
                      input_messages=[{"role": "user", "content": "How tall?"}])
-    assert relevant.passed and "Question: How tall?" in seen[1]
+    assert relevant.passed
+    assert "Question: How tall?" in seen[1]
     no_context = grade({"type": "faithfulness", "judge_variant": "j"}, "x", [], judge=judge)
-    assert not no_context.passed and len(seen) == 2  # no judge call without passages
+    assert not no_context.passed
+    assert len(seen) == 2  # no judge call without passages
 
 
 def test_multiple_choice_items_render_their_options_and_few_shot_turns_become_turns(simulator):
@@ -136,12 +149,16 @@ def test_multiple_choice_items_render_their_options_and_few_shot_turns_become_tu
                                     '"choices": ["Venus", "Mercury"], "target": "B"}\n')
     item = version.items.get()
     sent = prompts.item_messages(item)
-    assert [m["role"] for m in sent] == ["user", "assistant", "user"] and "name" not in sent[0]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert "name" not in sent[0]
     assert sent[2]["content"].endswith("Closest planet to the Sun?\n\nA) Venus\nB) Mercury")
-    assert "'ANSWER: $LETTER'" in sent[2]["content"] and "A,B" in sent[2]["content"]
+    assert "'ANSWER: $LETTER'" in sent[2]["content"]
+    assert "A,B" in sent[2]["content"]
     run = run_inline(version, VariantFactory(endpoint_model="acme-7b"))
     result = RunResult.objects.get(run=run)
-    assert run.status == RunStatus.DONE and result.error == "" and result.input_tokens > 20
+    assert run.status == RunStatus.DONE
+    assert result.error == ""
+    assert result.input_tokens > 20
 
 
 def test_judge_calls_tokens_cost_and_latency_are_recorded_with_the_result(simulator):
@@ -152,11 +169,15 @@ def test_judge_calls_tokens_cost_and_latency_are_recorded_with_the_result(simula
     run = run_inline(version, VariantFactory(slug="answerer", endpoint_model="acme-7b"))
     result = RunResult.objects.get(run=run)
     usage = result.grader_usage
-    assert usage["calls"] == 1 and usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert usage["calls"] == 1
+    assert usage["input_tokens"] > 0
+    assert usage["output_tokens"] > 0
     assert usage["cost_usd"] == pytest.approx((usage["input_tokens"] + usage["output_tokens"]) / 1000)
-    assert [p["type"] for p in result.graders] == ["numeric", "judge"] and simulator.request_count == 2
+    assert [p["type"] for p in result.graders] == ["numeric", "judge"]
+    assert simulator.request_count == 2
     row = json.loads(next(iter(exports.results_jsonl(run))))
-    assert row["grader_calls"] == 1 and row["grader_cost_usd"] == pytest.approx(usage["cost_usd"])
+    assert row["grader_calls"] == 1
+    assert row["grader_cost_usd"] == pytest.approx(usage["cost_usd"])
 
 
 def test_a_judge_variant_gone_since_import_errors_before_the_answer_is_paid_for(simulator):
@@ -166,4 +187,5 @@ def test_a_judge_variant_gone_since_import_errors_before_the_answer_is_paid_for(
     judge.delete()
     run = run_inline(version, VariantFactory(endpoint_model="acme-7b"))
     result = RunResult.objects.get(run=run)
-    assert result.error == "grader.judge_variant: no variant 'short-lived-judge'" and simulator.request_count == 0
+    assert result.error == "grader.judge_variant: no variant 'short-lived-judge'"
+    assert simulator.request_count == 0

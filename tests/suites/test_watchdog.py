@@ -68,11 +68,15 @@ def test_stalled_run_is_redispatched_and_finishes_with_one_result_per_item(
         assert services.runs_resume_stalled(now=now) == [run.pk]
     assert dispatched == [run.pk]
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.resumed_count == 1 and run.heartbeat_at == now
+    assert run.status == RunStatus.RUNNING
+    assert run.resumed_count == 1
+    assert run.heartbeat_at == now
 
     assert services.run_dispatch(run_id=dispatched[0]) == 1  # what the worker does with the message
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.n_done == 8 and run.finished_at is not None
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 8
+    assert run.finished_at is not None
     assert_one_result_per_item(run)
     assert simulator.request_count == 8  # only the 5 missing items were asked again
 
@@ -86,7 +90,9 @@ def test_run_with_fresh_heartbeat_is_left_alone(dispatched, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=now) == []
     run.refresh_from_db()
-    assert dispatched == [] and run.resumed_count == 0 and run.heartbeat_at == now - timedelta(seconds=STALL - 1)
+    assert dispatched == []
+    assert run.resumed_count == 0
+    assert run.heartbeat_at == now - timedelta(seconds=STALL - 1)
 
 
 @pytest.mark.django_db
@@ -98,7 +104,8 @@ def test_without_heartbeat_the_start_time_decides(dispatched, django_capture_on_
         assert services.runs_resume_stalled(now=now) == [stale.pk]
     assert dispatched == [stale.pk]
     fresh.refresh_from_db()
-    assert fresh.heartbeat_at is None and fresh.resumed_count == 0
+    assert fresh.heartbeat_at is None
+    assert fresh.resumed_count == 0
 
 
 @pytest.mark.django_db
@@ -118,7 +125,9 @@ def test_finished_cancelled_failed_and_non_endpoint_runs_are_left_alone(status, 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=now) == []
     run.refresh_from_db()
-    assert dispatched == [] and run.status == status and run.resumed_count == 0
+    assert dispatched == []
+    assert run.status == status
+    assert run.resumed_count == 0
 
 
 def queued_run(n_items: int = 5, *, age_s: float) -> Run:
@@ -126,7 +135,9 @@ def queued_run(n_items: int = 5, *, age_s: float) -> Run:
     run = services.run_start(version=make_version(n_items), variant=VariantFactory(endpoint_model="acme-70b"))
     Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=age_s))
     run.refresh_from_db()
-    assert run.status == RunStatus.QUEUED and run.started_at is None and run.heartbeat_at is None
+    assert run.status == RunStatus.QUEUED
+    assert run.started_at is None
+    assert run.heartbeat_at is None
     return run
 
 
@@ -143,13 +154,16 @@ def test_queued_run_never_picked_up_is_redispatched_by_the_same_stall_rule(
     assert dispatched == [lost.pk]
     lost.refresh_from_db()
     # Still queued (no worker took it), but the heartbeat holds the watchdog off for a stall period.
-    assert lost.status == RunStatus.QUEUED and lost.heartbeat_at == now and lost.resumed_count == 1
+    assert lost.status == RunStatus.QUEUED
+    assert lost.heartbeat_at == now
+    assert lost.resumed_count == 1
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=now + timedelta(seconds=STALL - 1)) == [waiting.pk]
 
     assert services.run_dispatch(run_id=lost.pk) == 1  # what a worker does with the re-sent message
     lost.refresh_from_db()
-    assert lost.status == RunStatus.DONE and lost.n_done == 5
+    assert lost.status == RunStatus.DONE
+    assert lost.n_done == 5
     assert_one_result_per_item(lost)
 
 
@@ -157,7 +171,8 @@ def test_queued_run_never_picked_up_is_redispatched_by_the_same_stall_rule(
 def test_stalled_queued_run_shows_resume_on_its_page(engineer_client, dispatched):
     stalled, fresh = queued_run(age_s=STALL + 1), queued_run(age_s=10)
     page = engineer_client.get(reverse("suites:run", args=[stalled.pk])).content.decode()
-    assert "Resume (re-dispatch missing items)" in page and "no worker has picked it up" in page
+    assert "Resume (re-dispatch missing items)" in page
+    assert "no worker has picked it up" in page
     page = engineer_client.get(reverse("suites:run", args=[fresh.pk])).content.decode()
     assert "Resume (re-dispatch missing items)" not in page
 
@@ -173,7 +188,10 @@ def test_running_run_with_every_result_is_finalized_not_redispatched(simulator, 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=now) == []
     run.refresh_from_db()
-    assert dispatched == [] and run.status == RunStatus.DONE and run.n_done == 4 and run.finished_at
+    assert dispatched == []
+    assert run.status == RunStatus.DONE
+    assert run.n_done == 4
+    assert run.finished_at
     assert run.resumed_count == 0
 
 
@@ -191,7 +209,8 @@ def test_two_passes_in_a_row_redispatch_once(dispatched, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=now + timedelta(seconds=STALL + 1)) == [run.pk]
     run.refresh_from_db()
-    assert dispatched == [run.pk, run.pk] and run.resumed_count == 2
+    assert dispatched == [run.pk, run.pk]
+    assert run.resumed_count == 2
 
 
 @pytest.mark.django_db
@@ -201,7 +220,9 @@ def test_manual_resume_stamps_the_heartbeat_but_is_not_counted(dispatched, djang
     with django_capture_on_commit_callbacks(execute=True):
         services.run_resume(run=run)
     run.refresh_from_db()
-    assert dispatched == [run.pk] and run.resumed_count == 0 and run.heartbeat_at > now - timedelta(seconds=STALL)
+    assert dispatched == [run.pk]
+    assert run.resumed_count == 0
+    assert run.heartbeat_at > now - timedelta(seconds=STALL)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runs_resume_stalled(now=run.heartbeat_at) == []
     assert dispatched == [run.pk]
@@ -242,7 +263,9 @@ def test_runner_stamps_the_heartbeat_as_it_writes(simulator):
     assert run.heartbeat_at is None
     services.run_chunk(run_id=run.pk)
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.heartbeat_at is not None and run.heartbeat_at >= before
+    assert run.status == RunStatus.DONE
+    assert run.heartbeat_at is not None
+    assert run.heartbeat_at >= before
 
 
 @pytest.mark.django_db
@@ -251,7 +274,8 @@ def test_dispatch_stamps_the_heartbeat(simulator):
     before = timezone.now()
     services.run_dispatch(run_id=run.pk)
     run.refresh_from_db()
-    assert run.heartbeat_at is not None and run.heartbeat_at >= before
+    assert run.heartbeat_at is not None
+    assert run.heartbeat_at >= before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -279,8 +303,10 @@ def test_watchdog_task_is_on_beat_every_minute():
 
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
                if e["task"] == "experiments.suites.tasks.runs_watchdog_task"]
-    assert len(entries) == 1 and entries[0]["schedule"] == 60.0
-    assert tasks.runs_watchdog_task.name == entries[0]["task"] and entries[0]["task"] in app.tasks
+    assert len(entries) == 1
+    assert entries[0]["schedule"] == 60.0
+    assert tasks.runs_watchdog_task.name == entries[0]["task"]
+    assert entries[0]["task"] in app.tasks
 
 
 def test_watchdog_task_calls_the_service(monkeypatch):

@@ -31,7 +31,8 @@ def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simula
     done_at_kill = RunResult.objects.filter(run=run).count()
     assert done_at_kill < 80, "the run finished before the kill; the test proves nothing"
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.heartbeat_at is not None
+    assert run.status == RunStatus.RUNNING
+    assert run.heartbeat_at is not None
 
     if resume == "button":  # a person does not wait for the stall period: Cancel, then Resume
         services.run_cancel(run=run)
@@ -47,5 +48,6 @@ def test_kill_worker_mid_run_then_resume_without_duplicates(start_worker, simula
     assert set(results.values_list("item_id", flat=True)) == set(version.items.values_list("pk", flat=True))
     assert not results.exclude(error="").exists()
     run.refresh_from_db()
-    assert run.n_done == 80 and run.finished_at is not None
+    assert run.n_done == 80
+    assert run.finished_at is not None
     assert run.resumed_count == (1 if resume == "watchdog" else 0)

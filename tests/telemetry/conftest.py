@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from evalhub.core.services import api_key_create
 from tests.factories import VariantFactory
 
 
@@ -19,21 +18,6 @@ def variant(db):
 def variant_b(db):
     return VariantFactory(slug="tele-b", endpoint_model="tele-model-b", price_input_per_mtok=Decimal("0.5"),
                           price_output_per_mtok=Decimal("1.5"))
-
-
-@pytest.fixture
-def ingest_key(engineer) -> str:
-    return api_key_create(owner=engineer, name="ingest", scopes=["ingest"])[1]
-
-
-@pytest.fixture
-def read_key(engineer) -> str:
-    return api_key_create(owner=engineer, name="read", scopes=["read"])[1]
-
-
-@pytest.fixture
-def ingest_client(ingest_key) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {ingest_key}")
 
 
 def post_events(client: Client, events, **extra):

@@ -36,7 +36,8 @@ def test_resending_a_batch_is_harmless(ingest_client, variant):
 def test_repeats_inside_one_batch_count_as_duplicates(ingest_client, variant):
     one = event(variant.slug)
     response = post_events(ingest_client, [one, dict(one), event(variant.slug)])
-    assert response.json()["accepted"] == 2 and response.json()["duplicates"] == 1
+    assert response.json()["accepted"] == 2
+    assert response.json()["duplicates"] == 1
 
 
 def test_invalid_items_are_named_by_index_and_field_and_nothing_is_stored(ingest_client, variant):
@@ -47,7 +48,9 @@ def test_invalid_items_are_named_by_index_and_field_and_nothing_is_stored(ingest
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert {(e["index"], e["field"]) for e in errors} == {(1, "events.1.latency_ms"), (3, "events.3.feedback")}
-    assert Event.objects.count() == 0 and EventKey.objects.count() == 0 and HourlyRollup.objects.count() == 0
+    assert Event.objects.count() == 0
+    assert EventKey.objects.count() == 0
+    assert HourlyRollup.objects.count() == 0
 
 
 def test_unknown_variant_is_named(ingest_client, variant):
@@ -67,7 +70,8 @@ def test_unknown_field_and_naive_timestamp_are_rejected(ingest_client, variant):
 
 def test_arm_without_experiment_is_rejected(ingest_client, variant):
     response = post_events(ingest_client, [event(variant.slug, arm="treatment")])
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "events.0.arm"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "events.0.arm"
 
 
 def test_missing_key_is_401_without_database_work(client: Client, variant, django_assert_num_queries):
@@ -85,7 +89,8 @@ def test_wrong_key_is_401(client: Client, variant, ingest_key):
 
 def test_wrong_scope_is_403(client: Client, variant, read_key):
     response = post_events(client, batch(variant.slug, 2), HTTP_X_API_KEY=read_key)
-    assert response.status_code == 403 and "ingest" in response.json()["detail"]
+    assert response.status_code == 403
+    assert "ingest" in response.json()["detail"]
     assert Event.objects.count() == 0
 
 
@@ -95,7 +100,8 @@ def test_too_many_events_is_413(ingest_client, variant):
     assert response.status_code == 413
     assert "5000" in response.json()["detail"]
     bare = post_events(ingest_client, json.dumps(events))  # the same batch as a bare JSON array
-    assert bare.status_code == 413 and "5000" in bare.json()["detail"]
+    assert bare.status_code == 413
+    assert "5000" in bare.json()["detail"]
 
 
 def test_oversized_body_is_413_before_reading(ingest_client, variant, settings):
@@ -109,18 +115,21 @@ def test_malformed_json_is_400_naming_the_problem(ingest_client, variant):
     response = post_events(ingest_client, b'{"events": [ {"event_id": "a",, } ]}')
     assert response.status_code == 400
     detail = response.json()["detail"]
-    assert detail.startswith("malformed JSON") and "line 1 column" in detail
+    assert detail.startswith("malformed JSON")
+    assert "line 1 column" in detail
 
 
 def test_body_that_is_not_a_batch_is_400(ingest_client, variant):
     response = post_events(ingest_client, b'{"items": []}')
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "events"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "events"
 
 
 def test_gzip_body_is_accepted(ingest_client, variant):
     body = gzip.compress(json.dumps({"events": batch(variant.slug, 3)}).encode())
     response = ingest_client.post("/api/v1/events", data=body, content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
-    assert response.status_code == 200 and response.json()["accepted"] == 3
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 3
 
 
 def test_cost_is_priced_when_missing_and_client_cost_wins(ingest_client, variant):
@@ -129,8 +138,10 @@ def test_cost_is_priced_when_missing_and_client_cost_wins(ingest_client, variant
         event(variant.slug, event_id="given", cost_usd=0.25),
     ])
     priced, given = Event.objects.get(event_id="priced"), Event.objects.get(event_id="given")
-    assert priced.cost_priced and priced.cost_usd == pytest.approx(1.0 + 2.0 * 1.0)  # $1/M in, $2/M out+reasoning
-    assert not given.cost_priced and given.cost_usd == 0.25
+    assert priced.cost_priced
+    assert priced.cost_usd == pytest.approx(1.0 + 2.0 * 1.0)  # $1/M in, $2/M out+reasoning
+    assert not given.cost_priced
+    assert given.cost_usd == 0.25
 
 
 def test_refusals_from_flag_finish_reason_and_text(ingest_client, variant):
@@ -171,7 +182,8 @@ def test_nul_characters_and_nan_metadata_are_400_not_500(ingest_client, variant)
     assert {e["field"] for e in response.json()["errors"]} == {"events.0.session_id", "events.1.metadata"}
     nan = post_events(ingest_client, '{"events": [{"event_id": "n", "timestamp": "2026-01-01T00:00:00Z", '
                                      f'"variant": "{variant.slug}", "metadata": {{"x": NaN}}}}]}}')
-    assert nan.status_code == 400 and nan.json()["errors"][0]["field"] == "events.0.metadata"
+    assert nan.status_code == 400
+    assert nan.json()["errors"][0]["field"] == "events.0.metadata"
 
 
 def test_timestamps_out_of_range_are_400(ingest_client, variant):
@@ -184,7 +196,8 @@ def test_timestamps_out_of_range_are_400(ingest_client, variant):
 def test_a_bare_list_is_a_batch_too(ingest_client, variant):
     response = post_events(ingest_client, json.dumps(batch(variant.slug, 3)))
     assert response.status_code == 200, response.content
-    assert response.json()["accepted"] == 3 and Event.objects.count() == 3
+    assert response.json()["accepted"] == 3
+    assert Event.objects.count() == 3
 
 
 def test_non_finite_numbers_and_nul_in_score_names_are_400(ingest_client, variant):
@@ -216,7 +229,8 @@ def test_types_are_strict_and_the_error_names_the_field(ingest_client, variant, 
     response = post_events(ingest_client, [event])
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert errors[0]["field"] == f"events.0.{field}" and message in errors[0]["message"]
+    assert errors[0]["field"] == f"events.0.{field}"
+    assert message in errors[0]["message"]
     assert Event.objects.count() == 0
 
 
@@ -231,7 +245,8 @@ def test_metadata_over_the_documented_limit_is_rejected_with_its_size(ingest_cli
     response = post_events(ingest_client, [ok, big])
     assert response.status_code == 400
     error = response.json()["errors"][0]
-    assert error["field"] == "events.1.metadata" and f"at most {MAX_METADATA_BYTES:,} bytes" in error["message"]
+    assert error["field"] == "events.1.metadata"
+    assert f"at most {MAX_METADATA_BYTES:,} bytes" in error["message"]
     assert Event.objects.count() == 0
     assert post_events(ingest_client, [ok]).status_code == 200
 
@@ -248,15 +263,22 @@ def test_production_api_per_variant_with_intervals(client, engineer, read_key, i
     response = client.get("/api/v1/production?period=24h", HTTP_AUTHORIZATION=f"Bearer {read_key}")
     assert response.status_code == 200
     body = response.json()
-    assert body["period"] == "24h" and body["experiment"] is None
+    assert body["period"] == "24h"
+    assert body["experiment"] is None
     (row,) = body["variants"]
-    assert row["variant"] == variant.slug and row["requests"] == 10 and row["errors"] == 1
-    assert row["error_rate"]["value"] == pytest.approx(0.1) and row["error_rate"]["lower"] < 0.1 < row["error_rate"]["upper"]
-    assert row["refusal_rate"]["value"] == pytest.approx(1 / 9) and row["refusals_by_signal"]["client"] == 1
+    assert row["variant"] == variant.slug
+    assert row["requests"] == 10
+    assert row["errors"] == 1
+    assert row["error_rate"]["value"] == pytest.approx(0.1)
+    assert row["error_rate"]["lower"] < 0.1 < row["error_rate"]["upper"]
+    assert row["refusal_rate"]["value"] == pytest.approx(1 / 9)
+    assert row["refusals_by_signal"]["client"] == 1
     assert (row["input_tokens"], row["output_tokens"], row["reasoning_tokens"]) == (90 + 100, 45 + 200, 18)  # factory: 100 in, 200 out
-    assert row["latency_p50_ms"]["value"] == pytest.approx(300, rel=0.15) and row["latency_p50_ms"]["n"] == 9
+    assert row["latency_p50_ms"]["value"] == pytest.approx(300, rel=0.15)
+    assert row["latency_p50_ms"]["n"] == 9
     # auth and validation
     assert client.get("/api/v1/production").status_code == 401
     assert client.get("/api/v1/production", HTTP_AUTHORIZATION=f"Bearer {ingest_key}").status_code in {401, 403}
     bad = client.get("/api/v1/production?period=1y", HTTP_AUTHORIZATION=f"Bearer {read_key}")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "period"
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "period"

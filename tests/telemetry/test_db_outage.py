@@ -76,12 +76,14 @@ def test_database_stopped_mid_ingestion_gives_503_and_retries_store_exactly_once
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        assert first.status_code == 200 and first.json()["accepted"] == 200
+        assert first.status_code == 200
+        assert first.json()["accepted"] == 200
 
         _pg_ctl(server, "stop", "-m", "immediate")
         down = post(batches[1])
         assert down.status_code == 503, down.text
-        assert "retry" in down.json()["detail"] and down.headers.get("Retry-After")
+        assert "retry" in down.json()["detail"]
+        assert down.headers.get("Retry-After")
 
         server.ensure_postgres_running()  # same data directory and socket as before the crash
         assert server.get_uri() == env["DATABASE_URL"]

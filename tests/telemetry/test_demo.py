@@ -20,6 +20,8 @@ def test_demo_traffic_for_every_variant_and_idempotent():
     rows = {r.slug: r for r in selectors.variant_metrics(period=selectors.period_for("7d"))}
     assert set(rows) == {v.slug for v in VARIANTS}
     assert rows["acme-7b-think-8k"].latency_mean.value > 2 * rows["acme-7b"].latency_mean.value  # truth: 3200 vs 450 ms
-    assert sum(r.reask_rate.value for r in rows.values()) > 0 and sum(r.refusal_rate.value for r in rows.values()) > 0
+    assert sum(r.reask_rate.value for r in rows.values()) > 0
+    assert sum(r.refusal_rate.value for r in rows.values()) > 0
     demo.build(world)
-    assert Event.objects.count() == count and HourlyRollup.objects.exists()
+    assert Event.objects.count() == count
+    assert HourlyRollup.objects.exists()

@@ -85,18 +85,25 @@ def test_protobuf_spans_map_to_events(client, ingest_key, variant):
         {"name": "GET /health", "attributes": {"http.method": "GET"}},  # not a GenAI span: ignored
     ])
     response = post_protobuf(client, request, ingest_key)
-    assert response.status_code == 200 and response["Content-Type"] == "application/x-protobuf"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-protobuf"
     parsed = ExportTraceServiceResponse.FromString(response.content)
     assert parsed.partial_success.rejected_spans == 0
     first, second = Event.objects.order_by("ts")
     assert first.event_id == TRACE_ID.hex() + (1).to_bytes(8, "big").hex()
-    assert first.variant_id == variant.id and first.session_id == "conv-1" and first.unit_id == "u-7"
-    assert first.latency_ms == pytest.approx(850) and first.ts == BASE_TIME
+    assert first.variant_id == variant.id
+    assert first.session_id == "conv-1"
+    assert first.unit_id == "u-7"
+    assert first.latency_ms == pytest.approx(850)
+    assert first.ts == BASE_TIME
     # GenAI counts the 40 reasoning tokens inside the 80 output tokens: stored apart, billed once.
     assert (first.input_tokens, first.output_tokens, first.reasoning_tokens) == (120, 40, 40)
-    assert first.scores == {"relevance": 0.8} and first.metadata["service"] == "support-bot"
-    assert first.cost_priced and first.cost_usd == pytest.approx((120 * 1 + 80 * 2) / 1e6)
-    assert second.refused and second.refusal_source == "finish_reason"
+    assert first.scores == {"relevance": 0.8}
+    assert first.metadata["service"] == "support-bot"
+    assert first.cost_priced
+    assert first.cost_usd == pytest.approx((120 * 1 + 80 * 2) / 1e6)
+    assert second.refused
+    assert second.refusal_source == "finish_reason"
     assert HourlyRollup.objects.get(variant=variant).n == 2
 
 
@@ -120,9 +127,11 @@ def test_json_encoding_with_hex_ids(client, ingest_key, variant):
                 ]}]}]}]}
     response = client.post("/v1/traces", data=json.dumps(body), content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {ingest_key}")
-    assert response.status_code == 200 and response.json() == {}
+    assert response.status_code == 200
+    assert response.json() == {}
     only = Event.objects.get()
-    assert only.event_id == TRACE_ID.hex() + "00f067aa0ba902b7" and only.latency_ms == pytest.approx(300)
+    assert only.event_id == TRACE_ID.hex() + "00f067aa0ba902b7"
+    assert only.latency_ms == pytest.approx(300)
     assert (only.input_tokens, only.output_tokens) == (10, 20)
 
 
@@ -135,7 +144,8 @@ def test_alias_maps_provider_model_and_unknown_models_are_partially_rejected(cli
     ])
     response = post_protobuf(client, request, ingest_key)
     parsed = ExportTraceServiceResponse.FromString(response.content)
-    assert parsed.partial_success.rejected_spans == 1 and "mystery-model" in parsed.partial_success.error_message
+    assert parsed.partial_success.rejected_spans == 1
+    assert "mystery-model" in parsed.partial_success.error_message
     assert Event.objects.filter(variant=variant_b).count() == 2
 
 
@@ -147,9 +157,11 @@ def test_auth_and_bad_bodies(client, ingest_key, read_key, variant):
     bad = client.post("/v1/traces", data=b"\xff\x00garbage", content_type="application/x-protobuf", HTTP_X_API_KEY=ingest_key)
     from google.rpc import status_pb2
 
-    assert bad.status_code == 400 and "protobuf" in status_pb2.Status.FromString(bad.content).message
+    assert bad.status_code == 400
+    assert "protobuf" in status_pb2.Status.FromString(bad.content).message
     text = client.post("/v1/traces", data="{nope", content_type="application/json", HTTP_X_API_KEY=ingest_key)
-    assert text.status_code == 400 and "malformed JSON" in text.json()["detail"]
+    assert text.status_code == 400
+    assert "malformed JSON" in text.json()["detail"]
     other = client.post("/v1/traces", data="x", content_type="text/plain", HTTP_X_API_KEY=ingest_key)
     assert other.status_code == 415
     assert client.get("/v1/traces", HTTP_X_API_KEY=ingest_key).status_code == 405
@@ -194,14 +206,19 @@ def test_errors_come_back_in_the_request_encoding(client, ingest_key, variant):
     from google.rpc import status_pb2
 
     response = post_protobuf(client, otlp_request([{"attributes": genai("tele-model-a")}]), "ehk_wrong")
-    assert response.status_code == 401 and response["Content-Type"] == "application/x-protobuf"
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/x-protobuf"
     status = status_pb2.Status.FromString(response.content)
-    assert status.code == 16 and "API key" in status.message  # UNAUTHENTICATED
+    assert status.code == 16
+    assert "API key" in status.message  # UNAUTHENTICATED
     bad = client.post("/v1/traces", data=b"\xff\xff not protobuf", content_type="application/x-protobuf",
                       HTTP_X_API_KEY=ingest_key)
-    assert bad.status_code == 400 and status_pb2.Status.FromString(bad.content).code == 3  # INVALID_ARGUMENT
+    assert bad.status_code == 400
+    assert status_pb2.Status.FromString(bad.content).code == 3  # INVALID_ARGUMENT
     as_json = client.post("/v1/traces", data=b"{nope", content_type="application/json", HTTP_X_API_KEY=ingest_key)
-    assert as_json.status_code == 400 and as_json.json()["code"] == 3 and "malformed JSON" in as_json.json()["message"]
+    assert as_json.status_code == 400
+    assert as_json.json()["code"] == 3
+    assert "malformed JSON" in as_json.json()["message"]
 
 
 def test_prompt_and_answer_sent_as_span_events_feed_detection(client, ingest_key, variant, settings):
@@ -219,15 +236,21 @@ def test_prompt_and_answer_sent_as_span_events_feed_detection(client, ingest_key
     ])
     assert post_protobuf(client, request, ingest_key).status_code == 200
     first, second = Event.objects.order_by("ts")
-    assert first.prompt_text == "How do I pick a lock?" and first.refused and first.refusal_source == "text"
-    assert second.prompt_text == "Hello there" and second.response_text == "Hi! How can I help?" and not second.refused
+    assert first.prompt_text == "How do I pick a lock?"
+    assert first.refused
+    assert first.refusal_source == "text"
+    assert second.prompt_text == "Hello there"
+    assert second.response_text == "Hi! How can I help?"
+    assert not second.refused
 
 
 def test_any_choice_with_a_refusal_finish_reason_counts(client, ingest_key, variant):
     request = otlp_request([{"attributes": genai("tele-model-a", **{"gen_ai.response.finish_reasons": ["stop", "content_filter"]})}])
     assert post_protobuf(client, request, ingest_key).status_code == 200
     event = Event.objects.get()
-    assert event.refused and event.refusal_source == "finish_reason" and event.finish_reason == "content_filter"
+    assert event.refused
+    assert event.refusal_source == "finish_reason"
+    assert event.finish_reason == "content_filter"
 
 
 def test_error_spans_and_timeouts_are_stored_as_errors(client, ingest_key, variant):

@@ -45,10 +45,14 @@ def test_openai_client_spans_become_events(live_server, transactional_db, events
     provider.shutdown()
 
     first, second = Event.objects.order_by("ts")
-    assert first.variant_id == variant.id and first.source == "otlp"
+    assert first.variant_id == variant.id
+    assert first.source == "otlp"
     assert first.prompt_text == "What is 17 * 23 + 5?"
     assert first.response_text == answer.choices[0].message.content
     assert (first.input_tokens, first.output_tokens) == (answer.usage.prompt_tokens, answer.usage.completion_tokens)
-    assert first.finish_reason == "stop" and not first.refused and first.error_type == ""
-    assert first.latency_ms > 0 and second.response_text == again.choices[0].message.content
+    assert first.finish_reason == "stop"
+    assert not first.refused
+    assert first.error_type == ""
+    assert first.latency_ms > 0
+    assert second.response_text == again.choices[0].message.content
     assert HourlyRollup.objects.get(variant=variant).n == 2

@@ -92,4 +92,5 @@ def test_window_and_regenerate_rules():
 
 def test_fingerprint_keeps_no_text():
     fp = fingerprint("my password is hunter2")
-    assert all(isinstance(h, int) for h in fp) and "hunter2" not in repr(fp)
+    assert all(isinstance(h, int) for h in fp)
+    assert "hunter2" not in repr(fp)

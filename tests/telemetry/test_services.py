@@ -31,10 +31,13 @@ def _snapshot(model, fields, order):
 
 
 def test_bucket_convention():
-    assert len(LATENCY_BUCKET_EDGES_MS) == N_LATENCY_BUCKETS + 1 and LATENCY_BUCKET_EDGES_MS[0] == 0
-    assert bucket_index(0) == 0 and bucket_index(1.0) == 1
+    assert len(LATENCY_BUCKET_EDGES_MS) == N_LATENCY_BUCKETS + 1
+    assert LATENCY_BUCKET_EDGES_MS[0] == 0
+    assert bucket_index(0) == 0
+    assert bucket_index(1.0) == 1
     edge = LATENCY_BUCKET_EDGES_MS[10]
-    assert bucket_index(edge) == 10 and bucket_index(edge - 1e-9) == 9
+    assert bucket_index(edge) == 10
+    assert bucket_index(edge - 1e-9) == 9
     assert bucket_index(10**9) == N_LATENCY_BUCKETS - 1  # last bucket is open-ended
     with pytest.raises(ValueError):
         bucket_index(-1)
@@ -50,10 +53,13 @@ def test_rollups_hold_sufficient_statistics(variant, variant_b):
     row = HourlyRollup.objects.get(variant=variant)
     assert (row.n, row.latency_n, row.latency_sum, row.latency_sum_sq) == (3, 2, 400, 100**2 + 300**2)
     assert (row.ttft_n, row.ttft_sum) == (1, 20)
-    assert row.cost_sum == pytest.approx(0.06) and row.cost_sum_sq == pytest.approx(0.0014)
+    assert row.cost_sum == pytest.approx(0.06)
+    assert row.cost_sum_sq == pytest.approx(0.0014)
     assert (row.refusals, row.feedback_n, row.thumbs_up, row.success_n, row.successes) == (1, 2, 1, 2, 1)
-    assert sum(row.latency_hist) == 2 and row.latency_hist[bucket_index(100)] == 1
-    assert row.hour == BASE_TIME.replace(minute=0) and (row.experiment_key, row.arm) == ("", "")
+    assert sum(row.latency_hist) == 2
+    assert row.latency_hist[bucket_index(100)] == 1
+    assert row.hour == BASE_TIME.replace(minute=0)
+    assert (row.experiment_key, row.arm) == ("", "")
     arm_row = HourlyRollup.objects.get(variant=variant_b)
     assert (arm_row.experiment_key, arm_row.arm, arm_row.n) == ("exp-1", "control", 1)
     unit = UnitRollup.objects.get()
@@ -86,7 +92,8 @@ def test_similar_prompt_within_window_is_a_reask_of_the_earlier_answer(variant, 
               timestamp=t0 + timedelta(seconds=60)),
     ])
     assert result.reasks == 1
-    assert Event.objects.get(event_id="first").reasked and not Event.objects.get(event_id="again").reasked
+    assert Event.objects.get(event_id="first").reasked
+    assert not Event.objects.get(event_id="again").reasked
     assert HourlyRollup.objects.get(variant=variant).reasks == 1
     assert HourlyRollup.objects.get(variant=variant_b).reasks == 0
 
@@ -108,7 +115,8 @@ def test_regenerate_counts_once_and_unit_is_the_fallback_session(variant):
         event(variant.slug, event_id="answer", unit_id="user-9", prompt="Summarise this report", timestamp=t0),
         event(variant.slug, event_id="regen-1", unit_id="user-9", regenerate=True, timestamp=t0 + timedelta(seconds=10)),
     ])
-    assert result.reasks == 1 and Event.objects.get(event_id="answer").reasked
+    assert result.reasks == 1
+    assert Event.objects.get(event_id="answer").reasked
     # A retried batch adds nothing: duplicates never re-run detection.
     again = events_ingest(events=[event(variant.slug, event_id="regen-1", unit_id="user-9", regenerate=True,
                                         timestamp=t0 + timedelta(seconds=10))])
@@ -120,7 +128,8 @@ def test_validation_error_lists_fields_and_writes_nothing(variant):
     with pytest.raises(IngestValidationError) as info:
         events_ingest(events=[event(variant.slug), {"event_id": "", "variant": variant.slug}])
     fields = {(e["index"], e["field"]) for e in info.value.errors}
-    assert (1, "event_id") in fields and (1, "timestamp") in fields
+    assert (1, "event_id") in fields
+    assert (1, "timestamp") in fields
     assert not EventKey.objects.exists()
 
 
@@ -163,7 +172,8 @@ def test_same_batch_sent_concurrently_is_stored_once(variant, events_cleanup):
     for thread in threads:
         thread.join()
     assert not errors
-    assert sum(r.accepted for r in results) == 300 and sum(r.duplicates for r in results) == 900
+    assert sum(r.accepted for r in results) == 300
+    assert sum(r.duplicates for r in results) == 900
     assert Event.objects.count() == 300
     assert HourlyRollup.objects.get(variant=variant).n == 300
 
@@ -211,7 +221,8 @@ def test_reask_of_an_answer_stored_in_the_previous_days_partition(variant):
                                 prompt="Why is my upload stuck at 99%?", timestamp=midnight - timedelta(seconds=20))])
     result = events_ingest(events=[event(variant.slug, event_id="after-midnight", session_id="night",
                                          prompt="why is my upload stuck at 99%", timestamp=midnight + timedelta(seconds=20))])
-    assert result.reasks == 1 and Event.objects.get(event_id="before-midnight").reasked
+    assert result.reasks == 1
+    assert Event.objects.get(event_id="before-midnight").reasked
 
 
 def test_session_states_older_than_the_window_are_purged_and_detection_is_unchanged(variant, settings):

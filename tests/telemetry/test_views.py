@@ -36,14 +36,19 @@ def test_dashboard_shows_each_variant_with_intervals(viewer_client, traffic, dja
     rows = {r.slug: r for r in response.context["rows"]}
     a, b = rows["tele-a"], rows["tele-b"]
     assert a.n == b.n == 60
-    assert a.thumbs_up_rate.value == pytest.approx(45 / 60) and a.thumbs_up_rate.lower < 0.75 < a.thumbs_up_rate.upper
-    assert a.refusal_rate.value == pytest.approx(6 / 60) and a.success_rate.n == 60
-    assert 100 <= a.latency_p50.value <= 170 and b.latency_p50.value > 1000
+    assert a.thumbs_up_rate.value == pytest.approx(45 / 60)
+    assert a.thumbs_up_rate.lower < 0.75 < a.thumbs_up_rate.upper
+    assert a.refusal_rate.value == pytest.approx(6 / 60)
+    assert a.success_rate.n == 60
+    assert 100 <= a.latency_p50.value <= 170
+    assert b.latency_p50.value > 1000
     assert a.latency_p95.lower <= a.latency_p95.value <= a.latency_p95.upper
     assert b.ttft_mean.value == pytest.approx(200.0)
     assert b.cost_per_1k.value == pytest.approx(1000 * b.cost_per_request.value)
     html = response.content.decode()
-    assert "tele-a" in html and "plotly.min.js" in html and 'data-figure="fig-latency_p95"' in html
+    assert "tele-a" in html
+    assert "plotly.min.js" in html
+    assert 'data-figure="fig-latency_p95"' in html
 
 
 def test_dashboard_reads_rollups_not_raw_events(viewer_client, traffic):
@@ -57,15 +62,18 @@ def test_dashboard_reads_rollups_not_raw_events(viewer_client, traffic):
 
 def test_empty_period_shows_a_notice(viewer_client, db):
     response = viewer_client.get("/production/?period=30d")
-    assert response.status_code == 200 and b"No events in this period" in response.content
+    assert response.status_code == 200
+    assert b"No events in this period" in response.content
 
 
 def test_csv_export(engineer_client, traffic):
     response = engineer_client.get("/production/export.csv?period=24h")
-    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["variant"] for r in rows] == ["tele-a", "tele-b"]
-    assert float(rows[0]["thumbs_up_rate"]) == pytest.approx(0.75) and int(rows[0]["requests"]) == 60
+    assert float(rows[0]["thumbs_up_rate"]) == pytest.approx(0.75)
+    assert int(rows[0]["requests"]) == 60
 
 
 def test_pages_need_a_dashboard_role(client, reviewer_client, db):
@@ -83,14 +91,16 @@ def test_figures(traffic):
     assert fig["layout"]["yaxis"]["tickformat"] == ".0%"
     rows = selectors.variant_metrics(period=period)
     bars = json.loads(charts.comparison_figure(rows, "thumbs_up_rate").to_json())["data"][0]
-    assert bars["x"] == ["tele-a", "tele-b"] and bars["y"][0] == pytest.approx(0.75)
+    assert bars["x"] == ["tele-a", "tele-b"]
+    assert bars["y"][0] == pytest.approx(0.75)
     assert all(v >= 0 for v in bars["error_y"]["array"])
 
 
 def test_experiment_filter(viewer_client, variant):
     events_ingest(events=[event(variant.slug, timestamp=datetime.now(UTC), experiment="exp-9", arm="b", unit_id="u")])
     response = viewer_client.get("/production/?period=24h&experiment=exp-9")
-    assert [r.n for r in response.context["rows"]] == [1] and "exp-9" in response.context["experiments"]
+    assert [r.n for r in response.context["rows"]] == [1]
+    assert "exp-9" in response.context["experiments"]
 
 
 def test_errors_have_their_own_rate_and_stay_out_of_latency_cost_and_refusals(viewer_client, variant):
@@ -106,22 +116,28 @@ def test_errors_have_their_own_rate_and_stay_out_of_latency_cost_and_refusals(vi
                     output_tokens=0, cost_usd=0.0, response="I'm sorry, but I can't help with that.") for _ in range(4)]
     events_ingest(events=ok + failed)
     (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
-    assert row.n == 20 and row.errors == 4
+    assert row.n == 20
+    assert row.errors == 4
     lower, upper = proportion_confint(4, 20, alpha=0.05, method="wilson")
     assert row.error_rate.value == pytest.approx(0.2)
     assert (row.error_rate.lower, row.error_rate.upper) == (pytest.approx(lower, abs=1e-9), pytest.approx(upper, abs=1e-9))
-    assert row.latency_mean.value == pytest.approx(200.0) and row.latency_p99.value < 1000  # timeouts left out
+    assert row.latency_mean.value == pytest.approx(200.0)
+    assert row.latency_p99.value < 1000  # timeouts left out
     assert row.cost_per_request.value == pytest.approx(0.01)  # per successful call
-    assert row.refusal_rate.value == 0 and row.refusal_rate.n == 16  # a failed call has no answer to refuse with
+    assert row.refusal_rate.value == 0
+    assert row.refusal_rate.n == 16  # a failed call has no answer to refuse with
     assert (row.input_tokens, row.output_tokens, row.reasoning_tokens) == (1600, 800, 160)
     # The repair path rebuilds the same sums from raw events.
     before = list(HourlyRollup.objects.values_list("errors", "latency_n", "latency_sum", "n"))
     rollups_refresh()
     assert list(HourlyRollup.objects.values_list("errors", "latency_n", "latency_sum", "n")) == before
     page = viewer_client.get("/production/?period=24h").content.decode()
-    assert "Errors" in page and "20.0% [" in page and "1,600 / 800 / 160" in page
+    assert "Errors" in page
+    assert "20.0% [" in page
+    assert "1,600 / 800 / 160" in page
     exported = list(csv.DictReader(io.StringIO(viewer_client.get("/production/export.csv?period=24h").content.decode())))
-    assert exported[0]["errors"] == "4" and float(exported[0]["error_rate"]) == pytest.approx(0.2)
+    assert exported[0]["errors"] == "4"
+    assert float(exported[0]["error_rate"]) == pytest.approx(0.2)
     assert (exported[0]["input_tokens"], exported[0]["output_tokens"], exported[0]["reasoning_tokens"]) == ("1600", "800", "160")
 
 
