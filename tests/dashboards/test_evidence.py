@@ -110,7 +110,8 @@ def test_payload_is_cached_and_refreshable(world, django_assert_max_num_queries)
     with django_assert_max_num_queries(1):
         assert services.report_current(7).pk == first.pk
     fresh = services.report_current(7, refresh=True)
-    assert fresh.pk != first.pk and fresh.computed_at >= first.computed_at
+    assert fresh.pk != first.pk
+    assert fresh.computed_at >= first.computed_at
     # Only the newest cache row per key is kept.
     from evalhub.dashboards.models import Report
 

@@ -29,7 +29,8 @@ def test_a_later_failed_run_does_not_replace_the_variants_suite_score():
     assert (measured.status, broken.status) == (RunStatus.DONE, RunStatus.FAILED)
 
     scores = [s for s in selectors.suite_scores_latest() if s.variant_id == variant.pk]
-    assert len(scores) == 1 and scores[0].run_id == measured.pk
+    assert len(scores) == 1
+    assert scores[0].run_id == measured.pk
     assert scores[0].score.value == pytest.approx(7 / 8)
     assert selectors.latest_done_runs()[(variant.pk, version.suite_id)] == (measured.pk, version.pk)
 

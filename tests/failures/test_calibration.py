@@ -63,7 +63,8 @@ def test_equal_mass_bins_have_equal_counts_and_keep_ties_together():
     confidence = np.linspace(0.01, 0.99, 100)
     result = expected_calibration_error(confidence, confidence > 0.5, bins=5, binning="mass", n_boot=200)
     assert [b.n for b in result.bins] == [20] * 5
-    assert result.bins[0].lower == pytest.approx(0.01) and result.bins[4].upper == pytest.approx(0.99)
+    assert result.bins[0].lower == pytest.approx(0.01)
+    assert result.bins[4].upper == pytest.approx(0.99)
     tied = expected_calibration_error([0.2] * 6 + [0.8] * 4, [0] * 6 + [1] * 4, bins=5, binning="mass", n_boot=200)
     assert sorted(b.n for b in tied.bins if b.n) == [4, 6]
 

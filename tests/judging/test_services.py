@@ -84,7 +84,8 @@ def test_double_submit_is_idempotent(campaign, reviewer):
     assignment = assignment_next(reviewer=reviewer, campaign=campaign)
     one = services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="left")
     two = services.judgment_record(assignment_token=str(assignment.token), reviewer=reviewer, choice="left")
-    assert one.pk == two.pk and two.outcome == one.outcome
+    assert one.pk == two.pk
+    assert two.outcome == one.outcome
     with pytest.raises(Conflict) as changed:  # a different vote is refused, not dropped
         services.judgment_record(assignment_token=assignment.token, reviewer=reviewer, choice="right")
     assert changed.value.extra["vote"]["choice"] == "left"

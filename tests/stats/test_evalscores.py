@@ -387,7 +387,8 @@ def test_a_perfect_or_null_run_gets_the_wilson_interval_of_n_items(value: float)
     reference = proportion_confint(int(value * n), n, alpha=0.05, method="wilson")
     for est in (mean_score([value] * n, bounds=(0, 1)),
                 mean_score_from_stat(MeanStat(n, value * n, value * n), bounds=(0, 1))):
-        assert est.interval == "wilson" and est.mean == value
+        assert est.interval == "wilson"
+        assert est.mean == value
         assert (est.lower, est.upper) == pytest.approx(reference, abs=1e-12)
         assert 0.0 <= est.lower < est.upper <= 1.0
     # Closed form at p = 1: [n/(n + z²), 1].
@@ -397,13 +398,15 @@ def test_a_perfect_or_null_run_gets_the_wilson_interval_of_n_items(value: float)
 
 def test_without_bounds_a_perfect_run_keeps_its_zero_width_t_interval() -> None:
     est = mean_score([1.0] * 20)
-    assert est.interval == "t" and est.lower == est.upper == 1.0
+    assert est.interval == "t"
+    assert est.lower == est.upper == 1.0
 
 
 def test_a_clustered_perfect_run_counts_each_cluster_once() -> None:
     clusters = np.repeat(np.arange(5), 10)
     est = mean_score([1.0] * 50, clusters=clusters, bounds=(0, 1))
-    assert est.interval == "wilson" and est.n_clusters == 5
+    assert est.interval == "wilson"
+    assert est.n_clusters == 5
     assert (est.lower, est.upper) == pytest.approx(proportion_confint(5, 5, method="wilson"), abs=1e-12)
     assert est.lower < mean_score([1.0] * 50, bounds=(0, 1)).lower  # wider than 50 independent items
 
@@ -420,7 +423,8 @@ def test_a_near_perfect_run_gets_a_wilson_interval_at_the_effective_sample_size(
     centre = (0.99 + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
     half = z * math.sqrt(0.99 * 0.01 / n_eff + z * z / (4 * n_eff**2)) / (1 + z * z / n_eff)
     assert (est.lower, est.upper) == pytest.approx((centre - half, centre + half), abs=1e-12)
-    assert est.interval == "wilson" and 0.9 < est.lower < 0.99 < est.upper < 1.0
+    assert est.interval == "wilson"
+    assert 0.9 < est.lower < 0.99 < est.upper < 1.0
 
 
 def test_a_clustered_near_perfect_run_is_wider_than_an_independent_one() -> None:
@@ -431,7 +435,8 @@ def test_a_clustered_near_perfect_run_is_wider_than_an_independent_one() -> None
     clustered = mean_score(scores, clusters=clusters, bounds=(0, 1))
     assert clustered.interval == "wilson"
     assert clustered.upper - clustered.lower > independent.upper - independent.lower
-    assert clustered.lower >= 0.0 and clustered.upper <= 1.0
+    assert clustered.lower >= 0.0
+    assert clustered.upper <= 1.0
 
 
 def test_bounded_scores_inside_the_bounds_keep_the_t_interval() -> None:

@@ -145,8 +145,10 @@ def test_style_all_ties_is_not_enough_data():
     b = np.array([1, 2, 0, 2, 0, 1] * 10)
     z = np.linspace(-1, 1, a.size)
     fit = R.bradley_terry_style(a, b, np.full(a.size, R.TIE), z, 3)
-    assert fit.not_enough_data and "tie" in fit.not_enough_data
-    assert np.all(np.isnan(fit.lower)) and np.all(np.isnan(fit.se))
+    assert fit.not_enough_data
+    assert "tie" in fit.not_enough_data
+    assert np.all(np.isnan(fit.lower))
+    assert np.all(np.isnan(fit.se))
 
 
 def _board_rows(seed: int, n_battles: int, *, ties_only: bool = False) -> np.ndarray:
@@ -171,7 +173,9 @@ def test_style_board_equals_the_uncentred_fit_of_the_log_with_exact_sqrt2_errors
     both double), which the √2 undoes."""
     rows = _board_rows(1, 1500)
     board = R.style_board(rows)
-    assert board.problem is None and board.ci_problem is None and board.features == ("length",)
+    assert board.problem is None
+    assert board.ci_problem is None
+    assert board.features == ("length",)
     ids = np.array([10, 20, 30], dtype=np.float64)
     a, b = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 1])
     raw = (rows[:, 3] - rows[:, 4]) / (rows[:, 3] + rows[:, 4] + 1)
@@ -183,21 +187,26 @@ def test_style_board_equals_the_uncentred_fit_of_the_log_with_exact_sqrt2_errors
     np.testing.assert_allclose(board.upper, reference.upper[order], atol=1e-6)
     # The coefficient is per SD of the (mirrored, centred) feature; its t statistic is scale-free.
     assert board.coef[0] / board.coef_se[0] == pytest.approx(reference.coef[0] / reference.coef_se[0], rel=1e-6)
-    assert board.n_battles == board.n_fitted == 1500 and not board.subsampled
+    assert board.n_battles == board.n_fitted == 1500
+    assert not board.subsampled
 
 
 def test_style_board_subsamples_above_its_cap_and_says_so():
     board = R.style_board(_board_rows(3, 600), max_battles=400, seed=7)
     assert board.subsampled
     assert (board.n_battles, board.n_fitted) == (600, 400)
-    assert board.problem is None and len(board.variant_ids) == 3
+    assert board.problem is None
+    assert len(board.variant_ids) == 3
 
 
 def test_style_board_with_only_ties_has_scores_but_no_intervals():
     board = R.style_board(_board_rows(2, 300, ties_only=True))
     assert board.problem is None
-    assert board.ci_problem is not None and "tie" in board.ci_problem
-    assert board.lower is None and board.upper is None and len(board.scores) == 3
+    assert board.ci_problem is not None
+    assert "tie" in board.ci_problem
+    assert board.lower is None
+    assert board.upper is None
+    assert len(board.scores) == 3
 
 
 @pytest.mark.parametrize(
@@ -210,8 +219,10 @@ def test_style_board_with_only_ties_has_scores_but_no_intervals():
 )
 def test_style_board_says_why_there_is_no_board(rows, problem):
     board = R.style_board(rows)
-    assert board.problem is not None and problem in board.problem
-    assert board.variant_ids == () and board.scores.size == 0
+    assert board.problem is not None
+    assert problem in board.problem
+    assert board.variant_ids == ()
+    assert board.scores.size == 0
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,8 @@ def test_a_perfect_run_gets_an_interval_inside_zero_one_not_a_point(groups):
     summary = selectors.run_summary(run)
     overall = summary.overall
     assert summary.clustered is groups
-    assert overall.mean == 1.0 and overall.upper == 1.0
+    assert overall.mean == 1.0
+    assert overall.upper == 1.0
     independent_lower = 12 / (12 + 1.959963984540054**2)
     if groups:
         assert overall.lower < independent_lower

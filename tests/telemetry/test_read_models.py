@@ -55,11 +55,15 @@ def test_production_by_variant_reads_the_last_days_of_data_present():
     window = selectors.production_by_variant(days=7)
     assert (window.start, window.end) == (HOUR + dt.timedelta(hours=1) - dt.timedelta(days=7), HOUR + dt.timedelta(hours=1))
     (prod,) = window.variants
-    assert prod.n == 200 and prod.success is None and prod.refusal is not None and prod.refusal.value == 0.0
+    assert prod.n == 200
+    assert prod.success is None
+    assert prod.refusal is not None
+    assert prod.refusal.value == 0.0
     hist = np.zeros(len(LATENCY_BUCKET_EDGES_MS) - 1)
     for x in latencies:
         hist[bucket_index(x)] += 1
     value, lower, upper = quantile_ci_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95)
-    assert prod.latency_p95_ms is not None and prod.latency_p95_ms.n == 200
+    assert prod.latency_p95_ms is not None
+    assert prod.latency_p95_ms.n == 200
     assert (prod.latency_p95_ms.value, prod.latency_p95_ms.lower, prod.latency_p95_ms.upper) == pytest.approx(
         (value, lower, upper))
