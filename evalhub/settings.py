@@ -248,7 +248,7 @@ EVENTS_STORE_TEXT = env_bool("EVENTS_STORE_TEXT", False)
 # Re-ask detection (experiments/telemetry/reask.py): same user or session, within the window, prompts'
 # character n-gram Jaccard >= the threshold.
 TELEMETRY_REASK_WINDOW_SECONDS = env_int("TELEMETRY_REASK_WINDOW_SECONDS", 300)
-TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.4"))
+TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.3"))
 # "user": a user asking again in a new session counts; "session": only within one session.
 TELEMETRY_REASK_SCOPE = env_str("TELEMETRY_REASK_SCOPE", "user")
 if TELEMETRY_REASK_SCOPE not in {"user", "session"}:

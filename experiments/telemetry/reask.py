@@ -2,19 +2,20 @@
 
 A call is a *re-ask* of the previous call of its scope when
 
-* both carry the same scope key: with ``TELEMETRY_REASK_SCOPE = "session"`` (default) the
-  ``session_id`` (else ``unit_id``); with ``"user"`` the ``unit_id`` (else ``session_id``), so a
-  user who opens a new chat to ask again is counted too; calls with neither are skipped;
+* both carry the same scope key: with ``TELEMETRY_REASK_SCOPE = "user"`` (default) the ``unit_id``
+  (else ``session_id``), so a user who opens a new chat to ask again is counted too; with
+  ``"session"`` the ``session_id`` (else ``unit_id``); calls with neither are skipped;
 * it comes at most ``TELEMETRY_REASK_WINDOW_SECONDS`` (default 300 s) after the previous call;
 * and either it is an explicit regenerate (``regenerate: true``) or its prompt asks the same thing:
   the Jaccard similarity of the two prompts' character n-gram sets is at least
-  ``TELEMETRY_REASK_SIMILARITY`` (default 0.5), and the new prompt is not a follow-up.
+  ``TELEMETRY_REASK_SIMILARITY`` (default 0.3), and the new prompt is not a follow-up.
 
 Language-independent similarity: text is Unicode-normalised (NFKC), case-folded and split into runs
 of letters and digits of any script; each run contributes its character trigrams with word-boundary
-padding — except runs of Han, kana and Hangul, written without spaces, which contribute character
-bigrams (the typical word length). Identical Chinese, Arabic or Russian prompts are then identical
-sets, and prompts in different scripts share nothing.
+padding — except runs of Han, kana and Hangul, written without spaces, which contribute their
+characters (a Han character or a Hangul syllable is a morpheme) and character bigrams. Identical
+Chinese, Arabic or Russian prompts are then identical sets, and prompts in different scripts share
+nothing.
 
 Follow-ups share context but ask something new, and do not count:
 
@@ -92,7 +93,8 @@ def normalise(text: str) -> str:
 
 def _grams(run: str) -> list[str]:
     if _UNSPACED.search(run):
-        return [run] if len(run) < 2 else [run[i:i + 2] for i in range(len(run) - 1)]
+        # Characters (a Han character or Hangul syllable is a morpheme) and character bigrams.
+        return [*run, *(run[i:i + 2] for i in range(len(run) - 1))]
     padded = f" {run} "
     return [padded[i:i + 3] for i in range(len(padded) - 2)]
 
