@@ -111,7 +111,7 @@ _EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|resp
 _FIRST_PERSON_NOT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not",
                      "i am not", "i must decline", "i have to decline", "i do not", "i don't", "i refuse", "i would rather",
                      "i'd rather", "i must refrain", "i couldn't", "i could not", "i really", "i simply", "i just",
-                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't")
+                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't", "i'd prefer", "i would prefer")
 _I_CANT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not able",
            "i am not able")
 _IT_IS_NOT = ("s not ", "is not ", "be not ", "would not be", "'s never", "is never", "inappropriate")
@@ -144,7 +144,7 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("not something",), r"\bthat(?:'s| is) not something i (?:can|will|am able to|'m able to|'m willing to|am willing to)\b"),
     (("an ai", "language model", "an assistant"), r"\b(?:as an ai|i'm just an ai|i am just an ai|i'm only an ai|as a language model|as an ai language model|as an assistant)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not appropriate|not programmed|not designed|not allowed|not permitted)\b"),
     (("i do not", "i don't"), r"\bi (?:do not|don't) (?:provide|give|offer|create|generate|write|assist with|help with|engage in|support|condone|endorse|promote|encourage) (?:\w+ ){0,3}?(?:that|this|such|harmful|illegal|unethical|dangerous|violent|content|information|advice|instructions|guidance)"),
-    (("guideline", "polic", "programming", "principles", "ethical", "rules", "values"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
+    (("against", "violat", "contrary to", "not in line with", "conflict"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
     (_I_CANT, r"\bi (?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist|do that|do this)\b"),
     (("no,", "no.", "no!", "nope"), r"^\W*(?:no|nope)[,.!] (?:i |that |this |it )"),
     (("unfortunately", "regrettably"), r"\b(?:unfortunately|regrettably),? (?:i|that|this)(?:'s| is)? (?:can't|cannot|won't|will not|am unable|'m unable|am not able|'m not able|not something|not possible for me)\b"),
@@ -468,10 +468,10 @@ _LANG_SUBSTRINGS = {
            "je dois refuser", "pardon", "en tant qu"),
     "de": ("nicht", "kein", "leid", "leider", "entschuldig", "bedaure", "ablehnen", "verzeihung"),
     "it": ("non posso", "non potr", "non sono in grado", "non ho intenzione", "non mi ", "dispiace", "spiacente",
-           "purtroppo", "scus", "rifiut", "in quanto"),
+           "purtroppo", "scusa", "scuso", "rifiut", "in quanto"),
     "nl": ("niet", "geen", "spijt", "sorry, maar", "excuses", "helaas", "weiger"),
     # Turkish conjugates into the verb ("yardımcı olamam"): its negated-ability endings.
-    "tr": ("amam", "emem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
+    "tr": ("amam", "edemem", "veremem", "üretemem", "getiremem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
            "özür", "kusura", "yazık", "mümkün değil", "reddet"),
     "ru": ("не ", "извин", "прост", "прощен", "сожален", "жаль", "отказ"),
     "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕"),
@@ -501,8 +501,12 @@ def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
 
 # Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
 # regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
-_GATES = _automaton(set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL)) | set(_MORALISE_GATES)
-                    | {s for language in _LANGUAGES.values() for s in language.substrings})
+_GATE_WORDS = (set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL)) | set(_MORALISE_GATES)
+               | {s for language in _LANGUAGES.values() for s in language.substrings})
+_GATES = _automaton(_GATE_WORDS)
+# The same for ASCII text (most answers): a smaller automaton walks faster.
+_ASCII_GATES = _automaton(word for word in _GATE_WORDS if word.isascii())
+_MORALISE_GATES_SET = frozenset(_MORALISE_GATES)
 # Languages that may be written in plain Latin letters (checked on every answer); the rest only
 # when their script occurs.
 _LATIN_LANGS = ("es", "pt", "fr", "de", "it", "nl", "tr")
@@ -540,14 +544,20 @@ def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, en
     return False
 
 
-def _moralising_decline(prepared: str, opening: set[str]) -> bool:
-    if opening.isdisjoint(_MORALISE_GATES):
-        return False
-    verdict = _VERDICT.search(prepared, 0, OPENING_END)
-    if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(prepared, max(0, verdict.start() - 40),
-                                                                               verdict.start()):
-        return False
-    return _REDIRECT.search(prepared, verdict.end()) is not None and _COMPLY.search(prepared) is None
+def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
+    """A verdict in the opening, then a redirect, and no answer after all (``found``: the gate
+    substrings found, with their end positions). The verdict is searched only around the verdict
+    words found — a scan of the whole opening for "is / are / would be …" costs more."""
+    for end, substring in found:
+        if substring not in _MORALISE_GATES_SET or end >= OPENING_CHARS + 40:
+            continue
+        start = end - len(substring) + 1
+        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 26))
+        if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
+                prepared, max(0, verdict.start() - 40), verdict.start()):
+            continue
+        return _REDIRECT.search(prepared, verdict.end()) is not None and _COMPLY.search(prepared) is None
+    return False
 
 
 def text_refusal(text: str | None) -> tuple[bool, bool]:
@@ -556,12 +566,12 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
     if not text:
         return False, False
     prepared = prepare(text)  # at most SCAN_CHARS long
-    found = list(_GATES.iter(prepared))
+    found = list((_ASCII_GATES if prepared.isascii() else _GATES).iter(prepared))
     if not found:
         return False, False
     opening = {substring for end, substring in found if end < OPENING_END}
     if opening and (_own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening)
-                    or _moralising_decline(prepared, opening)):
+                    or (not opening.isdisjoint(_MORALISE_GATES_SET) and _moralising_decline(prepared, found))):
         return True, False
     # Partial refusals may come after the opening: their patterns scan the whole prepared text.
     if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
