@@ -590,6 +590,16 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
     return False, False
 
 
+def text_has_decline_words(text: str | None) -> bool:
+    """Does the answer's scanned text hold any word a decline pattern needs? Answers without one are
+    answers for certain; the rest are where the classifier can be wrong (the judge's ``unsure`` scope)."""
+    if not text:
+        return False
+    prepared = prepare(text)
+    automaton = _ASCII_GATES if prepared.isascii() else _GATES
+    return next(iter(automaton.iter(prepared)), None) is not None
+
+
 def text_is_refusal(text: str | None) -> bool:
     """Does an answer's text read as a full or partial refusal?"""
     return text_refusal(text)[0]
