@@ -483,7 +483,23 @@ _LANG_SUBSTRINGS = {
 }
 
 
-_EN_DECLINE_COMPILED = _compile((*_EN_DECLINE, _EN_STRONG_CONTEXT))
+def _merge_openings(patterns: tuple[tuple[tuple[str, ...], str], ...],
+                    openings: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The patterns that share an opening ("it / this / that …") as ONE regex each (one alternation
+    after the shared opening): each pattern tried alone walks the whole text once, and the engine
+    cannot scan ahead for an opening that is an alternation."""
+    out = list(patterns)
+    for opening in openings:
+        merged = [p for p in out if p[1].startswith(opening) and p[1][len(opening)] in "(?"]
+        if len(merged) < 2:
+            continue
+        gates = tuple(sorted({g for gate, _ in merged for g in gate}))
+        out = [p for p in out if p not in merged]
+        out.append((gates, opening + "(?:" + "|".join(p[1][len(opening):] for p in merged) + ")"))
+    return tuple(out)
+
+
+_EN_DECLINE_COMPILED = _compile(_merge_openings((*_EN_DECLINE, _EN_STRONG_CONTEXT), (r"\b(?:it|this|that)",)))
 _EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
 _EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
 _LANGUAGES = {lang: _Language(frozenset((*_LANG_SUBSTRINGS[lang], *_LANG_MORALISE[lang][0])),
