@@ -139,6 +139,19 @@ def fingerprint(text: str | None) -> list[int]:
     return list(_fingerprint(text[:4000]))
 
 
+def fingerprint_sql(text: str | None) -> str:
+    """``fingerprint(text)`` as a PostgreSQL array literal (cached: prompts repeat, and this is built
+    for every call of a session on the ingest path)."""
+    if not text:
+        return "{}"
+    return _fingerprint_sql(text[:4000])
+
+
+@lru_cache(maxsize=8192)
+def _fingerprint_sql(text: str) -> str:
+    return "{" + ",".join(map(str, _fingerprint(text))) + "}"
+
+
 @lru_cache(maxsize=8192)
 def _fingerprint(text: str) -> tuple[int, ...]:
     # Cached: production prompts repeat (templates, retries), and this is on the ingest hot path.

@@ -147,6 +147,7 @@ class _Row:
     response_text: str | None
     scores: dict
     metadata: dict
+    prompt_fp_sql: str = "{}"  # prompt_fp as a PostgreSQL array literal (cached per prompt text)
 
     @property
     def session_key(self) -> str:
@@ -239,6 +240,7 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
             scores=item.scores, metadata=item.metadata,
+            prompt_fp_sql=reask.fingerprint_sql(item.prompt) if (item.session_id or item.unit_id) else "{}",
         ))
     return rows
 
@@ -508,7 +510,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
              pg_array([r.ts for _, r in latest]), pg_array([r.variant_id for _, r in latest]),
              pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
              pg_array([r.unit_id for _, r in latest]),
-             pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
+             pg_array([r.prompt_fp_sql for _, r in latest])],
             binary=True, prepare=False,  # no server-side prepared statement: safe behind a transaction pooler
         )
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
