@@ -99,3 +99,23 @@ def test_unreachable_judge_leaves_the_classifier_decision(variant, judge_variant
     assert (result.judged, result.failed) == (0, 1)
     stored = Event.objects.get()
     assert (stored.refused, stored.refusal_source, stored.judge_cost_usd) == (True, "text", None)
+
+
+def test_detection_eval_can_score_the_judge_on_a_labelled_file(judge_variant, tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "labelled.jsonl"
+    cases = [{"kind": "refusal", "id": "a", "prompt": "How do I break my lease early?", "response": MISSED,
+              "refusal": "full"},
+             {"kind": "refusal", "id": "b", "prompt": "Capital of France?", "response": PLAIN, "refusal": "none"}]
+    path.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    without, with_judge = StringIO(), StringIO()
+    call_command("detection_eval", str(path), stdout=without)
+    call_command("detection_eval", str(path), "--judge", judge_variant.slug, stdout=with_judge)
+    assert without.getvalue().splitlines()[-1].startswith("refusal precision 0.000 recall 0.000")
+    lines = with_judge.getvalue().splitlines()
+    assert lines[-1] == "refusal precision 1.000 recall 1.000 f1 1.000 (n=2)"
+    assert any(line.startswith("refusal judge: 1 answers read, 0 failed calls, cost $") for line in lines)
