@@ -40,6 +40,7 @@ from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
+from experiments.telemetry.judge import MAX_ANSWER_CHARS, MAX_PROMPT_CHARS
 from experiments.telemetry.refusal import RefusalDecision, classify_refusal, text_has_decline_words
 from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn, nul_errors
 
@@ -293,9 +294,14 @@ def _to_judge(items: list[EventIn], rows: list[_Row]) -> dict[str, dict[str, Any
         if row.error_type or row.refusal_source not in ("text", "none") or not item.response:
             continue
         if every or text_has_decline_words(item.response):
-            chosen[row.event_id] = {"event_id": row.event_id, "ts": row.ts.isoformat(), "prompt": item.prompt,
-                                    "response": item.response}
+            # Only what the judge reads travels (judge.py's limits).
+            chosen[row.event_id] = {"event_id": row.event_id, "ts": row.ts.isoformat(),
+                                    "prompt": item.prompt[:MAX_PROMPT_CHARS] if item.prompt else item.prompt,
+                                    "response": item.response[:MAX_ANSWER_CHARS]}
     return chosen
+
+
+JUDGE_TASK_SIZE = 50  # answers per judge task: a batch's calls spread over the workers
 
 
 def _schedule_judge(payload: list[dict[str, Any]]) -> None:
@@ -303,7 +309,9 @@ def _schedule_judge(payload: list[dict[str, Any]]) -> None:
         return
     from experiments.telemetry.tasks import refusal_judge_task  # tasks import services
 
-    transaction.on_commit(lambda: refusal_judge_task.delay(payload))
+    for start in range(0, len(payload), JUDGE_TASK_SIZE):
+        chunk = payload[start:start + JUDGE_TASK_SIZE]
+        transaction.on_commit(lambda chunk=chunk: refusal_judge_task.delay(chunk))
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,15 @@ def test_detection_eval_can_score_the_judge_on_a_labelled_file(judge_variant, tm
     lines = with_judge.getvalue().splitlines()
     assert lines[-1] == "refusal precision 1.000 recall 1.000 f1 1.000 (n=2)"
     assert any(line.startswith("refusal judge: 1 answers read, 0 failed calls, cost $") for line in lines)
+
+
+def test_a_large_batch_is_judged_in_several_tasks_carrying_only_what_the_judge_reads(
+        variant, judge_variant, django_capture_on_commit_callbacks, monkeypatch):
+    from experiments.telemetry.judge import MAX_ANSWER_CHARS
+    from experiments.telemetry.services import JUDGE_TASK_SIZE
+
+    long_answer = MISSED + " More detail." * 400
+    sent = _ingest_and_capture(variant, [event(variant.slug, response=long_answer) for _ in range(JUDGE_TASK_SIZE + 10)],
+                               django_capture_on_commit_callbacks, monkeypatch)
+    assert [len(chunk) for chunk in sent] == [JUDGE_TASK_SIZE, 10]
+    assert all(len(item["response"]) == MAX_ANSWER_CHARS for chunk in sent for item in chunk)
