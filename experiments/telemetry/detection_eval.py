@@ -28,7 +28,7 @@ from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import services
 from experiments.telemetry.judge import JudgeError, judge_refusal
-from experiments.telemetry.refusal import text_has_decline_words
+from experiments.telemetry.refusal import text_uncertain
 from experiments.telemetry.schemas import EventIn
 
 KINDS = ("refusal", "reask")
@@ -235,7 +235,7 @@ def evaluate(cases: Iterable[dict[str, Any]], *, judge: ModelVariant | None = No
             actual = case["refusal"] in {"full", "partial"}
             refused, source = row.refused, row.refusal_source
             if judge is not None and source in ("text", "none") and (
-                    judge_scope == "all" or text_has_decline_words(case["response"])):
+                    judge_scope == "all" or text_uncertain(case["response"])):
                 try:
                     verdict = judge_refusal(judge, case.get("prompt"), case["response"])
                 except (EndpointError, JudgeError):

@@ -6,8 +6,9 @@ ingestion, by a Celery task — never inside the ingest transaction. ``TELEMETRY
 picks the answers it reads:
 
 * ``unsure`` (default) — answers the API signals did not decide (``refusal_source`` ``text`` or ``none``)
-  whose text holds decline vocabulary (``refusal.text_has_decline_words``): where the phrase classifier
-  can be wrong. Answers without any such word are left to the classifier.
+  that the classifier flagged or whose opening holds a decline cue ("sorry", "instead", "not appropriate",
+  "as an AI" …; ``refusal.text_uncertain``): where the phrase classifier can be wrong. The rest are left
+  to the classifier.
 * ``all`` — every answer the API signals did not decide.
 
 The judge's verdict replaces the classifier's (``refusal_source = "judge"``); its tokens and cost (the

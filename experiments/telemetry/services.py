@@ -41,7 +41,7 @@ from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
 from experiments.telemetry.judge import MAX_ANSWER_CHARS, MAX_PROMPT_CHARS
-from experiments.telemetry.refusal import RefusalDecision, classify_refusal, text_has_decline_words
+from experiments.telemetry.refusal import RefusalDecision, classify_refusal, text_uncertain
 from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn, nul_errors
 
 # Column order of telemetry_event (the binary COPY writes them in this order).
@@ -293,7 +293,7 @@ def _to_judge(items: list[EventIn], rows: list[_Row]) -> dict[str, dict[str, Any
     for item, row in zip(items, rows, strict=True):
         if row.error_type or row.refusal_source not in ("text", "none") or not item.response:
             continue
-        if every or text_has_decline_words(item.response):
+        if every or text_uncertain(item.response):
             # Only what the judge reads travels (judge.py's limits).
             chosen[row.event_id] = {"event_id": row.event_id, "ts": row.ts.isoformat(),
                                     "prompt": item.prompt[:MAX_PROMPT_CHARS] if item.prompt else item.prompt,

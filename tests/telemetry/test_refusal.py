@@ -237,3 +237,13 @@ def test_provider_finish_reasons_that_mean_refused(reason):
 @pytest.mark.parametrize("reason", ["stop", "length", "end_turn", "tool_calls", ["stop", "length"]])
 def test_ordinary_finish_reasons_leave_the_decision_to_the_text(reason):
     assert classify_refusal(client_flag=None, finish_reason=reason, response_text="Sure.") == RefusalDecision(False, "none")
+
+
+def test_the_judges_unsure_scope_holds_flagged_answers_and_decline_cues_not_every_caveat():
+    from experiments.telemetry.refusal import text_uncertain
+
+    assert text_uncertain("I'm sorry, but I can't help with that.")  # flagged
+    assert text_uncertain("Sorry to disappoint, but instead of that plan, talk to the landlord.")  # cues, not flagged
+    assert text_uncertain("Lo siento, pero eso no lo hago.")
+    assert not text_uncertain("It is important to note that the API is rate limited; this is not a bug.")
+    assert not text_uncertain("Paris is the capital of France.") and not text_uncertain(None)
