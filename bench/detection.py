@@ -11,9 +11,10 @@ Throughput: ``events_ingest`` in this process on the database in DATABASE_URL (r
 ``python -m evalhub.embedded exec``), batches of 1,000 events of ``bench/ingest.py``'s traffic
 (sessions with prompts, 8 % re-asks), with the ingest bench's short answers and with the long answers
 of the labelled file (real model output, 55 % refusals), each twice in the same run, rounds
-interleaved: with this code's detectors, and with the previous release's (``refusal.py`` and
-``reask.py`` of commit ``BASELINE_COMMIT``, read with ``git show``) — the ratio is the throughput
-kept. Also without any prompt or response text (no detection at all), for scale.
+interleaved (every other round in the opposite order): with this code's detectors, and with the
+previous release's (``refusal.py`` and ``reask.py`` of commit ``BASELINE_COMMIT``, read with ``git
+show``) — the ratio is the throughput kept, printed as the ratio of total times and as the median of
+per-round paired ratios. Also without any prompt or response text (no detection at all), for scale.
 
 Run: .venv/bin/python -m evalhub.embedded exec .venv/bin/python bench/detection.py [--data FILE] [--check FILE …]
 """
@@ -150,7 +151,9 @@ def throughput(labelled: list[dict], batches: int) -> None:
     try:
         # Interleaved rounds, so load from other processes on the machine falls on every run alike.
         for k in range(batches):
-            for run in runs:
+            # Every other round runs the detector sets in the other order: whichever runs second
+            # (warmer caches, or the first one's writes still being flushed) is not always the same.
+            for run in (runs if k % 2 == 0 else list(reversed(runs))):
                 use(run[1])
                 started = time.perf_counter()
                 events_ingest(events=bodies[run][k])
