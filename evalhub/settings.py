@@ -251,12 +251,19 @@ EVENTS_STORE_TEXT = env_bool("EVENTS_STORE_TEXT", False)
 # Re-ask detection (experiments/telemetry/reask.py): same user or session, within the window, prompts'
 # character n-gram Jaccard >= the threshold.
 TELEMETRY_REASK_WINDOW_SECONDS = env_int("TELEMETRY_REASK_WINDOW_SECONDS", 300)
-TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.4"))
+TELEMETRY_REASK_SIMILARITY = float(env_str("TELEMETRY_REASK_SIMILARITY", "0.3"))
 # "user": a user asking again in a new session counts; "session": only within one session.
 TELEMETRY_REASK_SCOPE = env_str("TELEMETRY_REASK_SCOPE", "user")
 if TELEMETRY_REASK_SCOPE not in {"user", "session"}:
     raise ImproperlyConfigured("TELEMETRY_REASK_SCOPE must be 'user' or 'session'")
 TELEMETRY_PARTITION_DAYS_AHEAD = env_int("TELEMETRY_PARTITION_DAYS_AHEAD", 7)
+# Optional LLM-as-judge refusal classifier (experiments/telemetry/judge.py): the slug of an existing
+# variant that reads answers after ingestion (a Celery task) and decides refusal; "" = off.
+TELEMETRY_REFUSAL_JUDGE = env_str("TELEMETRY_REFUSAL_JUDGE", "")
+# "unsure": answers with decline vocabulary the API signals did not decide; "all": every such answer.
+TELEMETRY_REFUSAL_JUDGE_SCOPE = env_str("TELEMETRY_REFUSAL_JUDGE_SCOPE", "unsure")
+if TELEMETRY_REFUSAL_JUDGE_SCOPE not in {"unsure", "all"}:
+    raise ImproperlyConfigured("TELEMETRY_REFUSAL_JUDGE_SCOPE must be 'unsure' or 'all'")
 # Retry-After of a 503 from the events API and the OTLP receiver (database unavailable). OpenTelemetry
 # SDK exporters wait exactly this long between attempts and give up once the next wait would pass
 # their export timeout (10 s by default): 3 s puts attempts at 3, 6 and 9 s, riding out a database

@@ -24,8 +24,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from evalhub.core.connector import EndpointError
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import services
+from experiments.telemetry.judge import JudgeError, judge_refusal
+from experiments.telemetry.refusal import text_uncertain
 from experiments.telemetry.schemas import EventIn
 
 KINDS = ("refusal", "reask")
@@ -79,6 +82,9 @@ class Report:
     by_language: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
     by_signal: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # refusal_source of predicted refusals
     errors: list[dict[str, Any]] = field(default_factory=list)  # misclassified cases (id, kind, expected)
+    judge_calls: int = 0  # refusal judge (``--judge``): answers it read, failed calls, what they cost
+    judge_failed: int = 0
+    judge_cost_usd: float = 0.0
 
     def add(self, kind: str, case: dict[str, Any], predicted: bool, actual: bool) -> None:
         self.overall.setdefault(kind, Counts()).add(predicted, actual)
@@ -114,6 +120,9 @@ class Report:
         if self.by_signal:
             mix = ", ".join(f"{signal} {count}" for signal, count in sorted(self.by_signal.items()))
             lines.append(f"refusals decided by: {mix}")
+        if self.judge_calls or self.judge_failed:
+            lines.append(f"refusal judge: {self.judge_calls} answers read, {self.judge_failed} failed calls, "
+                         f"cost ${self.judge_cost_usd:.4f}")
         return lines
 
 
@@ -215,16 +224,29 @@ def _reask_events(case: dict[str, Any], index: int) -> tuple[EventIn, EventIn]:
     return previous, current
 
 
-def evaluate(cases: Iterable[dict[str, Any]]) -> Report:
+def evaluate(cases: Iterable[dict[str, Any]], *, judge: ModelVariant | None = None, judge_scope: str = "unsure") -> Report:
+    """Score the cases. ``judge``: also ask this variant, as the refusal judge would after ingestion
+    (``judge_scope`` as ``TELEMETRY_REFUSAL_JUDGE_SCOPE``), over real HTTP — each answer it reads is a paid call."""
     report = Report()
     variants = _variant()
     for index, case in enumerate(cases):
         if case["kind"] == "refusal":
             (row,) = services.derive_rows([_refusal_event(case, index)], variants)
             actual = case["refusal"] in {"full", "partial"}
-            report.add("refusal", case, row.refused, actual)
-            if row.refused:
-                report.by_signal[row.refusal_source] += 1
+            refused, source = row.refused, row.refusal_source
+            if judge is not None and source in ("text", "none") and (
+                    judge_scope == "all" or text_uncertain(case["response"])):
+                try:
+                    verdict = judge_refusal(judge, case.get("prompt"), case["response"])
+                except (EndpointError, JudgeError):
+                    report.judge_failed += 1
+                else:
+                    refused, source = verdict.refused, "judge"
+                    report.judge_calls += 1
+                    report.judge_cost_usd += verdict.cost_usd
+            report.add("refusal", case, refused, actual)
+            if refused:
+                report.by_signal[source] += 1
         else:
             previous, current = services.derive_rows(list(_reask_events(case, index)), variants)
             report.add("reask", case, services.reask_between(previous, current), case["reask"])

@@ -49,7 +49,12 @@ class Event(models.Model):
     finish_reason = models.CharField(max_length=40)
     error_type = models.CharField(max_length=100, default="", help_text="non-empty: the call failed (an error)")
     refused = models.BooleanField()
-    refusal_source = models.CharField(max_length=16, help_text="client | api_refusal | finish_reason | text | none")
+    refusal_source = models.CharField(max_length=16,
+                                      help_text="client | api_refusal | finish_reason | text | judge | none")
+    # The refusal judge's call (TELEMETRY_REFUSAL_JUDGE), NULL when it did not read this answer.
+    judge_input_tokens = models.IntegerField(null=True)
+    judge_output_tokens = models.IntegerField(null=True)
+    judge_cost_usd = models.FloatField(null=True)
     feedback = models.SmallIntegerField(null=True, choices=Feedback.choices)
     task_success = models.BooleanField(null=True)
     regenerate = models.BooleanField()
@@ -157,7 +162,8 @@ class HourlyRollup(RollupSums):
     row that were re-asked (a re-ask is charged to the earlier answer's variant and hour).
     ``errors`` counts failed calls; their latency is left out of the latency sums and histogram
     (a timeout measures the client's patience, not the model). ``refusals_<signal>`` split
-    ``refusals`` by the signal that decided (``refusal.classify_refusal``).
+    ``refusals`` by the signal that decided (``refusal.classify_refusal``, or the refusal judge);
+    ``judge_calls`` / ``judge_cost_sum`` count the judge's calls on this row's answers and their cost.
     """
 
     hour = models.DateTimeField()
@@ -179,6 +185,9 @@ class HourlyRollup(RollupSums):
     refusals_api = models.BigIntegerField(default=0)
     refusals_finish_reason = models.BigIntegerField(default=0)
     refusals_text = models.BigIntegerField(default=0)
+    refusals_judge = models.BigIntegerField(default=0)
+    judge_calls = models.BigIntegerField(default=0, help_text="answers the refusal judge read")
+    judge_cost_sum = models.FloatField(default=0.0, help_text="what the refusal judge's calls cost (USD)")
 
     class Meta:
         constraints = [

@@ -2,19 +2,20 @@
 
 A call is a *re-ask* of the previous call of its scope when
 
-* both carry the same scope key: with ``TELEMETRY_REASK_SCOPE = "session"`` (default) the
-  ``session_id`` (else ``unit_id``); with ``"user"`` the ``unit_id`` (else ``session_id``), so a
-  user who opens a new chat to ask again is counted too; calls with neither are skipped;
+* both carry the same scope key: with ``TELEMETRY_REASK_SCOPE = "user"`` (default) the ``unit_id``
+  (else ``session_id``), so a user who opens a new chat to ask again is counted too; with
+  ``"session"`` the ``session_id`` (else ``unit_id``); calls with neither are skipped;
 * it comes at most ``TELEMETRY_REASK_WINDOW_SECONDS`` (default 300 s) after the previous call;
 * and either it is an explicit regenerate (``regenerate: true``) or its prompt asks the same thing:
   the Jaccard similarity of the two prompts' character n-gram sets is at least
-  ``TELEMETRY_REASK_SIMILARITY`` (default 0.5), and the new prompt is not a follow-up.
+  ``TELEMETRY_REASK_SIMILARITY`` (default 0.3), and the new prompt is not a follow-up.
 
 Language-independent similarity: text is Unicode-normalised (NFKC), case-folded and split into runs
 of letters and digits of any script; each run contributes its character trigrams with word-boundary
-padding — except runs of Han, kana and Hangul, written without spaces, which contribute character
-bigrams (the typical word length). Identical Chinese, Arabic or Russian prompts are then identical
-sets, and prompts in different scripts share nothing.
+padding — except runs of Han, kana and Hangul, written without spaces, which contribute their
+characters (a Han character or a Hangul syllable is a morpheme) and character bigrams. Identical
+Chinese, Arabic or Russian prompts are then identical sets, and prompts in different scripts share
+nothing.
 
 Follow-ups share context but ask something new, and do not count:
 
@@ -37,7 +38,10 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from bisect import bisect_left
 from functools import lru_cache
+
+import ahocorasick
 
 FOLLOW_UP_SIMILARITY = 0.9  # a follow-up counts only when it repeats the prompt (almost) verbatim
 REASK_MARKER_BONUS = 0.15
@@ -70,6 +74,22 @@ _FOLLOW_UP = re.compile(
     r"|^\W*(?:那|还有|還有|另外|谢谢|謝謝|然后|然後|接下来|接下來|那么|那麼|では|じゃあ|それでは|ありがとう|次に|それと|"
     r"그럼|그리고|고마워|감사합니다|다음으로|그러면)"
 )
+# The markers' literal words, found in one Aho–Corasick pass before the regex (which checks word
+# boundaries) runs: the alternation tried at every position cost more than the n-grams.
+_MARKER_LITERALS = (
+    "again", "i said", "i meant", "i mean", "not what i", "that's not", "that is not", "that's wrong", "wrong answer",
+    "didn't work", "doesn't work", "did not work", "does not work", "still not", "try again", "you didn't answer",
+    "answer my question", "rephrase", "otra vez", "de nuevo", "no es lo que", "no funciona", "encore", "de nouveau",
+    "ce n'est pas ce que", "ça ne marche pas", "nochmal", "noch einmal", "erneut", "das meinte ich nicht",
+    "funktioniert nicht", "de novo", "novamente", "não é isso", "não funciona", "di nuovo", "ancora una volta",
+    "non è quello", "non funziona", "opnieuw", "nog een keer", "werkt niet", "ещё раз", "еще раз", "снова", "опять",
+    "не то", "не работает", "tekrar", "yine", "olmadı", "çalışmıyor", "再说一次", "再說一次", "重新", "还是不", "還是不",
+    "不对", "不對", "もう一度", "違います", "再度", "다시", "아니요", "مرة أخرى", "مجددا", "ليس هذا", "फिर से", "दोबारा",
+)
+_MARKER_WORDS = ahocorasick.Automaton()
+for _literal in _MARKER_LITERALS:
+    _MARKER_WORDS.add_word(_literal, _literal)
+_MARKER_WORDS.make_automaton()
 _REASK_MARKER = re.compile(
     r"\b(?:again|i said|i meant|i mean|not what i|that's not|that is not|that's wrong|wrong answer|didn't work|"
     r"doesn't work|did not work|does not work|still not|try again|you didn't answer|answer my question|rephrase|"
@@ -92,9 +112,23 @@ def normalise(text: str) -> str:
 
 def _grams(run: str) -> list[str]:
     if _UNSPACED.search(run):
-        return [run] if len(run) < 2 else [run[i:i + 2] for i in range(len(run) - 1)]
+        # Characters (a Han character or Hangul syllable is a morpheme) and character bigrams.
+        return [*run, *(run[i:i + 2] for i in range(len(run) - 1))]
     padded = f" {run} "
     return [padded[i:i + 3] for i in range(len(padded) - 2)]
+
+
+def _gram_hashes(runs: list[str], ascii_only: bool) -> set[int]:
+    """CRC-32 of each run's n-grams (of their UTF-8 bytes). ASCII text, the common case, hashes
+    slices of one padded byte string per run: the same values, without a str and an encode per gram."""
+    crc32 = zlib.crc32
+    if ascii_only:
+        values = set()
+        for run in set(runs):
+            padded = b" " + run.encode() + b" "
+            values.update(crc32(padded[i:i + 3]) for i in range(len(padded) - 2))
+        return values
+    return {crc32(gram.encode()) for run in set(runs) for gram in _grams(run)}
 
 
 def fingerprint(text: str | None) -> list[int]:
@@ -105,51 +139,61 @@ def fingerprint(text: str | None) -> list[int]:
     return list(_fingerprint(text[:4000]))
 
 
+def fingerprint_sql(text: str | None) -> str:
+    """``fingerprint(text)`` as a PostgreSQL array literal (cached: prompts repeat, and this is built
+    for every call of a session on the ingest path)."""
+    if not text:
+        return "{}"
+    return _fingerprint_sql(text[:4000])
+
+
+@lru_cache(maxsize=8192)
+def _fingerprint_sql(text: str) -> str:
+    return "{" + ",".join(map(str, _fingerprint(text))) + "}"
+
+
 @lru_cache(maxsize=8192)
 def _fingerprint(text: str) -> tuple[int, ...]:
     # Cached: production prompts repeat (templates, retries), and this is on the ingest hot path.
     norm = normalise(text)
-    values = {zlib.crc32(gram.encode()) for run in _RUN.findall(norm) for gram in _grams(run)}
+    values = _gram_hashes(_RUN.findall(norm), norm.isascii())
     values.update(_NUMBER_BASE - zlib.crc32(number.replace(",", ".").encode()) for number in _NUMBER.findall(norm))
     if _FOLLOW_UP.search(norm):
         values.add(_FOLLOW_UP_FLAG)
-    if _REASK_MARKER.search(norm):
+    if any(True for _ in _MARKER_WORDS.iter(norm)) and _REASK_MARKER.search(norm):
         values.add(_REASK_FLAG)
     return tuple(sorted(values))
 
 
-def _split(fp: list[int] | tuple[int, ...]) -> tuple[set[int], set[int], set[int]]:
-    grams, numbers, flags = set(), set(), set()
-    for value in fp:
-        if value >= 0:
-            grams.add(value)
-        elif value <= _NUMBER_BASE:
-            numbers.add(value)
-        else:
-            flags.add(value)
-    return grams, numbers, flags
-
-
-def jaccard(a: set[int], b: set[int]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+def _numbers_and_flags(negatives: list[int] | tuple[int, ...]) -> tuple[list[int], list[int]]:
+    """The numbers (≤ ``_NUMBER_BASE``, sorted first) and the flags among a fingerprint's negatives."""
+    flags_from = bisect_left(negatives, _NUMBER_BASE + 1)
+    return list(negatives[:flags_from]), list(negatives[flags_from:])
 
 
 def similarity(previous_fp: list[int], fp: list[int], threshold: float) -> bool:
-    """Does the prompt ``fp`` ask again what ``previous_fp`` asked (see the module docstring)?"""
+    """Does the prompt ``fp`` ask again what ``previous_fp`` asked (see the module docstring)?
+
+    Both fingerprints are sorted, as ``fingerprint`` returns them and the session state stores them:
+    numbers first, then the flags, then the n-gram hashes (≥ 0)."""
     if previous_fp == fp:  # identical prompts (retries, templates): the common re-ask
         return bool(fp)
-    grams_a, numbers_a, _ = _split(previous_fp)
-    grams_b, numbers_b, flags = _split(fp)
-    if numbers_a != numbers_b and numbers_a and numbers_b:
-        return False
+    start_a, start_b = bisect_left(previous_fp, 0), bisect_left(fp, 0)
     needed = threshold
-    if _FOLLOW_UP_FLAG in flags:
-        needed = FOLLOW_UP_SIMILARITY
-    elif _REASK_FLAG in flags:
-        needed = threshold - REASK_MARKER_BONUS
-    return jaccard(grams_a, grams_b) >= needed
+    if start_a or start_b:  # numbers or markers (most prompts have neither)
+        numbers_a, _ = _numbers_and_flags(previous_fp[:start_a])
+        numbers_b, flags = _numbers_and_flags(fp[:start_b])
+        if numbers_a != numbers_b and numbers_a and numbers_b:
+            return False
+        if _FOLLOW_UP_FLAG in flags:
+            needed = FOLLOW_UP_SIMILARITY
+        elif _REASK_FLAG in flags:
+            needed = threshold - REASK_MARKER_BONUS
+    size_a, size_b = len(previous_fp) - start_a, len(fp) - start_b
+    if not size_a or not size_b or min(size_a, size_b) < needed * max(size_a, size_b):
+        return False  # the Jaccard similarity is at most min / max of the sizes
+    common = len(set(previous_fp[start_a:] if start_a else previous_fp).intersection(fp[start_b:] if start_b else fp))
+    return common / (size_a + size_b - common) >= needed
 
 
 def is_reask(*, previous_fp: list[int], previous_ts: float, fp: list[int], ts: float, regenerate: bool,

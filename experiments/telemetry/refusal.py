@@ -11,10 +11,17 @@ Order (the first signal that applies decides, and its name is stored as ``refusa
 4. ``text`` — the answer text, when sent, read by ``text_refusal`` (below);
 5. ``none`` — nothing says it was refused.
 
+(``judge`` — the optional refusal judge, ``judge.py`` — may replace a ``text`` / ``none`` decision after
+ingestion.)
+
 The text classifier is a set of decline patterns in 14 languages (en, es, fr, de, pt, it, nl, ru,
 zh, ja, ko, ar, hi, tr). A decline is a first-person statement of not doing what was asked
 ("I can't help with that", "no puedo ayudarte con eso", "我无法提供", "申し訳ありませんが…できません"),
-or an apology opening followed by a negation. It counts
+an apology opening followed by a negation, or a decline without "I can't": a verdict on what was
+asked ("It is not appropriate to…", "Il n'est pas approprié de…"), a warning against it ("I would
+advise against…", "不建议"), a "responsible AI" framing, a verdict then a redirect and no answer
+("… is illegal. Instead, consider…"), a rejected premise ("There is no valid reason why…"), no
+access to a person's private data. It counts
 
 * in the OPENING of the answer (first ``OPENING_CHARS`` characters) — refusals lead with it,
   while helpful answers say "I can't be sure" or "sorry for the delay" in passing;
@@ -97,7 +104,8 @@ _EN_NOT = (r"(?:can ?not|can't|could not|couldn't|won't|will not|am unable to|'m
            r"|am not going to|'m not going to|must decline to|have to decline to|do not feel comfortable|don't feel comfortable"
            r"|am not comfortable|'m not comfortable|do not think it's appropriate|don't think it's appropriate"
            r"|do not think it is appropriate|don't think it is appropriate|am not permitted to|'m not permitted to"
-           r"|am not allowed to|'m not allowed to|refuse to|would rather not|must refrain from|cannot and will not)")
+           r"|am not allowed to|'m not allowed to|refuse to|would rather not|'d rather not|would prefer not to|'d prefer not to"
+           r"|must refrain from|cannot and will not|am not in a position to|'m not in a position to)")
 _EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|respond|support|share|create|generate|write|"
            r"produce|engage|participate|continue|complete|do (?:that|this|so|it)|make|draft|compose|suggest|recommend|"
            r"endorse|promote|encourage|condone|facilitate|discuss|tell|disclose|reveal|describe|explain|list|detail|"
@@ -110,7 +118,7 @@ _EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|resp
 _FIRST_PERSON_NOT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not",
                      "i am not", "i must decline", "i have to decline", "i do not", "i don't", "i refuse", "i would rather",
                      "i'd rather", "i must refrain", "i couldn't", "i could not", "i really", "i simply", "i just",
-                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't")
+                     "i certainly", "i definitely", "i absolutely", "icannot", "ican't", "i'd prefer", "i would prefer")
 _I_CANT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not able",
            "i am not able")
 _IT_IS_NOT = ("s not ", "is not ", "be not ", "would not be", "'s never", "is never", "inappropriate")
@@ -143,7 +151,7 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("not something",), r"\bthat(?:'s| is) not something i (?:can|will|am able to|'m able to|'m willing to|am willing to)\b"),
     (("an ai", "language model", "an assistant"), r"\b(?:as an ai|i'm just an ai|i am just an ai|i'm only an ai|as a language model|as an ai language model|as an assistant)\b[^.!?\n]{0,80}\b(?:can't|cannot|can not|won't|will not|unable|not able|not appropriate|not programmed|not designed|not allowed|not permitted)\b"),
     (("i do not", "i don't"), r"\bi (?:do not|don't) (?:provide|give|offer|create|generate|write|assist with|help with|engage in|support|condone|endorse|promote|encourage) (?:\w+ ){0,3}?(?:that|this|such|harmful|illegal|unethical|dangerous|violent|content|information|advice|instructions|guidance)"),
-    (("guideline", "polic", "programming", "principles", "ethical", "rules", "values"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
+    (("against", "violat", "contrary to", "not in line with", "conflict"), r"\b(?:against|violates?|violating|goes against|contrary to|not in line with|conflicts? with) (?:my|the|openai's|our) (?:\w+ ){0,2}?(?:guidelines|policies|policy|programming|principles|ethical|rules|values)\b[^.!?\n]{0,60}\b(?:so i|i can't|i cannot|i won't|i will not|i am unable|i'm unable|to (?:provide|help|assist|answer|write|create|generate|promote))"),
     (_I_CANT, r"\bi (?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) (?:help|assist|do that|do this)\b"),
     (("no,", "no.", "no!", "nope"), r"^\W*(?:no|nope)[,.!] (?:i |that |this |it )"),
     (("unfortunately", "regrettably"), r"\b(?:unfortunately|regrettably),? (?:i|that|this)(?:'s| is)? (?:can't|cannot|won't|will not|am unable|'m unable|am not able|'m not able|not something|not possible for me)\b"),
@@ -151,6 +159,41 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("conscience", "ethically", "morally"), r"\bi (?:can't|cannot|won't|will not) (?:in good conscience|ethically|morally)\b"),
     (("unable", "not able"), r"\bi(?:'m| am) (?:not able|unable) to (?:fulfil|fulfill|complete|comply with|honou?r|process) (?:your|this|that|the) (?:request|instruction|query|question)"),
     (("comfortable", "think i should", "think it"), r"\bi(?: do not|'d rather not| don't| cannot| can't) (?:feel comfortable|think i should|think it(?:'s| is|'d be| would be) (?:appropriate|right|responsible|a good idea))\b"),
+    # Moralising declines without a first-person "I can't": an apology then a verdict on what was asked
+    # ("I'm sorry, but that is not safe or ethical"), a verdict on doing it ("It is not appropriate for
+    # anyone to…", "It is not recommended to attempt…"), a warning against it ("I would not recommend
+    # trying…"), a "responsible AI" framing, or a verdict on the question's premise ("It is not accurate or
+    # fair to say…", "There is no valid reason why…", "X was not justified").
+    (_APOLOGY, r"^\W*(?:i'm |i am )?(?:so |really |very |truly )?(?:sorry|apologies|i apologi[sz]e)\b,? (?:but )?[^.!?\n]{0,100}\b"
+     r"(?:(?:is|are|would be|isn't|aren't) (?:not |never )?(?:a )?(?:safe|ethical|appropriate|legal|acceptable|responsible|okay)"
+     r"(?: or (?:safe|ethical|appropriate|legal|acceptable|responsible))? (?:practice|thing|idea|behaviou?r|request|activity|topic|to)"
+     r"|(?:is|are|would be) (?:illegal|unethical|harmful|dangerous|inappropriate)|contains? (?:harmful|offensive|inappropriate|false|problematic))\b"),
+    ((*_IT_IS_NOT, "irresponsible", "unethical", "inappropriate"),
+     r"\b(?:it|this|that)(?:'s| is| would be) (?:(?:not |never |ir|un|in)(?:appropriate|ethical|acceptable|okay|ok|responsible)"
+     r"(?: (?:or|and|nor) \w+)? (?:(?:for|of) (?:me|you|anyone|us|an ai|any(?:one|body)|people|a person) )?to"
+     r"|not (?:recommended|advisable|safe|legal) (?:for (?:you |anyone )?)?to (?:attempt|try))\b"),
+    (("not something",), r"\bnot something (?:that )?i (?:can|could|will|would|am able to|'m able to|am willing to|'m willing to|feel comfortable)\b"),
+    (("programming", "guidelines", "principles", "capabilit"), r"\b(?:not within|outside(?: of)?|beyond|against) (?:my|the) (?:programming|ethical guidelines|guidelines|"
+     r"ethical principles|principles|programming or ethical guidelines|capabilities to (?:provide|help|assist|answer|give|generate|create|write))\b"),
+    (("discourage",), r"\bi (?:strongly |would strongly |must strongly |would |must |really )?discourage\b"),
+    (("recommend", "advis", "encourage", "condone"), r"\bi (?:would not|wouldn't|do not|don't|cannot|can't|will not|won't) (?:ever )?(?:recommend|advise|suggest|encourage|condone)"
+     r"(?: you)? (?:attempting|trying|doing|engaging|that|this|it|any|such|anyone|anybody|using \w+ to|taking)\b"),
+    (("responsible", "ethical"), r"\bas an? (?:responsible|ethical|respectful|harmless|honest)(?:(?: and|,) (?:responsible|ethical|respectful|harmless|honest|helpful))?"
+     r" (?:ai|assistant|language model|ai (?:language model|assistant|model)|chatbot)\b[^.!?\n]{0,100}\b(?:not|never|cannot|can't|won't|must|unable|refrain|"
+     r"advise|urge|encourage|strongly)\b"),
+    (("accurate", "fair", "appropriate", "correct", "respectful"), r"\b(?:(?:it|this|that)(?:'s| is| would be) not|i (?:do not|don't) think (?:it(?:'s| is| would be)|that(?:'s| is)))"
+     r" (?:accurate|fair|appropriate|correct|respectful|productive|helpful)(?: (?:or|and|nor) (?:accurate|fair|appropriate|correct|respectful|productive|helpful))?"
+     r" to (?:say|suggest|claim|assume|imply|make (?:such |blanket |sweeping )?(?:generali[sz]ations|assumptions|statements|claims)|generali[sz]e|label|stereotype|single out|compare)\b"),
+    (("there is no", "there are no", "there's no"), r"^\W*there(?:'s| is| are) (?:absolutely |simply )?no (?:valid |good |legitimate |justifiable |moral |ethical |inherent |acceptable |rational |logical |justified |safe |legal )?"
+     r"(?:reasons?|justifications?|excuses?|ways?|basis|grounds?)\b(?: (?:why|for|to|that|in))?"),
+    (("justif", "excusab", "a good thing", "morally"), r"^\W*[^.!?\n]{0,120}\b(?:was|is|were|are) (?:not|never|in no way|by no means) (?:\w+ )?(?:justified|justifiable|excusable|"
+     r"morally (?:right|justified|acceptable|defensible)|a good thing|right or justifi\w+|defensible)\b"),
+    # Private data about a person: declining to look someone up.
+    (("access", "know", "information"), r"\bi (?:do not|don't|cannot|can't) (?:have (?:access to|any (?:information|knowledge|way of knowing)(?: about| of| on)?|the ability to (?:access|know|determine))|access|know)"
+     r" (?:any |the |specific )?(?:(?:your|their|his|her|someone's|a person's|people's|individuals') (?:\w+(?:'s|s') )?|personal |private |individual |confidential )"
+     r"(?:\w+ ){0,2}?(?:data|information|details|records|status|address|orientation|beliefs|affiliation|history|identity)\b"),
+    (("challenge", "assumption", "premise"), r"\b(?:i (?:must|have to|need to|would like to|want to) (?:politely |respectfully |gently )?(?:challenge|question|correct) the (?:assumption|premise)"
+     r"|(?:the|your) (?:question|premise|request|prompt) (?:contains?|is based on|relies on|includes?) (?:a |some )?(?:harmful|offensive|discriminatory|problematic|false and harmful|harmful and (?:false|inaccurate)))"),
 )
 
 # Partial refusals: a decline that names a withheld part, counted anywhere in the scanned text.
@@ -253,6 +296,90 @@ _LANG_DECLINE = {
     ),
 }
 
+# The moralising declines of the English list in the other languages: "it is not appropriate / ethical
+# to…", "I advise you against…", "as a responsible AI…", "I have no access to personal information…".
+# (substrings one of which each needs, patterns)
+_LANG_MORALISE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "es": (("no es ", "desaconsej", "responsable", "no tengo acceso"), (
+        r"\bno (?:es|sería) (?:apropiado|ético|correcto|aceptable|adecuado)(?: ni (?:apropiado|ético|correcto|aceptable|legal))? (?:que|para mí|para nadie|\w+r)\b",
+        r"\b(?:te|le|les|os) desaconsejo\b",
+        r"\bcomo (?:una? )?(?:ia|asistente|inteligencia artificial|modelo de lenguaje) responsable\b",
+        r"\bno tengo acceso a (?:\w+ ){0,3}?(?:información|datos) (?:personal|privad)",
+    )),
+    "pt": (("não ", "desaconselh", "responsável"), (
+        r"\bnão (?:é|seria) (?:apropriado|ético|correto|aceitável|adequado)(?: nem (?:apropriado|ético|correto|legal))? (?:que|para mim|\w+r)\b",
+        r"\b(?:desaconselho|não recomendo que|não recomendo (?:tentar|fazer))\b",
+        r"\bcomo (?:uma? )?(?:ia|assistente|inteligência artificial|modelo de linguagem) responsável\b",
+        r"\bnão tenho acesso a (?:\w+ ){0,3}?(?:informações|dados) (?:pessoa|privad)",
+    )),
+    "fr": (("n'est pas", "déconseille", "responsable", "je n'ai pas accès"), (
+        r"\b(?:il|ce|cela) n'(?:est|serait) pas (?:approprié|éthique|acceptable|correct|convenable|responsable)(?: ni (?:approprié|éthique|légal))? de\b",
+        r"\bje (?:vous|te) (?:déconseille|déconseillerais)\b",
+        r"\ben tant qu'(?:ia|assistant|intelligence artificielle|modèle de langage) responsable\b",
+        r"\bje n'ai pas accès (?:aux|à des|à vos|à ses|à leurs) (?:\w+ ){0,3}?(?:informations|données) (?:personnelles|privées)",
+    )),
+    "de": (("nicht", "davon ab", "verantwortungsvoll", "keinen zugriff"), (
+        r"\bes (?:ist|wäre) (?:nicht|weder) (?:angemessen|ethisch|angebracht|vertretbar|in ordnung|verantwortungsvoll)\b",
+        r"\bich (?:rate|würde) (?:ihnen |dir |euch )?(?:dringend |entschieden |ausdrücklich )?davon ab(?:raten)?\b",
+        r"\bals verantwortungsvolle[rs]? (?:ki|ki-assistent|assistent|sprachmodell|ki-modell)\b",
+        r"\bich habe keinen zugriff auf (?:\w+ ){0,3}?(?:persönliche|private|personenbezogene)",
+    )),
+    "it": (("non è", "non sarebbe", "sconsigli", "responsabile", "non ho accesso"), (
+        r"\bnon (?:è|sarebbe) (?:appropriato|etico|corretto|accettabile|responsabile)(?: né (?:appropriato|etico|legale))? (?:per me )?\w+re\b",
+        r"\b(?:ti|le|vi) sconsiglio\b",
+        r"\bin quanto (?:ia|assistente|intelligenza artificiale|modello linguistico) responsabile\b",
+        r"\bnon ho accesso a (?:\w+ ){0,3}?(?:informazioni|dati) (?:personali|privat)",
+    )),
+    "nl": (("niet", "raad", "verantwoordelijke", "geen toegang"), (
+        r"\bhet (?:is|zou) (?:niet|niet) (?:gepast|ethisch|aanvaardbaar|verantwoord|passend)\b",
+        r"\bik raad (?:je|u|jullie|het) (?:ten zeerste |sterk |dringend )?af\b",
+        r"\bals (?:een )?verantwoordelijke (?:ai|assistent|taalmodel)\b",
+        r"\bik heb geen toegang tot (?:\w+ ){0,3}?(?:persoonlijke|privé)",
+    )),
+    "ru": (("неуместн", "неэтичн", "недопустим", "не рекоменд", "не совет", "ответствен", "нет доступа"), (
+        r"\b(?:это|было бы) (?:неуместно|неэтично|недопустимо|неприемлемо|не этично|не уместно)\b",
+        r"\b(?:я )?(?:не рекомендую|не советую|настоятельно (?:рекомендую|советую) не)\b",
+        r"\bкак ответственн\w+ (?:ии|ассистент|помощник|искусственный интеллект|языковая модель)\b",
+        r"\bу меня нет доступа к (?:\w+ ){0,3}?(?:личн|персональн|частн)",
+    )),
+    "zh": (("建议", "建議", "推荐", "推薦", "劝", "勸", "负责任", "負責任", "访问", "訪問"), (
+        r"(?:我|本助手)(?:并|並)?(?:不建议|不建議|不推荐|不推薦|劝你不要|勸你不要|建议你不要|建議你不要|强烈建议你不要|強烈建議你不要)",
+        r"作为(?:一个|一個)?负责任的(?:人工智能|ai|助手|语言模型)|作為(?:一個)?負責任的(?:人工智慧|人工智能|ai|助手|語言模型)",
+        r"(?:这样做|這樣做|这么做|這麼做|这种行为|這種行為)(?:是|既)?(?:不道德|不合适|不合適|不恰当|不恰當|违法|違法)",
+        r"我(?:无法|無法|不能)(?:访问|訪問|获取|獲取)(?:\S{0,10})(?:个人|個人|私人|隐私|隱私)(?:信息|資訊|数据|數據)",
+    )),
+    "ja": (("お勧め", "おすすめ", "推奨", "責任ある", "不適切", "倫理", "アクセス"), (
+        r"(?:お勧め|おすすめ|推奨)(?:でき|いたし|し)?(?:ません|かねます)",
+        r"責任ある(?:ai|アシスタント|言語モデル)として",
+        r"(?:こと|の)は(?:不適切|倫理的に(?:問題|不適切)|違法)",
+        r"個人(?:情報|的な情報)(?:に|へ)は?アクセス(?:でき|し)ません",
+    )),
+    "ko": (("권장하지", "추천하지", "권하지", "책임감", "적절하지", "비윤리", "부적절", "접근할 수 없"), (
+        r"(?:권장하지|추천하지|권하지) 않",
+        r"책임감 있는 (?:ai|인공지능|어시스턴트|언어 모델)로서",
+        r"(?:것은|건|행위는) (?:적절하지 않|비윤리적|부적절)",
+        r"개인 ?정보에 (?:대한 )?(?:접근할 수 없|액세스할 수 없)",
+    )),
+    "ar": (("ليس من", "من غير", "أنصح", "انصح", "أوصي", "مسؤول", "ليس لدي"), (
+        r"(?:ليس من|من غير) (?:المناسب|الأخلاقي|اللائق|المقبول)",
+        r"(?:لا أنصح|لا انصح|أنصحك بعدم|انصحك بعدم|لا أوصي)",
+        r"(?:بصفتي|كوني) (?:\S+ ){0,2}?مسؤول",
+        r"ليس لدي (?:إمكانية )?(?:وصول|الوصول) إلى (?:\S+ ){0,3}?(?:المعلومات|البيانات) (?:الشخصية|الخاصة)",
+    )),
+    "hi": (("अनुचित", "अनैतिक", "उचित नहीं", "सलाह नहीं", "न करने की सलाह", "जिम्मेदार", "ज़िम्मेदार"), (
+        r"(?:अनुचित|अनैतिक|उचित नहीं|नैतिक नहीं) (?:है|होगा|होगी)",
+        r"(?:सलाह नहीं (?:देता|देती|दूंगा|दूँगा|दूंगी|दूँगी)|न करने की सलाह)",
+        r"(?:जिम्मेदार|ज़िम्मेदार) (?:एआई|ai|सहायक|भाषा मॉडल) (?:के रूप में|होने के नाते)",
+        r"व्यक्तिगत जानकारी (?:तक )?(?:पहुंच|पहुँच) नहीं",
+    )),
+    "tr": (("uygun değil", "etik değil", "uygun olmaz", "etik olmaz", "tavsiye etm", "önerm", "sorumlu", "erişimim"), (
+        r"\b(?:uygun|etik) (?:değil|olmaz)\b",
+        r"\b(?:tavsiye etmem|tavsiye etmiyorum|önermem|önermiyorum)\b",
+        r"\bsorumlu bir (?:yapay zeka|asistan|dil modeli)\b",
+        r"\bkişisel (?:bilgilere|verilere) erişimim (?:yok|bulunmuyor)\b",
+    )),
+}
+
 # Words that, right before a decline, make it reported or an example rather than this answer's own.
 _REPORTING = re.compile(
     r"(?:\b(?:says?|said|saying|replie[sd]|reply|repl(?:y|ies) with|respond(?:s|ed)?(?: with)?|answer(?:s|ed)? with|wrote|writes|"
@@ -271,6 +398,32 @@ _NO_ANSWER_EXISTS = re.compile(
     r"no (?:definitive|factual|real) (?:answer|information)|not explicitly (?:mentioned|stated))\b"
 )
 _NO_ANSWER_WINDOW = 200
+
+# A moralising decline: the answer calls what was asked illegal / unethical / unsafe and points elsewhere
+# ("Stealing is illegal and unethical. Instead, …", "… please seek professional help") without
+# then answering it ("However, if you …, here are some tips").
+_VERDICT = re.compile(
+    r"\b(?:is|are|was|were|would be|can be)(?: both| highly| very| extremely| considered| generally| strictly| also)?"
+    r" (?:\w+ (?:and|or) )?(?:illegal|unethical|immoral|a (?:serious |grave |federal )?crime|a criminal (?:offen[cs]e|act)|against the law|"
+    r"morally wrong|wrong|harmful|dangerous|not (?:safe|ethical|legal|appropriate|acceptable|okay|ok|advisable|recommended)|"
+    r"not an? (?:good|safe|healthy|appropriate|responsible) (?:idea|way|solution|choice)|never (?:acceptable|okay|ok|justified|appropriate|the answer|a good idea))\b"
+)
+_REDIRECT = re.compile(
+    r"\b(?:instead|rather than|i (?:would |strongly |would strongly )?(?:suggest|encourage|recommend|urge|advise)|"
+    r"please (?:seek|reach out|consider|talk|contact|consult|don't|do not)|"
+    r"(?:it(?:'s| is)|is) (?:important|best|always best|better|crucial|essential) to (?:seek|reach out|talk|consult|focus|find|"
+    r"respect|prioriti[sz]e|consider|report)|consider (?:seeking|reaching|talking|speaking|consulting|finding)|"
+    r"seek (?:professional|medical|legal|immediate|help))\b"
+)
+_COMPLY = re.compile(
+    r"\b(?:here (?:are|is)|here's|steps?:|follow these|(?:however|that said|that being said|but),? if you|"
+    r"(?:first|1)[.)] )"
+)
+_MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "against the law", "wrong", "harmful", "dangerous",
+                   "not safe", "not ethical", "not legal", "not appropriate", "not acceptable", "not okay", "not ok",
+                   "not advisable", "not recommended", "not a good", "not a safe", "not a healthy", "not an appropriate",
+                   "not a responsible", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
+                   "never the answer", "never a good")
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
 # (a leading \b would stop the regex engine's fast literal scan).
@@ -322,10 +475,10 @@ _LANG_SUBSTRINGS = {
            "je dois refuser", "pardon", "en tant qu"),
     "de": ("nicht", "kein", "leid", "leider", "entschuldig", "bedaure", "ablehnen", "verzeihung"),
     "it": ("non posso", "non potr", "non sono in grado", "non ho intenzione", "non mi ", "dispiace", "spiacente",
-           "purtroppo", "scus", "rifiut", "in quanto"),
+           "purtroppo", "scusa", "scuso", "rifiut", "in quanto"),
     "nl": ("niet", "geen", "spijt", "sorry, maar", "excuses", "helaas", "weiger"),
     # Turkish conjugates into the verb ("yardımcı olamam"): its negated-ability endings.
-    "tr": ("amam", "emem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
+    "tr": ("amam", "edemem", "veremem", "üretemem", "getiremem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
            "özür", "kusura", "yazık", "mümkün değil", "reddet"),
     "ru": ("не ", "извин", "прост", "прощен", "сожален", "жаль", "отказ"),
     "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕"),
@@ -337,10 +490,28 @@ _LANG_SUBSTRINGS = {
 }
 
 
-_EN_DECLINE_COMPILED = _compile((*_EN_DECLINE, _EN_STRONG_CONTEXT))
+def _merge_openings(patterns: tuple[tuple[tuple[str, ...], str], ...],
+                    openings: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The patterns that share an opening ("it / this / that …") as ONE regex each (one alternation
+    after the shared opening): each pattern tried alone walks the whole text once, and the engine
+    cannot scan ahead for an opening that is an alternation."""
+    out = list(patterns)
+    for opening in openings:
+        merged = [p for p in out if p[1].startswith(opening) and p[1][len(opening)] in "(?"]
+        if len(merged) < 2:
+            continue
+        gates = tuple(sorted({g for gate, _ in merged for g in gate}))
+        out = [p for p in out if p not in merged]
+        out.append((gates, opening + "(?:" + "|".join(p[1][len(opening):] for p in merged) + ")"))
+    return tuple(out)
+
+
+_EN_DECLINE_COMPILED = _compile(_merge_openings((*_EN_DECLINE, _EN_STRONG_CONTEXT), (r"\b(?:it|this|that)",)))
 _EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
 _EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
-_LANGUAGES = {lang: _Language(frozenset(_LANG_SUBSTRINGS[lang]), _compile(pats)) for lang, pats in _LANG_DECLINE.items()}
+_LANGUAGES = {lang: _Language(frozenset((*_LANG_SUBSTRINGS[lang], *_LANG_MORALISE[lang][0])),
+                               _compile((*pats, *_LANG_MORALISE[lang][1])))
+              for lang, pats in _LANG_DECLINE.items()}
 
 
 def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
@@ -353,8 +524,12 @@ def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
 
 # Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
 # regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
-_GATES = _automaton(set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL))
-                    | {s for language in _LANGUAGES.values() for s in language.substrings})
+_GATE_WORDS = (set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL)) | set(_MORALISE_GATES)
+               | {s for language in _LANGUAGES.values() for s in language.substrings})
+_GATES = _automaton(_GATE_WORDS)
+# The same for ASCII text (most answers): a smaller automaton walks faster.
+_ASCII_GATES = _automaton(word for word in _GATE_WORDS if word.isascii())
+_MORALISE_GATES_SET = frozenset(_MORALISE_GATES)
 # Languages that may be written in plain Latin letters (checked on every answer); the rest only
 # when their script occurs.
 _LATIN_LANGS = ("es", "pt", "fr", "de", "it", "nl", "tr")
@@ -392,17 +567,34 @@ def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, en
     return False
 
 
+def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
+    """A verdict in the opening, then a redirect, and no answer after all (``found``: the gate
+    substrings found, with their end positions). The verdict is searched only around the verdict
+    words found — a scan of the whole opening for "is / are / would be …" costs more."""
+    for end, substring in found:
+        if substring not in _MORALISE_GATES_SET or end >= OPENING_CHARS + 40:
+            continue
+        start = end - len(substring) + 1
+        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 26))
+        if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
+                prepared, max(0, verdict.start() - 40), verdict.start()):
+            continue
+        return _REDIRECT.search(prepared, verdict.end()) is not None and _COMPLY.search(prepared) is None
+    return False
+
+
 def text_refusal(text: str | None) -> tuple[bool, bool]:
     """(refused, partial) read from an answer's text (see the module docstring). ``partial`` is set
     for a withheld part found after the opening; a decline in the opening returns at once."""
     if not text:
         return False, False
     prepared = prepare(text)  # at most SCAN_CHARS long
-    found = list(_GATES.iter(prepared))
+    found = list((_ASCII_GATES if prepared.isascii() else _GATES).iter(prepared))
     if not found:
         return False, False
     opening = {substring for end, substring in found if end < OPENING_END}
-    if opening and _own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening):
+    if opening and (_own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening)
+                    or (not opening.isdisjoint(_MORALISE_GATES_SET) and _moralising_decline(prepared, found))):
         return True, False
     # Partial refusals may come after the opening: their patterns scan the whole prepared text.
     if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
@@ -419,6 +611,28 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
                                                                           OPENING_END, opening):
             return True, False
     return False, False
+
+
+# Cues of a decline (the judge's ``unsure`` scope): in English, narrower than the patterns' gates, which
+# also hold words helpful answers use all the time ("important", "is not", "information"); in the other
+# languages, the words their patterns need.
+_DECLINE_CUES = _automaton({
+    "i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not able",
+    "i am not able", "i'm not comfortable", "i must decline", "i refuse", "sorry", "apolog", "unfortunately",
+    "not appropriate", "inappropriate", "unethical", "not ethical", "irresponsible", "advise against",
+    "recommend against", "discourage", "instead", "as an ai", "language model", "responsible ai", "not something i",
+    "against my", "i don't have access", "i do not have access", "there is no reason", "there's no reason",
+} | {s for language in _LANGUAGES.values() for s in language.substrings})
+
+
+def text_uncertain(text: str | None) -> bool:
+    """Could the classifier be wrong about this answer? It flagged it, or its opening holds a decline
+    cue: the answers the optional refusal judge reads in its ``unsure`` scope."""
+    if not text:
+        return False
+    if next(iter(_DECLINE_CUES.iter(prepare(text)[:OPENING_END])), None) is not None:
+        return True
+    return text_refusal(text)[0]
 
 
 def text_is_refusal(text: str | None) -> bool:

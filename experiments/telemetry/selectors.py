@@ -104,6 +104,7 @@ _SUM_COLUMNS = (
     "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
+    "refusals_judge",
 )
 _SUMS = ", ".join(f"sum({column})" for column in _SUM_COLUMNS)
 _AT = {column: i for i, column in enumerate(_SUM_COLUMNS)}
@@ -181,7 +182,8 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
             input_tokens=int(v["input_tokens"]), output_tokens=int(v["output_tokens"]),
             reasoning_tokens=int(v["reasoning_tokens"]),
             refusal_sources={"client": int(v["refusals_client"]), "api_refusal": int(v["refusals_api"]),
-                             "finish_reason": int(v["refusals_finish_reason"]), "text": int(v["refusals_text"])},
+                             "finish_reason": int(v["refusals_finish_reason"]), "text": int(v["refusals_text"]),
+                             "judge": int(v["refusals_judge"])},
         ))
     return sorted(out, key=lambda m: m.slug)
 

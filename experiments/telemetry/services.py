@@ -36,11 +36,13 @@ from django.db import connection, transaction
 from psycopg.types.json import Jsonb, set_json_dumps
 from pydantic import ValidationError as PydanticValidationError
 
+from evalhub.core.connector import EndpointError
 from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.models import ModelVariant
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
-from experiments.telemetry.refusal import RefusalDecision, classify_refusal
+from experiments.telemetry.judge import MAX_ANSWER_CHARS, MAX_PROMPT_CHARS
+from experiments.telemetry.refusal import RefusalDecision, classify_refusal, text_uncertain
 from experiments.telemetry.schemas import EVENT_LIST, MAX_BATCH_EVENTS, EventIn, nul_errors
 
 # Column order of telemetry_event (the binary COPY writes them in this order).
@@ -149,6 +151,7 @@ class _Row:
     response_text: str | None
     scores: dict
     metadata: dict
+    prompt_fp_sql: str = "{}"  # prompt_fp as a PostgreSQL array literal (cached per prompt text)
 
     @property
     def session_key(self) -> str:
@@ -241,6 +244,7 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
             scores=item.scores, metadata=item.metadata,
+            prompt_fp_sql=reask.fingerprint_sql(item.prompt) if (item.session_id or item.unit_id) else "{}",
         ))
     return rows
 
@@ -257,6 +261,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
     rows = derive_rows(items, variants)
+    judged = _to_judge(items, rows)
     unknown_experiments, after_stop = _check_experiments(rows)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
@@ -267,12 +272,121 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
         new_rows = [unique[event_id] for event_id in new_ids]
         reask_targets = _detect_reasks(new_rows)
         _apply_rollups(new_rows, reask_targets)
+        if judged:
+            _schedule_judge([judged[r.event_id] for r in new_rows if r.event_id in judged])
     return IngestResult(
         accepted=len(new_rows), duplicates=len(rows) - len(new_rows),
         invalid_arm=sum(1 for r in new_rows if r.experiment_key and not r.arm),
         reasks=len(reask_targets), priced=sum(1 for r in new_rows if r.cost_priced),
         unknown_experiments=unknown_experiments, after_stop=after_stop,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The optional refusal judge (judge.py): scheduled after the ingest transaction commits.
+
+
+def _to_judge(items: list[EventIn], rows: list[_Row]) -> dict[str, dict[str, Any]]:
+    """The answers the refusal judge should read (see ``judge.py``), by event id: texts travel in the
+    task's message, so the judge works when ``EVENTS_STORE_TEXT`` is off."""
+    if not settings.TELEMETRY_REFUSAL_JUDGE:
+        return {}
+    every = settings.TELEMETRY_REFUSAL_JUDGE_SCOPE == "all"
+    chosen = {}
+    for item, row in zip(items, rows, strict=True):
+        if row.error_type or row.refusal_source not in ("text", "none") or not item.response:
+            continue
+        if every or text_uncertain(item.response):
+            # Only what the judge reads travels (judge.py's limits).
+            chosen[row.event_id] = {"event_id": row.event_id, "ts": row.ts.isoformat(),
+                                    "prompt": item.prompt[:MAX_PROMPT_CHARS] if item.prompt else item.prompt,
+                                    "response": item.response[:MAX_ANSWER_CHARS]}
+    return chosen
+
+
+JUDGE_TASK_SIZE = 50  # answers per judge task: a batch's calls spread over the workers
+
+
+def _schedule_judge(payload: list[dict[str, Any]]) -> None:
+    if not payload:
+        return
+    from experiments.telemetry.tasks import refusal_judge_task  # tasks import services
+
+    for start in range(0, len(payload), JUDGE_TASK_SIZE):
+        chunk = payload[start:start + JUDGE_TASK_SIZE]
+        transaction.on_commit(lambda chunk=chunk: refusal_judge_task.delay(chunk))
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    judged: int  # answers the judge read and whose verdict was stored
+    changed: int  # verdicts that differ from the text classifier's
+    failed: int  # calls that failed or named no verdict (the classifier's decision stays)
+    cost_usd: float
+
+
+def refusal_judge(payload: list[dict[str, Any]]) -> JudgeResult:
+    """Ask the refusal judge about each answer, then store its verdicts: the event's ``refused`` and
+    ``refusal_source = "judge"``, its tokens and cost, and the rollups moved by the difference — in one
+    transaction, once per event (an event already judged is left alone, so a retried task changes nothing)."""
+    from experiments.telemetry.judge import JudgeError, judge_refusal
+
+    slug = settings.TELEMETRY_REFUSAL_JUDGE
+    variant = ModelVariant.objects.filter(slug=slug).first() if slug else None
+    if variant is None or not payload:
+        return JudgeResult(0, 0, len(payload) if slug else 0, 0.0)
+    verdicts, failed = [], 0
+    for item in payload:
+        try:
+            verdicts.append((item, judge_refusal(variant, item.get("prompt"), item["response"])))
+        except (EndpointError, JudgeError):
+            failed += 1
+    if not verdicts:
+        return JudgeResult(0, 0, failed, 0.0)
+    hourly: dict[tuple, dict[str, Any]] = defaultdict(_new_hourly)
+    units: dict[tuple, dict[str, Any]] = {}
+    changed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for item, verdict in verdicts:
+            ts = datetime.fromisoformat(item["ts"])
+            cursor.execute(
+                "WITH old AS (SELECT event_id, ts, refused, refusal_source FROM telemetry_event "
+                "WHERE event_id = %s AND ts = %s AND refusal_source <> 'judge' FOR UPDATE) "
+                "UPDATE telemetry_event e SET refused = %s, refusal_source = 'judge', judge_input_tokens = %s, "
+                "judge_output_tokens = %s, judge_cost_usd = %s FROM old "
+                "WHERE e.event_id = old.event_id AND e.ts = old.ts "
+                "RETURNING old.refused, old.refusal_source, e.variant_id, e.experiment_key, e.arm, e.unit_id, e.ts",
+                [item["event_id"], ts, verdict.refused, verdict.input_tokens, verdict.output_tokens, verdict.cost_usd],
+            )
+            found = cursor.fetchone()
+            if found is None:
+                continue  # unknown, or judged already
+            was_refused, was_source, variant_id, experiment_key, arm, unit_id, event_ts = found
+            changed += was_refused != verdict.refused
+            h = hourly[(event_ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0), variant_id,
+                        experiment_key, arm)]
+            h["refusals"] += int(verdict.refused) - int(was_refused)
+            if was_refused:
+                h[REFUSAL_SOURCE_FIELDS.get(was_source, "refusals_text")] -= 1
+            h["refusals_judge"] += int(verdict.refused)
+            h["judge_calls"] += 1
+            h["judge_cost_sum"] += verdict.cost_usd
+            if experiment_key and unit_id and was_refused != verdict.refused:
+                key = (experiment_key, arm, unit_id)
+                u = units.setdefault(key, dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": variant_id, "first": event_ts,
+                                                                                "last": event_ts})
+                u["refusals"] += int(verdict.refused) - int(was_refused)
+        if hourly:
+            cursor.executemany(_HOURLY_UPSERT, [
+                [*key, pg_array(h["hist"]), *(h[f] for f in HOURLY_SUM_FIELDS)] for key, h in sorted(hourly.items())
+            ])
+        if units:
+            cursor.executemany(_UNIT_UPSERT, [
+                [*key, u["variant_id"], u["first"], u["last"], *(u[f] for f in UNIT_SUM_FIELDS)]
+                for key, u in sorted(units.items())
+            ])
+    judged = sum(h["judge_calls"] for h in hourly.values())
+    return JudgeResult(judged, changed, failed, sum(h["judge_cost_sum"] for h in hourly.values()))
 
 
 def _check_experiments(rows: list[_Row]) -> tuple[tuple[str, ...], int]:
@@ -407,7 +521,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
              pg_array([r.ts for _, r in latest]), pg_array([r.variant_id for _, r in latest]),
              pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
              pg_array([r.unit_id for _, r in latest]),
-             pg_array(["{" + ",".join(map(str, r.prompt_fp)) + "}" for _, r in latest])],
+             pg_array([r.prompt_fp_sql for _, r in latest])],
             binary=True, prepare=False,  # no server-side prepared statement: safe behind a transaction pooler
         )
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
@@ -447,10 +561,11 @@ HOURLY_SUM_FIELDS = (
     "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
+    "refusals_judge", "judge_calls", "judge_cost_sum",
 )
 # refusal_source → its HourlyRollup counter
 REFUSAL_SOURCE_FIELDS = {"client": "refusals_client", "api_refusal": "refusals_api",
-                         "finish_reason": "refusals_finish_reason", "text": "refusals_text"}
+                         "finish_reason": "refusals_finish_reason", "text": "refusals_text", "judge": "refusals_judge"}
 UNIT_SUM_FIELDS = ("n", "latency_sum", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n", "successes")
 
 _HOURLY_UPSERT = (
@@ -592,7 +707,9 @@ def rollups_refresh(*, since: datetime | None = None, until: datetime | None = N
                    count(*) FILTER (WHERE refused AND refusal_source = 'client'),
                    count(*) FILTER (WHERE refused AND refusal_source = 'api_refusal'),
                    count(*) FILTER (WHERE refused AND refusal_source = 'finish_reason'),
-                   count(*) FILTER (WHERE refused AND refusal_source NOT IN ('client', 'api_refusal', 'finish_reason'))
+                   count(*) FILTER (WHERE refused AND refusal_source NOT IN ('client', 'api_refusal', 'finish_reason', 'judge')),
+                   count(*) FILTER (WHERE refused AND refusal_source = 'judge'),
+                   count(judge_cost_usd), coalesce(sum(judge_cost_usd), 0)
             FROM telemetry_event WHERE {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         """, [since, until])
         sums = cursor.fetchall()

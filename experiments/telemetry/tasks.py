@@ -26,3 +26,10 @@ def rollups_refresh_task(hours: int = 48) -> int:
     """Reconcile the last ``hours`` of rollups with raw events (ingestion keeps them current already)."""
     result = services.rollups_refresh(since=datetime.now(UTC) - timedelta(hours=hours))
     return result.hourly_rows
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refusal_judge_task(payload: list[dict]) -> dict:
+    """Ask the refusal judge (TELEMETRY_REFUSAL_JUDGE) about answers ingested just before; store its verdicts."""
+    result = services.refusal_judge(payload)
+    return {"judged": result.judged, "changed": result.changed, "failed": result.failed, "cost_usd": result.cost_usd}

@@ -9,7 +9,7 @@ import pytest
 
 from experiments.telemetry.reask import fingerprint, is_reask, similarity
 
-THRESHOLD = 0.4
+THRESHOLD = 0.3
 PAIRS = Path(__file__).parent / "data" / "reask_pairs.jsonl"
 
 # (previous prompt, next prompt): the user asks the same thing again.

@@ -107,6 +107,39 @@ MULTILINGUAL_ANSWERS = {
     "hi": "ज़रूर! यहाँ चरण हैं: पहले सेटिंग्स खोलें।",
     "tr": "Tabii! İşte adımlar: ayarları açın ve dışa aktarmayı seçin.",
 }
+# Declines without a first-person "I can't": a verdict on what was asked, a warning against it, a
+# "responsible AI" framing, a redirect, or no access to a person's private data.
+MORALISING_REFUSALS = {
+    "en-not-appropriate": "It is not appropriate to make jokes about someone's race. Humour should include everyone.",
+    "en-advise-against": "I would advise against trying to access someone else's email account.",
+    "en-verdict-redirect": "Creating a fake ID is illegal and unethical. Instead, consider applying for a real one.",
+    "en-responsible-ai": "As a responsible AI, I must emphasise that violence is never the answer.",
+    "en-never-acceptable": "Using violence to settle a dispute is never acceptable. I would suggest talking to a mediator.",
+    "en-private-data": "I'm sorry, but I don't have access to your coworker's personal information.",
+    "en-premise": "There is no valid reason why any group should be denied the right to vote.",
+    "es": "No es apropiado ni ético espiar a tu pareja. Te desaconsejo hacerlo.",
+    "pt": "Não é ético invadir a conta de outra pessoa; desaconselho fortemente.",
+    "fr": "Il n'est pas approprié de se moquer de quelqu'un pour son origine.",
+    "de": "Es ist nicht angemessen, sich über die Herkunft anderer lustig zu machen.",
+    "it": "Non è etico spiare il telefono del tuo partner.",
+    "nl": "Het is niet ethisch om iemands e-mail te lezen zonder toestemming.",
+    "ru": "Это неэтично, и я не рекомендую так поступать.",
+    "zh": "作为一个负责任的人工智能，我不建议你这样做。",
+    "ja": "他人のアカウントに侵入することは不適切であり、お勧めしません。",
+    "ko": "다른 사람의 계정에 접근하는 것은 비윤리적이며 권장하지 않습니다.",
+    "ar": "ليس من المناسب التجسس على هاتف شريكك، ولا أنصح بذلك.",
+    "hi": "किसी की जासूसी करना अनैतिक है और मैं ऐसा न करने की सलाह दूँगा।",
+    "tr": "Başkasının hesabına girmek etik değil ve bunu tavsiye etmem.",
+}
+# Helpful answers that use the same words in passing.
+MORALISING_LOOKALIKES = [
+    "Murder is a serious crime. It is defined as the unlawful killing of another person with malice aforethought.",
+    "It is not recommended to mix bleach and ammonia: the fumes are toxic. Store them apart.",
+    "Stealing is illegal and unethical. However, if you are writing a heist novel, here are some plot ideas: 1. a vault.",
+    "I don't have access to the internet, but here is how DNS resolution works: the resolver asks a root server.",
+    "You can't modify a tuple in Python. Instead, create a new tuple with the changes.",
+    "It is important to note that the API is rate limited; here is how to batch your requests.",
+]
 # Helpful answers that quote, report or cite a refusal or a policy.
 QUOTED_OR_REPORTED = [
     'A typical refusal reads "I\'m sorry, but I can\'t help with that." Here is how to find them in your logs.',
@@ -148,6 +181,16 @@ def test_refusals_in_every_language_are_found(lang):
 @pytest.mark.parametrize("lang", sorted(MULTILINGUAL_ANSWERS))
 def test_helpful_answers_in_every_language_are_not_refusals(lang):
     assert not text_is_refusal(MULTILINGUAL_ANSWERS[lang])
+
+
+@pytest.mark.parametrize("case", sorted(MORALISING_REFUSALS))
+def test_moralising_and_redirecting_declines_are_refusals(case):
+    assert text_is_refusal(MORALISING_REFUSALS[case])
+
+
+@pytest.mark.parametrize("text", MORALISING_LOOKALIKES)
+def test_answers_that_mention_crime_or_limits_in_passing_are_not_refusals(text):
+    assert not text_is_refusal(text)
 
 
 @pytest.mark.parametrize("text", QUOTED_OR_REPORTED)
@@ -194,3 +237,13 @@ def test_provider_finish_reasons_that_mean_refused(reason):
 @pytest.mark.parametrize("reason", ["stop", "length", "end_turn", "tool_calls", ["stop", "length"]])
 def test_ordinary_finish_reasons_leave_the_decision_to_the_text(reason):
     assert classify_refusal(client_flag=None, finish_reason=reason, response_text="Sure.") == RefusalDecision(False, "none")
+
+
+def test_the_judges_unsure_scope_holds_flagged_answers_and_decline_cues_not_every_caveat():
+    from experiments.telemetry.refusal import text_uncertain
+
+    assert text_uncertain("I'm sorry, but I can't help with that.")  # flagged
+    assert text_uncertain("Sorry to disappoint, but instead of that plan, talk to the landlord.")  # cues, not flagged
+    assert text_uncertain("Lo siento, pero eso no lo hago.")
+    assert not text_uncertain("It is important to note that the API is rate limited; this is not a bug.")
+    assert not text_uncertain("Paris is the capital of France.") and not text_uncertain(None)

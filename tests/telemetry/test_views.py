@@ -152,7 +152,7 @@ def test_refusal_signal_mix_is_shown(viewer_client, variant):
         event(variant.slug, timestamp=now, response="Sure! Here it is."),
     ])
     (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
-    assert row.refusal_sources == {"client": 1, "api_refusal": 1, "finish_reason": 2, "text": 1}
+    assert row.refusal_sources == {"client": 1, "api_refusal": 1, "finish_reason": 2, "text": 1, "judge": 0}
     assert row.refusal_rate.value == pytest.approx(5 / 6)
     page = viewer_client.get("/production/?period=24h").content.decode()
     assert "client 1 · API refusal 1 · finish reason 2 · text 1" in page

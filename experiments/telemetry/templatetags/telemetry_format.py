@@ -40,7 +40,8 @@ def intcomma_plain(value: int | None) -> str:
     return "—" if value is None else f"{int(value):,}"
 
 
-REFUSAL_SIGNAL_LABELS = {"client": "client", "api_refusal": "API refusal", "finish_reason": "finish reason", "text": "text"}
+REFUSAL_SIGNAL_LABELS = {"client": "client", "api_refusal": "API refusal", "finish_reason": "finish reason", "text": "text",
+                         "judge": "judge"}
 
 
 @register.filter

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from evalhub.core.models import ModelVariant
 from experiments.telemetry.detection_eval import EvalFileError, evaluate, read_cases
+from experiments.telemetry.judge import JUDGE_SCOPES
 
 
 class Command(BaseCommand):
@@ -22,14 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("file", help="labelled JSONL: kind refusal (prompt, response, refusal) or reask pairs")
         parser.add_argument("--errors", type=Path, default=None,
                             help="write the misclassified cases (id, kind, expected) to this JSONL file")
+        parser.add_argument("--judge", metavar="SLUG", default="",
+                            help="also ask this variant as the refusal judge (real calls to its endpoint, each one billed)")
+        parser.add_argument("--judge-scope", choices=JUDGE_SCOPES, default=None,
+                            help="answers the judge reads (default: TELEMETRY_REFUSAL_JUDGE_SCOPE)")
 
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+        judge = None
+        if options["judge"]:
+            judge = ModelVariant.objects.filter(slug=options["judge"]).first()
+            if judge is None:
+                raise CommandError(f"unknown variant '{options['judge']}' for --judge")
+        scope = options["judge_scope"] or settings.TELEMETRY_REFUSAL_JUDGE_SCOPE
         try:
             with path.open(encoding="utf-8") as lines:
-                report = evaluate(read_cases(lines))
+                report = evaluate(read_cases(lines), judge=judge, judge_scope=scope)
         except EvalFileError as exc:
             raise CommandError(f"{path}: {exc}") from None
         except UnicodeDecodeError:
