@@ -272,8 +272,8 @@ def production(days: int = 7) -> ProductionPeriod:
         HourlyRollup.objects.filter(hour__gte=start, hour__lt=end)
         .values("variant_id")
         .annotate(n=Sum("n"), cost=Sum("cost_sum"), cost_sq=Sum("cost_sum_sq"), refusals=Sum("refusals"),
-                  reasks=Sum("reasks"), feedback_n=Sum("feedback_n"), thumbs_up=Sum("thumbs_up"),
-                  success_n=Sum("success_n"), successes=Sum("successes"))
+                  reasks=Sum("reasks"), reask_detectable=Sum("reask_detectable"), feedback_n=Sum("feedback_n"),
+                  thumbs_up=Sum("thumbs_up"), success_n=Sum("success_n"), successes=Sum("successes"))
     )
     hists = _latency_histograms(start, end, len(LATENCY_BUCKET_EDGES_MS) - 1)
     out: dict[int, Production] = {}
@@ -292,7 +292,7 @@ def production(days: int = 7) -> ProductionPeriod:
             success=_rate(row["successes"] or 0, row["success_n"] or 0),
             thumbs_up=_rate(row["thumbs_up"] or 0, row["feedback_n"] or 0),
             refusal=_rate(row["refusals"] or 0, n),
-            reask=_rate(row["reasks"] or 0, n),
+            reask=_rate(row["reasks"] or 0, row["reask_detectable"] or 0),
             cost_per_request=_mean_estimate(n, float(row["cost"] or 0.0), float(row["cost_sq"] or 0.0)),
             latency_p95_ms=latency,
         )

@@ -113,6 +113,7 @@ _SUM_COLUMNS = (
     "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
+    "reask_detectable",
 )
 _SUMS = ", ".join(f"sum({column})" for column in _SUM_COLUMNS)
 _AT = {column: i for i, column in enumerate(_SUM_COLUMNS)}
@@ -183,7 +184,7 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
             cost_per_request=mean(ok, v["cost_sum"], v["cost_sum_sq"]),
             cost_per_1k=mean(ok, v["cost_sum"], v["cost_sum_sq"], scale=1000.0),
             cost_total=v["cost_sum"], tokens_per_request=tokens / ok if ok else 0.0,
-            refusal_rate=rate(int(v["refusals"]), ok), reask_rate=rate(int(v["reasks"]), ok),
+            refusal_rate=rate(int(v["refusals"]), ok), reask_rate=rate(int(v["reasks"]), int(v["reask_detectable"])),
             thumbs_up_rate=rate(int(v["thumbs_up"]), int(v["feedback_n"])),
             success_rate=rate(int(v["successes"]), int(v["success_n"])),
             error_rate=rate(errors, n), errors=errors,
@@ -201,11 +202,12 @@ def _series_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> dict[s
         n, errors = int(sums[_AT["n"]]), int(sums[_AT["errors"]])
         ok = n - errors
         cost, refusals, reasks = sums[_AT["cost_sum"]], sums[_AT["refusals"]], sums[_AT["reasks"]]
+        detectable = sums[_AT["reask_detectable"]]
         fb_n, up = sums[_AT["feedback_n"]], sums[_AT["thumbs_up"]]
         series.setdefault(variants[variant_id].slug, []).append(SeriesPoint(
             at=at, n=n,
             latency_p95=quantile_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95) if sum(hist) else None,
-            refusal_rate=refusals / ok if ok else None, reask_rate=reasks / ok if ok else None,
+            refusal_rate=refusals / ok if ok else None, reask_rate=reasks / detectable if detectable else None,
             thumbs_up_rate=up / fb_n if fb_n else None, cost_per_request=cost / ok if ok else None,
             error_rate=errors / n if n else None,
         ))

@@ -37,7 +37,7 @@ CSV_COLUMNS = (
     "variant", "requests", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_mean_ms",
     "cost_per_request_usd", "cost_per_request_lower", "cost_per_request_upper", "cost_per_1k_usd", "cost_total_usd",
     "refusal_rate", "refusal_lower", "refusal_upper", "reask_rate", "reask_lower", "reask_upper",
-    "thumbs_up_rate", "thumbs_up_lower", "thumbs_up_upper", "feedback_n", "success_rate", "success_lower",
+    "reask_detectable", "thumbs_up_rate", "thumbs_up_lower", "thumbs_up_upper", "feedback_n", "success_rate", "success_lower",
     "success_upper", "success_n", "error_rate", "error_lower", "error_upper", "errors", "input_tokens", "output_tokens",
     "reasoning_tokens", "refusals_client", "refusals_api_refusal", "refusals_finish_reason", "refusals_text",
 )
@@ -56,7 +56,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             r.slug, r.n, r.latency_p50.value, r.latency_p95.value, r.latency_p99.value, r.ttft_mean.value,
             r.cost_per_request.value, r.cost_per_request.lower, r.cost_per_request.upper, r.cost_per_1k.value,
             r.cost_total, r.refusal_rate.value, r.refusal_rate.lower, r.refusal_rate.upper, r.reask_rate.value,
-            r.reask_rate.lower, r.reask_rate.upper, r.thumbs_up_rate.value, r.thumbs_up_rate.lower,
+            r.reask_rate.lower, r.reask_rate.upper, r.reask_rate.n, r.thumbs_up_rate.value, r.thumbs_up_rate.lower,
             r.thumbs_up_rate.upper, r.thumbs_up_rate.n, r.success_rate.value, r.success_rate.lower,
             r.success_rate.upper, r.success_rate.n, r.error_rate.value, r.error_rate.lower, r.error_rate.upper, r.errors,
             r.input_tokens, r.output_tokens, r.reasoning_tokens, r.refusal_sources["client"],
