@@ -23,10 +23,13 @@ EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(Role.ENGINEER, Role.ADMIN)]
 
 @router.get("/leaderboard", auth=READ_AUTH, response={200: LeaderboardOut, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
-                style: bool = False) -> dict:
-    """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
+                style: bool = False, include_flagged: bool = False) -> dict:
+    """The latest snapshot's board for a scope (campaign slug or overall) and slice. Votes of reviewers
+    flagged as answering at random are left out unless ``include_flagged``; a disconnected comparison
+    graph gives one board per group (``board.groups``) with the reason in ``board.disconnected``."""
     try:
-        view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
+        view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style,
+                                        include_flagged=include_flagged)
     except results.LeaderboardNotFound as exc:
         raise HttpError(404, str(exc)) from None
     return results.leaderboard_json(view)

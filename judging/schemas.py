@@ -171,7 +171,12 @@ class LeaderboardOut(Schema):
 
     campaign: str | None = Field(description="campaign slug; null = overall (campaigns and imported battles)")
     computed_at: str | None
-    n_votes: int
+    n_votes: int = Field(description="votes counted in the board (see definitions)")
+    n_judgments: int | None = Field(None, description="judgments stored in the scope's campaigns, counted or not")
+    n_arena_battles: int = Field(0, description="imported Arena battles (overall board)")
+    flagged_reviewers: int = Field(0, description="reviewers flagged as answering at random, left out by default")
+    include_flagged: bool = False
+    definitions: dict[str, str] = Field(default_factory=dict, description="one sentence per count")
     rounds: Any = None
     board_key: str | None = None
     board: dict[str, Any] | None = Field(None, description="rows with rating, CI and rank interval per variant")
