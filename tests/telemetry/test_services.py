@@ -310,3 +310,33 @@ def test_percentiles_of_long_calls_are_not_capped(variant):
                           for ms in [1_000] * 50 + [3 * 3_600_000] * 50])
     (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
     assert row.latency_p99.value == pytest.approx(3 * 3_600_000, rel=0.21)  # a 3-hour call, not 120 s
+
+
+def test_migration_backfills_reask_detectable_as_ingestion_does(variant, settings):
+    """Events stored before the counter existed get the same flags and rollup counts (migration 0007)."""
+    import importlib
+
+    backfill = importlib.import_module("experiments.telemetry.migrations.0007_reask_detectable").backfill
+    settings.TELEMETRY_REASK_SCOPE = "user"
+    t0 = BASE_TIME
+    events_ingest(events=[
+        event(variant.slug, unit_id="u1", prompt="How do I export my data to CSV?", timestamp=t0),
+        event(variant.slug, unit_id="u1", prompt="how do i export my data to csv", timestamp=t0 + timedelta(seconds=40)),
+        event(variant.slug, unit_id="u1", prompt="Write a haiku.", timestamp=t0 + timedelta(seconds=100)),
+        event(variant.slug, unit_id="u1", prompt="Tell me a joke.", timestamp=t0 + timedelta(seconds=1500)),
+        event(variant.slug, unit_id="u2", experiment="e", arm="a", prompt="hello there", timestamp=t0),
+        event(variant.slug, unit_id="u2", experiment="e", arm="a", prompt="what is 2 + 2", timestamp=t0 + timedelta(seconds=9)),
+    ])
+    flags = dict(Event.objects.values_list("event_id", "reask_detectable"))
+    hourly = _snapshot(HourlyRollup, ("variant_id", "arm", "reasks", "reask_detectable"), ("variant_id", "arm"))
+    units = _snapshot(UnitRollup, ("unit_id", "reask_detectable"), ("unit_id",))
+    assert sum(flags.values()) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE telemetry_event SET reask_detectable = false")
+    HourlyRollup.objects.update(reask_detectable=0)
+    UnitRollup.objects.update(reask_detectable=0)
+    with connection.schema_editor() as editor:
+        backfill(None, editor)
+    assert dict(Event.objects.values_list("event_id", "reask_detectable")) == flags
+    assert _snapshot(HourlyRollup, ("variant_id", "arm", "reasks", "reask_detectable"), ("variant_id", "arm")) == hourly
+    assert _snapshot(UnitRollup, ("unit_id", "reask_detectable"), ("unit_id",)) == units
