@@ -98,9 +98,9 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
             ids = set(services._insert_new(rows, "api"))
             new = [r for r in rows if r.event_id in ids]
             t3 = time.perf_counter()
-            targets = services._detect_reasks(new)
+            targets, detectable = services._detect_reasks(new)
             t4 = time.perf_counter()
-            services._apply_rollups(new, targets)
+            services._apply_rollups(new, targets, detectable)
             t5 = time.perf_counter()
         t6 = time.perf_counter()
         for key, (a, b) in zip(totals, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)]):

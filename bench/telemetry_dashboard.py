@@ -82,7 +82,8 @@ def main() -> None:
                     "ttft_n": n, "ttft_sum": lat_sum * 0.2, "ttft_sum_sq": float((hist * (0.2 * centres) ** 2).sum()),
                     "input_tokens": n * 150, "output_tokens": n * 220, "reasoning_tokens": 0,
                     "cost_sum": n * 0.0005, "cost_sum_sq": n * 0.0005**2 * 1.1,
-                    "refusals": int(rng.binomial(n, 0.03)), "reasks": int(rng.binomial(n, 0.08)),
+                    "refusals": int(rng.binomial(n, 0.03)), "reasks": int(rng.binomial(n * 3 // 5, 0.08)),
+                    "reask_detectable": n * 3 // 5,
                     "feedback_n": n // 3, "thumbs_up": int(rng.binomial(n // 3, 0.6)),
                     "success_n": n // 4, "successes": int(rng.binomial(n // 4, 0.6)),
                 }

@@ -22,9 +22,12 @@ EXPORT_AUTH = [ApiKeyAuth("read"), SessionRoleAuth(*ENGINEER_ROLES)]
 
 @router.get("/leaderboard", auth=READ_AUTH, response={200: Leaderboard, 404: ErrorOut})
 def leaderboard(request: HttpRequest, campaign: str = "", category: str = "", criterion: str = "",
-                style: bool = False) -> Leaderboard:
-    """The latest snapshot's board for a scope (campaign slug or overall) and slice."""
-    view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style)
+                style: bool = False, include_flagged: bool = False) -> Leaderboard:
+    """The latest snapshot's board for a scope (campaign slug or overall) and slice. Votes of reviewers
+    flagged as answering at random are left out unless ``include_flagged``; a disconnected comparison
+    graph gives one board per group (``board.groups``) with the reason in ``board.disconnected``."""
+    view = results.leaderboard_view(campaign_slug=campaign, category=category, criterion=criterion, style=style,
+                                    include_flagged=include_flagged)
     return results.leaderboard_read_model(view)
 
 

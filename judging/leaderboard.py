@@ -8,7 +8,16 @@ volume; ``snapshot_refresh`` recomputes in the background (``judging.tasks.leade
 What counts: a campaign board uses that campaign's judgments; the overall board (``campaign_id=None``)
 uses every campaign's judgments plus imported ``ArenaBattle`` rows. Judgments with ``excluded`` set
 are always left out; identity-flagged ones are left out when their campaign says so
-(``Campaign.exclude_identity_votes``, on by default).
+(``Campaign.exclude_identity_votes``, on by default); so are, on the default boards, the votes of a
+reviewer the anomaly test flags in a campaign (``judging.quality``: answering at random). The
+payload then also holds ``boards_with_flagged``, the same boards with them, for the page's toggle.
+The three counts the pages show are defined once, in ``COUNT_DEFINITIONS``.
+
+Disconnected comparisons: when some variants were never compared with the others, directly or
+through a chain of comparisons (imported Arena models beside campaign variants), Bradley–Terry
+scores of the two groups are on unrelated scales. A board then holds one sub-board per connected
+group (``groups``), each ranked within itself, and ``disconnected`` says which groups and why; its
+own rows are the largest group's.
 
 Debounce: the snapshot stores a fingerprint of its inputs (row count, max id, excluded and flagged
 counts, newest vote). A refresh whose fingerprint matches the latest snapshot's returns that snapshot
@@ -69,6 +78,16 @@ WORK_MEM = "128MB"
 PENDING_EXPIRES_S = 300
 T = TypeVar("T")
 
+# One sentence per count the judging and leadership pages show (same words everywhere).
+COUNT_DEFINITIONS = {
+    "judgments": "Judgments: every vote reviewers cast in a campaign, stored as cast — gold checks, excluded "
+                 "reviewers and identity-flagged votes included.",
+    "votes": "Votes counted: the judgments the ratings use (without excluded reviewers, identity-flagged votes "
+             "and, by default, reviewers flagged as answering at random), plus imported Arena battles on the "
+             "overall board.",
+    "comparisons": "Comparisons counted: for one variant, the counted votes in which it was one of the two answers.",
+}
+
 OUTCOME_CODE = {"a": ratings.A_WINS, "b": ratings.B_WINS, "tie": ratings.TIE, "both_bad": ratings.TIE_BOTH_BAD}
 _OUTCOME_SQL = "CASE {col} WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END"
 
@@ -92,14 +111,32 @@ _FEATURES_FILL_SQL = r"""
 # --------------------------------------------------------------------------------------------- SQL
 
 
-def _eligible_sql(campaign_id: int | None) -> tuple[str, list]:
-    """WHERE clause over judging_judgment j joined to judging_campaign c: the votes that count."""
+def _eligible_sql(campaign_id: int | None, skip: tuple[tuple[int, int], ...] = ()) -> tuple[str, list]:
+    """WHERE clause over judging_judgment j joined to judging_campaign c: the votes that count.
+    ``skip``: (campaign id, reviewer id) pairs whose votes are left out (flagged reviewers)."""
     sql = "j.excluded = FALSE AND (j.identity_flag = FALSE OR c.exclude_identity_votes = FALSE)"
     params: list = []
     if campaign_id is not None:
         sql += " AND j.campaign_id = %s"
         params.append(campaign_id)
+    if skip:
+        sql += (" AND (j.campaign_id, j.reviewer_id) NOT IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::bigint[]))")
+        params += [[c for c, _ in skip], [r for _, r in skip]]
     return sql, params
+
+
+def flagged_reviewers(campaign_id: int | None) -> tuple[tuple[int, int], ...]:
+    """(campaign id, reviewer id) of reviewers the anomaly test flags in a campaign of the scope:
+    their votes look like random clicks (``judging.quality``). Excluded reviewers are out anyway."""
+    from judging.quality import campaign_quality  # quality reads this module's outcome codes
+
+    campaigns = Campaign.objects.all() if campaign_id is None else Campaign.objects.filter(pk=campaign_id)
+    found = []
+    for campaign in campaigns.order_by("pk"):
+        found += [(campaign.pk, r.reviewer_id) for r in campaign_quality(campaign).reviewers
+                  if r.flagged and not r.excluded]
+    return tuple(found)
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -131,7 +168,8 @@ def fingerprint(campaign_id: int | None) -> dict:
     return result
 
 
-def _all_cells(campaign_id: int | None, n_votes: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def _all_cells(campaign_id: int | None, n_votes: int, skip: tuple[tuple[int, int], ...] = (),
+               *, style: bool = True) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The count tables every board needs: (pair rows, criterion rows, style rows).
 
       pair rows      (a, b, outcome code, category, count)       + imported arena battles (overall)
@@ -145,7 +183,7 @@ def _all_cells(campaign_id: int | None, n_votes: int) -> tuple[list[tuple], list
     about ``STYLE_MAX_BATTLES`` votes through the judgment→comparison index (a cluster sample by
     comparison: unbiased, and cheap at any volume).
     """
-    where, params = _eligible_sql(campaign_id)
+    where, params = _eligible_sql(campaign_id, skip)
     grouped = _fetch(
         f"""SELECT j.variant_a_id, j.variant_b_id, {_OUTCOME_SQL.format(col='j.outcome')}, j.category,
                    CASE WHEN j.criteria = '{{}}'::jsonb THEN '' ELSE j.criteria::text END, count(*)
@@ -172,10 +210,10 @@ def _all_cells(campaign_id: int | None, n_votes: int) -> tuple[list[tuple], list
             pairs_acc[(a, b, code, category)] += n
     pairs = [(*key, n) for key, n in pairs_acc.items()]
     criteria_rows = [(*key, n) for key, n in criteria_acc.items()]
-    return pairs, criteria_rows, _style_rows(campaign_id, n_votes)
+    return pairs, criteria_rows, _style_rows(campaign_id, n_votes, skip) if style else []
 
 
-def _style_rows(campaign_id: int | None, n_votes: int) -> list[tuple]:
+def _style_rows(campaign_id: int | None, n_votes: int, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple]:
     fraction = 1.0 if n_votes <= STYLE_MAX_BATTLES else STYLE_MAX_BATTLES / n_votes
     cmp_where = "" if campaign_id is None else "AND cmp.campaign_id = %s"
     cmp_params = [] if campaign_id is None else [campaign_id]
@@ -183,7 +221,7 @@ def _style_rows(campaign_id: int | None, n_votes: int) -> list[tuple]:
     sample = f"mod(cmp.id * 2654435761, 4294967296) < {int(fraction * 4294967296)}"
     with connection.cursor() as cursor:
         cursor.execute(_FEATURES_FILL_SQL.format(where=f"WHERE {sample} {cmp_where}"), cmp_params * 2)
-    where, params = _eligible_sql(campaign_id)
+    where, params = _eligible_sql(campaign_id, skip)
     return _fetch(
         f"""SELECT cmp.variant_a_id, cmp.variant_b_id, {_OUTCOME_SQL.format(col='j.outcome')},
                    fa.length, fb.length, fa.headers, fb.headers, fa.lists, fb.lists, fa.bold, fb.bold, count(*)
@@ -198,9 +236,9 @@ def _style_rows(campaign_id: int | None, n_votes: int) -> list[tuple]:
     )
 
 
-def _ordered_battles(campaign_id: int | None) -> np.ndarray:
+def _ordered_battles(campaign_id: int | None, skip: tuple[tuple[int, int], ...] = ()) -> np.ndarray:
     """(3, N) int array of (a, b, outcome) in time order, for Elo. Only ints leave the database."""
-    where, params = _eligible_sql(campaign_id)
+    where, params = _eligible_sql(campaign_id, skip)
     sql = f"""
         SELECT j.created_at AS t, j.id AS k, j.variant_a_id AS a, j.variant_b_id AS b,
                {_OUTCOME_SQL.format(col='j.outcome')} AS o
@@ -252,13 +290,54 @@ def _nan_to_none(matrix: np.ndarray) -> list[list[float | None]]:
     return [[None if not math.isfinite(v) else round(float(v), 6) for v in row] for row in matrix]
 
 
+def components(cells: Cells) -> list[list[int]]:
+    """Variant ids grouped by the comparison graph's connected components (two variants are
+    connected when a vote compared them, or a chain of votes does), largest group (by votes) first."""
+    parent: dict[int, int] = {}
+
+    def root(v: int) -> int:
+        while parent.setdefault(v, v) != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for a, b in zip(cells.a.tolist(), cells.b.tolist()):
+        parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for v in sorted(parent):
+        groups[root(v)].append(v)
+    votes: dict[int, int] = defaultdict(int)
+    for a, n in zip(cells.a.tolist(), cells.count.tolist()):
+        votes[root(a)] += n
+    return [groups[r] for r in sorted(groups, key=lambda r: (-votes[r], groups[r][0]))]
+
+
+def _subset(cells: Cells, ids: list[int]) -> Cells:
+    keep = np.isin(cells.a, ids)
+    return Cells(cells.a[keep], cells.b[keep], cells.outcome[keep], cells.count[keep])
+
+
 def compute_board(cells: Cells, variants: dict[int, dict], *, label: str, rounds: int = BOOTSTRAP_ROUNDS,
                   elo: dict[int, float] | None = None, seed: int = 0) -> dict:
     """One board from aggregated cells; ``variants`` maps variant id → {"slug", "name"}.
 
+    A disconnected comparison graph gives one sub-board per group (``groups``), each ranked within
+    itself, and the reason in ``disconnected``; the board's own rows are the largest group's.
+
     The cells expand to a battle log (``np.repeat``) so the stats engine's own ``pair_counts`` and
     ``tie_counts`` build the table; the cost is a bincount over the battles, small beside the SQL.
     """
+    groups = components(cells)
+    if len(groups) > 1:
+        subs = [compute_board(_subset(cells, ids), variants, label=f"{label}, group {k}", rounds=rounds, elo=elo,
+                              seed=seed) for k, ids in enumerate(groups, start=1)]
+        names = [", ".join(variants.get(v, {"slug": f"#{v}"})["slug"] for v in ids) for ids in groups]
+        board = dict(subs[0], label=label, n_battles=cells.total, groups=subs)
+        board["disconnected"] = (
+            "The comparison graph is disconnected: " + " | ".join(f"group {k}: {n}" for k, n in enumerate(names, 1))
+            + ". No vote compared a variant of one group with one of another, directly or through other variants, "
+            "so their scores are on unrelated scales: each group is ranked on its own board.")
+        return board
     ids = sorted({int(v) for v in np.r_[cells.a, cells.b]})
     board: dict = {"label": label, "n_battles": cells.total, "rows": [], "variants": [],
                    "win_rate": [], "predicted": [], "error": None, "regularised": False}
@@ -377,11 +456,43 @@ def compute_payload(campaign_id: int | None, *, rounds: int = BOOTSTRAP_ROUNDS, 
     ``n_votes`` (from the fingerprint) sizes the style sample; 0 means "read every comparison".
     """
     started = time.perf_counter()
+    skip = flagged_reviewers(campaign_id)
     (pair_rows, criterion_rows, style_rows), ordered = _concurrently(
-        lambda: _all_cells(campaign_id, n_votes), lambda: _ordered_battles(campaign_id))
+        lambda: _all_cells(campaign_id, n_votes, skip), lambda: _ordered_battles(campaign_id, skip))
     variant_ids = {r[0] for r in pair_rows} | {r[1] for r in pair_rows}
     variants = {v["id"]: v for v in ModelVariant.objects.filter(pk__in=variant_ids).values("id", "slug", "name")}
     elo = compute_elo(ordered, sorted(variant_ids))
+    boards, categories, criteria = _boards(pair_rows, criterion_rows, variants, rounds=rounds, elo=elo)
+    style = compute_style_board(style_rows, variants)
+    n_judgments = sum(r[-1] for r in pair_rows)
+    payload = {
+        "version": PAYLOAD_VERSION,
+        "campaign_id": campaign_id,
+        "n_votes": int(n_judgments),
+        "rounds": rounds,
+        "boards": boards,
+        "categories": categories,
+        "criteria": criteria,
+        "style": style,
+        "flagged_reviewers": len(skip),
+        "definitions": COUNT_DEFINITIONS,
+    }
+    if skip:
+        # The toggle "include reviewers flagged as random": the same boards with their votes.
+        with_rows, with_criteria, _ = _all_cells(campaign_id, n_votes, (), style=False)
+        with_ids = {r[0] for r in with_rows} | {r[1] for r in with_rows}
+        with_variants = {v["id"]: v for v in ModelVariant.objects.filter(pk__in=with_ids).values("id", "slug", "name")}
+        with_elo = compute_elo(_ordered_battles(campaign_id), sorted(with_ids))
+        payload["boards_with_flagged"], _, _ = _boards(with_rows, with_criteria, with_variants, rounds=rounds,
+                                                       elo=with_elo)
+        payload["n_votes_with_flagged"] = int(sum(r[-1] for r in with_rows))
+    payload["seconds"] = round(time.perf_counter() - started, 3)
+    return payload
+
+
+def _boards(pair_rows: list[tuple], criterion_rows: list[tuple], variants: dict[int, dict], *, rounds: int,
+            elo: dict[int, float] | None) -> tuple[dict, list[str], list[str]]:
+    """The all-votes board, one per category and one per criterion."""
     boards = {"all": compute_board(_merge(pair_rows), variants, label="All votes", rounds=rounds, elo=elo)}
     by_category = _split(pair_rows, 3)
     categories = sorted(c for c in by_category if c)
@@ -393,19 +504,7 @@ def compute_payload(campaign_id: int | None, *, rounds: int = BOOTSTRAP_ROUNDS, 
     for name in criteria:
         boards[f"criterion:{name}"] = compute_board(_merge(by_criterion[name]), variants,
                                                     label=f"Criterion: {name}", rounds=rounds)
-    style = compute_style_board(style_rows, variants)
-    n_judgments = sum(r[-1] for r in pair_rows)
-    return {
-        "version": PAYLOAD_VERSION,
-        "campaign_id": campaign_id,
-        "n_votes": int(n_judgments),
-        "rounds": rounds,
-        "boards": boards,
-        "categories": categories,
-        "criteria": criteria,
-        "style": style,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    return boards, categories, criteria
 
 
 def _in_own_connection(fn: Callable[[], T]) -> T:

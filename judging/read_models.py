@@ -71,6 +71,9 @@ class Board:
     error: str | None = None
     regularised: bool = False
     bootstrap_dropped: int | None = None
+    # A disconnected comparison graph: one board per connected group, each ranked within itself, and why.
+    groups: tuple[Board, ...] = ()
+    disconnected: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,11 @@ class Leaderboard:
     campaign: str | None
     computed_at: str | None
     n_votes: int
+    n_judgments: int | None
+    n_arena_battles: int
+    flagged_reviewers: int
+    include_flagged: bool
+    definitions: dict[str, str]
     rounds: int | None
     board_key: str
     board: Board | None

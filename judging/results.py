@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from evalhub.core.errors import NotFound
-from judging.leaderboard import latest_snapshot
+from judging.leaderboard import COUNT_DEFINITIONS, latest_snapshot
 from judging.models import Campaign, LeaderboardSnapshot
 from judging.read_models import Board, BoardRow, BoardVariant, Leaderboard, StyleBoard, StyleCoefficient, StyleRow
 from judging.tasks import leaderboard_refresh_task
@@ -35,6 +35,30 @@ class LeaderboardView:
     category: str = ""
     criterion: str = ""
     message: str = ""
+    include_flagged: bool = False  # the toggle: boards with the votes of reviewers flagged as random
+    flagged_reviewers: int = 0
+    definitions: dict = field(default_factory=lambda: dict(COUNT_DEFINITIONS))
+
+    @property
+    def n_votes(self) -> int:
+        """Votes counted in the boards shown (with flagged reviewers when the toggle is on)."""
+        if self.snapshot is None:
+            return 0
+        payload = self.snapshot.payload
+        if self.include_flagged and "n_votes_with_flagged" in payload:
+            return int(payload["n_votes_with_flagged"])
+        return int(payload.get("n_votes", self.snapshot.n_judgments))
+
+    @property
+    def n_judgments(self) -> int | None:
+        """Judgments stored in the scope's campaigns (every one, counted or not)."""
+        fingerprint = (self.snapshot.payload.get("fingerprint") or {}) if self.snapshot else {}
+        return fingerprint.get("judgments")
+
+    @property
+    def n_arena(self) -> int:
+        fingerprint = (self.snapshot.payload.get("fingerprint") or {}) if self.snapshot else {}
+        return int(fingerprint.get("arena") or 0)
 
 
 def board_key(category: str, criterion: str) -> str:
@@ -46,8 +70,11 @@ def board_key(category: str, criterion: str) -> str:
 
 
 def leaderboard_view(*, campaign_slug: str = "", category: str = "", criterion: str = "",
-                     style: bool = False) -> LeaderboardView:
-    """The board to show for the chosen scope and slice, or a message saying why there is none."""
+                     style: bool = False, include_flagged: bool = False) -> LeaderboardView:
+    """The board to show for the chosen scope and slice, or a message saying why there is none.
+
+    By default the votes of reviewers the anomaly test flags (random clicking) are left out;
+    ``include_flagged`` shows the boards with them."""
     campaign = None
     if campaign_slug:
         campaign = Campaign.objects.filter(slug=campaign_slug).first()
@@ -55,14 +82,18 @@ def leaderboard_view(*, campaign_slug: str = "", category: str = "", criterion: 
             raise LeaderboardNotFound(f"no campaign {campaign_slug!r}", "campaign")
     snapshot = latest_snapshot(campaign.pk if campaign else None)
     view = LeaderboardView(campaign=campaign, snapshot=snapshot, category=category, criterion=criterion,
-                           style_on=style)
+                           style_on=style, include_flagged=include_flagged)
     if snapshot is None:
         view.message = "No leaderboard has been computed yet for this scope."
         return view
     payload = snapshot.payload
     view.categories, view.criteria = payload.get("categories", []), payload.get("criteria", [])
     view.board_key = board_key(category, criterion)
-    view.board = payload.get("boards", {}).get(view.board_key)
+    view.flagged_reviewers = int(payload.get("flagged_reviewers") or 0)
+    boards = payload.get("boards", {})
+    if include_flagged and payload.get("boards_with_flagged"):
+        boards = payload["boards_with_flagged"]
+    view.board = boards.get(view.board_key)
     if view.board is None:
         view.message = f"No votes in {view.board_key.replace(':', ' ')} in this snapshot."
     elif view.board.get("error"):
@@ -90,6 +121,7 @@ def _board(data: dict | None) -> Board | None:
         "variants": tuple(BoardVariant(**_fields(BoardVariant, v)) for v in data.get("variants") or []),
         "win_rate": tuple(tuple(r) for r in data.get("win_rate") or []),
         "predicted": tuple(tuple(r) for r in data.get("predicted") or []),
+        "groups": tuple(b for b in (_board(g) for g in data.get("groups") or []) if b is not None),
     })
 
 
@@ -109,7 +141,8 @@ def leaderboard_read_model(view: LeaderboardView) -> Leaderboard:
     return Leaderboard(
         campaign=view.campaign.slug if view.campaign else None,
         computed_at=snap.computed_at.isoformat() if snap else None,
-        n_votes=snap.n_judgments if snap else 0,
+        n_votes=view.n_votes, n_judgments=view.n_judgments, n_arena_battles=view.n_arena,
+        flagged_reviewers=view.flagged_reviewers, include_flagged=view.include_flagged, definitions=dict(view.definitions),
         rounds=snap.payload.get("rounds") if snap else None,
         board_key=view.board_key, board=_board(view.board), style=_style(view.style),
         categories=tuple(view.categories), criteria=tuple(view.criteria), message=view.message,

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from evalhub.core.models import Completion
 from evalhub.core.read_models import Estimate
 from evalhub.core.render import render_markdown
+from judging.leaderboard import COUNT_DEFINITIONS as COUNT_DEFINITIONS  # re-exported for the leadership pages
 from judging.models import (
     Assignment,
     Campaign,

@@ -65,9 +65,14 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ENGINEER, Role.ADMIN)
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.prefetch_related("variants"), slug=slug)
+    from judging.leaderboard import COUNT_DEFINITIONS, latest_snapshot
+
+    snapshot = latest_snapshot(campaign.pk)
     return render(request, "judging/campaign_detail.html", {
         "campaign": campaign, "progress": selectors.campaign_progress(campaign),
         "reviewers": selectors.campaign_reviewers(campaign), "import_form": PromptImportForm(),
+        "votes_counted": snapshot.payload.get("n_votes", snapshot.n_judgments) if snapshot else None,
+        "definitions": COUNT_DEFINITIONS,
     })
 
 

@@ -22,14 +22,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         view = results.leaderboard_view(campaign_slug=request.GET.get("campaign", ""),
                                         category=request.GET.get("category", ""),
                                         criterion=request.GET.get("criterion", ""),
-                                        style=request.GET.get("style") in {"1", "on", "true"})
+                                        style=request.GET.get("style") in {"1", "on", "true"},
+                                        include_flagged=request.GET.get("flagged") in {"1", "on", "true"})
     except results.LeaderboardNotFound as exc:
         raise Http404(str(exc)) from None
     figures = {}
     if view.board and view.board["rows"]:
         # Snapshots are immutable, so a snapshot's figures can be cached by its id: building three
         # plotly figures costs more than the rest of the page.
-        key = f"judging:lb-figures:{view.snapshot.pk}:{view.board_key}"
+        key = f"judging:lb-figures:{view.snapshot.pk}:{view.board_key}:{int(view.include_flagged)}"
         figures = cache.get(key)
         if figures is None:
             figures = {"forest": charts.forest_plot(view.board).to_json(),

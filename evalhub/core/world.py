@@ -2,7 +2,9 @@
 
 Everything the demo shows is drawn from these numbers, so every page can be checked against a
 truth. ``strength`` is the true Bradley–Terry score on the Elo scale; ``accuracy`` the chance one
-greedy sample solves a task; latency and token counts are means of the simulator's draws.
+greedy sample solves a task; latency and token counts are means of the simulator's draws for ONE
+call (a self-consistency variant's request makes ``samples_n`` of them: ``calls_per_request``).
+``reask_rate`` is the chance a user re-asks an answer they follow up within the re-ask window.
 The simulator (``evalhub.core.simulator``) serves these variants over real HTTP; test-time-compute
 variants are *not* simulated as better models: the runner really samples n times from the base
 endpoint and votes, so their gain (and cost) emerges from the procedure.
@@ -103,6 +105,13 @@ BY_SLUG = {variant.slug: variant for variant in VARIANTS}
 ENDPOINT_MODELS: dict[str, TrueVariant] = {}
 for _variant in VARIANTS:
     ENDPOINT_MODELS.setdefault(_variant.endpoint_model, _variant)
+
+
+def calls_per_request(variant: TrueVariant) -> int:
+    """Model calls one request of the variant makes: each of its ``samples_n`` samples sends the
+    prompt and writes an answer (best-of-n adds the judge's call), so its true tokens and cost per
+    request are about this many times one call's — what its production events carry."""
+    return max(1, variant.samples_n) + (1 if variant.test_time_strategy == "best_of_n" else 0)
 
 
 def reasoning_accuracy(base_accuracy: float, budget_tokens: int) -> float:

@@ -11,6 +11,7 @@ import io
 from evalhub.core.csvsafe import SafeWriter
 from evalhub.dashboards import captions, charts, selectors
 from evalhub.dashboards.read_models import ReportParams
+from judging import selectors as judging_selectors
 
 
 class ParamError(ValueError):
@@ -65,7 +66,8 @@ def scorecard(payload: dict, params: Params) -> dict:
                     ("reask", "re-asks"), ("cost", "cost per request"), ("latency", "latency p95"),
                     ("name", "name"), ("kind", "improvement kind")]
     return {"rows": rows, "suites": payload.get("suites", []), "experiments": payload.get("experiments", []),
-            "kinds": selectors.IMPROVEMENT_KINDS, "period": payload.get("period", {}), "sort_options": sort_options}
+            "kinds": selectors.IMPROVEMENT_KINDS, "period": payload.get("period", {}), "sort_options": sort_options,
+            "preference": payload.get("preference") or {}, "count_definitions": judging_selectors.COUNT_DEFINITIONS}
 
 
 def _est(e: dict | None, fmt) -> tuple[str, str, str]:

@@ -44,7 +44,8 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("refusal_rate", "Refusal rate", "ratio", False,
            "refused requests / requests", "refusals", "n", is_rate=True),
     Metric("reask_rate", "Re-ask rate", "ratio", False,
-           "requests re-asked by the user / requests", "reasks", "n", is_rate=True),
+           "requests re-asked by the user / requests where a re-ask was detectable (followed by the "
+           "user's next request within the re-ask window)", "reasks", "reask_detectable", is_rate=True),
     Metric("cost_per_request", "Cost per request", "ratio", False,
            "USD cost / requests", "cost_sum", "n", unit_label="USD"),
     Metric("cost_per_success", "Cost per successful task", "ratio", False,

@@ -33,7 +33,7 @@ BASELINE_DAYS = 14
 DEFAULT_RATE = 0.5
 DEFAULT_CV = 1.0
 
-_RATE_COLUMNS = {"successes": "success_n", "thumbs_up": "feedback_n", "refusals": "n", "reasks": "n"}
+_RATE_COLUMNS = {"successes": "success_n", "thumbs_up": "feedback_n", "refusals": "n", "reasks": "reask_detectable"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _variant_totals(variant: ModelVariant) -> dict:
     since = timezone.now() - timedelta(days=BASELINE_DAYS)
     return HourlyRollup.objects.filter(variant=variant, hour__gte=since).aggregate(
         n=Sum("n"), successes=Sum("successes"), success_n=Sum("success_n"), thumbs_up=Sum("thumbs_up"),
-        feedback_n=Sum("feedback_n"), refusals=Sum("refusals"), reasks=Sum("reasks"), cost_sum=Sum("cost_sum"),
+        feedback_n=Sum("feedback_n"), refusals=Sum("refusals"), reasks=Sum("reasks"), reask_detectable=Sum("reask_detectable"), cost_sum=Sum("cost_sum"),
         cost_sum_sq=Sum("cost_sum_sq"), latency_n=Sum("latency_n"), latency_sum=Sum("latency_sum"),
         latency_sum_sq=Sum("latency_sum_sq"),
     )

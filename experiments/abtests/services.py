@@ -213,11 +213,12 @@ def pre_period_capture(*, experiment: Experiment, days: int = PRE_PERIOD_DAYS) -
             f"""
             INSERT INTO {PreUnitStat._meta.db_table}
               (experiment_id, unit_id, n, latency_sum, cost_sum, refusals, reasks, feedback_n, thumbs_up,
-               success_n, successes)
+               success_n, successes, reask_detectable)
             SELECT %s, unit_id, COUNT(*), COALESCE(SUM(latency_ms), 0), COALESCE(SUM(cost_usd), 0),
                    COUNT(*) FILTER (WHERE refused), COUNT(*) FILTER (WHERE reasked),
                    COUNT(feedback), COUNT(*) FILTER (WHERE feedback = 1),
-                   COUNT(task_success), COUNT(*) FILTER (WHERE task_success)
+                   COUNT(task_success), COUNT(*) FILTER (WHERE task_success),
+                   COUNT(*) FILTER (WHERE reask_detectable)
             FROM telemetry_event
             WHERE ts >= %s AND ts < %s AND unit_id <> '' AND experiment_key = ''
             GROUP BY unit_id

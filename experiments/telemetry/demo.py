@@ -4,7 +4,18 @@ Drawn from the world's ground truth (``evalhub.core.world``): latency (log-norma
 mean), output tokens, refusal rate (half flagged by finish reason, half only by the answer text,
 so the classifier does real work), thumbs-up and task-success rates, and re-asks (the user
 rephrases the same question a minute later). Ingested through ``events_ingest``, the same path as
-the API, so rollups and re-ask detection are the real ones. ~50k events at scale 1.
+the API, in time order, so rollups and re-ask detection are the real ones. ~50k events at scale 1.
+
+Two truths are built so the pages can be checked against them:
+
+* **cost**: a request of a self-consistency (or best-of-n) variant makes ``samples_n`` calls to the
+  base endpoint; its event carries the request's summed usage (every sample's input and output
+  tokens; best-of-n adds the judge call), so cost per request is ≈ n × the base's;
+* **re-asks**: every answer but a session's last is followed by the user's next request within
+  the re-ask window, re-asked with probability ``reask_rate`` (refused answers more often, the
+  others less, so the overall chance is the truth). The re-ask rate's denominator is exactly these
+  answers — the ones where a re-ask could be seen — so it estimates ``reask_rate``. Each variant
+  has its own users, so one user's calls to two variants never interleave.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from evalhub.core.demo import DemoWorld
-from evalhub.core.world import BY_SLUG
+from evalhub.core.world import BY_SLUG, TrueVariant, calls_per_request
 from experiments.telemetry.models import EventKey
 from experiments.telemetry.services import events_ingest, partitions_ensure
 
@@ -21,11 +32,21 @@ DAYS = 3
 SESSIONS_PER_VARIANT_PER_DAY = 700  # × ~3 calls per session × 8 variants × 3 days ≈ 50k calls
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 BATCH = 5000
+REASK_AFTER_REFUSAL = 0.5  # chance a user re-asks a refused answer
 
 
 def _prompts(world: DemoWorld) -> list[str]:
     texts = [p.first_user_text for p in world.prompts if p.first_user_text]
     return texts or ["What is 17 * 23 + 5?", "How do I reverse a list in Python?"]
+
+
+def reask_chance(truth: TrueVariant, *, refused: bool) -> float:
+    """Chance the user re-asks an answer: half of the refused ones, and the others at the rate that
+    makes the overall chance ``truth.reask_rate``."""
+    if refused:
+        return REASK_AFTER_REFUSAL
+    share = truth.refusal_rate
+    return max(0.0, (truth.reask_rate - share * REASK_AFTER_REFUSAL) / (1 - share))
 
 
 def build(world: DemoWorld) -> None:
@@ -36,47 +57,64 @@ def build(world: DemoWorld) -> None:
     start = now - timedelta(days=DAYS)
     partitions_ensure(start=start.date())
     prompts = _prompts(world)
-    batch: list[dict] = []
+    events: list[dict] = []
     for slug in sorted(world.variants):
         truth = BY_SLUG.get(slug)
         if truth is None:
             continue
-        rng = world.rng(f"telemetry:{slug}")
-        sessions = max(1, int(SESSIONS_PER_VARIANT_PER_DAY * DAYS * world.scale))
-        sigma = 0.45
-        mu = math.log(truth.latency_ms) - sigma * sigma / 2  # so the mean latency is the true one
-        for s in range(sessions):
-            at = start + timedelta(seconds=rng.uniform(0, DAYS * 86400 - 900))
-            session_id = f"demo-{slug}-{s}"
-            unit_id = f"user-{rng.randrange(int(400 * max(world.scale, 0.1)))}"
-            prompt = rng.choice(prompts)
-            for turn in range(rng.choice((1, 2, 3, 4, 5))):
-                refused = rng.random() < truth.refusal_rate
-                by_finish = refused and rng.random() < 0.5
-                rated = rng.random() < 0.35
-                graded = rng.random() < 0.4
-                latency = rng.lognormvariate(mu, sigma)
-                output_tokens = 12 if refused else max(1, int(rng.gauss(truth.output_tokens, truth.output_tokens * 0.25)))
-                batch.append({
-                    "event_id": f"demo-{session_id}-{turn}", "timestamp": at.isoformat(), "variant": slug,
-                    "unit_id": unit_id, "session_id": session_id, "latency_ms": round(latency, 1),
-                    "ttft_ms": round(latency * rng.uniform(0.15, 0.35), 1),
-                    "input_tokens": rng.randint(20, 400), "output_tokens": output_tokens,
-                    "reasoning_tokens": (truth.reasoning_budget_tokens or 0) // 2 if truth.reasoning_budget_tokens else 0,
-                    "finish_reason": "content_filter" if by_finish else "stop",
-                    "response": REFUSAL_TEXT if refused and not by_finish else "Here is what I found.",
-                    "prompt": prompt,
-                    "feedback": (("up" if rng.random() < truth.thumbs_up_rate else "down") if rated and not refused
-                                 else ("down" if rated else None)),
-                    "task_success": (rng.random() < truth.task_success_rate and not refused) if graded else None,
-                    "metadata": {"demo": True},
-                })
-                # Next turn: a rephrasing of the same question (a re-ask) or a new question.
-                reasked = rng.random() < truth.reask_rate or refused and rng.random() < 0.5
-                at += timedelta(seconds=rng.uniform(20, 150) if reasked else rng.uniform(400, 900))
-                prompt = f"{prompt} Please answer again." if reasked else rng.choice(prompts)
-            if len(batch) >= BATCH - 10:
-                events_ingest(events=batch, source="demo")
-                batch = []
-    if batch:
-        events_ingest(events=batch, source="demo")
+        events += variant_events(world, truth, start, prompts)
+    # In time order, as a live service sends them: re-ask detection compares each call with the
+    # previous call of its user, and skips calls older than the one it last saw.
+    events.sort(key=lambda e: (e["timestamp"], e["event_id"]))
+    for i in range(0, len(events), BATCH):
+        events_ingest(events=events[i:i + BATCH], source="demo")
+
+
+def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime, prompts: list[str]) -> list[dict]:
+    slug = truth.slug
+    rng = world.rng(f"telemetry:{slug}")
+    sessions = max(1, int(SESSIONS_PER_VARIANT_PER_DAY * DAYS * world.scale))
+    calls = calls_per_request(truth)
+    sigma = 0.45
+    mu = math.log(truth.latency_ms) - sigma * sigma / 2  # so the mean latency is the true one
+    out: list[dict] = []
+    for s in range(sessions):
+        at = start + timedelta(seconds=rng.uniform(0, DAYS * 86400 - 1800))
+        session_id = f"demo-{slug}-{s}"
+        unit_id = f"user-{slug}-{rng.randrange(int(1000 * max(world.scale, 0.1)))}"
+        question = rng.choice(prompts)
+        prompt = question
+        for turn in range(rng.choice((1, 2, 3, 4, 5))):
+            refused = rng.random() < truth.refusal_rate
+            by_finish = refused and rng.random() < 0.5
+            rated = rng.random() < 0.35
+            graded = rng.random() < 0.4
+            latency = rng.lognormvariate(mu, sigma)
+            input_tokens = rng.randint(20, 400)
+            # Every sampled call sends the prompt and writes its own answer (the event's usage is the sum).
+            output_tokens = sum(12 if refused else max(1, int(rng.gauss(truth.output_tokens, truth.output_tokens * 0.25)))
+                                for _ in range(calls))
+            out.append({
+                "event_id": f"demo-{session_id}-{turn}", "timestamp": at.isoformat(), "variant": slug,
+                "unit_id": unit_id, "session_id": session_id, "latency_ms": round(latency, 1),
+                "ttft_ms": round(latency * rng.uniform(0.15, 0.35), 1),
+                "input_tokens": input_tokens * calls, "output_tokens": output_tokens,
+                "reasoning_tokens": (truth.reasoning_budget_tokens or 0) // 2 if truth.reasoning_budget_tokens else 0,
+                "finish_reason": "content_filter" if by_finish else "stop",
+                "response": REFUSAL_TEXT if refused and not by_finish else "Here is what I found.",
+                "prompt": prompt,
+                "feedback": (("up" if rng.random() < truth.thumbs_up_rate else "down") if rated and not refused
+                             else ("down" if rated else None)),
+                "task_success": (rng.random() < truth.task_success_rate and not refused) if graded else None,
+                "metadata": {"demo": True},
+            })
+            # Next turn, inside the re-ask window either way: a rephrasing of the same question (a
+            # re-ask) or a different question.
+            reasked = rng.random() < reask_chance(truth, refused=refused)
+            at += timedelta(seconds=rng.uniform(20, 240))
+            if reasked:
+                prompt = f"{question} Please answer again."
+            else:
+                question = rng.choice([p for p in prompts if p != question] or prompts)
+                prompt = question
+    return out

@@ -59,6 +59,8 @@ class Event(models.Model):
     task_success = models.BooleanField(null=True)
     regenerate = models.BooleanField()
     reasked = models.BooleanField(help_text="a later call of the same session re-asked this answer")
+    reask_detectable = models.BooleanField(
+        default=False, help_text="a later call of the same scope came within the re-ask window, so a re-ask could be seen")
     prompt_text = models.TextField(null=True)  # noqa: DJ001 - NULL: text not stored (EVENTS_STORE_TEXT off)
     response_text = models.TextField(null=True)  # noqa: DJ001 - as prompt_text
     scores = models.JSONField(default=dict)
@@ -144,6 +146,8 @@ class RollupSums(models.Model):
     cost_sum = models.FloatField(default=0.0)
     refusals = models.BigIntegerField(default=0)
     reasks = models.BigIntegerField(default=0)
+    # answers followed by another call of their scope within the re-ask window: the re-ask rate's denominator
+    reask_detectable = models.BigIntegerField(default=0)
     feedback_n = models.BigIntegerField(default=0)
     thumbs_up = models.BigIntegerField(default=0)
     success_n = models.BigIntegerField(default=0)
@@ -159,7 +163,9 @@ class HourlyRollup(RollupSums):
     ``experiment_key`` / ``arm`` are "" for events outside experiments. Every event is counted in
     exactly one row (its own experiment/arm), so per-variant totals sum over all rows of a variant.
     ``latency_hist`` follows ``buckets.LATENCY_BUCKET_EDGES_MS``. ``reasks`` counts answers of this
-    row that were re-asked (a re-ask is charged to the earlier answer's variant and hour).
+    row that were re-asked (a re-ask is charged to the earlier answer's variant and hour);
+    ``reask_detectable`` those followed by another call of their scope within the re-ask window
+    (only there could a re-ask be seen), the denominator of the re-ask rate.
     ``errors`` counts failed calls; their latency is left out of the latency sums and histogram
     (a timeout measures the client's patience, not the model). ``refusals_<signal>`` split
     ``refusals`` by the signal that decided (``refusal.classify_refusal``, or the refusal judge);

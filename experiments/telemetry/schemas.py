@@ -43,6 +43,10 @@ class EventIn(BaseModel):
                                   description="reasoning (thinking) tokens, billed at the output price on top of output_tokens")
     cost_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, strict=True,
                                    description="omit to price from the variant's price table")
+    samples: int = Field(1, ge=1, le=1024, strict=True,
+                         description="the tokens are those of ONE of this many sampled calls the request made "
+                                     "(self-consistency, best-of-n): they are multiplied by it, and so is the priced "
+                                     "cost. Omit when the tokens are already the request's totals")
     finish_reason: str | None = Field(None, max_length=40)
     error_type: str | None = Field(None, min_length=1, max_length=100,
                                    description="the call failed (timeout, rate_limited, 500 …): stored as an error, "
@@ -144,7 +148,8 @@ class ProductionVariantOut(Schema):
     reasoning_tokens: int
     refusal_rate: EstimateOut = Field(description="refused / successful calls (Wilson)")
     refusals_by_signal: dict[str, int] = Field(description="client, api_refusal, finish_reason, text")
-    reask_rate: EstimateOut = Field(description="answers re-asked / successful calls (Wilson)")
+    reask_rate: EstimateOut = Field(description="answers re-asked / answers where a re-ask was detectable: followed by "
+                                            "a call of the same user (or session) within the re-ask window (Wilson)")
     thumbs_up_rate: EstimateOut
     success_rate: EstimateOut
 

@@ -105,6 +105,7 @@ _SUM_COLUMNS = (
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
     "refusals_judge",
+    "reask_detectable",
 )
 _SUMS = ", ".join(f"sum({column})" for column in _SUM_COLUMNS)
 _AT = {column: i for i, column in enumerate(_SUM_COLUMNS)}
@@ -175,7 +176,7 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
             cost_per_request=mean(ok, v["cost_sum"], v["cost_sum_sq"]),
             cost_per_1k=mean(ok, v["cost_sum"], v["cost_sum_sq"], scale=1000.0),
             cost_total=v["cost_sum"], tokens_per_request=tokens / ok if ok else 0.0,
-            refusal_rate=rate(int(v["refusals"]), ok), reask_rate=rate(int(v["reasks"]), ok),
+            refusal_rate=rate(int(v["refusals"]), ok), reask_rate=rate(int(v["reasks"]), int(v["reask_detectable"])),
             thumbs_up_rate=rate(int(v["thumbs_up"]), int(v["feedback_n"])),
             success_rate=rate(int(v["successes"]), int(v["success_n"])),
             error_rate=rate(errors, n), errors=errors,
@@ -194,11 +195,12 @@ def _series_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> dict[s
         n, errors = int(sums[_AT["n"]]), int(sums[_AT["errors"]])
         ok = n - errors
         cost, refusals, reasks = sums[_AT["cost_sum"]], sums[_AT["refusals"]], sums[_AT["reasks"]]
+        detectable = sums[_AT["reask_detectable"]]
         fb_n, up = sums[_AT["feedback_n"]], sums[_AT["thumbs_up"]]
         series.setdefault(variants[variant_id].slug, []).append(SeriesPoint(
             at=at, n=n,
             latency_p95=quantile_from_histogram(hist, LATENCY_BUCKET_EDGES_MS, 0.95) if sum(hist) else None,
-            refusal_rate=refusals / ok if ok else None, reask_rate=reasks / ok if ok else None,
+            refusal_rate=refusals / ok if ok else None, reask_rate=reasks / detectable if detectable else None,
             thumbs_up_rate=up / fb_n if fb_n else None, cost_per_request=cost / ok if ok else None,
             error_rate=errors / n if n else None,
         ))
@@ -253,7 +255,7 @@ def latency_histograms(*, group_by: str, where: str, params: list) -> dict[objec
 
 _HIST_GROUPS = ("variant_id", "arm")
 _PRODUCTION_COLUMNS = ("n", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n",
-                       "successes")
+                       "successes", "errors", "reask_detectable")
 
 
 def production_by_variant(*, days: int) -> ProductionWindow:
@@ -285,7 +287,9 @@ def production_by_variant(*, days: int) -> ProductionWindow:
             variant_id=row[0], n=n,
             success=rate_estimate(int(v["successes"]), int(v["success_n"])),
             thumbs_up=rate_estimate(int(v["thumbs_up"]), int(v["feedback_n"])),
-            refusal=rate_estimate(int(v["refusals"]), n), reask=rate_estimate(int(v["reasks"]), n),
+            # As on the production page: refusals among successful calls, re-asks among detectable ones.
+            refusal=rate_estimate(int(v["refusals"]), n - int(v["errors"])),
+            reask=rate_estimate(int(v["reasks"]), int(v["reask_detectable"])),
             cost_per_request=mean_estimate(n, float(v["cost_sum"]), float(v["cost_sum_sq"])),
             latency_p95_ms=latency,
         ))

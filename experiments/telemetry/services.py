@@ -12,7 +12,9 @@ call it). In ONE transaction it:
    ``telemetry_event`` — so a retried or concurrently repeated batch stores each event once;
 4. detects re-asks against each session's previous call (``reask.py``; ``SessionState``, read
    FOR UPDATE and advanced in ONE statement) and flags the earlier answer (``UPDATE … WHERE NOT
-   reasked RETURNING``: each answer counted once). Both statements probe primary keys only, so
+   reasked RETURNING``: each answer counted once); an answer followed by any call of its scope
+   within the re-ask window is flagged ``reask_detectable`` the same way (the re-ask rate's
+   denominator: elsewhere a re-ask could not have been seen). Both statements probe primary keys only, so
    their cost follows the batch, not the size of the day's partition or of the session table;
 5. adds the NEW events' sums to ``HourlyRollup`` / ``UnitRollup`` with one sorted
    ``INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n …`` each.
@@ -97,6 +99,9 @@ def pg_array(values) -> str:
                 text = text.replace("\\", "\\\\").replace('"', '\\"')
             append('"' + text + '"')
     return "{" + ",".join(parts) + "}"
+
+
+MAX_TOKENS = 2_000_000_000  # per token column of an event (a PostgreSQL integer), samples included
 
 
 class IngestValidationError(Invalid):
@@ -202,6 +207,9 @@ def events_validate(events: list[dict] | list[EventIn], *, check_nul: bool = Tru
     errors = nul_errors(items) if check_nul else []
     errors += [{"index": i, "field": "arm", "message": "an arm needs an experiment"}
                for i, item in enumerate(items) if item.arm and not item.experiment]
+    errors += [{"index": i, "field": "samples", "message": f"tokens × samples must be at most {MAX_TOKENS:,}"}
+               for i, item in enumerate(items) if item.samples > 1
+               and max(item.input_tokens, item.output_tokens, item.reasoning_tokens) * item.samples > MAX_TOKENS]
     if errors:
         raise IngestValidationError(sorted(errors, key=lambda e: e["index"]))
     return items
@@ -222,10 +230,15 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
     for item in items:
         variant = variants[item.variant]
         price_in, price_out = prices[item.variant]
+        # ``samples``: the client reported one of n sampled calls; the request used n times the tokens.
+        n_samples = item.samples
+        input_tokens = item.input_tokens * n_samples
+        output_tokens = item.output_tokens * n_samples
+        reasoning_tokens = item.reasoning_tokens * n_samples
         cost, priced = item.cost_usd, False
         if cost is None:
             # Reasoning tokens are billed as output tokens (the price table's convention).
-            cost = item.input_tokens * price_in + (item.output_tokens + item.reasoning_tokens) * price_out
+            cost = input_tokens * price_in + (output_tokens + reasoning_tokens) * price_out
             priced = True
         if item.error_type and item.refused is None:
             decision = RefusalDecision(False, "none")  # a failed call has no answer to refuse with
@@ -236,7 +249,7 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             event_id=item.event_id, ts=item.timestamp.astimezone(UTC), variant_id=variant.id,
             experiment_key=item.experiment or "", arm=item.arm or "", unit_id=item.unit_id or "",
             session_id=item.session_id or "", latency_ms=item.latency_ms, ttft_ms=item.ttft_ms,
-            input_tokens=item.input_tokens, output_tokens=item.output_tokens, reasoning_tokens=item.reasoning_tokens,
+            input_tokens=input_tokens, output_tokens=output_tokens, reasoning_tokens=reasoning_tokens,
             cost_usd=cost, cost_priced=priced, finish_reason=item.finish_reason or "", error_type=item.error_type or "",
             refused=decision.refused,
             refusal_source=decision.source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
@@ -270,8 +283,8 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
     with transaction.atomic():
         new_ids = _insert_new(list(unique.values()), source)
         new_rows = [unique[event_id] for event_id in new_ids]
-        reask_targets = _detect_reasks(new_rows)
-        _apply_rollups(new_rows, reask_targets)
+        reask_targets, detectable = _detect_reasks(new_rows)
+        _apply_rollups(new_rows, reask_targets, detectable)
         if judged:
             _schedule_judge([judged[r.event_id] for r in new_rows if r.event_id in judged])
     return IngestResult(
@@ -482,15 +495,18 @@ def _by_ts(row: _Row) -> datetime:
     return row.ts
 
 
-def _detect_reasks(rows: list[_Row]) -> list[_Target]:
-    """Compare each new call with its session's previous call; flag re-asked answers once."""
+def _detect_reasks(rows: list[_Row]) -> tuple[list[_Target], list[_Target]]:
+    """Compare each new call with its session's previous call; flag re-asked answers once.
+
+    Returns (newly re-asked answers, answers newly known to be re-ask detectable: followed by a
+    call of their scope within the window, re-asked or not)."""
     by_session: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
         key = row.session_key
         if key:
             by_session[key].append(row)
     if not by_session:
-        return []
+        return [], []
     window = settings.TELEMETRY_REASK_WINDOW_SECONDS
     threshold = settings.TELEMETRY_REASK_SIMILARITY
     keys = sorted(by_session)
@@ -527,6 +543,7 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
         state = {r[0]: r[1:] for r in cursor.fetchall()}
     candidates: dict[str, tuple] = {}
+    followed: dict[str, tuple] = {}
     is_reask = reask.is_reask
     for key in keys:
         prev = state.get(key)
@@ -534,14 +551,27 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
             if prev is not None:
                 if row.ts < prev[1]:
                     continue  # older than the session's latest call: compared with nothing, changes nothing
+                if (row.ts - prev[1]).total_seconds() <= window:
+                    followed.setdefault(prev[0], prev)
                 if is_reask(previous_fp=prev[6], previous_ts=prev[1].timestamp(), fp=row.prompt_fp,
                             ts=row.ts.timestamp(), regenerate=row.regenerate, window_seconds=window,
                             threshold=threshold):
                     candidates.setdefault(prev[0], prev)
+                    followed.setdefault(prev[0], prev)  # a re-ask was seen, so it was detectable
             prev = (row.event_id, row.ts, row.variant_id, row.experiment_key, row.arm, row.unit_id, row.prompt_fp)
+    if not followed:
+        return [], []
     with connection.cursor() as cursor:
+        detectable = [_Target(*c[:6]) for c in sorted(followed.values())]
+        cursor.execute(
+            "UPDATE telemetry_event e SET reask_detectable = true FROM unnest(%s::varchar[]) AS t(event_id) "
+            "WHERE e.event_id = t.event_id AND e.ts >= %s AND e.ts <= %s AND NOT e.reask_detectable RETURNING e.event_id",
+            [pg_array([t.event_id for t in detectable]), min(t.ts for t in detectable), max(t.ts for t in detectable)],
+        )
+        flagged_detectable = {r[0] for r in cursor.fetchall()}
+        detectable = [t for t in detectable if t.event_id in flagged_detectable]
         if not candidates:
-            return []
+            return [], detectable
         targets = [_Target(*c[:6]) for c in sorted(candidates.values())]
         # Ids join as an unnest (a nested loop of primary-key probes); the ts RANGE is a constant, so
         # the planner prunes partitions at plan time and puts it in the (event_id, ts) index
@@ -554,19 +584,20 @@ def _detect_reasks(rows: list[_Row]) -> list[_Target]:
             [pg_array([t.event_id for t in targets]), min(t.ts for t in targets), max(t.ts for t in targets)],
         )
         flagged = {r[0] for r in cursor.fetchall()}
-    return [t for t in targets if t.event_id in flagged]
+    return [t for t in targets if t.event_id in flagged], detectable
 
 
 HOURLY_SUM_FIELDS = (
     "n", "latency_n", "latency_sum", "latency_sum_sq", "ttft_n", "ttft_sum", "ttft_sum_sq", "input_tokens",
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
-    "refusals_judge", "judge_calls", "judge_cost_sum",
+    "refusals_judge", "judge_calls", "judge_cost_sum", "reask_detectable",
 )
 # refusal_source → its HourlyRollup counter
 REFUSAL_SOURCE_FIELDS = {"client": "refusals_client", "api_refusal": "refusals_api",
                          "finish_reason": "refusals_finish_reason", "text": "refusals_text", "judge": "refusals_judge"}
-UNIT_SUM_FIELDS = ("n", "latency_sum", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n", "successes")
+UNIT_SUM_FIELDS = ("n", "latency_sum", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up", "success_n", "successes",
+                   "reask_detectable")
 
 _HOURLY_UPSERT = (
     "INSERT INTO telemetry_hourlyrollup (hour, variant_id, experiment_key, arm, latency_hist, "
@@ -592,7 +623,7 @@ def _new_hourly() -> dict[str, Any]:
     return sums
 
 
-def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
+def _apply_rollups(rows: list[_Row], targets: list[_Target], detectable: list[_Target]) -> None:
     """Add the new events (and newly re-asked answers) to the rollups, keys sorted against deadlocks."""
     hourly: dict[tuple, dict[str, Any]] = defaultdict(_new_hourly)
     units: dict[tuple, dict[str, Any]] = {}
@@ -641,14 +672,15 @@ def _apply_rollups(rows: list[_Row], targets: list[_Target]) -> None:
             if r.task_success is not None:
                 u["success_n"] += 1
                 u["successes"] += bool(r.task_success)
-    for t in targets:
-        hourly[(t.hour, t.variant_id, t.experiment_key, t.arm)]["reasks"] += 1
-        if t.experiment_key and t.unit_id:
-            key = (t.experiment_key, t.arm, t.unit_id)
-            u = units.get(key)
-            if u is None:
-                u = units[key] = dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": t.variant_id, "first": t.ts, "last": t.ts}
-            u["reasks"] += 1
+    for field, found in (("reasks", targets), ("reask_detectable", detectable)):
+        for t in found:
+            hourly[(t.hour, t.variant_id, t.experiment_key, t.arm)][field] += 1
+            if t.experiment_key and t.unit_id:
+                key = (t.experiment_key, t.arm, t.unit_id)
+                u = units.get(key)
+                if u is None:
+                    u = units[key] = dict.fromkeys(UNIT_SUM_FIELDS, 0) | {"variant_id": t.variant_id, "first": t.ts, "last": t.ts}
+                u[field] += 1
     with connection.cursor() as cursor:
         if hourly:
             cursor.executemany(_HOURLY_UPSERT, [
@@ -709,7 +741,8 @@ def rollups_refresh(*, since: datetime | None = None, until: datetime | None = N
                    count(*) FILTER (WHERE refused AND refusal_source = 'finish_reason'),
                    count(*) FILTER (WHERE refused AND refusal_source NOT IN ('client', 'api_refusal', 'finish_reason', 'judge')),
                    count(*) FILTER (WHERE refused AND refusal_source = 'judge'),
-                   count(judge_cost_usd), coalesce(sum(judge_cost_usd), 0)
+                   count(judge_cost_usd), coalesce(sum(judge_cost_usd), 0),
+                   count(*) FILTER (WHERE reask_detectable)
             FROM telemetry_event WHERE {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         """, [since, until])
         sums = cursor.fetchall()
@@ -735,12 +768,13 @@ def rollups_refresh(*, since: datetime | None = None, until: datetime | None = N
             cursor.execute("DELETE FROM telemetry_unitrollup WHERE experiment_key = ANY(%s)", [experiments])
             cursor.execute("""
                 INSERT INTO telemetry_unitrollup (experiment_key, arm, unit_id, variant_id, first_seen, last_seen,
-                    n, latency_sum, cost_sum, refusals, reasks, feedback_n, thumbs_up, success_n, successes)
+                    n, latency_sum, cost_sum, refusals, reasks, feedback_n, thumbs_up, success_n, successes,
+                    reask_detectable)
                 SELECT experiment_key, arm, unit_id, (array_agg(variant_id ORDER BY ts))[1], min(ts), max(ts),
                        count(*), coalesce(sum(latency_ms) FILTER (WHERE error_type = ''), 0), sum(cost_usd),
                        count(*) FILTER (WHERE refused),
                        count(*) FILTER (WHERE reasked), count(feedback), count(*) FILTER (WHERE feedback = 1),
-                       count(task_success), count(*) FILTER (WHERE task_success)
+                       count(task_success), count(*) FILTER (WHERE task_success), count(*) FILTER (WHERE reask_detectable)
                 FROM telemetry_event WHERE experiment_key = ANY(%s) AND unit_id <> ''
                 GROUP BY experiment_key, arm, unit_id
             """, [experiments])

@@ -10,7 +10,10 @@
       if (!source) { return; }
       var fig = JSON.parse(source.textContent);
       if (typeof fig === "string") { fig = JSON.parse(fig); }
-      Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false });
+      var tools = window.EvalHubCharts;
+      var layout = tools ? tools.fitLayout(fig.layout, el.clientWidth) : fig.layout;
+      Plotly.newPlot(el, fig.data, layout, { responsive: true, displaylogo: false });
+      if (tools) { tools.enhance(el, fig); tools.track(el, fig); }
     });
   }
   if (document.readyState === "loading") {

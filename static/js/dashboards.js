@@ -10,8 +10,11 @@
   function draw(div) {
     var fig = readJson(div.dataset.figure);
     if (!fig || typeof Plotly === "undefined") return;
-    var config = readJson(div.dataset.config) || {};
-    Plotly.newPlot(div, fig.data || [], fig.layout || {}, config);
+    var config = Object.assign({ responsive: true }, readJson(div.dataset.config) || {});
+    var tools = window.EvalHubCharts;
+    var layout = tools ? tools.fitLayout(fig.layout || {}, div.clientWidth) : fig.layout || {};
+    Plotly.newPlot(div, fig.data || [], layout, config);
+    if (tools) { tools.enhance(div, fig, "evalhub-" + div.id); tools.track(div, fig); }
   }
 
   function download(button) {

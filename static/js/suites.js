@@ -24,6 +24,10 @@
   var data = document.getElementById("suite-chart-data");
   if (data && window.Plotly) {
     var fig = JSON.parse(JSON.parse(data.textContent));
-    window.Plotly.newPlot("suite-chart", fig.data, fig.layout, { displaylogo: false, responsive: true });
+    var div = document.getElementById("suite-chart");
+    var tools = window.EvalHubCharts;
+    var layout = tools ? tools.fitLayout(fig.layout, div.clientWidth) : fig.layout;
+    window.Plotly.newPlot(div, fig.data, layout, { displaylogo: false, responsive: true });
+    if (tools) { tools.enhance(div, fig, "suite-score-vs-cost"); tools.track(div, fig); }
   }
 })();

@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from experiments.abtests import selectors, services
 from experiments.abtests.assignment import exposure_record, pick_arm, unit_hash
@@ -150,3 +151,30 @@ def test_ab_experiments_with_a_known_effect_reach_power(variants, engineer):
     ships = sum(selectors.results_for(e).verdict == "ship" for e in exps)
     # 400 units × 2.5 requests per arm, +8 points: power ≈ 0.95 → P(ships ≤ 9) < 2%.
     assert ships >= 10
+
+
+def test_reask_rate_counts_only_requests_where_a_reask_was_detectable(variants, owner):
+    """Each unit asks, then (20 s later, same session) either repeats the question or asks another,
+    then comes back a day later: the last request of each unit could never be seen re-asked, so it
+    is out of the denominator. True re-ask rate among followed-up requests: control 40 %, treatment 10 %."""
+    e = _running(owner, key="reask-exp", primary_metric="reask_rate", guardrails=[])
+    rng = random.Random(5)
+    start = datetime.now(UTC) - timedelta(days=1, hours=2)
+    arms = sorted(e.arms.select_related("variant"), key=lambda arm: arm.id)
+    events = []
+    for i in range(600):
+        a = pick_arm(arms, unit_hash(e.salt, f"u{i}"))
+        reasked = rng.random() < (0.4 if a.is_control else 0.1)
+        prompts = ["How do I export my data to CSV?",
+                   "How do I export my data to CSV?" if reasked else "Write a haiku about spring rain."]
+        for j, (prompt, at) in enumerate(zip(prompts + ["What is the capital of Peru?"],
+                                            (start, start + timedelta(seconds=20), start + timedelta(days=1)))):
+            events.append({"event_id": f"re-{i}-{j}", "timestamp": (at + timedelta(seconds=i)).isoformat(),
+                           "variant": a.variant.slug, "experiment": e.key, "arm": a.name, "unit_id": f"u{i}",
+                           "session_id": f"s{i}", "prompt": prompt, "latency_ms": 300.0})
+    events.sort(key=lambda ev: ev["timestamp"])
+    events_ingest(events=events)
+    res = selectors.results_for(e)
+    reading = next(m for m in res.metrics if m.metric == "reask_rate").fixed
+    assert reading is not None
+    assert reading.control == pytest.approx(0.4, abs=0.08) and reading.treatment == pytest.approx(0.1, abs=0.05)

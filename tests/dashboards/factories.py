@@ -123,7 +123,7 @@ def _production(world: World) -> None:
                 hour=last - dt.timedelta(hours=h), variant=world.variants[slug], n=n,
                 latency_n=n, latency_sum=float(lats.sum()), latency_sum_sq=float((lats ** 2).sum()), latency_hist=hist,
                 cost_sum=float(costs.sum()), cost_sum_sq=float((costs ** 2).sum()),
-                refusals=int(rng.binomial(n, 0.03)), reasks=int(rng.binomial(n, 0.1)),
+                refusals=int(rng.binomial(n, 0.03)), reasks=int(rng.binomial(n, 0.1)), reask_detectable=n,
                 feedback_n=n // 2, thumbs_up=int(rng.binomial(n // 2, success)),
                 success_n=n, successes=int(rng.binomial(n, success)),
             ))

@@ -61,11 +61,12 @@ def test_production_rates_cost_and_latency_match_the_engine(world):
         prod = _row(payload, slug)["production"]
         rows = HourlyRollup.objects.filter(variant=world.variants[slug], hour__gte=start)
         t = rows.aggregate(n=Sum("n"), s=Sum("successes"), sn=Sum("success_n"), tu=Sum("thumbs_up"),
-                           fn=Sum("feedback_n"), r=Sum("refusals"), ra=Sum("reasks"), c=Sum("cost_sum"),
+                           fn=Sum("feedback_n"), r=Sum("refusals"), ra=Sum("reasks"), rd=Sum("reask_detectable"),
+                           c=Sum("cost_sum"),
                            cc=Sum("cost_sum_sq"))
         assert prod["n"] == t["n"]  # the 30-day-old row is outside the window
         for key, num, den in (("success", "s", "sn"), ("thumbs_up", "tu", "fn"), ("refusal", "r", "n"),
-                              ("reask", "ra", "n")):
+                              ("reask", "ra", "rd")):
             lo, hi = wilson_interval(t[num], t[den])
             assert prod[key]["value"] == pytest.approx(t[num] / t[den])
             assert (prod[key]["lower"], prod[key]["upper"]) == pytest.approx((lo, hi))

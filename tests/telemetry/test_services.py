@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 HOURLY_FIELDS = ("n", "latency_n", "latency_sum", "latency_sum_sq", "latency_hist", "ttft_n", "ttft_sum", "input_tokens",
                  "output_tokens", "reasoning_tokens", "cost_sum", "refusals", "reasks", "feedback_n", "thumbs_up",
-                 "success_n", "successes")
+                 "success_n", "successes", "reask_detectable")
 
 
 def _snapshot(model, fields, order):
@@ -71,13 +71,14 @@ def test_refresh_rebuilds_exactly_what_ingestion_maintained(variant, variant_b):
                      timestamp=BASE_TIME + timedelta(seconds=i * 30), feedback="up" if i % 2 else None) for i in range(3)]
     events_ingest(events=session + [event(variant_b.slug, latency_ms=2500.0, ttft_ms=300.0, task_success=True)])
     before = _snapshot(HourlyRollup, ("hour", "variant_id", "experiment_key", "arm", *HOURLY_FIELDS), ("variant_id", "arm"))
-    units_before = _snapshot(UnitRollup, ("unit_id", "n", "reasks", "thumbs_up"), ("unit_id",))
+    units_before = _snapshot(UnitRollup, ("unit_id", "n", "reasks", "reask_detectable", "thumbs_up"), ("unit_id",))
+    assert HourlyRollup.objects.get(variant=variant).reask_detectable == 2  # the first two answers were followed
     HourlyRollup.objects.all().update(n=999)
     UnitRollup.objects.all().delete()
     result = rollups_refresh()
     assert result.hourly_rows == 2
     assert _snapshot(HourlyRollup, ("hour", "variant_id", "experiment_key", "arm", *HOURLY_FIELDS), ("variant_id", "arm")) == before
-    assert _snapshot(UnitRollup, ("unit_id", "n", "reasks", "thumbs_up"), ("unit_id",)) == units_before
+    assert _snapshot(UnitRollup, ("unit_id", "n", "reasks", "reask_detectable", "thumbs_up"), ("unit_id",)) == units_before
 
 
 def test_similar_prompt_within_window_is_a_reask_of_the_earlier_answer(variant, variant_b):
@@ -107,6 +108,57 @@ def test_different_prompt_late_prompt_and_no_session_are_not_reasks(variant):
         event(variant.slug, prompt="How do I export my data to CSV?", timestamp=t0 + timedelta(seconds=5)),
     ])
     assert HourlyRollup.objects.get(variant=variant).reasks == 0
+
+
+def test_only_answers_followed_within_the_window_are_reask_detectable(variant, variant_b, settings):
+    """The re-ask rate's denominator: an answer nobody followed up in time could not have been seen
+    re-asked, so it counts neither as re-asked nor as not re-asked."""
+    settings.TELEMETRY_REASK_WINDOW_SECONDS = 300
+    t0 = BASE_TIME
+    events_ingest(events=[
+        # followed 30 s later by a new question: detectable, not re-asked
+        event(variant.slug, event_id="a1", session_id="c1", prompt="How do I export my data to CSV?", timestamp=t0),
+        # followed 40 s later by the same question: detectable and re-asked
+        event(variant.slug, event_id="a2", session_id="c1", prompt="What is the weather in Lisbon tomorrow?",
+              timestamp=t0 + timedelta(seconds=30)),
+        # followed 20 minutes later: not detectable
+        event(variant.slug, event_id="a3", session_id="c1", prompt="what is the weather in lisbon tomorrow please",
+              timestamp=t0 + timedelta(seconds=70)),
+        event(variant.slug, event_id="a4", session_id="c1", prompt="Write a haiku about spring.",
+              timestamp=t0 + timedelta(seconds=1270)),
+        # the last answer of a session and an answer without a session: not detectable
+        event(variant.slug, event_id="a5", session_id="c2", prompt="How do I export my data to CSV?", timestamp=t0),
+        event(variant.slug, event_id="a6", prompt="How do I export my data to CSV?", timestamp=t0 + timedelta(seconds=1)),
+    ])
+    flags = dict(Event.objects.values_list("event_id", "reask_detectable"))
+    assert flags == {"a1": True, "a2": True, "a3": False, "a4": False, "a5": False, "a6": False}
+    assert Event.objects.get(event_id="a2").reasked
+    row = HourlyRollup.objects.get(variant=variant)
+    assert (row.reasks, row.reask_detectable) == (1, 2)
+    # A follow-up arriving in a later batch flags the earlier answer once, also when resent.
+    for _ in range(2):
+        events_ingest(events=[event(variant_b.slug, event_id="b1", session_id="c2", prompt="Thanks! Now a poem?",
+                                    timestamp=t0 + timedelta(seconds=100))])
+    assert Event.objects.get(event_id="a5").reask_detectable
+    assert HourlyRollup.objects.get(variant=variant).reask_detectable == 3
+    assert HourlyRollup.objects.get(variant=variant_b).reask_detectable == 0
+
+
+def test_samples_multiply_the_tokens_of_one_sampled_call_and_the_priced_cost(variant):
+    """A self-consistency client reporting one of its 4 calls' usage: the request used 4 times it."""
+    events_ingest(events=[
+        event(variant.slug, event_id="one", input_tokens=100, output_tokens=50, reasoning_tokens=10),
+        event(variant.slug, event_id="four", input_tokens=100, output_tokens=50, reasoning_tokens=10, samples=4),
+        event(variant.slug, event_id="summed", input_tokens=400, output_tokens=200, reasoning_tokens=40),
+        event(variant.slug, event_id="client-cost", input_tokens=100, output_tokens=50, samples=4, cost_usd=0.5),
+    ])
+    one, four, summed, client = (Event.objects.get(event_id=i) for i in ("one", "four", "summed", "client-cost"))
+    assert (four.input_tokens, four.output_tokens, four.reasoning_tokens) == (400, 200, 40)
+    assert four.cost_usd == pytest.approx(4 * one.cost_usd) == pytest.approx(summed.cost_usd)
+    assert (client.input_tokens, client.cost_usd) == (400, 0.5)  # the client's cost wins, as always
+    with pytest.raises(IngestValidationError) as info:
+        events_ingest(events=[event(variant.slug, event_id="huge", output_tokens=1_000_000_000, samples=4)])
+    assert info.value.errors[0]["field"] == "samples"
 
 
 def test_regenerate_counts_once_and_unit_is_the_fallback_session(variant):
@@ -269,3 +321,33 @@ def test_percentiles_of_long_calls_are_not_capped(variant):
                           for ms in [1_000] * 50 + [3 * 3_600_000] * 50])
     (row,) = selectors.variant_metrics(period=selectors.period_for("24h"))
     assert row.latency_p99.value == pytest.approx(3 * 3_600_000, rel=0.21)  # a 3-hour call, not 120 s
+
+
+def test_migration_backfills_reask_detectable_as_ingestion_does(variant, settings):
+    """Events stored before the counter existed get the same flags and rollup counts (migration 0008)."""
+    import importlib
+
+    backfill = importlib.import_module("experiments.telemetry.migrations.0008_reask_detectable").backfill
+    settings.TELEMETRY_REASK_SCOPE = "user"
+    t0 = BASE_TIME
+    events_ingest(events=[
+        event(variant.slug, unit_id="u1", prompt="How do I export my data to CSV?", timestamp=t0),
+        event(variant.slug, unit_id="u1", prompt="how do i export my data to csv", timestamp=t0 + timedelta(seconds=40)),
+        event(variant.slug, unit_id="u1", prompt="Write a haiku.", timestamp=t0 + timedelta(seconds=100)),
+        event(variant.slug, unit_id="u1", prompt="Tell me a joke.", timestamp=t0 + timedelta(seconds=1500)),
+        event(variant.slug, unit_id="u2", experiment="e", arm="a", prompt="hello there", timestamp=t0),
+        event(variant.slug, unit_id="u2", experiment="e", arm="a", prompt="what is 2 + 2", timestamp=t0 + timedelta(seconds=9)),
+    ])
+    flags = dict(Event.objects.values_list("event_id", "reask_detectable"))
+    hourly = _snapshot(HourlyRollup, ("variant_id", "arm", "reasks", "reask_detectable"), ("variant_id", "arm"))
+    units = _snapshot(UnitRollup, ("unit_id", "reask_detectable"), ("unit_id",))
+    assert sum(flags.values()) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE telemetry_event SET reask_detectable = false")
+    HourlyRollup.objects.update(reask_detectable=0)
+    UnitRollup.objects.update(reask_detectable=0)
+    with connection.schema_editor() as editor:
+        backfill(None, editor)
+    assert dict(Event.objects.values_list("event_id", "reask_detectable")) == flags
+    assert _snapshot(HourlyRollup, ("variant_id", "arm", "reasks", "reask_detectable"), ("variant_id", "arm")) == hourly
+    assert _snapshot(UnitRollup, ("unit_id", "reask_detectable"), ("unit_id",)) == units
