@@ -177,4 +177,5 @@ def test_reask_rate_counts_only_requests_where_a_reask_was_detectable(variants, 
     res = selectors.results_for(e)
     reading = next(m for m in res.metrics if m.metric == "reask_rate").fixed
     assert reading is not None
-    assert reading.control == pytest.approx(0.4, abs=0.08) and reading.treatment == pytest.approx(0.1, abs=0.05)
+    assert reading.control == pytest.approx(0.4, abs=0.08)
+    assert reading.treatment == pytest.approx(0.1, abs=0.05)

@@ -59,16 +59,20 @@ def test_leadership_pages_fit_a_phone(browser, live_server, settings):
                 const s = getComputedStyle(t).overflowX === 'auto' ? t : t.closest('.table-scroll');
                 return s ? {scroll: s.scrollWidth, client: s.clientWidth, overflow: getComputedStyle(s).overflowX}
                          : null; })"""):
-                assert box is not None and box["overflow"] == "auto", url
+                assert box is not None, url
+                assert box["overflow"] == "auto", url
             for chart in page.evaluate(CHARTS_JS):
                 charts_seen += 1
                 assert chart["drawn"], (url, chart["id"])
-                assert chart["left"] >= 0 and chart["right"] <= PHONE["width"], (url, chart)
+                assert chart["left"] >= 0, (url, chart)
+                assert chart["right"] <= PHONE["width"], (url, chart)
                 assert chart["svgWidth"] <= chart["right"] - chart["left"] + 1, (url, chart)
-                assert chart["role"] == "img" and len(chart["label"]) > 20, (url, chart)
+                assert chart["role"] == "img", (url, chart)
+                assert len(chart["label"]) > 20, (url, chart)
                 assert chart["download"], (url, chart["id"])
                 if chart["title"]:
-                    assert chart["left"] <= chart["title"]["left"] and chart["title"]["right"] <= chart["right"], (url, chart)
+                    assert chart["left"] <= chart["title"]["left"], (url, chart)
+                    assert chart["title"]["right"] <= chart["right"], (url, chart)
                     assert chart["title"]["top"] >= chart["top"], (url, chart)
         assert charts_seen >= 3
         page.goto("/dashboards/frontier/")
@@ -76,6 +80,7 @@ def test_leadership_pages_fit_a_phone(browser, live_server, settings):
         with page.expect_download() as download:
             page.locator('a.chart-download[data-figure="frontier-chart-data"]').click()
         body = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-        assert body[0].startswith("series,x,y,label") and len(body) >= 3
+        assert body[0].startswith("series,x,y,label")
+        assert len(body) >= 3
     finally:
         context.close()

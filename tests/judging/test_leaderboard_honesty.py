@@ -48,19 +48,25 @@ def test_arena_models_never_compared_with_the_campaign_get_their_own_board(world
         assert min(r["rank_best"] for r in group["rows"]) == 1
         assert max(r["rank_worst"] for r in group["rows"]) <= len(group["rows"])
     assert [r["slug"] for r in board["rows"]] == [r["slug"] for r in groups[0]["rows"]]
-    assert "disconnected" in board["disconnected"] and "arena-x" in board["disconnected"]
+    assert "disconnected" in board["disconnected"]
+    assert "arena-x" in board["disconnected"]
     assert not board["regularised"]  # no prior was needed to glue the groups together
     html = viewer_client.get("/judge/leaderboard/").content.decode()
-    assert 'id="disconnected"' in html and "comparison graph is disconnected" in html
-    assert "All votes, group 1" in html and "All votes, group 2" in html
+    assert 'id="disconnected"' in html
+    assert "comparison graph is disconnected" in html
+    assert "All votes, group 1" in html
+    assert "All votes, group 2" in html
     api = viewer_client.get("/api/v1/judging/leaderboard").json()
-    assert len(api["board"]["groups"]) == 2 and api["board"]["disconnected"]
+    assert len(api["board"]["groups"]) == 2
+    assert api["board"]["disconnected"]
 
 
 def test_connected_board_has_no_groups(world):
     add_votes(world, simulate_votes(world, TRUTH, 200, seed=2))
     board = snapshot_refresh(campaign_id=world.campaign.pk, cascade=False, rounds=50).payload["boards"]["all"]
-    assert "groups" not in board and "disconnected" not in board and len(board["rows"]) == 3
+    assert "groups" not in board
+    assert "disconnected" not in board
+    assert len(board["rows"]) == 3
 
 
 def test_random_clicker_is_out_of_the_default_board_and_in_with_the_toggle(world, viewer_client):
@@ -70,13 +76,15 @@ def test_random_clicker_is_out_of_the_default_board_and_in_with_the_toggle(world
     flagged_votes = sum(r.judgments for r in quality.values() if r.flagged)
     snap = snapshot_refresh(campaign_id=world.campaign.pk, cascade=False, rounds=50)
     assert snap.payload["flagged_reviewers"] == sum(r.flagged for r in quality.values())
-    assert snap.n_judgments == 500 - flagged_votes and snap.payload["n_votes_with_flagged"] == 500
+    assert snap.n_judgments == 500 - flagged_votes
+    assert snap.payload["n_votes_with_flagged"] == 500
     assert flagged_votes >= clicker_votes
     default = viewer_client.get("/judge/leaderboard/?campaign=honest").content.decode()
     assert f'<strong id="votes-counted">{500 - flagged_votes}</strong>' in default
     assert "Left out: the votes of" in default
     toggled = viewer_client.get("/judge/leaderboard/?campaign=honest&flagged=1").content.decode()
-    assert '<strong id="votes-counted">500</strong>' in toggled and "Including the votes of" in toggled
+    assert '<strong id="votes-counted">500</strong>' in toggled
+    assert "Including the votes of" in toggled
     api = viewer_client.get("/api/v1/judging/leaderboard?campaign=honest").json()
     api_with = viewer_client.get("/api/v1/judging/leaderboard?campaign=honest&include_flagged=true").json()
     assert (api["n_votes"], api_with["n_votes"]) == (500 - flagged_votes, 500)
@@ -99,7 +107,8 @@ def test_counts_are_defined_and_agree_across_pages(world, engineer_client, viewe
     assert f'<p id="votes-counted">{counted}</p>' in detail
     assert f'<strong id="preference-votes-counted">{counted}</strong>' in scorecard
     # Judgments (every stored vote) is a differently named number, shown beside its definition.
-    assert '<p id="judgments-total">500</p>' in detail and "(500 judgments in the campaign)" in leaderboard
+    assert '<p id="judgments-total">500</p>' in detail
+    assert "(500 judgments in the campaign)" in leaderboard
     for page in (leaderboard, detail):
         for sentence in COUNT_DEFINITIONS.values():
             assert sentence in page.replace("&#x27;", "'")

@@ -114,7 +114,8 @@ def test_overall_board_adds_imported_arena_battles(world):
         return snap.payload.get("n_votes_with_flagged", snap.n_judgments), {r["slug"]: r for r in boards["all"]["rows"]}
 
     (n_campaign, campaign_rows), (n_overall, rows) = with_flagged(campaign), with_flagged(overall)
-    assert n_campaign == 60 and n_overall == 100
+    assert n_campaign == 60
+    assert n_overall == 100
     assert rows[v3.slug]["votes"] == campaign_rows[v3.slug]["votes"] + 40
     assert rows[v3.slug]["elo"] is not None
     assert overall.payload["fingerprint"]["arena"] == 40

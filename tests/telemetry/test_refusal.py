@@ -246,4 +246,5 @@ def test_the_judges_unsure_scope_holds_flagged_answers_and_decline_cues_not_ever
     assert text_uncertain("Sorry to disappoint, but instead of that plan, talk to the landlord.")  # cues, not flagged
     assert text_uncertain("Lo siento, pero eso no lo hago.")
     assert not text_uncertain("It is important to note that the API is rate limited; this is not a bug.")
-    assert not text_uncertain("Paris is the capital of France.") and not text_uncertain(None)
+    assert not text_uncertain("Paris is the capital of France.")
+    assert not text_uncertain(None)

@@ -54,7 +54,8 @@ def test_off_by_default_no_task_is_scheduled(variant, settings, django_capture_o
 
 def test_judge_verdicts_replace_the_classifier_with_their_cost_once(variant, judge_variant,
                                                                     django_capture_on_commit_callbacks, monkeypatch):
-    assert text_refusal(MISSED) == (False, False) and text_refusal(CAUGHT)[0]
+    assert text_refusal(MISSED) == (False, False)
+    assert text_refusal(CAUGHT)[0]
     events = [event(variant.slug, response=MISSED, prompt="How do I break my lease early?", tag="missed"),
               event(variant.slug, response=CAUGHT, tag="caught"),
               event(variant.slug, response=PLAIN, tag="plain"),  # no decline words: not the judge's
@@ -72,7 +73,9 @@ def test_judge_verdicts_replace_the_classifier_with_their_cost_once(variant, jud
     judged = {e.event_id: e for e in Event.objects.filter(refusal_source="judge")}
     assert set(judged) == {events[0]["event_id"], events[1]["event_id"]}
     for e in judged.values():
-        assert e.refused and e.judge_input_tokens > 0 and e.judge_output_tokens > 0
+        assert e.refused
+        assert e.judge_input_tokens > 0
+        assert e.judge_output_tokens > 0
         expected = (e.judge_input_tokens * 3 + e.judge_output_tokens * 15) / 1e6  # the judge's own prices
         assert e.judge_cost_usd == pytest.approx(expected)
     untouched = Event.objects.get(event_id=events[2]["event_id"])
