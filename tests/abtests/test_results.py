@@ -153,11 +153,11 @@ def test_ab_experiments_with_a_known_effect_reach_power(variants, engineer):
     assert ships >= 10
 
 
-def test_reask_rate_counts_only_requests_where_a_reask_was_detectable(variants, owner):
+def test_reask_rate_counts_only_requests_where_a_reask_was_detectable(variants, engineer):
     """Each unit asks, then (20 s later, same session) either repeats the question or asks another,
     then comes back a day later: the last request of each unit could never be seen re-asked, so it
     is out of the denominator. True re-ask rate among followed-up requests: control 40 %, treatment 10 %."""
-    e = _running(owner, key="reask-exp", primary_metric="reask_rate", guardrails=[])
+    e = _running(engineer, key="reask-exp", primary_metric="reask_rate", guardrails=[])
     rng = random.Random(5)
     start = datetime.now(UTC) - timedelta(days=1, hours=2)
     arms = sorted(e.arms.select_related("variant"), key=lambda arm: arm.id)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evalhub.dashboards import selectors
+from evalhub.dashboards import services
 from judging.leaderboard import snapshot_refresh
 from tests.browser.conftest import login
 from tests.dashboards.factories import build_world
@@ -37,7 +37,7 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.chart')).map(c => {
 def test_leadership_pages_fit_a_phone(browser, live_server, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     build_world()
-    selectors.refresh_cache()
+    services.report_cache_refresh()
     arena = make_world(n_variants=4, n_prompts=30, n_reviewers=3, slug="phone")
     add_votes(arena, simulate_votes(arena, [1150.0, 1050.0, 950.0, 850.0], 300, seed=4))
     snapshot_refresh(campaign_id=arena.campaign.pk, cascade=False, rounds=50)

@@ -92,7 +92,7 @@ def test_random_clicker_is_out_of_the_default_board_and_in_with_the_toggle(world
 
 
 def test_counts_are_defined_and_agree_across_pages(world, engineer_client, viewer_client):
-    from evalhub.dashboards import selectors as dashboard_selectors
+    from evalhub.dashboards import services as dashboard_services
 
     _with_random_clicker(world)
     campaign = snapshot_refresh(campaign_id=world.campaign.pk, cascade=False, rounds=50)
@@ -101,7 +101,7 @@ def test_counts_are_defined_and_agree_across_pages(world, engineer_client, viewe
     assert overall.n_judgments == counted  # one campaign, no imported battles
     leaderboard = viewer_client.get("/judge/leaderboard/?campaign=honest").content.decode()
     detail = engineer_client.get("/judge/campaigns/honest/").content.decode()
-    dashboard_selectors.refresh_cache(7)
+    dashboard_services.report_cache_refresh(7)
     scorecard = viewer_client.get("/dashboards/").content.decode()
     assert f'<strong id="votes-counted">{counted}</strong>' in leaderboard
     assert f'<p id="votes-counted">{counted}</p>' in detail
