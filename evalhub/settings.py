@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "experiments.telemetry",
     "experiments.abtests",
     "evalhub.dashboards",
+    "evalhub.failures",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from evalhub.core.slicing import grouping_sets_sql, slice_expressions, slice_key_literal, split_grouping_rows
 from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
@@ -284,3 +285,183 @@ def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
 def human_grades_pending() -> QuerySet[HumanGrade]:
     return (HumanGrade.objects.filter(graded_at__isnull=True)
             .select_related("result__item", "result__run__version__suite").order_by("created_at", "id"))
+
+
+# ---------------------------------------------------------------- failure-mode slices (read by evalhub.failures)
+
+# How a dimension reads a suite item, by kind: an SQL expression over the item (i); %s is the dimension's key.
+_SLICE_EXPRESSIONS = {
+    "derived": "i.features ->> %s",
+    "suite_category": "NULLIF(i.category, '')",
+    "suite_metadata": "i.metadata ->> %s",
+}
+
+
+@dataclass(frozen=True)
+class SuiteRunPair:
+    """The latest finished runs of a variant and of its baseline on one suite version (paired on its items)."""
+
+    suite_slug: str
+    suite_name: str
+    version_id: int
+    run_id: int
+    baseline_run_id: int
+
+
+@dataclass(frozen=True)
+class SuiteSliceStats:
+    """Sufficient statistics of the paired per-item scores (variant a, baseline b) in one slice.
+
+    ``cluster_n`` / ``cluster_d``: per item group (ungrouped items are their own group), the number of
+    items and Σ(a − b); empty when the version groups no item.
+    """
+
+    suite_slug: str
+    run_id: int
+    baseline_run_id: int
+    dimension: str
+    value: str
+    n: int
+    sum_a: float
+    sum_b: float
+    sum_d_sq: float
+    cluster_n: tuple[int, ...]
+    cluster_d: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SuiteSliceExample:
+    item_id: int
+    external_id: str
+    prompt: str
+    output: str
+    baseline_output: str
+    score: float
+    baseline_score: float
+    run_id: int
+
+
+def failure_run_pairs(*, variant_id: int, baseline_id: int, suite_slug: str | None = None) -> list[SuiteRunPair]:
+    """Per suite, the newest version both variants finished a run on, with each one's latest such run."""
+    latest = (Run.objects.filter(status=RunStatus.DONE, variant_id__in=[variant_id, baseline_id])
+              .values_list("id", "version_id", "variant_id", "version__number", "version__suite__slug",
+                           "version__suite__name")
+              .order_by("-created_at", "-id"))
+    if suite_slug:
+        latest = latest.filter(version__suite__slug=suite_slug)
+    runs: dict[tuple[int, int], tuple] = {}
+    for row in latest:
+        runs.setdefault((row[1], row[2]), row)
+    pairs: dict[str, SuiteRunPair] = {}
+    for (version_id, vid), row in sorted(runs.items(), key=lambda kv: -kv[1][3]):
+        other = runs.get((version_id, baseline_id))
+        if vid != variant_id or other is None or row[4] in pairs:
+            continue
+        pairs[row[4]] = SuiteRunPair(row[4], row[5], version_id, row[0], other[0])
+    return [pairs[slug] for slug in sorted(pairs)]
+
+
+def _slice_sets(dimensions: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(name, SQL expression) of the dimensions a GROUPING SET can read."""
+    return slice_expressions(_SLICE_EXPRESSIONS, dimensions)
+
+
+def failure_slice_stats(pair: SuiteRunPair, dimensions: list[tuple[str, str, str]]) -> list[SuiteSliceStats]:
+    """Paired slice statistics of one run pair, one aggregate in SQL (GROUPING SETS over the dimensions).
+
+    ``dimensions``: (name, kind, key) with kind ``derived`` (a key of the item's derived features),
+    ``suite_category`` or ``suite_metadata`` (a key of the item's metadata); ``suite_tag`` slices by
+    each element of the list at metadata ``key`` (one more query). Scores as on the run page: graded
+    results only (errors score 0).
+    """
+    from django.db import connection
+
+    sets = _slice_sets(dimensions)
+    tags = [(name, key) for name, kind, key in dimensions if kind == "suite_tag"]
+    clustered = SuiteItem.objects.filter(version_id=pair.version_id).exclude(group="").exists()
+    cluster = "COALESCE(NULLIF(i.\"group\", ''), 'item:' || i.id)" if clustered else "NULL::text"
+    base = ("FROM suites_runresult a JOIN suites_runresult b ON b.item_id = a.item_id AND b.run_id = %s "
+            "AND b.score IS NOT NULL JOIN suites_suiteitem i ON i.id = a.item_id "
+            "WHERE a.run_id = %s AND a.score IS NOT NULL")
+    sums = "count(*), sum(a.score), sum(b.score), sum((a.score - b.score) ^ 2), sum(a.score - b.score)"
+    rows: list[tuple[str, str | None, str | None, int, float, float, float, float]] = []
+    with connection.cursor() as cursor:
+        if sets:
+            cols, flags, grouping = grouping_sets_sql([f"({expr})" for _, expr in sets], "c")
+            cursor.execute(
+                f"SELECT {cols}, {flags}, c, count(*), sum(score), sum(bscore), sum((score - bscore) ^ 2), "
+                f"sum(score - bscore) "
+                f"FROM (SELECT a.score, b.score AS bscore, i.features, i.category, i.metadata, {cluster} AS c "
+                f"{base}) AS i GROUP BY GROUPING SETS ({grouping})",
+                [pair.baseline_run_id, pair.run_id])
+            rows.extend((name, value, *rest) for name, value, rest in
+                        split_grouping_rows(cursor.fetchall(), [name for name, _ in sets]))
+        for name, key in tags:
+            cursor.execute(_tag_sql(cluster, base, sums, slice_key_literal(key)), [pair.baseline_run_id, pair.run_id])
+            rows.extend((name, tag, c, *rest) for tag, c, *rest in cursor.fetchall())
+    by_slice: dict[tuple[str, str], list] = {}
+    for name, value, c, n, sa, sb, sq, sd in rows:
+        by_slice.setdefault((name, str(value)), []).append((c, int(n), float(sa), float(sb), float(sq), float(sd)))
+    out = []
+    for (name, value), parts in sorted(by_slice.items()):
+        n = sum(p[1] for p in parts)
+        grouped = clustered and len(parts) >= 2
+        out.append(SuiteSliceStats(
+            pair.suite_slug, pair.run_id, pair.baseline_run_id, name, value, n, sum(p[2] for p in parts),
+            sum(p[3] for p in parts), sum(p[4] for p in parts),
+            tuple(p[1] for p in parts) if grouped else (), tuple(p[5] for p in parts) if grouped else ()))
+    return out
+
+
+def _tag_sql(cluster: str, base: str, sums: str, key: str) -> str:
+    tags = (f"CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.metadata -> {key}) = 'array' "
+            f"THEN i.metadata -> {key} ELSE '[]'::jsonb END) AS t(tag)")
+    head, where = base.split(" WHERE ", 1)
+    return f"SELECT t.tag, {cluster} AS c, {sums} {head} {tags} WHERE {where} GROUP BY 1, 2"
+
+
+def failure_slice_examples(pair: SuiteRunPair, dimension: tuple[str, str, str], value: str, *,
+                           limit: int = 3) -> list[SuiteSliceExample]:
+    """Items of one slice where the variant did worst against the baseline (largest score drop first)."""
+    _, kind, key = dimension
+    results = RunResult.objects.filter(run_id=pair.run_id, score__isnull=False)
+    if kind == "derived":
+        results = results.filter(**{f"item__features__{key}": value})
+    elif kind == "suite_category":
+        results = results.filter(item__category=value)
+    elif kind == "suite_metadata":
+        results = results.filter(**{f"item__metadata__{key}": value})
+    elif kind == "suite_tag":
+        results = results.filter(**{f"item__metadata__{key}__contains": [value]})
+    else:
+        return []
+    mine = {r.item_id: r for r in results.select_related("item")[:2000]}
+    theirs = {r.item_id: r for r in RunResult.objects.filter(run_id=pair.baseline_run_id, item_id__in=list(mine),
+                                                              score__isnull=False)}
+    shared = sorted((i for i in mine if i in theirs),
+                    key=lambda i: (float(mine[i].score or 0) - float(theirs[i].score or 0), mine[i].item.position))
+    return [SuiteSliceExample(i, mine[i].item.external_id, mine[i].item.prompt_text, mine[i].output,
+                              theirs[i].output, float(mine[i].score or 0), float(theirs[i].score or 0), pair.run_id)
+            for i in shared[:limit]]
+
+
+def failure_best_other_variant(variant_id: int, *, suite_slug: str | None = None) -> int | None:
+    """The other variant with the best mean score on the suite versions ``variant_id`` finished runs on
+    (latest finished run per variant and version; the mean averaged over the shared versions)."""
+    runs = Run.objects.filter(status=RunStatus.DONE, n_scored__gt=0)
+    if suite_slug:
+        runs = runs.filter(version__suite__slug=suite_slug)
+    versions = set(runs.filter(variant_id=variant_id).values_list("version_id", flat=True))
+    if not versions:
+        return None
+    latest: dict[tuple[int, int], float] = {}
+    for vid, version_id, total, n in (runs.filter(version_id__in=versions).exclude(variant_id=variant_id)
+                                      .order_by("-created_at", "-id")
+                                      .values_list("variant_id", "version_id", "score_sum", "n_scored")):
+        latest.setdefault((vid, version_id), total / n)
+    means: dict[int, list[float]] = {}
+    for (vid, _), mean in latest.items():
+        means.setdefault(vid, []).append(mean)
+    if not means:
+        return None
+    return max(means, key=lambda v: (len(means[v]), sum(means[v]) / len(means[v]), -v))

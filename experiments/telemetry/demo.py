@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from evalhub.core.demo import DemoWorld
-from evalhub.core.world import BY_SLUG
+from evalhub.core.world import BY_SLUG, SAFETY_ADJACENT_PROMPTS, SAFETY_ADJACENT_SHARE, planted_refusal_boost
 from experiments.telemetry.models import EventKey
 from experiments.telemetry.services import events_ingest, partitions_ensure
 
@@ -23,9 +23,17 @@ REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 BATCH = 5000
 
 
-def _prompts(world: DemoWorld) -> list[str]:
-    texts = [p.first_user_text for p in world.prompts if p.first_user_text]
-    return texts or ["What is 17 * 23 + 5?", "How do I reverse a list in Python?"]
+def _prompts(world: DemoWorld) -> list[tuple[str, str]]:
+    """(prompt, topic): the world's prompts with their category as the event's ``topic`` attribute."""
+    texts = [(p.first_user_text, p.category or "general") for p in world.prompts if p.first_user_text]
+    return texts or [("What is 17 * 23 + 5?", "math"), ("How do I reverse a list in Python?", "coding")]
+
+
+def _draw_prompt(rng, prompts: list[tuple[str, str]]) -> tuple[str, str]:
+    """A session's question: benign but safety-adjacent (``SAFETY_ADJACENT_SHARE``) or one of the world's."""
+    if rng.random() < SAFETY_ADJACENT_SHARE:
+        return rng.choice(SAFETY_ADJACENT_PROMPTS), "safety_adjacent"
+    return rng.choice(prompts)
 
 
 def build(world: DemoWorld) -> None:
@@ -49,9 +57,9 @@ def build(world: DemoWorld) -> None:
             at = start + timedelta(seconds=rng.uniform(0, DAYS * 86400 - 900))
             session_id = f"demo-{slug}-{s}"
             unit_id = f"user-{rng.randrange(int(400 * max(world.scale, 0.1)))}"
-            prompt = rng.choice(prompts)
+            prompt, topic = _draw_prompt(rng, prompts)
             for turn in range(rng.choice((1, 2, 3, 4, 5))):
-                refused = rng.random() < truth.refusal_rate
+                refused = rng.random() < truth.refusal_rate + planted_refusal_boost(slug, topic)
                 by_finish = refused and rng.random() < 0.5
                 rated = rng.random() < 0.35
                 graded = rng.random() < 0.4
@@ -69,12 +77,15 @@ def build(world: DemoWorld) -> None:
                     "feedback": (("up" if rng.random() < truth.thumbs_up_rate else "down") if rated and not refused
                                  else ("down" if rated else None)),
                     "task_success": (rng.random() < truth.task_success_rate and not refused) if graded else None,
-                    "metadata": {"demo": True},
+                    "metadata": {"demo": True, "topic": topic},
                 })
                 # Next turn: a rephrasing of the same question (a re-ask) or a new question.
                 reasked = rng.random() < truth.reask_rate or refused and rng.random() < 0.5
                 at += timedelta(seconds=rng.uniform(20, 150) if reasked else rng.uniform(400, 900))
-                prompt = f"{prompt} Please answer again." if reasked else rng.choice(prompts)
+                if reasked:
+                    prompt = f"{prompt} Please answer again."
+                else:
+                    prompt, topic = _draw_prompt(rng, prompts)
             if len(batch) >= BATCH - 10:
                 events_ingest(events=batch, source="demo")
                 batch = []

@@ -243,3 +243,111 @@ def experiment_keys(*, period: Period) -> list[str]:
             "AND experiment_key <> '' ORDER BY 1", [period.since, period.until],
         )
         return [r[0] for r in cursor.fetchall()]
+
+
+# ---------------------------------------------------------------- failure-mode slices (read by evalhub.failures)
+# Unlike the rest of this module these read raw events: a slice is a value of an event attribute or of a
+# derived feature, which rollups do not keep. One aggregate (GROUPING SETS) per call, in SQL.
+
+# How a dimension reads an event, by kind; %s is the dimension's key.
+_SLICE_EXPRESSIONS = {
+    "derived": "features ->> %s",
+    "event_attribute": "metadata ->> %s",
+}
+
+
+@dataclass(frozen=True)
+class EventSliceStats:
+    """Sufficient statistics of one variant's events in one slice.
+
+    ``errors`` are failed calls; latency sums cover answered calls only (as the rollups).
+    """
+
+    variant_id: int
+    dimension: str
+    value: str
+    n: int
+    refusals: int
+    reasks: int
+    errors: int
+    latency_n: int
+    latency_sum: float
+    latency_sum_sq: float
+    feedback_n: int
+    thumbs_up: int
+    success_n: int
+    successes: int
+
+
+@dataclass(frozen=True)
+class EventSliceExample:
+    event_id: str
+    ts: datetime
+    prompt: str | None
+    response: str | None
+    refused: bool
+    reasked: bool
+    error_type: str
+    feedback: int | None
+
+
+def failure_slice_stats(*, variant_ids: list[int], dimensions: list[tuple[str, str, str]], start: datetime,
+                        end: datetime) -> list[EventSliceStats]:
+    """Per variant and slice: refusals, re-asks, errors, latency sums, thumbs and task success.
+
+    ``dimensions``: (name, kind, key) with kind ``derived`` (a key of the derived features stored at
+    ingestion) or ``event_attribute`` (a key of the event's ``metadata``: route, feature, segment, …).
+    """
+    from evalhub.core.slicing import grouping_sets_sql, slice_expressions, split_grouping_rows
+
+    sets = slice_expressions(_SLICE_EXPRESSIONS, dimensions)
+    if not sets or not variant_ids:
+        return []
+    cols, flags, grouping = grouping_sets_sql([f"({expr})" for _, expr in sets], "variant_id")
+    ok = "error_type = '' AND latency_ms IS NOT NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {cols}, {flags}, variant_id, count(*), count(*) FILTER (WHERE refused), "
+            f"count(*) FILTER (WHERE reasked), count(*) FILTER (WHERE error_type <> ''), "
+            f"count(*) FILTER (WHERE {ok}), coalesce(sum(latency_ms) FILTER (WHERE {ok}), 0), "
+            f"coalesce(sum(latency_ms * latency_ms) FILTER (WHERE {ok}), 0), count(feedback), "
+            f"count(*) FILTER (WHERE feedback = 1), count(task_success), count(*) FILTER (WHERE task_success) "
+            f"FROM telemetry_event WHERE variant_id = ANY(%s) AND ts >= %s AND ts < %s "
+            f"GROUP BY GROUPING SETS ({grouping})", [list(variant_ids), start, end])
+        rows = split_grouping_rows(cursor.fetchall(), [name for name, _ in sets])
+    return sorted((EventSliceStats(int(rest[0]), name, value, *(int(v) for v in rest[1:5]), int(rest[5]),
+                                   float(rest[6]), float(rest[7]), *(int(v) for v in rest[8:12]))
+                   for name, value, rest in rows), key=lambda s: (s.dimension, s.value, s.variant_id))
+
+
+def failure_slice_examples(*, variant_id: int, dimension: tuple[str, str, str], value: str, metric: str,
+                           start: datetime, end: datetime, limit: int = 3) -> list[EventSliceExample]:
+    """Recent events of one slice showing the metric's failure (a refusal, a re-ask, an error, a thumbs down)."""
+    from experiments.telemetry.models import Event
+
+    _, kind, key = dimension
+    field = {"derived": "features", "event_attribute": "metadata"}.get(kind)
+    if field is None:
+        return []
+    events = Event.objects.filter(variant_id=variant_id, ts__gte=start, ts__lt=end, **{f"{field}__{key}": value})
+    failure = {"refusal_rate": {"refused": True}, "reask_rate": {"reasked": True},
+               "error_rate": {"error_type__gt": ""}, "thumbs_up_rate": {"feedback": -1},
+               "task_success_rate": {"task_success": False}}.get(metric)
+    if failure:
+        events = events.filter(**failure)
+    return [EventSliceExample(e.event_id, e.ts, e.prompt_text, e.response_text, e.refused, e.reasked, e.error_type,
+                              e.feedback)
+            for e in events.order_by("-ts")[:limit]]
+
+
+def failure_window(days: int) -> tuple[datetime, datetime] | None:
+    """The last ``days`` days of production data present (ending with the newest rollup hour), or None."""
+    from django.db.models import Max
+
+    from experiments.telemetry.models import HourlyRollup
+
+    last = HourlyRollup.objects.aggregate(last=Max("hour"))["last"]
+    if last is None:
+        return None
+    end = last + timedelta(hours=1)
+    return end - timedelta(days=days), end

@@ -1,0 +1,1 @@
+"""Text features EvalHub derives from prompts and answers (pure Python, no Django)."""
