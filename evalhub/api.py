@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from evalhub.core.api import router as core_router
 from evalhub.dashboards.api import router as dashboards_router
+from evalhub.failures.api import router as failures_router
 from experiments.abtests.api import router as abtests_router
 from experiments.suites.api import router as suites_router
 from experiments.telemetry.api import router as telemetry_router
@@ -122,3 +123,4 @@ api.add_router("/suites", suites_router, tags=["suites"])
 api.add_router("/", telemetry_router, tags=["events"])
 api.add_router("/experiments", abtests_router, tags=["experiments"])
 api.add_router("/dashboards", dashboards_router, tags=["dashboards"])
+api.add_router("/failures", failures_router, tags=["failures"])

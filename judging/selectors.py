@@ -303,3 +303,18 @@ def failure_most_judged_opponent(variant_id: int) -> int | None:
         other = b if a == variant_id else a
         counts[other] = counts.get(other, 0) + n
     return max(counts, key=lambda v: (counts[v], -v)) if counts else None
+
+
+def failure_slice_prompt_ids(*, variant_id: int, baseline_id: int, dimension: tuple[str, str, str], value: str,
+                             limit: int = 500) -> list[int]:
+    """Prompts of the head-to-head comparisons in one slice (for a new campaign on that slice)."""
+    _, kind, key = dimension
+    a, b = sorted((variant_id, baseline_id))
+    comparisons = Comparison.objects.filter(variant_a_id=a, variant_b_id=b)
+    if kind == "derived":
+        comparisons = comparisons.filter(**{f"features__{key}": value})
+    elif kind == "campaign_category":
+        comparisons = comparisons.filter(judgments__category=value)
+    else:
+        return []
+    return list(comparisons.order_by("prompt_id").values_list("prompt_id", flat=True).distinct()[:limit])

@@ -326,13 +326,44 @@ def cache_seconds() -> int:
     return int(getattr(settings, "DASHBOARDS_CACHE_SECONDS", 300))
 
 
+def max_stale_seconds() -> int:
+    return int(getattr(settings, "DASHBOARDS_MAX_STALE_SECONDS", 3600))
+
+
 def cached_analysis(params: Params, *, refresh: bool = False) -> dict:
-    """The analysis from its cache when younger than ``DASHBOARDS_CACHE_SECONDS``, else computed and stored."""
+    """The analysis from its cache, as the leadership pages' (stale-while-revalidate).
+
+    Younger than ``DASHBOARDS_CACHE_SECONDS``: served. Older but younger than
+    ``DASHBOARDS_MAX_STALE_SECONDS``: served, and ``failures_analysis_refresh_task`` is enqueued (at most
+    once a minute per analysis). Missing, too old, or ``refresh``: computed in the request and stored.
+    """
     key = params.cache_key()
     if not refresh:
         row = Analysis.objects.filter(cache_key=key).only("payload", "computed_at").first()
-        if row is not None and (timezone.now() - row.computed_at).total_seconds() < cache_seconds():
-            return row.payload
+        if row is not None:
+            age = (timezone.now() - row.computed_at).total_seconds()
+            if age < cache_seconds():
+                return row.payload
+            if age < max_stale_seconds():
+                _enqueue_refresh(params)
+                return row.payload
+    return store_analysis(params)
+
+
+def _enqueue_refresh(params: Params) -> None:
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from evalhub.failures.tasks import failures_analysis_refresh_task
+
+    if cache.add(f"failures:refresh-pending:{params.cache_key()}", 1, timeout=60):
+        fields = dataclasses.asdict(params)
+        transaction.on_commit(lambda: failures_analysis_refresh_task.delay(**fields))
+
+
+def store_analysis(params: Params) -> dict:
+    """Compute the analysis and keep it as the cache row of its parameters."""
+    key = params.cache_key()
     payload = analyse(params)
     Analysis.objects.filter(cache_key=key).delete()
     Analysis.objects.create(cache_key=key, variant_slug=params.variant, payload=payload)
@@ -352,3 +383,15 @@ def top_failure_modes(variant_slugs: list[str], *, limit: int = 3) -> dict[str, 
             {"sentence": s["sentence"], "source": s["source"], "metric": s["metric"], "slice": s["slice"]}
             for s in row.payload.get("slices", []) if s.get("significant")][:limit]
     return out
+
+
+def refresh_defaults() -> int:
+    """Compute and cache the default analysis of every active variant (one without a baseline is skipped)."""
+    done = 0
+    for slug in ModelVariant.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True):
+        try:
+            store_analysis(Params(variant=slug))
+        except AnalysisError:
+            continue
+        done += 1
+    return done

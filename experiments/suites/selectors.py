@@ -465,3 +465,29 @@ def failure_best_other_variant(variant_id: int, *, suite_slug: str | None = None
     if not means:
         return None
     return max(means, key=lambda v: (len(means[v]), sum(means[v]) / len(means[v]), -v))
+
+
+def failure_slice_items(pair: SuiteRunPair, dimension: tuple[str, str, str], value: str, *,
+                        limit: int = 1000) -> list[dict]:
+    """The items of one slice as suite JSONL objects (what ``suite_import`` reads), in suite order."""
+    _, kind, key = dimension
+    items = SuiteItem.objects.filter(version_id=pair.version_id)
+    if kind == "derived":
+        items = items.filter(**{f"features__{key}": value})
+    elif kind == "suite_category":
+        items = items.filter(category=value)
+    elif kind == "suite_metadata":
+        items = items.filter(**{f"metadata__{key}": value})
+    elif kind == "suite_tag":
+        items = items.filter(**{f"metadata__{key}__contains": [value]})
+    else:
+        return []
+    out = []
+    for item in items.order_by("position", "id")[:limit]:
+        row = {"id": item.external_id, "input": item.input, "targets": item.targets, "category": item.category}
+        for name in ("group", "grader", "choices", "tools", "context"):
+            if getattr(item, name):
+                row[name] = getattr(item, name)
+        row.update({k: v for k, v in (item.metadata or {}).items() if k not in row})
+        out.append(row)
+    return out

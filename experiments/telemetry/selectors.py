@@ -351,3 +351,18 @@ def failure_window(days: int) -> tuple[datetime, datetime] | None:
         return None
     end = last + timedelta(hours=1)
     return end - timedelta(days=days), end
+
+
+def failure_slice_prompts(*, variant_id: int, dimension: tuple[str, str, str], value: str, start: datetime,
+                          end: datetime, limit: int = 200) -> list[str]:
+    """Distinct stored prompt texts of a variant's events in one slice (none when text is not stored)."""
+    from experiments.telemetry.models import Event
+
+    _, kind, key = dimension
+    field = {"derived": "features", "event_attribute": "metadata"}.get(kind)
+    if field is None:
+        return []
+    texts = (Event.objects.filter(variant_id=variant_id, ts__gte=start, ts__lt=end, prompt_text__isnull=False,
+                                  **{f"{field}__{key}": value})
+             .exclude(prompt_text="").values_list("prompt_text", flat=True).distinct()[:limit])
+    return list(texts)

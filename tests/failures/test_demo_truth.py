@@ -5,27 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from evalhub.core.demo import DemoWorld, build_core
 from evalhub.core.world import PLANTED_FAILURES
 from evalhub.failures.selectors import Params, analyse
-from experiments.suites import demo as suites_demo
-from experiments.telemetry import demo as telemetry_demo
-
-
-@pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        world = DemoWorld(seed=7, scale=0.3)
-        build_core(world)
-        suites_demo.build(world)
-        telemetry_demo.build(world)
-    yield world
-    with django_db_blocker.unblock():
-        from django.core.management import call_command
-
-        call_command("flush", verbosity=0, interactive=False)
-        call_command("migrate", "failures", "zero", verbosity=0)
-        call_command("migrate", verbosity=0)
 
 
 @pytest.mark.django_db

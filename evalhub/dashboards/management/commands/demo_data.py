@@ -19,6 +19,7 @@ APP_DEMOS = [
     "experiments.suites.demo",
     "experiments.telemetry.demo",
     "experiments.abtests.demo",
+    "evalhub.failures.demo",
     "evalhub.dashboards.demo",
 ]
 
