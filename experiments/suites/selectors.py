@@ -387,12 +387,16 @@ def failure_slice_stats(pair: SuiteRunPair, dimensions: list[tuple[str, str, str
     rows: list[tuple[str, str | None, str | None, int, float, float, float, float]] = []
     with connection.cursor() as cursor:
         if sets:
-            cols, flags, grouping = grouping_sets_sql([f"({expr})" for _, expr in sets], "c")
+            # Two levels, as the production slices: one aggregate by every dimension's value (and cluster),
+            # then GROUPING SETS over those partial sums (exact: counts and sums add up).
+            dims = [f"d{j}" for j in range(len(sets))]
+            inner_cols = ", ".join(f"({expr}) AS {d}" for (_, expr), d in zip(sets, dims, strict=True))
+            cols, flags, grouping = grouping_sets_sql(dims, "c")
             cursor.execute(
-                f"SELECT {cols}, {flags}, c, count(*), sum(score), sum(bscore), sum((score - bscore) ^ 2), "
-                f"sum(score - bscore) "
-                f"FROM (SELECT a.score, b.score AS bscore, i.features, i.category, i.metadata, {cluster} AS c "
-                f"{base}) AS i GROUP BY GROUPING SETS ({grouping})",
+                f"SELECT {cols}, {flags}, c, sum(n), sum(sa), sum(sb), sum(sq), sum(sd) FROM ("
+                f"SELECT {inner_cols}, {cluster} AS c, count(*) AS n, sum(a.score) AS sa, sum(b.score) AS sb, "
+                f"sum((a.score - b.score) ^ 2) AS sq, sum(a.score - b.score) AS sd {base} "
+                f"GROUP BY {', '.join(dims)}, c) AS cells GROUP BY GROUPING SETS ({grouping})",
                 [pair.baseline_run_id, pair.run_id])
             rows.extend((name, value, *rest) for name, value, rest in
                         split_grouping_rows(cursor.fetchall(), [name for name, _ in sets]))

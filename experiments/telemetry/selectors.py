@@ -303,16 +303,27 @@ def failure_slice_stats(*, variant_ids: list[int], dimensions: list[tuple[str, s
     sets = slice_expressions(_SLICE_EXPRESSIONS, dimensions)
     if not sets or not variant_ids:
         return []
-    cols, flags, grouping = grouping_sets_sql([f"({expr})" for _, expr in sets], "variant_id")
+    # Two levels: one hash aggregate over the events by variant × every dimension's value (a few thousand
+    # combinations), then GROUPING SETS over those partial sums (exact: counts and sums add up). One scan of
+    # the events, and the scan can run in parallel, which GROUPING SETS over the raw rows cannot.
+    dims = [f"d{j}" for j in range(len(sets))]
+    inner_cols = ", ".join(f"({expr}) AS {d}" for (_, expr), d in zip(sets, dims, strict=True))
+    cols, flags, grouping = grouping_sets_sql(dims, "variant_id")
     ok = "error_type = '' AND latency_ms IS NOT NULL"
+    sums = ("n", "refusals", "reasks", "errors", "latency_n", "latency_sum", "latency_sum_sq", "feedback_n",
+            "thumbs_up", "success_n", "successes")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {cols}, {flags}, variant_id, count(*), count(*) FILTER (WHERE refused), "
-            f"count(*) FILTER (WHERE reasked), count(*) FILTER (WHERE error_type <> ''), "
-            f"count(*) FILTER (WHERE {ok}), coalesce(sum(latency_ms) FILTER (WHERE {ok}), 0), "
-            f"coalesce(sum(latency_ms * latency_ms) FILTER (WHERE {ok}), 0), count(feedback), "
-            f"count(*) FILTER (WHERE feedback = 1), count(task_success), count(*) FILTER (WHERE task_success) "
+            f"SELECT {cols}, {flags}, variant_id, {', '.join(f'sum({c})' for c in sums)} FROM ("
+            f"SELECT variant_id, {inner_cols}, count(*) AS n, count(*) FILTER (WHERE refused) AS refusals, "
+            f"count(*) FILTER (WHERE reasked) AS reasks, count(*) FILTER (WHERE error_type <> '') AS errors, "
+            f"count(*) FILTER (WHERE {ok}) AS latency_n, "
+            f"coalesce(sum(latency_ms) FILTER (WHERE {ok}), 0) AS latency_sum, "
+            f"coalesce(sum(latency_ms * latency_ms) FILTER (WHERE {ok}), 0) AS latency_sum_sq, "
+            f"count(feedback) AS feedback_n, count(*) FILTER (WHERE feedback = 1) AS thumbs_up, "
+            f"count(task_success) AS success_n, count(*) FILTER (WHERE task_success) AS successes "
             f"FROM telemetry_event WHERE variant_id = ANY(%s) AND ts >= %s AND ts < %s "
+            f"GROUP BY variant_id, {', '.join(dims)}) AS cells "
             f"GROUP BY GROUPING SETS ({grouping})", [list(variant_ids), start, end])
         rows = split_grouping_rows(cursor.fetchall(), [name for name, _ in sets])
     return sorted((EventSliceStats(int(rest[0]), name, value, *(int(v) for v in rest[1:5]), int(rest[5]),
@@ -335,9 +346,12 @@ def failure_slice_examples(*, variant_id: int, dimension: tuple[str, str, str], 
                "task_success_rate": {"task_success": False}}.get(metric)
     if failure:
         events = events.filter(**failure)
+    # The newest events are wanted: look in the last day first (one partition), the whole window only if needed.
+    recent = list(events.filter(ts__gte=max(start, end - timedelta(days=1))).order_by("-ts")[:limit])
+    found = recent if len(recent) >= limit else list(events.order_by("-ts")[:limit])
     return [EventSliceExample(e.event_id, e.ts, e.prompt_text, e.response_text, e.refused, e.reasked, e.error_type,
                               e.feedback)
-            for e in events.order_by("-ts")[:limit]]
+            for e in found]
 
 
 def failure_window(days: int) -> tuple[datetime, datetime] | None:
