@@ -201,8 +201,8 @@ _SLICE_EXPRESSIONS = {
 class JudgmentSliceStats:
     """Head-to-head judgments of a variant against its baseline in one slice (ties include both-bad).
 
-    ``cluster_n`` / ``cluster_d``: per prompt, the judgments and Σ(win − loss) — a prompt judged by
-    several reviewers is one cluster.
+    A prompt judged several times is one cluster: per prompt g with n_g judgments and S_g = Σ(win − loss),
+    ``clusters`` = G, ``cluster_d_sq`` = Σ S_g², ``cluster_nd`` = Σ n_g·S_g, ``cluster_n_sq`` = Σ n_g².
     """
 
     dimension: str
@@ -210,8 +210,10 @@ class JudgmentSliceStats:
     wins: int
     losses: int
     ties: int
-    cluster_n: tuple[int, ...]
-    cluster_d: tuple[float, ...]
+    clusters: int
+    cluster_d_sq: float
+    cluster_nd: float
+    cluster_n_sq: float
 
 
 @dataclass(frozen=True)
@@ -253,10 +255,15 @@ def failure_slice_stats(*, variant_id: int, baseline_id: int,
     for name, value, (won_a, won_b, ties) in rows:
         wins, losses = (won_a, won_b) if sign == 1 else (won_b, won_a)
         by_slice.setdefault((name, value), []).append((int(wins), int(losses), int(ties)))
-    return [JudgmentSliceStats(name, value, sum(p[0] for p in parts), sum(p[1] for p in parts),
-                               sum(p[2] for p in parts), tuple(sum(p) for p in parts),
-                               tuple(float(p[0] - p[1]) for p in parts))
-            for (name, value), parts in sorted(by_slice.items())]
+    out = []
+    for (name, value), parts in sorted(by_slice.items()):
+        sizes = [sum(p) for p in parts]
+        diffs = [float(p[0] - p[1]) for p in parts]
+        out.append(JudgmentSliceStats(
+            name, value, sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts), len(parts),
+            sum(d * d for d in diffs), sum(n * d for n, d in zip(sizes, diffs, strict=True)),
+            float(sum(n * n for n in sizes))))
+    return out
 
 
 def failure_slice_examples(*, variant_id: int, baseline_id: int, dimension: tuple[str, str, str], value: str,

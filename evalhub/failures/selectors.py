@@ -24,7 +24,7 @@ from experiments.telemetry import selectors as telemetry_selectors
 from judging import selectors as judging_selectors
 
 PAYLOAD_VERSION = 1
-EXAMPLES_FOR_TOP = 10  # slices (worst first) that get examples
+EXAMPLES_FOR_TOP = 6  # slices (worst first) that get examples
 EXAMPLES_PER_SLICE = 3
 
 
@@ -135,7 +135,8 @@ def _suites(variant: ModelVariant, baseline: ModelVariant, dims: list[Dimension]
         for st in suites_selectors.failure_slice_stats(pair, specs):
             metric = f"suite_score:{pair.suite_slug}"
             inputs.append(SliceInput("suites", st.dimension, st.value, metric,
-                                     PairedSlice(st.n, st.sum_a, st.sum_b, st.sum_d_sq, st.cluster_n, st.cluster_d)))
+                                     PairedSlice(st.n, st.sum_a, st.sum_b, st.sum_d_sq, st.clusters, st.cluster_d_sq,
+                                                 st.cluster_nd, st.cluster_n_sq)))
             origins[("suites", st.dimension, st.value, metric)] = _Origin("suites", kinds[st.dimension],
                                                                           pair.suite_slug, pair.suite_name, pair)
 
@@ -148,7 +149,7 @@ def _judgments(variant: ModelVariant, baseline: ModelVariant, dims: list[Dimensi
         n = st.wins + st.losses + st.ties
         # One judgment scores 1 / ½ / 0 for the variant and the complement for the baseline: d ∈ {1, 0, −1}.
         stat = PairedSlice(n, st.wins + st.ties / 2, st.losses + st.ties / 2, float(st.wins + st.losses),
-                           st.cluster_n, st.cluster_d)
+                           st.clusters, st.cluster_d_sq, st.cluster_nd, st.cluster_n_sq)
         inputs.append(SliceInput("judgments", st.dimension, st.value, "win_rate", stat))
         origins[("judgments", st.dimension, st.value, "win_rate")] = _Origin("judgments", kinds[st.dimension])
 

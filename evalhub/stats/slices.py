@@ -66,31 +66,32 @@ def _finite(field: str, value: float) -> float:
 class PairedSlice:
     """Per-item scores of the variant (a) and the baseline (b) on ``n`` shared items.
 
-    ``sum_a`` = Σa, ``sum_b`` = Σb, ``sum_d_sq`` = Σ(a − b)². With grouped items, ``cluster_n`` and
-    ``cluster_d`` hold each group's item count and Σ(a − b) (ungrouped items are groups of one).
+    ``sum_a`` = Σa, ``sum_b`` = Σb, ``sum_d_sq`` = Σ(a − b)². With grouped items (ungrouped items are
+    groups of one), per group g with n_g items and S_g = Σ_g(a − b): ``clusters`` = G, ``cluster_d_sq`` =
+    Σ S_g², ``cluster_nd`` = Σ n_g·S_g, ``cluster_n_sq`` = Σ n_g² — what CR1 needs, since
+    Σ_g (S_g − n_g·d̄)² = Σ S_g² − 2·d̄·Σ n_g·S_g + d̄²·Σ n_g². ``clusters`` = 0: independent items.
     """
 
     n: int
     sum_a: float
     sum_b: float
     sum_d_sq: float
-    cluster_n: tuple[int, ...] = ()
-    cluster_d: tuple[float, ...] = ()
+    clusters: int = 0
+    cluster_d_sq: float = 0.0
+    cluster_nd: float = 0.0
+    cluster_n_sq: float = 0.0
 
     def __post_init__(self) -> None:
         check_count("n", self.n, minimum=1)
-        for name in ("sum_a", "sum_b", "sum_d_sq"):
+        for name in ("sum_a", "sum_b", "sum_d_sq", "cluster_d_sq", "cluster_nd", "cluster_n_sq"):
             _finite(name, getattr(self, name))
         d = self.sum_a - self.sum_b
         if self.sum_d_sq < d * d / self.n - 1e-9 * max(1.0, self.sum_d_sq):
             raise StatsError("sum_d_sq", "inconsistent with sum_a − sum_b and n (negative variance)")
-        if len(self.cluster_n) != len(self.cluster_d):
-            raise StatsError("cluster_d", "must have one entry per cluster_n entry")
-        if self.cluster_n:
-            if sum(check_count("cluster_n", c, minimum=1) for c in self.cluster_n) != self.n:
-                raise StatsError("cluster_n", f"must add up to n ({self.n})")
-            if abs(sum(_finite("cluster_d", c) for c in self.cluster_d) - d) > 1e-6 * max(1.0, abs(d)):
-                raise StatsError("cluster_d", "must add up to sum_a − sum_b")
+        if check_count("clusters", self.clusters) > self.n:
+            raise StatsError("clusters", f"must be at most n ({self.n})")
+        if self.clusters and self.cluster_n_sq < self.n - 1e-9:
+            raise StatsError("cluster_n_sq", "must be at least n (each cluster has an item)")
 
     @classmethod
     def from_scores(cls, a: Sequence[float], b: Sequence[float],
@@ -105,8 +106,10 @@ class PairedSlice:
         groups: dict[object, list[float]] = {}
         for label, value in zip(clusters, d.tolist(), strict=True):
             groups.setdefault(label, []).append(value)
-        return cls(int(d.size), float(xa.sum()), float(xb.sum()), float(d @ d),
-                   tuple(len(v) for v in groups.values()), tuple(float(sum(v)) for v in groups.values()))
+        sizes = np.array([len(v) for v in groups.values()], dtype=float)
+        sums = np.array([sum(v) for v in groups.values()])
+        return cls(int(d.size), float(xa.sum()), float(xb.sum()), float(d @ d), len(groups), float(sums @ sums),
+                   float(sizes @ sums), float(sizes @ sizes))
 
 
 @dataclass(frozen=True)
@@ -208,10 +211,10 @@ def _paired(s: PairedSlice, level: float) -> SliceComparison:
     n = s.n
     d_bar = (s.sum_a - s.sum_b) / n
     est, base = s.sum_a / n, s.sum_b / n
-    if len(s.cluster_n) >= 2 and len(s.cluster_n) < n:
-        g = len(s.cluster_n)
-        resid = np.asarray(s.cluster_d) - np.asarray(s.cluster_n, dtype=float) * d_bar
-        se = math.sqrt(g / (g - 1) * float(resid @ resid)) / n
+    if 2 <= s.clusters < n:
+        g = s.clusters
+        resid_sq = max(0.0, s.cluster_d_sq - 2.0 * d_bar * s.cluster_nd + d_bar * d_bar * s.cluster_n_sq)
+        se = math.sqrt(g / (g - 1) * resid_sq) / n
         df = g - 1
     elif n >= 2:
         var = max(0.0, (s.sum_d_sq - n * d_bar * d_bar) / (n - 1))

@@ -312,8 +312,9 @@ class SuiteRunPair:
 class SuiteSliceStats:
     """Sufficient statistics of the paired per-item scores (variant a, baseline b) in one slice.
 
-    ``cluster_n`` / ``cluster_d``: per item group (ungrouped items are their own group), the number of
-    items and Σ(a − b); empty when the version groups no item.
+    With item groups (ungrouped items are their own group), per group g of n_g items with S_g = Σ(a − b):
+    ``clusters`` = G, ``cluster_d_sq`` = Σ S_g², ``cluster_nd`` = Σ n_g·S_g, ``cluster_n_sq`` = Σ n_g²
+    (``evalhub.stats.slices.PairedSlice``); all 0 when the version groups no item.
     """
 
     suite_slug: str
@@ -325,8 +326,10 @@ class SuiteSliceStats:
     sum_a: float
     sum_b: float
     sum_d_sq: float
-    cluster_n: tuple[int, ...]
-    cluster_d: tuple[float, ...]
+    clusters: int
+    cluster_d_sq: float
+    cluster_nd: float
+    cluster_n_sq: float
 
 
 @dataclass(frozen=True)
@@ -367,61 +370,60 @@ def _slice_sets(dimensions: list[tuple[str, str, str]]) -> list[tuple[str, str]]
 
 
 def failure_slice_stats(pair: SuiteRunPair, dimensions: list[tuple[str, str, str]]) -> list[SuiteSliceStats]:
-    """Paired slice statistics of one run pair, one aggregate in SQL (GROUPING SETS over the dimensions).
+    """Paired slice statistics of one run pair, aggregated in SQL.
 
     ``dimensions``: (name, kind, key) with kind ``derived`` (a key of the item's derived features),
-    ``suite_category`` or ``suite_metadata`` (a key of the item's metadata); ``suite_tag`` slices by
-    each element of the list at metadata ``key`` (one more query). Scores as on the run page: graded
-    results only (errors score 0).
+    ``suite_category`` or ``suite_metadata`` (a key of the item's metadata) — one query for all of them —
+    and ``suite_tag`` (each element of the list at metadata ``key``; one query each). Scores as on the run
+    page: graded results only (errors score 0). Three levels: cells by every dimension's value and item
+    group, then GROUPING SETS per dimension and group, then per slice the group-level sums CR1 needs.
     """
     from django.db import connection
 
     sets = _slice_sets(dimensions)
     tags = [(name, key) for name, kind, key in dimensions if kind == "suite_tag"]
     clustered = SuiteItem.objects.filter(version_id=pair.version_id).exclude(group="").exists()
-    cluster = "COALESCE(NULLIF(i.\"group\", ''), 'item:' || i.id)" if clustered else "NULL::text"
+    cluster = "COALESCE(NULLIF(i.\"group\", ''), 'item:' || i.id)" if clustered else "''"
     base = ("FROM suites_runresult a JOIN suites_runresult b ON b.item_id = a.item_id AND b.run_id = %s "
             "AND b.score IS NOT NULL JOIN suites_suiteitem i ON i.id = a.item_id "
             "WHERE a.run_id = %s AND a.score IS NOT NULL")
-    sums = "count(*), sum(a.score), sum(b.score), sum((a.score - b.score) ^ 2), sum(a.score - b.score)"
-    rows: list[tuple[str, str | None, str | None, int, float, float, float, float]] = []
+    cell_sums = ("count(*) AS n, sum(a.score) AS sa, sum(b.score) AS sb, sum((a.score - b.score) ^ 2) AS sq, "
+                 "sum(a.score - b.score) AS sd")
+    # Per slice, from its per-group rows (n, sa, sb, sq, sd): totals, G, Σ S_g², Σ n_g·S_g, Σ n_g².
+    per_slice = ("sum(n), sum(sa), sum(sb), sum(sq), count(*), sum(sd * sd), sum(n * sd), sum(n * n)")
+    rows: list[tuple] = []
     with connection.cursor() as cursor:
         if sets:
-            # Two levels, as the production slices: one aggregate by every dimension's value (and cluster),
-            # then GROUPING SETS over those partial sums (exact: counts and sums add up).
             dims = [f"d{j}" for j in range(len(sets))]
             inner_cols = ", ".join(f"({expr}) AS {d}" for (_, expr), d in zip(sets, dims, strict=True))
             cols, flags, grouping = grouping_sets_sql(dims, "c")
+            flag_names = [f"g{j}" for j in range(len(sets))]
+            flag_cols = ", ".join(f"GROUPING({d}) AS {g}" for d, g in zip(dims, flag_names, strict=True))
             cursor.execute(
-                f"SELECT {cols}, {flags}, c, sum(n), sum(sa), sum(sb), sum(sq), sum(sd) FROM ("
-                f"SELECT {inner_cols}, {cluster} AS c, count(*) AS n, sum(a.score) AS sa, sum(b.score) AS sb, "
-                f"sum((a.score - b.score) ^ 2) AS sq, sum(a.score - b.score) AS sd {base} "
-                f"GROUP BY {', '.join(dims)}, c) AS cells GROUP BY GROUPING SETS ({grouping})",
+                f"SELECT {', '.join(dims)}, {', '.join(flag_names)}, {per_slice} FROM ("
+                f"SELECT {cols}, {flag_cols}, c, sum(n) AS n, sum(sa) AS sa, sum(sb) AS sb, sum(sq) AS sq, "
+                f"sum(sd) AS sd FROM (SELECT {inner_cols}, {cluster} AS c, {cell_sums} {base} "
+                f"GROUP BY {', '.join(dims)}, c) AS cells GROUP BY GROUPING SETS ({grouping})) AS per_group "
+                f"GROUP BY {', '.join(dims)}, {', '.join(flag_names)}",
                 [pair.baseline_run_id, pair.run_id])
             rows.extend((name, value, *rest) for name, value, rest in
                         split_grouping_rows(cursor.fetchall(), [name for name, _ in sets]))
         for name, key in tags:
-            cursor.execute(_tag_sql(cluster, base, sums, slice_key_literal(key)), [pair.baseline_run_id, pair.run_id])
-            rows.extend((name, tag, c, *rest) for tag, c, *rest in cursor.fetchall())
-    by_slice: dict[tuple[str, str], list] = {}
-    for name, value, c, n, sa, sb, sq, sd in rows:
-        by_slice.setdefault((name, str(value)), []).append((c, int(n), float(sa), float(sb), float(sq), float(sd)))
-    out = []
-    for (name, value), parts in sorted(by_slice.items()):
-        n = sum(p[1] for p in parts)
-        grouped = clustered and len(parts) >= 2
-        out.append(SuiteSliceStats(
-            pair.suite_slug, pair.run_id, pair.baseline_run_id, name, value, n, sum(p[2] for p in parts),
-            sum(p[3] for p in parts), sum(p[4] for p in parts),
-            tuple(p[1] for p in parts) if grouped else (), tuple(p[5] for p in parts) if grouped else ()))
-    return out
+            cursor.execute(f"SELECT tag, {per_slice} FROM ({_tag_sql(cluster, base, cell_sums, slice_key_literal(key))})"
+                           f" AS per_group GROUP BY tag", [pair.baseline_run_id, pair.run_id])
+            rows.extend((name, str(tag), *rest) for tag, *rest in cursor.fetchall())
+    return sorted((SuiteSliceStats(pair.suite_slug, pair.run_id, pair.baseline_run_id, name, value, int(n),
+                                   float(sa), float(sb), float(sq), int(g) if clustered else 0,
+                                   float(dsq) if clustered else 0.0, float(nd) if clustered else 0.0,
+                                   float(nsq) if clustered else 0.0)
+                   for name, value, n, sa, sb, sq, g, dsq, nd, nsq in rows), key=lambda s: (s.dimension, s.value))
 
 
 def _tag_sql(cluster: str, base: str, sums: str, key: str) -> str:
     tags = (f"CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.metadata -> {key}) = 'array' "
             f"THEN i.metadata -> {key} ELSE '[]'::jsonb END) AS t(tag)")
     head, where = base.split(" WHERE ", 1)
-    return f"SELECT t.tag, {cluster} AS c, {sums} {head} {tags} WHERE {where} GROUP BY 1, 2"
+    return f"SELECT t.tag AS tag, {cluster} AS c, {sums} {head} {tags} WHERE {where} GROUP BY 1, 2"
 
 
 def failure_slice_examples(pair: SuiteRunPair, dimension: tuple[str, str, str], value: str, *,
@@ -439,14 +441,13 @@ def failure_slice_examples(pair: SuiteRunPair, dimension: tuple[str, str, str], 
         results = results.filter(**{f"item__metadata__{key}__contains": [value]})
     else:
         return []
-    mine = {r.item_id: r for r in results.select_related("item")[:2000]}
-    theirs = {r.item_id: r for r in RunResult.objects.filter(run_id=pair.baseline_run_id, item_id__in=list(mine),
-                                                              score__isnull=False)}
-    shared = sorted((i for i in mine if i in theirs),
-                    key=lambda i: (float(mine[i].score or 0) - float(theirs[i].score or 0), mine[i].item.position))
-    return [SuiteSliceExample(i, mine[i].item.external_id, mine[i].item.prompt_text, mine[i].output,
-                              theirs[i].output, float(mine[i].score or 0), float(theirs[i].score or 0), pair.run_id)
-            for i in shared[:limit]]
+    baseline = RunResult.objects.filter(run_id=pair.baseline_run_id, item_id=OuterRef("item_id"), score__isnull=False)
+    worst = list(results.annotate(baseline_score=Subquery(baseline.values("score")[:1]),
+                                  baseline_output=Subquery(baseline.values("output")[:1]))
+                 .filter(baseline_score__isnull=False).select_related("item")
+                 .order_by(F("score") - F("baseline_score"), "item__position")[:limit])
+    return [SuiteSliceExample(r.item_id, r.item.external_id, r.item.prompt_text, r.output, r.baseline_output or "",
+                              float(r.score or 0), float(r.baseline_score or 0), pair.run_id) for r in worst]
 
 
 def failure_best_other_variant(variant_id: int, *, suite_slug: str | None = None) -> int | None:

@@ -346,9 +346,13 @@ def failure_slice_examples(*, variant_id: int, dimension: tuple[str, str, str], 
                "task_success_rate": {"task_success": False}}.get(metric)
     if failure:
         events = events.filter(**failure)
-    # The newest events are wanted: look in the last day first (one partition), the whole window only if needed.
-    recent = list(events.filter(ts__gte=max(start, end - timedelta(days=1))).order_by("-ts")[:limit])
-    found = recent if len(recent) >= limit else list(events.order_by("-ts")[:limit])
+    # The newest events are wanted: look in the last hour, then the last day, then the whole window, so a busy
+    # slice costs a scan of one hour's events rather than the window's.
+    found: list = []
+    for since in (end - timedelta(hours=1), end - timedelta(days=1), start):
+        found = list(events.filter(ts__gte=max(start, since)).order_by("-ts")[:limit])
+        if len(found) >= limit or since <= start:
+            break
     return [EventSliceExample(e.event_id, e.ts, e.prompt_text, e.response_text, e.refused, e.reasked, e.error_type,
                               e.feedback)
             for e in found]
