@@ -206,18 +206,30 @@ def _examples(r: SliceResult, origin: _Origin, variant: ModelVariant, baseline: 
                 for e in judging_selectors.failure_slice_examples(
                     variant_id=variant.pk, baseline_id=baseline.pk, dimension=origin.spec, value=r.value,
                     limit=EXAMPLES_PER_SLICE)]
-    if origin.source == "production" and window is not None:
-        out = []
-        for e in telemetry_selectors.failure_slice_examples(variant_id=variant.pk, dimension=origin.spec,
-                                                            value=r.value, metric=r.metric, start=window[0],
-                                                            end=window[1], limit=EXAMPLES_PER_SLICE):
+    return []
+
+
+def _production_examples(top: list[SliceResult], origins: dict[tuple, _Origin], variant: ModelVariant,
+                         window: tuple[dt.datetime, dt.datetime] | None) -> dict[int, list[dict]]:
+    """Examples of the top production slices, fetched together (one scan of recent events)."""
+    wanted = [(i, r) for i, r in enumerate(top) if r.source == "production"]
+    if not wanted or window is None:
+        return {}
+    found = telemetry_selectors.failure_slices_examples(
+        variant_id=variant.pk, wanted=[(origins[(r.source, r.dimension, r.value, r.metric)].spec, r.value, r.metric)
+                                       for _, r in wanted],
+        start=window[0], end=window[1], limit=EXAMPLES_PER_SLICE)
+    out = {}
+    for (i, _), events in zip(wanted, found, strict=True):
+        rows = []
+        for e in events:
             signs = [s for s, on in (("refused", e.refused), ("re-asked", e.reasked), ("error " + e.error_type,
                                      bool(e.error_type)), ("thumbs down", e.feedback == -1)) if on]
-            out.append({"kind": "event", "id": e.event_id, "title": f"event {e.event_id}",
-                        "prompt": e.prompt or "(prompt text not stored)", "output": e.response or "",
-                        "baseline_output": "", "detail": ", ".join(signs) or e.ts.isoformat(), "url": ""})
-        return out
-    return []
+            rows.append({"kind": "event", "id": e.event_id, "title": f"event {e.event_id}",
+                         "prompt": e.prompt or "(prompt text not stored)", "output": e.response or "",
+                         "baseline_output": "", "detail": ", ".join(signs) or e.ts.isoformat(), "url": ""})
+        out[i] = rows
+    return out
 
 
 _VALUE_PHRASES = {
@@ -294,6 +306,7 @@ def analyse(params: Params) -> dict:
     if params.source in (None, "production"):
         window = _production(variant, baseline, dims, params.days, inputs, origins)
     results = rank_slices(inputs, alpha=params.alpha, min_n=params.min_n, min_effect=params.min_effect)
+    production_examples = _production_examples(results[:EXAMPLES_FOR_TOP], origins, variant, window)
     rows = []
     for i, r in enumerate(results):
         origin = origins[(r.source, r.dimension, r.value, r.metric)]
@@ -306,7 +319,8 @@ def analyse(params: Params) -> dict:
             "lower": _finite(r.lower), "upper": _finite(r.upper), "effect": _finite(r.effect),
             "p_value": _finite(r.p_value), "p_adjusted": _finite(r.p_adjusted), "tested": r.tested,
             "significant": r.significant, "direction": r.direction,
-            "examples": _examples(r, origin, variant, baseline, window) if i < EXAMPLES_FOR_TOP else [],
+            "examples": (production_examples.get(i, []) if r.source == "production"
+                         else _examples(r, origin, variant, baseline, window)) if i < EXAMPLES_FOR_TOP else [],
         }
         row["sentence"] = sentence({**row, "lower": r.lower, "upper": r.upper}, variant.name, baseline.name)
         rows.append(row)

@@ -331,33 +331,6 @@ def failure_slice_stats(*, variant_ids: list[int], dimensions: list[tuple[str, s
                    for name, value, rest in rows), key=lambda s: (s.dimension, s.value, s.variant_id))
 
 
-def failure_slice_examples(*, variant_id: int, dimension: tuple[str, str, str], value: str, metric: str,
-                           start: datetime, end: datetime, limit: int = 3) -> list[EventSliceExample]:
-    """Recent events of one slice showing the metric's failure (a refusal, a re-ask, an error, a thumbs down)."""
-    from experiments.telemetry.models import Event
-
-    _, kind, key = dimension
-    field = {"derived": "features", "event_attribute": "metadata"}.get(kind)
-    if field is None:
-        return []
-    events = Event.objects.filter(variant_id=variant_id, ts__gte=start, ts__lt=end, **{f"{field}__{key}": value})
-    failure = {"refusal_rate": {"refused": True}, "reask_rate": {"reasked": True},
-               "error_rate": {"error_type__gt": ""}, "thumbs_up_rate": {"feedback": -1},
-               "task_success_rate": {"task_success": False}}.get(metric)
-    if failure:
-        events = events.filter(**failure)
-    # The newest events are wanted: look in the last hour, then the last day, then the whole window, so a busy
-    # slice costs a scan of one hour's events rather than the window's.
-    found: list = []
-    for since in (end - timedelta(hours=1), end - timedelta(days=1), start):
-        found = list(events.filter(ts__gte=max(start, since)).order_by("-ts")[:limit])
-        if len(found) >= limit or since <= start:
-            break
-    return [EventSliceExample(e.event_id, e.ts, e.prompt_text, e.response_text, e.refused, e.reasked, e.error_type,
-                              e.feedback)
-            for e in found]
-
-
 def failure_window(days: int) -> tuple[datetime, datetime] | None:
     """The last ``days`` days of production data present (ending with the newest rollup hour), or None."""
     from django.db.models import Max
@@ -384,3 +357,44 @@ def failure_slice_prompts(*, variant_id: int, dimension: tuple[str, str, str], v
                                   **{f"{field}__{key}": value})
              .exclude(prompt_text="").values_list("prompt_text", flat=True).distinct()[:limit])
     return list(texts)
+
+
+_FAILURE_CONDITIONS = {"refusal_rate": "refused", "reask_rate": "reasked", "error_rate": "error_type <> ''",
+                       "thumbs_up_rate": "feedback = -1", "task_success_rate": "task_success = false",
+                       "latency_mean_ms": "TRUE"}
+
+
+def failure_slices_examples(*, variant_id: int, wanted: list[tuple[tuple[str, str, str], str, str]],
+                            start: datetime, end: datetime, limit: int = 3) -> list[list[EventSliceExample]]:
+    """The newest events showing each slice's failure (a refusal, a re-ask, an error, a thumbs down, a failed
+    task; any event for latency), for several (dimension, value, metric) at once: one scan per time window —
+    the last hour, the last day, the whole window, stopping once every slice has ``limit`` — not one per slice."""
+    from evalhub.core.slicing import slice_expressions
+
+    exprs = [slice_expressions(_SLICE_EXPRESSIONS, [dim])[0][1] if dim[1] in _SLICE_EXPRESSIONS else None
+             for dim, _, _ in wanted]
+    conds = [(f"({expr}) = %s AND ({_FAILURE_CONDITIONS.get(metric, 'TRUE')})", value)
+             for expr, (_, value, metric) in zip(exprs, wanted, strict=True) if expr is not None]
+    found: list[list[EventSliceExample]] = [[] for _ in wanted]
+    if not conds:
+        return found
+    matches = ", ".join(f"({sql})" for sql, _ in conds)
+    params = [v for _, v in conds]
+    for since in (end - timedelta(hours=1), end - timedelta(days=1), start):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT event_id, ts, prompt_text, response_text, refused, reasked, error_type, feedback, {matches} "
+                f"FROM telemetry_event WHERE variant_id = %s AND ts >= %s AND ts < %s AND ({' OR '.join(s for s, _ in conds)}) "
+                f"ORDER BY ts DESC LIMIT %s",
+                params + [variant_id, max(start, since), end] + params + [limit * len(conds) * 20])
+            rows = cursor.fetchall()
+        found = [[] for _ in wanted]
+        slots = [i for i, expr in enumerate(exprs) if expr is not None]
+        for row in rows:
+            example = EventSliceExample(*row[:8])
+            for slot, hit in zip(slots, row[8:], strict=True):
+                if hit and len(found[slot]) < limit:
+                    found[slot].append(example)
+        if all(len(found[i]) >= limit for i in slots) or since <= start:
+            break
+    return found

@@ -134,3 +134,13 @@ def test_a_slice_becomes_a_regression_suite_and_a_campaign(demo_world, client) -
     assert set(made_campaign.variants.values_list("slug", flat=True)) == {"acme-7b-dpo", "acme-70b"}
     viewer = _client(client, Role.VIEWER)
     assert viewer.post(f"{URL}/slices/suite", body, content_type="application/json").status_code == 403
+
+
+def test_production_examples_show_the_failure(demo_world, client) -> None:
+    body = _client(client, Role.VIEWER).get(URL, {"variant": "acme-7b-sft", "baseline": "acme-7b",
+                                                 "source": "production"}).json()
+    top = body["slices"][0]
+    assert top["slice"]["value"] == "safety_adjacent" and len(top["examples"]) == 3
+    refusal = next(s for s in body["slices"] if s["slice"]["value"] == "safety_adjacent"
+                   and s["metric"] == "refusal_rate")
+    assert refusal["examples"] and all("refused" in e["detail"] for e in refusal["examples"])
