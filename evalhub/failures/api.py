@@ -42,6 +42,21 @@ def failures(request: HttpRequest, variant: str, baseline: str | None = None, su
     return answer(params_from(variant, baseline, suite, source, days), refresh=request.GET.get("refresh") == "1")
 
 
+@router.get("/confident-wrong", response={200: dict, 404: ErrorOut}, auth=READ_AUTH)
+def confident_wrong(request: HttpRequest, variant: str, suite: str | None = None) -> dict:
+    """Among the variant's wrong answers to items with a right answer, the share that expresses no uncertainty
+    (overall and per slice, Wilson 95% intervals), and the calibration of stated confidences (ECE). 404 for an
+    unknown variant, or when this build has no hedging detector."""
+    from evalhub.failures import confidence
+
+    try:
+        return confidence.confident_and_wrong(variant=variant, suite=suite or None)
+    except confidence.Unavailable:
+        raise HttpError(404, "confident-and-wrong: the hedging detector is not installed in this build") from None
+    except selectors.AnalysisError as err:
+        raise HttpError(err.status, f"{err.field}: {err.message}") from None
+
+
 def _dimension_out(d: Dimension) -> dict:
     return {"id": d.pk, "name": d.name, "kind": d.kind, "key": d.key, "sources": list(d.sources),
             "description": d.description, "active": d.active, "builtin": d.builtin,

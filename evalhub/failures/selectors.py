@@ -327,6 +327,7 @@ def analyse(params: Params) -> dict:
     return {
         "version": PAYLOAD_VERSION,
         "computed_at": timezone.now().isoformat(),
+        "confident_wrong": _confident_wrong(params),
         "params": dataclasses.asdict(params),
         "variant": {"slug": variant.slug, "name": variant.name},
         "baseline": {"slug": baseline.slug, "name": baseline.name, "reason": reason},
@@ -335,6 +336,18 @@ def analyse(params: Params) -> dict:
         "n_flagged": sum(1 for r in results if r.significant),
         "slices": rows,
     }
+
+
+def _confident_wrong(params: Params) -> dict | None:
+    """The variant's "confident and wrong" figures, when suites are analysed and the detector is installed."""
+    from evalhub.failures import confidence
+
+    if params.source not in (None, "suites"):
+        return None
+    try:
+        return confidence.confident_and_wrong(variant=params.variant, suite=params.suite)
+    except confidence.Unavailable:
+        return None
 
 
 def cache_seconds() -> int:

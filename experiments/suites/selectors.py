@@ -496,3 +496,33 @@ def failure_slice_items(pair: SuiteRunPair, dimension: tuple[str, str, str], val
         row.update({k: v for k, v in (item.metadata or {}).items() if k not in row})
         out.append(row)
     return out
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """One graded answer to an item with a right answer (for "confident and wrong")."""
+
+    item_id: int
+    suite_slug: str
+    output: str
+    correct: bool
+    category: str
+    features: dict
+    metadata: dict
+
+
+def failure_graded_answers(*, variant_id: int, suite_slug: str | None = None, limit: int = 50_000) -> list[GradedAnswer]:
+    """The variant's graded answers, from its latest finished run per suite, on items that have targets."""
+    runs = Run.objects.filter(status=RunStatus.DONE, variant_id=variant_id)
+    if suite_slug:
+        runs = runs.filter(version__suite__slug=suite_slug)
+    latest: dict[int, int] = {}
+    for run_id, suite_id in runs.order_by("-created_at", "-id").values_list("id", "version__suite_id"):
+        latest.setdefault(suite_id, run_id)
+    results = (RunResult.objects.filter(run_id__in=list(latest.values()), score__isnull=False)
+               .exclude(item__targets=[]).order_by("run_id", "item__position")
+               .values_list("item_id", "run__version__suite__slug", "output", "passed", "score", "item__category",
+                            "item__features", "item__metadata")[:limit])
+    return [GradedAnswer(item_id, slug, output or "", bool(passed) if passed is not None else score >= 1.0,
+                         category or "", features or {}, metadata or {})
+            for item_id, slug, output, passed, score, category, features, metadata in results]
