@@ -30,6 +30,24 @@ KIND_SOURCES: dict[str, tuple[str, ...]] = {
     DimensionKind.EVENT_ATTRIBUTE: ("production",),
 }
 
+# (name, kind, key, description) of the dimensions EvalHub declares itself (migration 0002 stores them;
+# ``selectors.dimensions_active`` also supplies any that has no row, e.g. in a database emptied by a flush).
+BUILTIN_DIMENSIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("language", "derived", "language", "language of the prompt"),
+    ("turns", "derived", "turns", "user turns in the conversation: 1, 2-3, 4+"),
+    ("prompt_length", "derived", "prompt_length", "short (< 200 characters), medium, long (≥ 1,000)"),
+    ("contains_code", "derived", "contains_code", "the prompt contains code"),
+    ("recent_events", "derived", "recent_events", "the prompt asks about recent events or dates"),
+    ("safety_sensitive", "derived", "safety_sensitive", "a safety-sensitive request"),
+    ("category", "suite_category", "", "suite item category"),
+    ("tags", "suite_tag", "tags", "suite item tags (metadata 'tags')"),
+    ("category", "campaign_category", "", "campaign prompt category"),
+    ("route", "event_attribute", "route", "production route (event metadata 'route')"),
+    ("feature", "event_attribute", "feature", "product feature (event metadata 'feature')"),
+    ("segment", "event_attribute", "segment", "user segment (event metadata 'segment')"),
+    ("topic", "event_attribute", "topic", "prompt topic (event metadata 'topic')"),
+)
+
 key_validator = RegexValidator(r"^[A-Za-z0-9_.-]{1,80}$", "use letters, digits, '_', '.' or '-' (at most 80)")
 name_validator = RegexValidator(r"^[a-z0-9_-]{1,60}$", "use lower-case letters, digits, '_' or '-' (at most 60)")
 

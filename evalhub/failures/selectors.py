@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from evalhub.failures.models import SOURCES, Analysis, Dimension
+from evalhub.failures.models import BUILTIN_DIMENSIONS, SOURCES, Analysis, Dimension
 from evalhub.stats.slices import MeanSlice, PairedSlice, ProportionSlice, SliceInput, SliceResult, rank_slices
 from experiments.abtests import selectors as abtests_selectors
 from experiments.suites import selectors as suites_selectors
@@ -75,12 +75,21 @@ class Params:
 # ---------------------------------------------------------------- dimensions
 
 
+def _missing_builtins(rows: list[Dimension]) -> list[Dimension]:
+    """Built-in dimensions with no row at all (neither active nor retired), as unsaved active rows."""
+    known = {(d.name, d.kind) for d in rows if d.builtin}
+    return [Dimension(name=name, kind=kind, key=key, description=description, builtin=True)
+            for name, kind, key, description in BUILTIN_DIMENSIONS if (name, kind) not in known]
+
+
 def dimensions_active() -> list[Dimension]:
-    return list(Dimension.objects.filter(active=True).order_by("name", "kind"))
+    rows = list(Dimension.objects.all())
+    return sorted([d for d in rows if d.active] + _missing_builtins(rows), key=lambda d: (d.name, d.kind))
 
 
 def dimensions_all() -> list[Dimension]:
-    return list(Dimension.objects.select_related("created_by").order_by("-active", "name", "kind"))
+    rows = list(Dimension.objects.select_related("created_by"))
+    return sorted(rows + _missing_builtins(rows), key=lambda d: (not d.active, d.name, d.kind))
 
 
 def _specs(dimensions: list[Dimension], source: str) -> list[tuple[str, str, str]]:

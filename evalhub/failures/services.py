@@ -45,7 +45,8 @@ def dimension_declare(*, name: str, kind: str, key: str = "", description: str =
     elif not _KEY.match(key):
         raise ValidationError({"key": "required for this kind: letters, digits, '_', '.' or '-' (1–80)"})
     sources = set(KIND_SOURCES[kind])
-    for other in Dimension.objects.select_for_update().filter(name=name, active=True):
+    list(Dimension.objects.select_for_update().filter(name=name))  # one declaration of a name at a time
+    for other in (d for d in selectors.dimensions_active() if d.name == name):
         if sources & set(other.sources):
             raise ValidationError({"name": f"an active dimension '{name}' ({other.kind}) already slices "
                                            f"{', '.join(sorted(sources & set(other.sources)))}; retire it first"})

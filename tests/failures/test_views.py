@@ -84,3 +84,12 @@ def test_scorecard_shows_each_variants_top_failure_modes(demo_world, client) -> 
     assert Analysis.objects.filter(variant_slug="acme-7b-sft").exists()
     html = _client(client, Role.VIEWER).get("/dashboards/").content.decode()
     assert "Top failure modes" in html and 'href="/failures/acme-7b-sft/"' in html
+
+
+def test_builtin_dimensions_apply_even_without_their_rows(demo_world) -> None:
+    from evalhub.failures.selectors import dimensions_active
+
+    Dimension.objects.filter(builtin=True, name="topic").delete()  # e.g. a database emptied by a flush
+    assert any(d.name == "topic" and d.kind == "event_attribute" for d in dimensions_active())
+    Dimension.objects.create(name="topic", kind="event_attribute", key="topic", builtin=True, active=False)
+    assert not any(d.name == "topic" for d in dimensions_active())  # a retired built-in stays retired
