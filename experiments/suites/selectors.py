@@ -21,7 +21,6 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from evalhub.core.slicing import grouping_sets_sql, slice_expressions, slice_key_literal, split_grouping_rows
 from evalhub.stats import MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
@@ -366,6 +365,8 @@ def failure_run_pairs(*, variant_id: int, baseline_id: int, suite_slug: str | No
 
 def _slice_sets(dimensions: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
     """(name, SQL expression) of the dimensions a GROUPING SET can read."""
+    from evalhub.core.slicing import slice_expressions
+
     return slice_expressions(_SLICE_EXPRESSIONS, dimensions)
 
 
@@ -379,6 +380,8 @@ def failure_slice_stats(pair: SuiteRunPair, dimensions: list[tuple[str, str, str
     group, then GROUPING SETS per dimension and group, then per slice the group-level sums CR1 needs.
     """
     from django.db import connection
+
+    from evalhub.core.slicing import grouping_sets_sql, slice_key_literal, split_grouping_rows
 
     sets = _slice_sets(dimensions)
     tags = [(name, key) for name, kind, key in dimensions if kind == "suite_tag"]
