@@ -213,7 +213,7 @@ def main() -> None:
     # Baseline: raw COPY of the same rows (as the API would store them) into a same-shaped table.
     rows = [(e["event_id"], e["timestamp"], datetime.now(UTC), "api", variant.id, "", "", e["unit_id"], e["session_id"],
              e["latency_ms"], e["ttft_ms"], e["input_tokens"], e["output_tokens"], 0, 0.0, True, e["finish_reason"],
-             False, "none", None, None, False, False, None, None, "{}", "{}", "") for e in events]
+             False, "none", None, None, False, False, None, None, "{}", "{}", "", "{}") for e in events]
     assert len(rows[0]) == len(EVENT_COLUMNS), "the baseline rows must carry every stored column"
     copy_seconds = {}
     with psycopg.connect(db_url) as conn:

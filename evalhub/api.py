@@ -21,6 +21,7 @@ from evalhub.core.api import router as core_router
 from evalhub.core.errors import DomainError, FieldError, Invalid, NotFound, Unavailable, error_body, http_status
 from evalhub.core.schemas import ErrorOut
 from evalhub.dashboards.api import router as dashboards_router
+from evalhub.failures.api import router as failures_router
 from experiments.abtests.api import router as abtests_router
 from experiments.suites.api import router as suites_router
 from experiments.telemetry.api import router as telemetry_router
@@ -142,3 +143,4 @@ api.add_router("/suites", suites_router, tags=["suites"])
 api.add_router("/", telemetry_router, tags=["events"])
 api.add_router("/experiments", abtests_router, tags=["experiments"])
 api.add_router("/dashboards", dashboards_router, tags=["dashboards"])
+api.add_router("/failures", failures_router, tags=["failures"])

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "experiments.suites",
     "experiments.telemetry",
     "experiments.abtests",
+    "evalhub.failures",
     "evalhub.dashboards",
 ]
 
@@ -220,6 +221,10 @@ CELERY_BEAT_SCHEDULE["dashboards-refresh"] = {
 DASHBOARDS_CACHE_SECONDS = env_int("DASHBOARDS_CACHE_SECONDS", 300)
 DASHBOARDS_MAX_STALE_SECONDS = env_int("DASHBOARDS_MAX_STALE_SECONDS", 3600)
 # Leaderboards: a refresh whose message was lost is re-enqueued, so its board is delayed, not frozen.
+# Failure modes: every variant's default analysis kept warm (the pages and the scorecard column read it).
+CELERY_BEAT_SCHEDULE["failures-refresh"] = {
+    "task": "evalhub.failures.tasks.failures_refresh_task", "schedule": 240.0, "options": {"expires": 240.0},
+}
 CELERY_BEAT_SCHEDULE["judging-leaderboard-pending-sweep"] = {
     "task": "judging.tasks.leaderboard_pending_sweep_task", "schedule": 60.0, "options": {"expires": 60.0},
 }

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("experiments.telemetry.otlp_urls")),
     path("experiments/", include("experiments.abtests.urls")),
     path("dashboards/", include("evalhub.dashboards.urls")),
+    path("failures/", include("evalhub.failures.urls")),
     path("", include("evalhub.core.urls")),
 ]

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from evalhub.core.models import Completion, ModelVariant, Prompt, slug_validator
+from evalhub.text.features import derive_features
 
 
 class PairDesign(models.TextChoices):
@@ -93,6 +94,29 @@ class Campaign(models.Model):
         return self.name
 
 
+def prompt_features(messages: object) -> dict[str, str]:
+    """Derived dimensions of a prompt's messages (``evalhub.text.features``): last user turn, user turns."""
+    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"] if isinstance(messages, list) else []
+    content = user[-1].get("content") if user else ""
+    if isinstance(content, list):
+        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return derive_features(str(content or ""), turns=len(user) or None)
+
+
+class ComparisonQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[override]
+        """Every way comparisons are written stores their prompt's derived features with them."""
+        objs = list(objs)
+        missing = {obj.prompt_id for obj in objs if not obj.features}
+        if missing:
+            messages = dict(Prompt.objects.filter(pk__in=missing).values_list("pk", "messages"))
+            cache = {pk: prompt_features(m) for pk, m in messages.items()}
+            for obj in objs:
+                if not obj.features:
+                    obj.features = cache.get(obj.prompt_id, {})
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Comparison(models.Model):
     """One (prompt, pair of answers) to be judged ``judgments_needed`` times by distinct reviewers."""
 
@@ -109,6 +133,10 @@ class Comparison(models.Model):
     judgments_needed = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     judgments_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    features = models.JSONField(default=dict, blank=True,
+                                help_text="dimensions derived from the prompt at write time (evalhub.text.features)")
+
+    objects = ComparisonQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -131,6 +159,11 @@ class Comparison(models.Model):
 
     def __str__(self) -> str:
         return f"comparison {self.pk} ({self.variant_a_id} vs {self.variant_b_id})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.features and self.prompt_id is not None:
+            self.features = prompt_features(Prompt.objects.values_list("messages", flat=True).get(pk=self.prompt_id))
+        super().save(*args, **kwargs)
 
 
 class Assignment(models.Model):

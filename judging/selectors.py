@@ -217,3 +217,142 @@ def preference_overall() -> PreferenceBoard:
         for row in board.get("rows") or []
     ]
     return PreferenceBoard(snap.computed_at, snap.n_judgments, tuple(rows))
+
+
+# ---------------------------------------------------------------- failure-mode slices (read by evalhub.failures)
+
+# How a dimension reads a judgment (j) and its comparison (c), by kind; %s is the dimension's key.
+_SLICE_EXPRESSIONS = {
+    "derived": "c.features ->> %s",
+    "campaign_category": "NULLIF(j.category, '')",
+}
+
+
+@dataclass(frozen=True)
+class JudgmentSliceStats:
+    """Head-to-head judgments of a variant against its baseline in one slice (ties include both-bad).
+
+    A prompt judged several times is one cluster: per prompt g with n_g judgments and S_g = Σ(win − loss),
+    ``clusters`` = G, ``cluster_d_sq`` = Σ S_g², ``cluster_nd`` = Σ n_g·S_g, ``cluster_n_sq`` = Σ n_g².
+    """
+
+    dimension: str
+    value: str
+    wins: int
+    losses: int
+    ties: int
+    clusters: int
+    cluster_d_sq: float
+    cluster_nd: float
+    cluster_n_sq: float
+
+
+@dataclass(frozen=True)
+class JudgmentSliceExample:
+    comparison_id: int
+    campaign_slug: str
+    prompt: str
+    output: str
+    baseline_output: str
+    outcome: str  # "loss" | "tie" | "win", for the variant
+
+
+def failure_slice_stats(*, variant_id: int, baseline_id: int,
+                        dimensions: list[tuple[str, str, str]]) -> list[JudgmentSliceStats]:
+    """Wins, losses and ties of ``variant_id`` against ``baseline_id`` per slice (one GROUPING SETS query).
+
+    Counts the judgments the leaderboards count: not excluded, not identity-flagged. ``dimensions``:
+    (name, kind, key) with kind ``derived`` (a key of the comparison's derived features) or
+    ``campaign_category``.
+    """
+    from evalhub.core.slicing import grouping_sets_sql, slice_expressions, split_grouping_rows
+
+    sets = slice_expressions(_SLICE_EXPRESSIONS, dimensions)
+    if not sets:
+        return []
+    a, b = sorted((variant_id, baseline_id))
+    # Canonical outcome "a" = the lower pk won: +1 for the variant when it is that one.
+    sign = 1 if variant_id == a else -1
+    cols, flags, grouping = grouping_sets_sql([f"({expr})" for _, expr in sets], "c.prompt_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {cols}, {flags}, count(*) FILTER (WHERE j.outcome = 'a'), count(*) FILTER (WHERE j.outcome = 'b'),"
+            f" count(*) FILTER (WHERE j.outcome NOT IN ('a', 'b')) "
+            f"FROM judging_judgment j JOIN judging_comparison c ON c.id = j.comparison_id "
+            f"WHERE j.variant_a_id = %s AND j.variant_b_id = %s AND NOT j.excluded AND NOT j.identity_flag "
+            f"GROUP BY GROUPING SETS ({grouping})", [a, b])
+        rows = split_grouping_rows(cursor.fetchall(), [name for name, _ in sets])
+    by_slice: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    for name, value, (won_a, won_b, ties) in rows:
+        wins, losses = (won_a, won_b) if sign == 1 else (won_b, won_a)
+        by_slice.setdefault((name, value), []).append((int(wins), int(losses), int(ties)))
+    out = []
+    for (name, value), parts in sorted(by_slice.items()):
+        sizes = [sum(p) for p in parts]
+        diffs = [float(p[0] - p[1]) for p in parts]
+        out.append(JudgmentSliceStats(
+            name, value, sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts), len(parts),
+            sum(d * d for d in diffs), sum(n * d for n, d in zip(sizes, diffs, strict=True)),
+            float(sum(n * n for n in sizes))))
+    return out
+
+
+def failure_slice_examples(*, variant_id: int, baseline_id: int, dimension: tuple[str, str, str], value: str,
+                           limit: int = 3) -> list[JudgmentSliceExample]:
+    """Comparisons of one slice that the variant lost to the baseline (most losses first)."""
+    _, kind, key = dimension
+    a, b = sorted((variant_id, baseline_id))
+    judgments = Judgment.objects.filter(variant_a_id=a, variant_b_id=b, excluded=False, identity_flag=False)
+    if kind == "derived":
+        judgments = judgments.filter(**{f"comparison__features__{key}": value})
+    elif kind == "campaign_category":
+        judgments = judgments.filter(category=value)
+    else:
+        return []
+    lost = "b" if variant_id == a else "a"
+    rows = (judgments.filter(outcome=lost).values("comparison_id").annotate(n=Count("id"))
+            .order_by("-n", "comparison_id")[:limit])
+    ids = [r["comparison_id"] for r in rows]
+    comparisons = {c.pk: c for c in Comparison.objects.filter(pk__in=ids).select_related(
+        "campaign", "prompt", "completion_a", "completion_b")}
+    out = []
+    for cid in ids:
+        c = comparisons[cid]
+        mine, theirs = (c.completion_a, c.completion_b) if variant_id == a else (c.completion_b, c.completion_a)
+        out.append(JudgmentSliceExample(cid, c.campaign.slug, _prompt_text(c.prompt.messages), mine.output,
+                                        theirs.output, "loss"))
+    return out
+
+
+def _prompt_text(messages: object) -> str:
+    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"] if isinstance(messages, list) else []
+    content = user[-1].get("content") if user else ""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
+def failure_most_judged_opponent(variant_id: int) -> int | None:
+    """The variant judged most often against ``variant_id`` (head to head, counted judgments)."""
+    counts: dict[int, int] = {}
+    for a, b, n in (Judgment.objects.filter(Q(variant_a_id=variant_id) | Q(variant_b_id=variant_id),
+                                            excluded=False, identity_flag=False)
+                    .values_list("variant_a_id", "variant_b_id").annotate(n=Count("id"))):
+        other = b if a == variant_id else a
+        counts[other] = counts.get(other, 0) + n
+    return max(counts, key=lambda v: (counts[v], -v)) if counts else None
+
+
+def failure_slice_prompt_ids(*, variant_id: int, baseline_id: int, dimension: tuple[str, str, str], value: str,
+                             limit: int = 500) -> list[int]:
+    """Prompts of the head-to-head comparisons in one slice (for a new campaign on that slice)."""
+    _, kind, key = dimension
+    a, b = sorted((variant_id, baseline_id))
+    comparisons = Comparison.objects.filter(variant_a_id=a, variant_b_id=b)
+    if kind == "derived":
+        comparisons = comparisons.filter(**{f"features__{key}": value})
+    elif kind == "campaign_category":
+        comparisons = comparisons.filter(judgments__category=value)
+    else:
+        return []
+    return list(comparisons.order_by("prompt_id").values_list("prompt_id", flat=True).distinct()[:limit])

@@ -29,13 +29,13 @@ def _lines(value: str) -> set[str]:
     return {line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")}
 
 
-def _app_modules() -> set[str]:
+def _app_modules(allowed: set[str] = ALLOWED) -> set[str]:
     modules = set()
     for app in APPS:
         for path in (BASE_DIR / app).iterdir():
             name = path.stem if path.suffix == ".py" else path.name
             is_module = path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists())
-            if is_module and name != "__init__" and name not in ALLOWED:
+            if is_module and name != "__init__" and name not in allowed:
                 modules.add(f"{app.replace('/', '.')}.{name}")
     return modules
 
@@ -46,6 +46,14 @@ def test_dashboards_contract_forbids_every_app_module_but_selectors():
     assert on_disk - forbidden == set(), "add these modules to forbidden_modules in .importlinter"
     assert forbidden - on_disk == set(), "these forbidden modules no longer exist"
     assert not any(module.endswith(".selectors") for module in forbidden)
+
+
+def test_failures_contract_forbids_every_app_module_but_selectors_and_services():
+    forbidden = _lines(_contract("failures-selectors-and-services-only")["forbidden_modules"])
+    on_disk = _app_modules(ALLOWED | {"services"})
+    assert on_disk - forbidden == set(), "add these modules to forbidden_modules in .importlinter"
+    assert forbidden - on_disk == set(), "these forbidden modules no longer exist"
+    assert not any(module.endswith((".selectors", ".services")) for module in forbidden)
 
 
 def test_only_the_declared_app_to_app_import_is_allowed_without_a_to_do():

@@ -12,6 +12,7 @@ from evalhub.core.models import Role
 from evalhub.core.roles import role_required
 from evalhub.dashboards import charts, pages, selectors, services
 from evalhub.dashboards.models import Report, ReportKind
+from evalhub.failures.selectors import top_failure_modes
 
 READERS = (Role.VIEWER, Role.ENGINEER, Role.ADMIN)
 
@@ -57,7 +58,12 @@ def _csv(request: HttpRequest, name: str, build: Callable[[dict, pages.Params], 
 
 @role_required(*READERS)
 def scorecard(request: HttpRequest) -> HttpResponse:
-    return _page(request, "scorecard", pages.scorecard)
+    def build(payload: dict, params: pages.Params) -> dict:
+        data = pages.scorecard(payload, params)
+        data["failure_modes"] = top_failure_modes([r["slug"] for r in data["rows"]])  # cached analyses only
+        return data
+
+    return _page(request, "scorecard", build)
 
 
 @role_required(*READERS)

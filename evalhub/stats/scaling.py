@@ -358,7 +358,10 @@ def fit_log_compute(
     resid = y - design @ theta
     df = c.size - 2
     scale = float(np.sum(w * resid**2)) / df
-    cov = scale * np.linalg.inv(design.T @ (design * w[:, None]))
+    try:
+        cov = scale * np.linalg.inv(design.T @ (design * w[:, None]))
+    except np.linalg.LinAlgError:  # e.g. a point with a (near-)zero standard error outweighs the rest
+        raise StatsError("score_se", "the weighted points do not determine a line (a standard error near 0?)") from None
     return LogFit(
         a=float(theta[0]), b=float(theta[1]),
         var_a=float(cov[0, 0]), var_b=float(cov[1, 1]), cov_ab=float(cov[0, 1]),

@@ -527,3 +527,15 @@ def experiments_running() -> list[RunningExperiment]:
             decision=verdict, decision_reasons=reasons, computed_at=snap.computed_at if snap else None,
         ))
     return out
+
+
+# ---------------------------------------------------------------- failure-mode baselines (read by evalhub.failures)
+
+
+def failure_control_variant(variant_id: int) -> int | None:
+    """The control arm's variant of the newest experiment in which ``variant_id`` is a treatment arm."""
+    arm = (Arm.objects.filter(variant_id=variant_id, is_control=False).order_by("-experiment__created_at", "-experiment_id").first())
+    if arm is None:
+        return None
+    control = Arm.objects.filter(experiment_id=arm.experiment_id, is_control=True).first()
+    return control.variant_id if control is not None and control.variant_id != variant_id else None

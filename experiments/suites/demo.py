@@ -19,9 +19,17 @@ from django.utils import timezone
 from evalhub.core.demo import DemoWorld
 from evalhub.core.models import ModelVariant
 from evalhub.core.simulator import simulate_answer
-from evalhub.core.world import ENDPOINT_MODELS
+from evalhub.core.world import (
+    ASSISTANT_CURRENT_EVENTS,
+    ASSISTANT_ITEMS,
+    ASSISTANT_LONG_CONVERSATIONS,
+    ASSISTANT_NOISE,
+    ASSISTANT_SUITE,
+    ENDPOINT_MODELS,
+    planted_accuracy,
+)
 from experiments.suites import graders, runner, services, strategies
-from experiments.suites.models import Run, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
+from experiments.suites.models import Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 
 ARITHMETIC_STORIES = (
     ("shopping", "A crate holds {a} boxes of {b} apples; {c} are eaten.",
@@ -135,8 +143,79 @@ def simulate_run(world: DemoWorld, version: SuiteVersion, variant: ModelVariant,
     return run
 
 
+ASSISTANT_TOPICS = {
+    "current_events": ("Who won the most recent {x} election, and what did the result change?",
+                       "What happened at this week's {x} summit?", "What is the latest news about {x} today?"),
+    "coding": ("How do I parse {x} dates in Python?", "Why does my {x} loop never end?",
+               "Write a function that validates a {x} identifier."),
+    "writing": ("Write a short note thanking a {x} volunteer.", "Summarise the {x} meeting in three bullet points.",
+                "Draft a polite reminder about the {x} deadline."),
+    "general": ("Explain how {x} works to a ten-year-old.", "What are the pros and cons of {x}?",
+                "Give three tips for getting started with {x}."),
+}
+ASSISTANT_SUBJECTS = ("solar power", "city council", "chess", "gardening", "the library", "budget", "ISO 8601",
+                      "railway", "football", "vaccination", "museum", "customer")
+
+
+def assistant_items(rng: random.Random) -> list[SuiteItem]:
+    """The "assistant" suite of the planted failure modes (``evalhub.core.world.PLANTED_FAILURES``):
+    ``ASSISTANT_CURRENT_EVENTS`` current-events questions, and ``ASSISTANT_LONG_CONVERSATIONS`` items that
+    are long conversations (4–6 user turns) spread over the other categories."""
+    others = [c for c in ASSISTANT_TOPICS if c != "current_events"]
+    categories = ["current_events"] * ASSISTANT_CURRENT_EVENTS + [
+        others[i % len(others)] for i in range(ASSISTANT_ITEMS - ASSISTANT_CURRENT_EVENTS)]
+    long_at = set(rng.sample(range(ASSISTANT_CURRENT_EVENTS, ASSISTANT_ITEMS), ASSISTANT_LONG_CONVERSATIONS))
+    items = []
+    for i, category in enumerate(categories):
+        question = rng.choice(ASSISTANT_TOPICS[category]).format(x=rng.choice(ASSISTANT_SUBJECTS))
+        messages = [{"role": "user", "content": question}]
+        if i in long_at:
+            messages = []
+            for turn in range(rng.randint(4, 6) - 1):
+                messages += [{"role": "user", "content": f"Earlier question {turn + 1} about {rng.choice(ASSISTANT_SUBJECTS)}."},
+                             {"role": "assistant", "content": "Here is a short answer."}]
+            messages.append({"role": "user", "content": question})
+        items.append(SuiteItem(external_id=f"assist-{i:04d}", input=messages, targets=["ok"], category=category,
+                               position=i, grader={"type": "exact"},
+                               metadata={"tags": ["demo", rng.choice(("short-answer", "open-ended"))]}))
+    return items
+
+
+def assistant_runs(world: DemoWorld, version: SuiteVersion) -> None:
+    """A finished run per variant, each answer right with the variant's planted accuracy for the item.
+
+    Common random numbers: one uniform draw per item decides every variant (so variants differ only
+    where a failure is planted), except ``ASSISTANT_NOISE`` of answers drawn on their own.
+    """
+    items = list(version.items.order_by("position"))
+    shared = {item.pk: world.rng(f"assistant:{item.external_id}").random() for item in items}
+    now = timezone.now()
+    for slug, variant in sorted(world.variants.items()):
+        rng = world.rng(f"assistant:{slug}")
+        run = Run.objects.create(version=version, variant=variant, status=RunStatus.RUNNING,
+                                 source=RunSource.SIMULATED, n_items=len(items), started_at=now,
+                                 created_by=world.users.get("engineer"))
+        rows = []
+        for item in items:
+            turns = sum(1 for m in item.input if m.get("role") == "user")
+            accuracy = planted_accuracy(slug, category=item.category, turns=turns)
+            draw = rng.random() if rng.random() < ASSISTANT_NOISE else shared[item.pk]
+            right = draw < accuracy
+            rows.append(RunResult(run_id=run.pk, item_id=item.pk, output="ok" if right else "I am not sure.",
+                                  extracted="ok" if right else "", score=1.0 if right else 0.0, passed=right,
+                                  explanation="simulated", latency_ms=round(rng.lognormvariate(6.2, 0.3), 1)))
+        runner.write_results(rows)
+        services.run_finalize(run_id=run.pk)
+
+
 def build(world: DemoWorld) -> None:
-    """Two suites and a finished run of each for every demo variant (< a few seconds at scale 1)."""
+    """Three suites and a finished run of each for every demo variant (< a few seconds at scale 1)."""
+    if not Suite.objects.filter(slug=ASSISTANT_SUITE).exists():
+        assistant = _make_version(
+            ASSISTANT_SUITE, "Assistant tasks",
+            "Everyday assistant questions (coding, writing, general, current events), some as long conversations.",
+            assistant_items(world.rng("suites:assistant")), {"type": "exact"})
+        assistant_runs(world, assistant)
     if Suite.objects.filter(slug__in=["arithmetic", "json-extraction"]).exists():
         return
     rng = world.rng("suites")

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant, slug_validator
+from evalhub.text.features import derive_features
 
 
 class SourceFormat(models.TextChoices):
@@ -72,6 +73,23 @@ class SuiteVersion(models.Model):
         return f"{self.suite.slug} v{self.number}"
 
 
+def item_features(messages: object) -> dict[str, str]:
+    """Derived dimensions of an item's input (``evalhub.text.features``): its last user turn, its user turns."""
+    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"] if isinstance(messages, list) else []
+    prompt = content_text(user[-1].get("content")) if user else ""
+    return derive_features(prompt, turns=len(user) or None)
+
+
+class SuiteItemQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[override]
+        """Every way items are written (import, demo) stores their derived features with them."""
+        objs = list(objs)
+        for obj in objs:
+            if not obj.features:
+                obj.features = item_features(obj.input)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class SuiteItem(models.Model):
     version = models.ForeignKey(SuiteVersion, on_delete=models.CASCADE, related_name="items")
     external_id = models.CharField(max_length=200)
@@ -85,6 +103,10 @@ class SuiteItem(models.Model):
     tools = models.JSONField(default=list, blank=True, help_text="OpenAI-style tool definitions sent with the input")
     context = models.JSONField(default=list, blank=True, help_text="retrieved passages: [{\"id\", \"text\"}]")
     metadata = models.JSONField(default=dict, blank=True, help_text="fields kept from the source file")
+    features = models.JSONField(default=dict, blank=True,
+                                help_text="dimensions derived from the input at write time (evalhub.text.features)")
+
+    objects = SuiteItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "position", "id"]
@@ -92,6 +114,11 @@ class SuiteItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} #{self.external_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.features:
+            self.features = item_features(self.input)
+        super().save(*args, **kwargs)
 
     @property
     def prompt_text(self) -> str:

@@ -358,3 +358,248 @@ def paired_item_scores(run_a: int, run_b: int) -> PairedItemScores:
         by_run[run_id][item_id] = float(score)
     common = sorted(by_run[run_a].keys() & by_run[run_b].keys())
     return PairedItemScores(tuple(by_run[run_a][i] for i in common), tuple(by_run[run_b][i] for i in common))
+
+
+# ---------------------------------------------------------------- failure-mode slices (read by evalhub.failures)
+
+# How a dimension reads a suite item, by kind: an SQL expression over the item (i); %s is the dimension's key.
+_SLICE_EXPRESSIONS = {
+    "derived": "i.features ->> %s",
+    "suite_category": "NULLIF(i.category, '')",
+    "suite_metadata": "i.metadata ->> %s",
+}
+
+
+@dataclass(frozen=True)
+class SuiteRunPair:
+    """The latest finished runs of a variant and of its baseline on one suite version (paired on its items)."""
+
+    suite_slug: str
+    suite_name: str
+    version_id: int
+    run_id: int
+    baseline_run_id: int
+
+
+@dataclass(frozen=True)
+class SuiteSliceStats:
+    """Sufficient statistics of the paired per-item scores (variant a, baseline b) in one slice.
+
+    With item groups (ungrouped items are their own group), per group g of n_g items with S_g = Σ(a − b):
+    ``clusters`` = G, ``cluster_d_sq`` = Σ S_g², ``cluster_nd`` = Σ n_g·S_g, ``cluster_n_sq`` = Σ n_g²
+    (``evalhub.stats.slices.PairedSlice``); all 0 when the version groups no item.
+    """
+
+    suite_slug: str
+    run_id: int
+    baseline_run_id: int
+    dimension: str
+    value: str
+    n: int
+    sum_a: float
+    sum_b: float
+    sum_d_sq: float
+    clusters: int
+    cluster_d_sq: float
+    cluster_nd: float
+    cluster_n_sq: float
+
+
+@dataclass(frozen=True)
+class SuiteSliceExample:
+    item_id: int
+    external_id: str
+    prompt: str
+    output: str
+    baseline_output: str
+    score: float
+    baseline_score: float
+    run_id: int
+
+
+def failure_run_pairs(*, variant_id: int, baseline_id: int, suite_slug: str | None = None) -> list[SuiteRunPair]:
+    """Per suite, the newest version both variants finished a run on, with each one's latest such run."""
+    latest = (Run.objects.filter(status=RunStatus.DONE, variant_id__in=[variant_id, baseline_id])
+              .values_list("id", "version_id", "variant_id", "version__number", "version__suite__slug",
+                           "version__suite__name")
+              .order_by("-created_at", "-id"))
+    if suite_slug:
+        latest = latest.filter(version__suite__slug=suite_slug)
+    runs: dict[tuple[int, int], tuple] = {}
+    for row in latest:
+        runs.setdefault((row[1], row[2]), row)
+    pairs: dict[str, SuiteRunPair] = {}
+    for (version_id, vid), row in sorted(runs.items(), key=lambda kv: -kv[1][3]):
+        other = runs.get((version_id, baseline_id))
+        if vid != variant_id or other is None or row[4] in pairs:
+            continue
+        pairs[row[4]] = SuiteRunPair(row[4], row[5], version_id, row[0], other[0])
+    return [pairs[slug] for slug in sorted(pairs)]
+
+
+def _slice_sets(dimensions: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(name, SQL expression) of the dimensions a GROUPING SET can read."""
+    from evalhub.core.slicing import slice_expressions
+
+    return slice_expressions(_SLICE_EXPRESSIONS, dimensions)
+
+
+def failure_slice_stats(pair: SuiteRunPair, dimensions: list[tuple[str, str, str]]) -> list[SuiteSliceStats]:
+    """Paired slice statistics of one run pair, aggregated in SQL.
+
+    ``dimensions``: (name, kind, key) with kind ``derived`` (a key of the item's derived features),
+    ``suite_category`` or ``suite_metadata`` (a key of the item's metadata) — one query for all of them —
+    and ``suite_tag`` (each element of the list at metadata ``key``; one query each). Scores as on the run
+    page: graded results only (errors score 0). Three levels: cells by every dimension's value and item
+    group, then GROUPING SETS per dimension and group, then per slice the group-level sums CR1 needs.
+    """
+    from django.db import connection
+
+    from evalhub.core.slicing import grouping_sets_sql, slice_key_literal, split_grouping_rows
+
+    sets = _slice_sets(dimensions)
+    tags = [(name, key) for name, kind, key in dimensions if kind == "suite_tag"]
+    clustered = SuiteItem.objects.filter(version_id=pair.version_id).exclude(group="").exists()
+    cluster = "COALESCE(NULLIF(i.\"group\", ''), 'item:' || i.id)" if clustered else "''"
+    base = ("FROM suites_runresult a JOIN suites_runresult b ON b.item_id = a.item_id AND b.run_id = %s "
+            "AND b.score IS NOT NULL JOIN suites_suiteitem i ON i.id = a.item_id "
+            "WHERE a.run_id = %s AND a.score IS NOT NULL")
+    cell_sums = ("count(*) AS n, sum(a.score) AS sa, sum(b.score) AS sb, sum((a.score - b.score) ^ 2) AS sq, "
+                 "sum(a.score - b.score) AS sd")
+    # Per slice, from its per-group rows (n, sa, sb, sq, sd): totals, G, Σ S_g², Σ n_g·S_g, Σ n_g².
+    per_slice = ("sum(n), sum(sa), sum(sb), sum(sq), count(*), sum(sd * sd), sum(n * sd), sum(n * n)")
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        if sets:
+            dims = [f"d{j}" for j in range(len(sets))]
+            inner_cols = ", ".join(f"({expr}) AS {d}" for (_, expr), d in zip(sets, dims, strict=True))
+            cols, flags, grouping = grouping_sets_sql(dims, "c")
+            flag_names = [f"g{j}" for j in range(len(sets))]
+            flag_cols = ", ".join(f"GROUPING({d}) AS {g}" for d, g in zip(dims, flag_names, strict=True))
+            cursor.execute(
+                f"SELECT {', '.join(dims)}, {', '.join(flag_names)}, {per_slice} FROM ("
+                f"SELECT {cols}, {flag_cols}, c, sum(n) AS n, sum(sa) AS sa, sum(sb) AS sb, sum(sq) AS sq, "
+                f"sum(sd) AS sd FROM (SELECT {inner_cols}, {cluster} AS c, {cell_sums} {base} "
+                f"GROUP BY {', '.join(dims)}, c) AS cells GROUP BY GROUPING SETS ({grouping})) AS per_group "
+                f"GROUP BY {', '.join(dims)}, {', '.join(flag_names)}",
+                [pair.baseline_run_id, pair.run_id])
+            rows.extend((name, value, *rest) for name, value, rest in
+                        split_grouping_rows(cursor.fetchall(), [name for name, _ in sets]))
+        for name, key in tags:
+            cursor.execute(f"SELECT tag, {per_slice} FROM ({_tag_sql(cluster, base, cell_sums, slice_key_literal(key))})"
+                           f" AS per_group GROUP BY tag", [pair.baseline_run_id, pair.run_id])
+            rows.extend((name, str(tag), *rest) for tag, *rest in cursor.fetchall())
+    return sorted((SuiteSliceStats(pair.suite_slug, pair.run_id, pair.baseline_run_id, name, value, int(n),
+                                   float(sa), float(sb), float(sq), int(g) if clustered else 0,
+                                   float(dsq) if clustered else 0.0, float(nd) if clustered else 0.0,
+                                   float(nsq) if clustered else 0.0)
+                   for name, value, n, sa, sb, sq, g, dsq, nd, nsq in rows), key=lambda s: (s.dimension, s.value))
+
+
+def _tag_sql(cluster: str, base: str, sums: str, key: str) -> str:
+    tags = (f"CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.metadata -> {key}) = 'array' "
+            f"THEN i.metadata -> {key} ELSE '[]'::jsonb END) AS t(tag)")
+    head, where = base.split(" WHERE ", 1)
+    return f"SELECT t.tag AS tag, {cluster} AS c, {sums} {head} {tags} WHERE {where} GROUP BY 1, 2"
+
+
+def failure_slice_examples(pair: SuiteRunPair, dimension: tuple[str, str, str], value: str, *,
+                           limit: int = 3) -> list[SuiteSliceExample]:
+    """Items of one slice where the variant did worst against the baseline (largest score drop first)."""
+    _, kind, key = dimension
+    results = RunResult.objects.filter(run_id=pair.run_id, score__isnull=False)
+    if kind == "derived":
+        results = results.filter(**{f"item__features__{key}": value})
+    elif kind == "suite_category":
+        results = results.filter(item__category=value)
+    elif kind == "suite_metadata":
+        results = results.filter(**{f"item__metadata__{key}": value})
+    elif kind == "suite_tag":
+        results = results.filter(**{f"item__metadata__{key}__contains": [value]})
+    else:
+        return []
+    baseline = RunResult.objects.filter(run_id=pair.baseline_run_id, item_id=OuterRef("item_id"), score__isnull=False)
+    worst = list(results.annotate(baseline_score=Subquery(baseline.values("score")[:1]),
+                                  baseline_output=Subquery(baseline.values("output")[:1]))
+                 .filter(baseline_score__isnull=False).select_related("item")
+                 .order_by(F("score") - F("baseline_score"), "item__position")[:limit])
+    return [SuiteSliceExample(r.item_id, r.item.external_id, r.item.prompt_text, r.output, r.baseline_output or "",
+                              float(r.score or 0), float(r.baseline_score or 0), pair.run_id) for r in worst]
+
+
+def failure_best_other_variant(variant_id: int, *, suite_slug: str | None = None) -> int | None:
+    """The other variant with the best mean score on the suite versions ``variant_id`` finished runs on
+    (latest finished run per variant and version; the mean averaged over the shared versions)."""
+    runs = Run.objects.filter(status=RunStatus.DONE, n_scored__gt=0)
+    if suite_slug:
+        runs = runs.filter(version__suite__slug=suite_slug)
+    versions = set(runs.filter(variant_id=variant_id).values_list("version_id", flat=True))
+    if not versions:
+        return None
+    latest: dict[tuple[int, int], float] = {}
+    for vid, version_id, total, n in (runs.filter(version_id__in=versions).exclude(variant_id=variant_id)
+                                      .order_by("-created_at", "-id")
+                                      .values_list("variant_id", "version_id", "score_sum", "n_scored")):
+        latest.setdefault((vid, version_id), total / n)
+    means: dict[int, list[float]] = {}
+    for (vid, _), mean in latest.items():
+        means.setdefault(vid, []).append(mean)
+    if not means:
+        return None
+    return max(means, key=lambda v: (len(means[v]), sum(means[v]) / len(means[v]), -v))
+
+
+def failure_slice_items(pair: SuiteRunPair, dimension: tuple[str, str, str], value: str, *,
+                        limit: int = 1000) -> list[dict]:
+    """The items of one slice as suite JSONL objects (what ``suite_import`` reads), in suite order."""
+    _, kind, key = dimension
+    items = SuiteItem.objects.filter(version_id=pair.version_id)
+    if kind == "derived":
+        items = items.filter(**{f"features__{key}": value})
+    elif kind == "suite_category":
+        items = items.filter(category=value)
+    elif kind == "suite_metadata":
+        items = items.filter(**{f"metadata__{key}": value})
+    elif kind == "suite_tag":
+        items = items.filter(**{f"metadata__{key}__contains": [value]})
+    else:
+        return []
+    out = []
+    for item in items.order_by("position", "id")[:limit]:
+        row = {"id": item.external_id, "input": item.input, "targets": item.targets, "category": item.category}
+        for name in ("group", "grader", "choices", "tools", "context"):
+            if getattr(item, name):
+                row[name] = getattr(item, name)
+        row.update({k: v for k, v in (item.metadata or {}).items() if k not in row})
+        out.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """One graded answer to an item with a right answer (for "confident and wrong")."""
+
+    item_id: int
+    suite_slug: str
+    output: str
+    correct: bool
+    category: str
+    features: dict
+    metadata: dict
+
+
+def failure_graded_answers(*, variant_id: int, suite_slug: str | None = None, limit: int = 50_000) -> list[GradedAnswer]:
+    """The variant's graded answers, from its latest finished run per suite, on items that have targets."""
+    runs = Run.objects.filter(status=RunStatus.DONE, variant_id=variant_id)
+    if suite_slug:
+        runs = runs.filter(version__suite__slug=suite_slug)
+    latest: dict[int, int] = {}
+    for run_id, suite_id in runs.order_by("-created_at", "-id").values_list("id", "version__suite_id"):
+        latest.setdefault(suite_id, run_id)
+    results = (RunResult.objects.filter(run_id__in=list(latest.values()), score__isnull=False)
+               .exclude(item__targets=[]).order_by("run_id", "item__position")
+               .values_list("item_id", "run__version__suite__slug", "output", "passed", "score", "item__category",
+                            "item__features", "item__metadata")[:limit])
+    return [GradedAnswer(item_id, slug, output or "", bool(passed) if passed is not None else score >= 1.0,
+                         category or "", features or {}, metadata or {})
+            for item_id, slug, output, passed, score, category, features, metadata in results]

@@ -24,7 +24,14 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from evalhub.core.demo import DemoWorld
-from evalhub.core.world import BY_SLUG, TrueVariant, calls_per_request
+from evalhub.core.world import (
+    BY_SLUG,
+    SAFETY_ADJACENT_PROMPTS,
+    SAFETY_ADJACENT_SHARE,
+    TrueVariant,
+    calls_per_request,
+    planted_refusal_boost,
+)
 from experiments.telemetry.models import EventKey
 from experiments.telemetry.services import events_ingest, partitions_ensure
 
@@ -35,17 +42,26 @@ BATCH = 5000
 REASK_AFTER_REFUSAL = 0.5  # chance a user re-asks a refused answer
 
 
-def _prompts(world: DemoWorld) -> list[str]:
-    texts = [p.first_user_text for p in world.prompts if p.first_user_text]
-    return texts or ["What is 17 * 23 + 5?", "How do I reverse a list in Python?"]
+def _prompts(world: DemoWorld) -> list[tuple[str, str]]:
+    """(prompt, topic): the world's prompts with their category as the event's ``topic`` attribute."""
+    texts = [(p.first_user_text, p.category or "general") for p in world.prompts if p.first_user_text]
+    return texts or [("What is 17 * 23 + 5?", "math"), ("How do I reverse a list in Python?", "coding")]
 
 
-def reask_chance(truth: TrueVariant, *, refused: bool) -> float:
+def _draw_prompt(rng, prompts: list[tuple[str, str]]) -> tuple[str, str]:
+    """A session's question: benign but safety-adjacent (``SAFETY_ADJACENT_SHARE``) or one of the world's."""
+    if rng.random() < SAFETY_ADJACENT_SHARE:
+        return rng.choice(SAFETY_ADJACENT_PROMPTS), "safety_adjacent"
+    return rng.choice(prompts)
+
+
+def reask_chance(truth: TrueVariant, *, refused: bool, refusal_chance: float | None = None) -> float:
     """Chance the user re-asks an answer: half of the refused ones, and the others at the rate that
-    makes the overall chance ``truth.reask_rate``."""
+    makes the overall chance ``truth.reask_rate`` given the answer's chance of being refused (the
+    variant's rate, raised on a planted over-refusal topic)."""
     if refused:
         return REASK_AFTER_REFUSAL
-    share = truth.refusal_rate
+    share = truth.refusal_rate if refusal_chance is None else refusal_chance
     return max(0.0, (truth.reask_rate - share * REASK_AFTER_REFUSAL) / (1 - share))
 
 
@@ -70,7 +86,8 @@ def build(world: DemoWorld) -> None:
         events_ingest(events=events[i:i + BATCH], source="demo")
 
 
-def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime, prompts: list[str]) -> list[dict]:
+def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime,
+                   prompts: list[tuple[str, str]]) -> list[dict]:
     slug = truth.slug
     rng = world.rng(f"telemetry:{slug}")
     sessions = max(1, int(SESSIONS_PER_VARIANT_PER_DAY * DAYS * world.scale))
@@ -82,10 +99,11 @@ def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime, prompt
         at = start + timedelta(seconds=rng.uniform(0, DAYS * 86400 - 1800))
         session_id = f"demo-{slug}-{s}"
         unit_id = f"user-{slug}-{rng.randrange(int(1000 * max(world.scale, 0.1)))}"
-        question = rng.choice(prompts)
+        question, topic = _draw_prompt(rng, prompts)
         prompt = question
         for turn in range(rng.choice((1, 2, 3, 4, 5))):
-            refused = rng.random() < truth.refusal_rate
+            refusal_chance = truth.refusal_rate + planted_refusal_boost(slug, topic)
+            refused = rng.random() < refusal_chance
             by_finish = refused and rng.random() < 0.5
             rated = rng.random() < 0.35
             graded = rng.random() < 0.4
@@ -106,15 +124,15 @@ def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime, prompt
                 "feedback": (("up" if rng.random() < truth.thumbs_up_rate else "down") if rated and not refused
                              else ("down" if rated else None)),
                 "task_success": (rng.random() < truth.task_success_rate and not refused) if graded else None,
-                "metadata": {"demo": True},
+                "metadata": {"demo": True, "topic": topic},
             })
             # Next turn, inside the re-ask window either way: a rephrasing of the same question (a
             # re-ask) or a different question.
-            reasked = rng.random() < reask_chance(truth, refused=refused)
+            reasked = rng.random() < reask_chance(truth, refused=refused, refusal_chance=refusal_chance)
             at += timedelta(seconds=rng.uniform(20, 240))
             if reasked:
                 prompt = f"{question} Please answer again."
             else:
-                question = rng.choice([p for p in prompts if p != question] or prompts)
+                question, topic = _draw_prompt(rng, [p for p in prompts if p[0] != question] or prompts)
                 prompt = question
     return out

@@ -65,6 +65,7 @@ class Event(models.Model):
     response_text = models.TextField(null=True)  # noqa: DJ001 - as prompt_text
     scores = models.JSONField(default=dict)
     metadata = models.JSONField(default=dict)
+    features = models.JSONField(default=dict, help_text="dimensions derived from the prompt at ingestion")
 
     class Meta:
         managed = False

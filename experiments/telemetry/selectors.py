@@ -294,3 +294,158 @@ def production_by_variant(*, days: int) -> ProductionWindow:
             latency_p95_ms=latency,
         ))
     return ProductionWindow(start, end, days, tuple(out))
+
+
+# ---------------------------------------------------------------- failure-mode slices (read by evalhub.failures)
+# Unlike the rest of this module these read raw events: a slice is a value of an event attribute or of a
+# derived feature, which rollups do not keep. One aggregate (GROUPING SETS) per call, in SQL.
+
+# How a dimension reads an event, by kind; %s is the dimension's key.
+_SLICE_EXPRESSIONS = {
+    "derived": "features ->> %s",
+    "event_attribute": "metadata ->> %s",
+}
+
+
+@dataclass(frozen=True)
+class EventSliceStats:
+    """Sufficient statistics of one variant's events in one slice.
+
+    ``errors`` are failed calls; latency sums cover answered calls only (as the rollups).
+    """
+
+    variant_id: int
+    dimension: str
+    value: str
+    n: int
+    refusals: int
+    reasks: int
+    errors: int
+    latency_n: int
+    latency_sum: float
+    latency_sum_sq: float
+    feedback_n: int
+    thumbs_up: int
+    success_n: int
+    successes: int
+
+
+@dataclass(frozen=True)
+class EventSliceExample:
+    event_id: str
+    ts: datetime
+    prompt: str | None
+    response: str | None
+    refused: bool
+    reasked: bool
+    error_type: str
+    feedback: int | None
+
+
+def failure_slice_stats(*, variant_ids: list[int], dimensions: list[tuple[str, str, str]], start: datetime,
+                        end: datetime) -> list[EventSliceStats]:
+    """Per variant and slice: refusals, re-asks, errors, latency sums, thumbs and task success.
+
+    ``dimensions``: (name, kind, key) with kind ``derived`` (a key of the derived features stored at
+    ingestion) or ``event_attribute`` (a key of the event's ``metadata``: route, feature, segment, …).
+    """
+    from evalhub.core.slicing import grouping_sets_sql, slice_expressions, split_grouping_rows
+
+    sets = slice_expressions(_SLICE_EXPRESSIONS, dimensions)
+    if not sets or not variant_ids:
+        return []
+    # Two levels: one hash aggregate over the events by variant × every dimension's value (a few thousand
+    # combinations), then GROUPING SETS over those partial sums (exact: counts and sums add up). One scan of
+    # the events, and the scan can run in parallel, which GROUPING SETS over the raw rows cannot.
+    dims = [f"d{j}" for j in range(len(sets))]
+    inner_cols = ", ".join(f"({expr}) AS {d}" for (_, expr), d in zip(sets, dims, strict=True))
+    cols, flags, grouping = grouping_sets_sql(dims, "variant_id")
+    ok = "error_type = '' AND latency_ms IS NOT NULL"
+    sums = ("n", "refusals", "reasks", "errors", "latency_n", "latency_sum", "latency_sum_sq", "feedback_n",
+            "thumbs_up", "success_n", "successes")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {cols}, {flags}, variant_id, {', '.join(f'sum({c})' for c in sums)} FROM ("
+            f"SELECT variant_id, {inner_cols}, count(*) AS n, count(*) FILTER (WHERE refused) AS refusals, "
+            f"count(*) FILTER (WHERE reasked) AS reasks, count(*) FILTER (WHERE error_type <> '') AS errors, "
+            f"count(*) FILTER (WHERE {ok}) AS latency_n, "
+            f"coalesce(sum(latency_ms) FILTER (WHERE {ok}), 0) AS latency_sum, "
+            f"coalesce(sum(latency_ms * latency_ms) FILTER (WHERE {ok}), 0) AS latency_sum_sq, "
+            f"count(feedback) AS feedback_n, count(*) FILTER (WHERE feedback = 1) AS thumbs_up, "
+            f"count(task_success) AS success_n, count(*) FILTER (WHERE task_success) AS successes "
+            f"FROM telemetry_event WHERE variant_id = ANY(%s) AND ts >= %s AND ts < %s "
+            f"GROUP BY variant_id, {', '.join(dims)}) AS cells "
+            f"GROUP BY GROUPING SETS ({grouping})", [list(variant_ids), start, end])
+        rows = split_grouping_rows(cursor.fetchall(), [name for name, _ in sets])
+    return sorted((EventSliceStats(int(rest[0]), name, value, *(int(v) for v in rest[1:5]), int(rest[5]),
+                                   float(rest[6]), float(rest[7]), *(int(v) for v in rest[8:12]))
+                   for name, value, rest in rows), key=lambda s: (s.dimension, s.value, s.variant_id))
+
+
+def failure_window(days: int) -> tuple[datetime, datetime] | None:
+    """The last ``days`` days of production data present (ending with the newest rollup hour), or None."""
+    from django.db.models import Max
+
+    from experiments.telemetry.models import HourlyRollup
+
+    last = HourlyRollup.objects.aggregate(last=Max("hour"))["last"]
+    if last is None:
+        return None
+    end = last + timedelta(hours=1)
+    return end - timedelta(days=days), end
+
+
+def failure_slice_prompts(*, variant_id: int, dimension: tuple[str, str, str], value: str, start: datetime,
+                          end: datetime, limit: int = 200) -> list[str]:
+    """Distinct stored prompt texts of a variant's events in one slice (none when text is not stored)."""
+    from experiments.telemetry.models import Event
+
+    _, kind, key = dimension
+    field = {"derived": "features", "event_attribute": "metadata"}.get(kind)
+    if field is None:
+        return []
+    texts = (Event.objects.filter(variant_id=variant_id, ts__gte=start, ts__lt=end, prompt_text__isnull=False,
+                                  **{f"{field}__{key}": value})
+             .exclude(prompt_text="").values_list("prompt_text", flat=True).distinct()[:limit])
+    return list(texts)
+
+
+_FAILURE_CONDITIONS = {"refusal_rate": "refused", "reask_rate": "reasked", "error_rate": "error_type <> ''",
+                       "thumbs_up_rate": "feedback = -1", "task_success_rate": "task_success = false",
+                       "latency_mean_ms": "TRUE"}
+
+
+def failure_slices_examples(*, variant_id: int, wanted: list[tuple[tuple[str, str, str], str, str]],
+                            start: datetime, end: datetime, limit: int = 3) -> list[list[EventSliceExample]]:
+    """The newest events showing each slice's failure (a refusal, a re-ask, an error, a thumbs down, a failed
+    task; any event for latency), for several (dimension, value, metric) at once: one scan per time window —
+    the last hour, the last day, the whole window, stopping once every slice has ``limit`` — not one per slice."""
+    from evalhub.core.slicing import slice_expressions
+
+    exprs = [slice_expressions(_SLICE_EXPRESSIONS, [dim])[0][1] if dim[1] in _SLICE_EXPRESSIONS else None
+             for dim, _, _ in wanted]
+    conds = [(f"({expr}) = %s AND ({_FAILURE_CONDITIONS.get(metric, 'TRUE')})", value)
+             for expr, (_, value, metric) in zip(exprs, wanted, strict=True) if expr is not None]
+    found: list[list[EventSliceExample]] = [[] for _ in wanted]
+    if not conds:
+        return found
+    matches = ", ".join(f"({sql})" for sql, _ in conds)
+    params = [v for _, v in conds]
+    for since in (end - timedelta(hours=1), end - timedelta(days=1), start):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT event_id, ts, prompt_text, response_text, refused, reasked, error_type, feedback, {matches} "
+                f"FROM telemetry_event WHERE variant_id = %s AND ts >= %s AND ts < %s AND ({' OR '.join(s for s, _ in conds)}) "
+                f"ORDER BY ts DESC LIMIT %s",
+                params + [variant_id, max(start, since), end] + params + [limit * len(conds) * 20])
+            rows = cursor.fetchall()
+        found = [[] for _ in wanted]
+        slots = [i for i, expr in enumerate(exprs) if expr is not None]
+        for row in rows:
+            example = EventSliceExample(*row[:8])
+            for slot, hit in zip(slots, row[8:], strict=True):
+                if hit and len(found[slot]) < limit:
+                    found[slot].append(example)
+        if all(len(found[i]) >= limit for i in slots) or since <= start:
+            break
+    return found

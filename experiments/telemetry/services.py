@@ -41,6 +41,7 @@ from pydantic import ValidationError as PydanticValidationError
 from evalhub.core.connector import EndpointError
 from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.models import ModelVariant
+from evalhub.text.features import derive_features
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
 from experiments.telemetry.judge import MAX_ANSWER_CHARS, MAX_PROMPT_CHARS
@@ -52,7 +53,7 @@ EVENT_COLUMNS = (
     "event_id", "ts", "received_at", "source", "variant_id", "experiment_key", "arm", "unit_id", "session_id",
     "latency_ms", "ttft_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_priced",
     "finish_reason", "refused", "refusal_source", "feedback", "task_success", "regenerate", "reasked",
-    "prompt_text", "response_text", "scores", "metadata", "error_type",
+    "prompt_text", "response_text", "scores", "metadata", "error_type", "features",
 )
 _COLS = ", ".join(EVENT_COLUMNS)
 # Their PostgreSQL types, for the binary COPY (the table is created in migration 0002).
@@ -60,7 +61,7 @@ _COPY_TYPES = (
     "varchar", "timestamptz", "timestamptz", "varchar", "int8", "varchar", "varchar", "varchar", "varchar",
     "float8", "float8", "int4", "int4", "int4", "float8", "bool",
     "varchar", "bool", "varchar", "int2", "bool", "bool", "bool",
-    "text", "text", "jsonb", "jsonb", "varchar",
+    "text", "text", "jsonb", "jsonb", "varchar", "jsonb",
 )
 
 
@@ -156,6 +157,7 @@ class _Row:
     response_text: str | None
     scores: dict
     metadata: dict
+    features: dict
     prompt_fp_sql: str = "{}"  # prompt_fp as a PostgreSQL array literal (cached per prompt text)
 
     @property
@@ -256,10 +258,19 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             task_success=item.task_success, regenerate=item.regenerate,
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
-            scores=item.scores, metadata=item.metadata,
+            scores=item.scores, metadata=item.metadata, features=event_features(item.prompt, item.metadata),
             prompt_fp_sql=reask.fingerprint_sql(item.prompt) if (item.session_id or item.unit_id) else "{}",
         ))
     return rows
+
+
+def event_features(prompt: str | None, metadata: dict) -> dict[str, str]:
+    """Derived dimensions of an event's prompt, stored with it (``evalhub.text.features``); the number of
+    user turns comes from ``metadata.turns`` when the client sends it. No prompt: no derived features."""
+    if not prompt:
+        return {}
+    turns = metadata.get("turns")
+    return derive_features(prompt, turns=turns if isinstance(turns, int) and not isinstance(turns, bool) else None)
 
 
 def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", check_nul: bool = True) -> IngestResult:
@@ -458,7 +469,7 @@ def _insert_new(rows: list[_Row], source: str) -> list[str]:
                         r.latency_ms, r.ttft_ms, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost_usd,
                         r.cost_priced, r.finish_reason, r.refused, r.refusal_source, r.feedback, r.task_success,
                         r.regenerate, False, r.prompt_text, r.response_text,
-                        Jsonb(r.scores), Jsonb(r.metadata), r.error_type,
+                        Jsonb(r.scores), Jsonb(r.metadata), r.error_type, Jsonb(r.features),
                     ))
     return [r.event_id for r in rows if r.event_id in new_ids]
 

@@ -355,3 +355,10 @@ def test_gain_bad_input(kwargs: dict, field: str) -> None:
     with pytest.raises(StatsError) as exc:
         compute_equivalent_gain(fit, **args)
     assert exc.value.field == field
+
+
+def test_fit_with_a_near_zero_standard_error_is_a_stats_error_not_a_crash():
+    # A suite of a few items that one variant solves entirely: its score's SE is ~0.
+    with pytest.raises(StatsError, match="score_se"):
+        fit_log_compute([1.0, 2.0, 4.0, 9.0, 16.0], [0.55, 0.61, 0.72, 0.72, 1.0],
+                        score_se=[0.12, 0.118, 0.109, 0.109, 1e-9])

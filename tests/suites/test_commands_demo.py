@@ -41,14 +41,14 @@ def test_commands_report_bad_input(tmp_path):
         call_command("run_suite", "missing", "--variant", "x")
 
 
-def test_demo_builds_two_suites_with_a_run_per_variant():
+def test_demo_builds_three_suites_with_a_run_per_variant():
     world = DemoWorld(scale=0.25)
     build_core(world)
     demo.build(world)
     demo.build(world)  # idempotent
-    assert set(Suite.objects.values_list("slug", flat=True)) == {"arithmetic", "json-extraction"}
+    assert set(Suite.objects.values_list("slug", flat=True)) == {"arithmetic", "json-extraction", "assistant"}
     runs = Run.objects.select_related("variant", "version__suite")
-    assert runs.count() == 2 * len(world.variants)
+    assert runs.count() == 3 * len(world.variants)
     assert all(r.status == RunStatus.DONE for r in runs)
     means = {(r.version.suite.slug, r.variant.slug): selectors.run_summary(r).overall.mean for r in runs}
     for suite in ("arithmetic", "json-extraction"):

@@ -1,0 +1,111 @@
+"""Confident and wrong: among a variant's wrong answers to items with a right answer, the share that
+expresses no uncertainty (``evalhub.text.hedging.expresses_uncertainty``), overall and per slice, with
+Wilson intervals; and, where the model states a confidence ("Confidence: 80%"), its calibration
+(``evalhub.stats.calibration.expected_calibration_error``: ECE with an interval and the reliability curve)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from evalhub.core.models import ModelVariant
+from evalhub.failures.selectors import AnalysisError, _specs, dimensions_active
+from evalhub.stats.agreement import wilson_interval
+from experiments.suites import selectors as suites_selectors
+
+# "Confidence: 80%", "confidence 0.8", "I am 90% confident", "(confidence = 75 %)".
+_STATED = re.compile(
+    r"(?:confidence\s*(?:level)?\s*[:=]?\s*(?P<a>\d{1,3}(?:\.\d+)?)\s*(?P<pa>%)?)|"
+    r"(?:(?P<b>\d{1,3}(?:\.\d+)?)\s*%\s*(?:confident|sure|certain))", re.IGNORECASE)
+MIN_CALIBRATION_ANSWERS = 20
+
+
+def stated_confidence(text: str) -> float | None:
+    """The confidence an answer states, in [0, 1], or None (the last statement counts)."""
+    value = None
+    for match in _STATED.finditer(text or ""):
+        raw, percent = (match.group("a"), bool(match.group("pa"))) if match.group("a") else (match.group("b"), True)
+        number = float(raw)
+        number = number / 100 if percent or number > 1 else number
+        if 0 <= number <= 1:
+            value = number
+    return value
+
+
+def _slice_values(answer: suites_selectors.GradedAnswer, spec: tuple[str, str, str]) -> list[str]:
+    _, kind, key = spec
+    if kind == "derived":
+        found = answer.features.get(key)
+    elif kind == "suite_category":
+        found = answer.category or None
+    elif kind == "suite_metadata":
+        found = answer.metadata.get(key)
+    elif kind == "suite_tag":
+        tags = answer.metadata.get(key)
+        return [str(t) for t in tags] if isinstance(tags, list) else []
+    else:
+        return []
+    return [] if found is None else [str(found)]
+
+
+def _share(confident: int, wrong: int) -> dict:
+    if not wrong:
+        return {"n_wrong": 0, "confident": 0, "share": None, "lower": None, "upper": None}
+    lo, hi = wilson_interval(confident, wrong, level=0.95)
+    return {"n_wrong": wrong, "confident": confident, "share": confident / wrong, "lower": lo, "upper": hi}
+
+
+def _jsonable(result: object) -> object:
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(result).items()}
+    if isinstance(result, dict):
+        return {str(k): _jsonable(v) for k, v in result.items()}
+    if isinstance(result, (list, tuple)):
+        return [_jsonable(v) for v in result]
+    if hasattr(result, "tolist"):
+        return result.tolist()
+    if isinstance(result, float) and result != result:
+        return None
+    return result
+
+
+class Unavailable(Exception):
+    """The hedging detector or the calibration statistics are not part of this build."""
+
+
+def _tools():
+    try:
+        from evalhub.stats.calibration import expected_calibration_error
+        from evalhub.text.hedging import expresses_uncertainty
+    except ImportError as exc:
+        raise Unavailable(str(exc)) from None
+    return expresses_uncertainty, expected_calibration_error
+
+
+def confident_and_wrong(*, variant: str, suite: str | None = None) -> dict:
+    """The "confident and wrong" payload of one variant (see the module docstring). Raises ``Unavailable``
+    when the detector is not installed, ``AnalysisError`` for an unknown variant."""
+    expresses_uncertainty, expected_calibration_error = _tools()
+    found = ModelVariant.objects.filter(slug=variant).first()
+    if found is None:
+        raise AnalysisError("variant", f"unknown variant '{variant}'", status=404)
+    answers = suites_selectors.failure_graded_answers(variant_id=found.pk, suite_slug=suite)
+    specs = _specs(dimensions_active(), "suites")
+    wrong = [a for a in answers if not a.correct]
+    confident = [not expresses_uncertainty(a.output) for a in wrong]
+    cells: dict[tuple[str, str], list[int]] = {}
+    for answer, sure in zip(wrong, confident, strict=True):
+        for spec in specs:
+            for value in _slice_values(answer, spec):
+                cell = cells.setdefault((spec[0], value), [0, 0])
+                cell[0] += int(sure)
+                cell[1] += 1
+    by_slice = sorted(({"slice": {"dimension": d, "value": v}, **_share(c, n)} for (d, v), (c, n) in cells.items()),
+                      key=lambda r: (-(r["share"] or 0), -r["n_wrong"], r["slice"]["dimension"], r["slice"]["value"]))
+    stated = [(c, a.correct) for a in answers if (c := stated_confidence(a.output)) is not None]
+    calibration = None
+    if len(stated) >= MIN_CALIBRATION_ANSWERS:
+        calibration = _jsonable(expected_calibration_error([c for c, _ in stated], [ok for _, ok in stated]))
+    return {"variant": {"slug": found.slug, "name": found.name}, "suite": suite, "n_answers": len(answers),
+            **_share(sum(confident), len(wrong)), "by_slice": by_slice, "n_stated_confidence": len(stated),
+            "calibration": calibration}
