@@ -39,5 +39,6 @@ def test_viewer_reads_failure_modes_and_opens_an_example(page, settings):
     example.locator("summary").click()
     body = example.locator(".example-body")
     assert body.is_visible()
-    assert "Prompt" in body.inner_text() and "I am not sure." in body.inner_text()
+    assert "Prompt" in body.inner_text()
+    assert "I am not sure." in body.inner_text()
     assert page.locator("form.slice-actions").count() == 0  # viewers read; engineers act

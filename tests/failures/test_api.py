@@ -26,13 +26,17 @@ def test_worst_first_with_every_field(demo_world, client) -> None:
                                                      "suite": "assistant", "source": "suites"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["baseline"]["slug"] == "acme-70b" and body["baseline"]["reason"] == "chosen"
+    assert body["baseline"]["slug"] == "acme-70b"
+    assert body["baseline"]["reason"] == "chosen"
     first = body["slices"][0]
     assert {"source", "slice", "metric", "n", "estimate", "baseline_estimate", "difference", "lower", "upper",
             "p_adjusted", "significant", "examples"} <= first.keys()
-    assert first["slice"] == {"dimension": "category", "value": "current_events"} and first["significant"]
-    assert first["metric"] == "suite_score" and first["suite"] == "assistant"
-    assert first["examples"] and first["examples"][0]["kind"] == "suite_item"
+    assert first["slice"] == {"dimension": "category", "value": "current_events"}
+    assert first["significant"]
+    assert first["metric"] == "suite_score"
+    assert first["suite"] == "assistant"
+    assert first["examples"]
+    assert first["examples"][0]["kind"] == "suite_item"
     assert "lower than Acme 70B base's (95% CI" in first["sentence"]
     # Worst first: flagged slices, then by harm.
     flags = [s["significant"] for s in body["slices"]]
@@ -58,11 +62,14 @@ def test_default_baseline_without_experiment_is_the_best_on_shared_suites(demo_w
 def test_errors_name_the_field(demo_world, client) -> None:
     c = _client(client, Role.VIEWER)
     unknown = c.get(URL, {"variant": "nope"})
-    assert unknown.status_code == 404 and unknown.json()["detail"].startswith("variant:")
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"].startswith("variant:")
     bad_source = c.get(URL, {"variant": "acme-7b", "baseline": "acme-70b", "source": "mail"})
-    assert bad_source.status_code == 400 and bad_source.json()["errors"][0]["field"] == "query.source"
+    assert bad_source.status_code == 400
+    assert bad_source.json()["errors"][0]["field"] == "query.source"
     same = c.get(URL, {"variant": "acme-7b", "baseline": "acme-7b"})
-    assert same.status_code == 400 and same.json()["errors"][0]["field"] == "query.baseline"
+    assert same.status_code == 400
+    assert same.json()["errors"][0]["field"] == "query.baseline"
     missing = c.get(URL)
     assert missing.status_code == 400
 
@@ -96,15 +103,19 @@ def test_engineers_declare_and_retire_dimensions_viewers_read(demo_world, client
     engineer = _client(client, Role.ENGINEER)
     made = engineer.post(f"{URL}/dimensions", {"name": "tier", "kind": "event_attribute", "key": "tier"},
                          content_type="application/json")
-    assert made.status_code == 201 and made.json()["sources"] == ["production"]
+    assert made.status_code == 201
+    assert made.json()["sources"] == ["production"]
     twice = engineer.post(f"{URL}/dimensions", {"name": "tier", "kind": "event_attribute", "key": "tier"},
                           content_type="application/json")
-    assert twice.status_code == 400 and "name" in twice.json()["detail"]
+    assert twice.status_code == 400
+    assert "name" in twice.json()["detail"]
     bad_key = engineer.post(f"{URL}/dimensions", {"name": "x", "kind": "suite_metadata", "key": "a b'"},
                             content_type="application/json")
-    assert bad_key.status_code == 400 and "key" in bad_key.json()["detail"]
+    assert bad_key.status_code == 400
+    assert "key" in bad_key.json()["detail"]
     retired = engineer.post(f"{URL}/dimensions/{made.json()['id']}/retire")
-    assert retired.status_code == 200 and retired.json()["active"] is False
+    assert retired.status_code == 200
+    assert retired.json()["active"] is False
     assert not Dimension.objects.get(pk=made.json()["id"]).active
 
 
@@ -140,7 +151,9 @@ def test_production_examples_show_the_failure(demo_world, client) -> None:
     body = _client(client, Role.VIEWER).get(URL, {"variant": "acme-7b-sft", "baseline": "acme-7b",
                                                  "source": "production"}).json()
     top = body["slices"][0]
-    assert top["slice"]["value"] == "safety_adjacent" and len(top["examples"]) == 3
+    assert top["slice"]["value"] == "safety_adjacent"
+    assert len(top["examples"]) == 3
     refusal = next(s for s in body["slices"] if s["slice"]["value"] == "safety_adjacent"
                    and s["metric"] == "refusal_rate")
-    assert refusal["examples"] and all("refused" in e["detail"] for e in refusal["examples"])
+    assert refusal["examples"]
+    assert all("refused" in e["detail"] for e in refusal["examples"])

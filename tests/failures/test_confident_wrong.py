@@ -54,10 +54,12 @@ def test_share_of_confident_wrong_answers_overall_per_slice_and_calibration(demo
     n_wrong = wrong.count()
 
     result = confident_and_wrong(variant="acme-7b-dpo", suite="assistant")
-    assert result["n_wrong"] == n_wrong and result["confident"] == 10
+    assert result["n_wrong"] == n_wrong
+    assert result["confident"] == 10
     assert (result["lower"], result["upper"]) == pytest.approx(wilson_interval(10, n_wrong))
     top = result["by_slice"][0]
-    assert top["slice"] == {"dimension": "category", "value": "current_events"} and top["confident"] == 10
+    assert top["slice"] == {"dimension": "category", "value": "current_events"}
+    assert top["confident"] == 10
     assert result["n_stated_confidence"] == 40
     assert result["calibration"] == {"ece": pytest.approx(abs((10 * 0.9 + 30 * 0.95) / 40 - 30 / 40)), "n": 40}
 

@@ -21,7 +21,8 @@ def test_planted_failure_comes_out_first_and_alone(demo_world, planted) -> None:
     # flakiness; the slice's other metrics may move with it, e.g. refusals draw thumbs down).
     [row] = [r for r in rows if (r["slice"]["dimension"], r["slice"]["value"], r["metric"]) ==
              (planted.dimension, planted.value, planted.metric)]
-    assert row["significant"] and row["p_adjusted"] < 0.05
+    assert row["significant"]
+    assert row["p_adjusted"] < 0.05
     assert row["lower"] <= planted.difference <= row["upper"]
     same_rows = {(planted.dimension, planted.value), *planted.also}
     flagged = {(r["slice"]["dimension"], r["slice"]["value"]) for r in rows if r["significant"]}

@@ -30,7 +30,8 @@ def test_viewer_reads_sentences_intervals_and_safe_examples(demo_world, client) 
     html = response.content.decode()
     assert "On category &#x27;current_events&#x27;, Acme 7B DPO&#x27;s score on Assistant tasks is" in html
     assert 'data-dimension="category" data-value="current_events"' in html
-    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Make a regression suite" not in html  # viewers read; engineers act
 
@@ -48,11 +49,13 @@ def test_engineer_turns_a_slice_into_a_campaign_in_one_click(demo_world, client)
     response = c.post("/failures/acme-7b-dpo/slice/", {
         "action": "campaign", "baseline": "acme-70b", "source": "suites", "suite": "assistant",
         "dimension": "category", "value": "current_events"})
-    assert response.status_code == 302 and response["Location"].startswith("/judge/campaigns/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/judge/campaigns/")
     response = c.post("/failures/acme-7b-dpo/slice/", {
         "action": "suite", "baseline": "acme-70b", "source": "suites", "suite": "assistant",
         "dimension": "category", "value": "current_events"})
-    assert response.status_code == 302 and response["Location"].startswith("/suites/regress-assistant-category")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/suites/regress-assistant-category")
     viewer = _client(client, Role.VIEWER)
     assert viewer.post("/failures/acme-7b-dpo/slice/", {"action": "suite"}).status_code == 403
 
@@ -76,14 +79,16 @@ def test_dimensions_page_declares_and_retires_for_engineers_only(demo_world, cli
                          ).status_code == 400
     assert engineer.post(f"/failures/dimensions/{made.pk}/retire/").status_code == 302
     made.refresh_from_db()
-    assert not made.active and made.retired_at is not None
+    assert not made.active
+    assert made.retired_at is not None
 
 
 def test_scorecard_shows_each_variants_top_failure_modes(demo_world, client) -> None:
     store_analysis(Params(variant="acme-7b-sft"))
     assert Analysis.objects.filter(variant_slug="acme-7b-sft").exists()
     html = _client(client, Role.VIEWER).get("/dashboards/").content.decode()
-    assert "Top failure modes" in html and 'href="/failures/acme-7b-sft/"' in html
+    assert "Top failure modes" in html
+    assert 'href="/failures/acme-7b-sft/"' in html
 
 
 def test_builtin_dimensions_apply_even_without_their_rows(demo_world) -> None:

@@ -84,11 +84,13 @@ def test_min_n_slices_are_shown_never_tested_and_not_in_the_adjustment() -> None
                      PairedSlice.from_scores([0.0] * 40 + [1.0] * 60, [1.0] * 100))
     out = rank_slices([tiny, big], min_n=30)
     by_value = {r.value: r for r in out}
-    assert by_value["fr"].tested is False and by_value["fr"].p_adjusted is None
+    assert by_value["fr"].tested is False
+    assert by_value["fr"].p_adjusted is None
     assert by_value["fr"].significant is False
     # Only one slice was tested, so its adjusted p is its own p.
     assert by_value["en"].p_adjusted == pytest.approx(by_value["en"].p_value)
-    assert out[0].value == "en" and out[0].significant
+    assert out[0].value == "en"
+    assert out[0].significant
 
 
 def test_effect_threshold_and_direction() -> None:
@@ -104,10 +106,14 @@ def test_effect_threshold_and_direction() -> None:
                          MeanSlice(500, float(slow.sum()), float(slow @ slow), 500, float(fast.sum()), float(fast @ fast)),
                          higher_is_better=False, bounded=False)
     out = {r.value: r for r in rank_slices([small, better, latency], min_effect=0.05)}
-    assert out["a"].p_adjusted is not None and out["a"].p_adjusted < 0.05
-    assert out["a"].direction == "worse" and not out["a"].significant  # 1 point < 5 points
-    assert out["b"].direction == "better" and not out["b"].significant
-    assert out["c"].significant and out["c"].effect == pytest.approx(0.3, abs=0.03)
+    assert out["a"].p_adjusted is not None
+    assert out["a"].p_adjusted < 0.05
+    assert out["a"].direction == "worse"
+    assert not out["a"].significant  # 1 point < 5 points
+    assert out["b"].direction == "better"
+    assert not out["b"].significant
+    assert out["c"].significant
+    assert out["c"].effect == pytest.approx(0.3, abs=0.03)
 
 
 def test_bad_input_names_the_field() -> None:
