@@ -133,6 +133,8 @@ def variant_events(world: DemoWorld, truth: TrueVariant, start: datetime,
             if reasked:
                 prompt = f"{question} Please answer again."
             else:
-                question, topic = _draw_prompt(rng, [p for p in prompts if p[0] != question] or prompts)
+                previous = question
+                while question == previous:  # a new question, never the same one again
+                    question, topic = _draw_prompt(rng, [p for p in prompts if p[0] != previous] or prompts)
                 prompt = question
     return out

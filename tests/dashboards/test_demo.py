@@ -25,4 +25,4 @@ def test_demo_data_finds_each_apps_demo_in_installed_apps_order():
     from evalhub.core.management.commands.demo_data import app_demos
 
     assert app_demos() == ["judging.demo", "experiments.suites.demo", "experiments.telemetry.demo",
-                           "experiments.abtests.demo", "evalhub.dashboards.demo"]
+                           "experiments.abtests.demo", "evalhub.failures.demo", "evalhub.dashboards.demo"]
