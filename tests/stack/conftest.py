@@ -53,8 +53,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.5):
-    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.5,
+               detail: Callable[[], object] | None = None):
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` (and ``detail()``, what was
+    last seen) after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -65,7 +67,8 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, in
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else "")
+                + (f"; last seen: {detail()}" if detail else ""))
 
 
 @dataclass
