@@ -4,10 +4,14 @@
 
 * ``language`` — ISO 639-1 code of one of the 14 product languages (en es fr de pt it nl ru zh ja ko
   ar hi tr) or ``und``. The script decides first (Hangul → ko, kana → ja, other Han → zh, Arabic →
-  ar, Devanagari → hi, Cyrillic → ru); Latin-script text goes to the lingua detector (character
-  n-gram models shipped in its wheel) restricted to the eight Latin-script product languages and
-  built once per process. Fenced code is left out and only the first ``LANGUAGE_CHARS`` characters
-  are read; lingua's answer is ``und`` when it cannot decide (too few letters, a close call).
+  ar, Devanagari → hi, Cyrillic → ru). Latin-script text is first scored on function words and
+  language-specific letters (``_function_word_language``: "the", "what", "my" → en; "der", "nicht",
+  "ß" → de; …), which decide alone when the evidence is clear (two votes or more, the runner-up far
+  behind: about half of short sentences, most prompts of a full sentence or more); otherwise the
+  lingua detector (character n-gram models shipped in its wheel), restricted to the eight
+  Latin-script product languages and built once per process, reads the first ``LINGUA_CHARS``
+  characters. Fenced code is left out and only the first ``LANGUAGE_CHARS`` characters are read;
+  lingua's answer is ``und`` when it cannot decide (too few letters, a close call).
   Accuracy and speed on Tatoeba sentences: ``bench/text_features.py`` (figures in the README).
 * ``turns`` — ``1``, ``2-3`` or ``4+`` user turns in the conversation (``1`` when unknown).
 * ``prompt_length`` — characters of the prompt: ``short`` below ``SHORT_CHARS`` (100), ``long`` from
@@ -27,7 +31,7 @@
   SimpleQA questions flagged (the cost side) was not tuned on: ``bench/text_features.py``.
 
 Keyword lists are matched in one Aho–Corasick pass (a few µs a prompt); language detection is the
-costly part and is cached per text.
+costly part when lingua runs (about 100 µs a sentence) and is cached per text.
 """
 
 from __future__ import annotations
@@ -65,6 +69,66 @@ def _latin_detector() -> Any:
                 codes = [getattr(IsoCode639_1, code.upper()) for code in LATIN_LANGUAGES]
                 _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
     return _detector
+
+
+# Fast path before lingua: short function words and letters that belong to one Latin-script product
+# language. A word listed here is common in its language and is not a common word of the seven others
+# ("de", "la", "in", "die", "was", "a" are left out: they would vote for several languages). Everyday
+# prompts carry several of them ("how", "can", "the"; "wie", "ich", "nicht"), so the answer is clear
+# without lingua; short or mixed text, where the votes are few or split, still goes to lingua.
+_FUNCTION_WORDS = {
+    "en": "the and are were what how why who when where which this that these those it its with you your can does"
+          " did do doesn don have has had not be been will would should could there they them their she his we our"
+          " i my to at for from about if but by than then any some all just like get need want know use one"
+          " please tell explain write give",
+    "es": "el los las y está están qué cómo cuál cuáles dónde cuándo quién pero muy hay yo usted ustedes eso"
+          " esto puedo puede tengo tiene quiero fue hace más también ellos nosotros mucho aquí ahora sus"
+          " cuando donde",
+    "fr": "les et est une elle vous nous pas dans pour sur avec cette ces mais sont être très comment pourquoi"
+          " quel quelle quels bonjour merci aussi ils leur c j qu où suis était avez peux peut faire rien quoi"
+          " toujours beaucoup ici chez sais veux ça",
+    "de": "der und ist nicht ein eine einen dem den zu mit sich auf für von ich sie wir ihr wo wer warum auch"
+          " noch nur aber oder wenn kann können habe hat haben sind bin bist wird werden im bei nach aus sehr"
+          " mein meine kein keine dieser diese bitte danke gibt schon jetzt",
+    "pt": "um uma não é são você vocês em ao com muito isso isto ele ela eu meu minha tem pode fazer foi onde"
+          " também obrigado já ainda então há pelo pela nao",
+    "it": "che di è sono della dei delle alla nel nella gli questo questa quello perché anche più ho hai molto"
+          " io noi voi loro siamo fare fatto essere stato ciao grazie dove chi tutto ancora sempre già hanno"
+          " ci",
+    "nl": "het een van dat niet ik jij hij zij ze voor zijn maar ook bij nog wat hoe waar wanneer dit deze"
+          " naar uit mijn geen zo nu dan heb heeft hebben werd wordt worden ben zou moet wil graag bedankt"
+          " jullie goed veel kun kunt",
+    "tr": "bir ve bu için ile mı mu mü sen biz siz onlar var yok çok daha gibi ama nasıl neden nerede kim"
+          " hangi şey değil evet hayır lütfen merhaba benim senin bunu şu kadar sonra önce çünkü ki misin"
+          " musun mısın nedir",
+}
+_WORD_LANGUAGE = {word: code for code, words in _FUNCTION_WORDS.items() for word in words.split()}
+# Letters of one language among the eight (each present letter is one vote, however often it occurs).
+_LETTER_LANGUAGE = {"ñ": "es", "¿": "es", "¡": "es", "ß": "de", "ä": "de", "ã": "pt", "õ": "pt", "œ": "fr",
+                    "ù": "fr", "û": "fr", "î": "fr", "ğ": "tr", "ş": "tr", "ı": "tr", "İ": "tr"}
+_WORD = re.compile(r"[^\W\d_]+")
+FAST_CHARS = 200
+# Clear evidence: at least FAST_MIN_VOTES votes, and the runner-up (another language's words in the same
+# text) at most (votes - FAST_MIN_VOTES) / 2, i.e. 2 votes against 0, 4 against 1, 6 against 2.
+FAST_MIN_VOTES = 2
+LINGUA_CHARS = 200
+
+
+def _function_word_language(text: str) -> str | None:
+    """The Latin-script language whose function words and letters clearly dominate the first
+    ``FAST_CHARS`` characters, or ``None`` when the evidence is thin or split (lingua decides)."""
+    head = text[:FAST_CHARS]
+    votes = dict.fromkeys(LATIN_LANGUAGES, 0)
+    for letter in set(head).intersection(_LETTER_LANGUAGE):
+        votes[_LETTER_LANGUAGE[letter]] += 1
+    for word in _WORD.findall(head.lower()):
+        code = _WORD_LANGUAGE.get(word)
+        if code is not None:
+            votes[code] += 1
+    (best, first), (_, second) = sorted(votes.items(), key=lambda item: item[1], reverse=True)[:2]
+    if first >= FAST_MIN_VOTES and first - FAST_MIN_VOTES >= 2 * second:
+        return best
+    return None
 
 
 _FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
@@ -116,7 +180,10 @@ def _language_of(text: str) -> str:
             return script
     if latin < 3:
         return UNDETERMINED
-    found = _latin_detector().detect_language_of(text)
+    clear = _function_word_language(text)
+    if clear is not None:
+        return clear
+    found = _latin_detector().detect_language_of(text[:LINGUA_CHARS])
     return found.iso_code_639_1.name.lower() if found is not None else UNDETERMINED
 
 

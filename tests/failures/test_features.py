@@ -162,3 +162,90 @@ def test_derive_features_returns_every_dimension_as_strings():
         "recent_events": "yes", "safety_sensitive": "no",
     }
     assert derive_features(None)["language"] == "und"  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def no_lingua(monkeypatch):
+    """Language detection with lingua unavailable: only the function-word fast path can answer."""
+
+    def unavailable():
+        raise AssertionError("lingua was consulted")
+
+    features._language_of.cache_clear()
+    monkeypatch.setattr(features, "_latin_detector", unavailable)
+    yield
+    features._language_of.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language"),
+    [
+        ("How do I renew my passport before travelling next month?", "en"),
+        ("Can you explain why the sky is blue?", "en"),
+        ("¿Cuál es la mejor manera de aprender a programar en poco tiempo?", "es"),
+        ("Pourquoi le ciel est-il bleu et pas vert ?", "fr"),
+        ("Kannst du mir bitte erklären, wie ein Verbrennungsmotor funktioniert?", "de"),
+        ("Você pode me dizer por que não consigo dormir?", "pt"),
+        ("Perché il cielo è blu e non verde?", "it"),
+        ("Kun je me uitleggen hoe ik mijn fiets het beste kan onderhouden?", "nl"),
+        ("Türkçe öğrenmek için en iyi yöntem nedir?", "tr"),
+    ],
+)
+def test_clear_function_words_decide_without_lingua(no_lingua, prompt, language):
+    assert features.detect_language(prompt) == language
+
+
+class _FakeDetector:
+    """Stands in for lingua: records what it was asked and answers Dutch."""
+
+    def __init__(self):
+        self.texts = []
+
+    def detect_language_of(self, text):
+        from lingua import Language
+
+        self.texts.append(text)
+        return Language.DUTCH
+
+
+@pytest.fixture
+def fake_lingua(monkeypatch):
+    detector = _FakeDetector()
+    features._language_of.cache_clear()
+    monkeypatch.setattr(features, "_latin_detector", lambda: detector)
+    yield detector
+    features._language_of.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Plan a three-day trip to Lisbon on a budget.",  # one function word ("to"): too little evidence
+        "Lisbon Porto Madrid Sevilla",  # no function word at all
+        "Der Bericht and the summary",  # German and English words: split evidence
+    ],
+)
+def test_thin_or_split_evidence_falls_back_to_lingua(fake_lingua, prompt):
+    assert features.detect_language(prompt) == "nl"
+    assert fake_lingua.texts == [prompt]
+
+
+def test_lingua_reads_at_most_lingua_chars(fake_lingua):
+    prompt = "Lisbon Porto Madrid Sevilla " * 40
+    features.detect_language(prompt)
+    assert len(fake_lingua.texts[0]) == features.LINGUA_CHARS
+
+
+@pytest.mark.parametrize(
+    ("votes", "decided"),
+    [("the", None), ("the and", "en"), ("the and der", None), ("the and what how der", "en"),
+     ("the and what der ist", None)],
+)
+def test_fast_path_margin(votes, decided):
+    """At least two votes, and the runner-up at most (votes − 2) / 2: 2–0 and 4–1 decide, 2–1 and 3–2 do not."""
+    assert features._function_word_language(votes) == decided
+
+
+def test_each_function_word_votes_for_one_language():
+    listed = [word for words in features._FUNCTION_WORDS.values() for word in words.split()]
+    assert len(listed) == len(set(listed))
