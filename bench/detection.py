@@ -11,10 +11,14 @@ Throughput: ``events_ingest`` in this process on the database in DATABASE_URL (r
 ``python -m evalhub.embedded exec``), batches of 1,000 events of ``bench/ingest.py``'s traffic
 (sessions with prompts, 8 % re-asks), with the ingest bench's short answers and with the long answers
 of the labelled file (real model output, 55 % refusals), each twice in the same run, rounds
-interleaved (every other round in the opposite order): with this code's detectors, and with the
-previous release's (``refusal.py`` and ``reask.py`` of commit ``BASELINE_COMMIT``, read with ``git
-show``) — the ratio is the throughput kept, printed as the ratio of total times and as the median of
-per-round paired ratios. Also without any prompt or response text (no detection at all), for scale.
+interleaved (every other round in the opposite order): with this code's detectors and derived
+features, and with the previous release's (``refusal.py`` and ``reask.py`` of commit
+``BASELINE_COMMIT``, read with ``git show``, and no derived features: that release had none) — the
+ratio is the throughput kept, printed as the ratio of total times and as the median of per-round
+paired ratios. Every event's prompt is made unique (its run and index appended), as in real traffic:
+repeated texts would be answered by the per-text caches of language detection and re-ask
+fingerprints. The share of this code's ingest time spent in ``derive_features`` is printed. Also
+without any prompt or response text (no detection at all), for scale.
 
 Run: .venv/bin/python -m evalhub.embedded exec .venv/bin/python bench/detection.py [--data FILE] [--check FILE …]
 """
@@ -124,7 +128,15 @@ def throughput(labelled: list[dict], batches: int) -> None:
     from experiments.telemetry.refusal import RefusalDecision
 
     previous = _previous_detectors()
-    current_detectors = (services.classify_refusal, services.reask)
+    current_detectors = (services.classify_refusal, services.reask, services.event_features)
+    feature_seconds = [0.0]
+
+    def timed_features(prompt, metadata):
+        started = time.perf_counter()
+        try:
+            return current_detectors[2](prompt, metadata)
+        finally:
+            feature_seconds[0] += time.perf_counter() - started
 
     def use(detectors: str) -> None:
         if detectors == "previous" and previous is not None:
@@ -134,19 +146,24 @@ def throughput(labelled: list[dict], batches: int) -> None:
                 return RefusalDecision(refused, source)
 
             services.classify_refusal, services.reask = classify, previous["reask"]
+            services.event_features = lambda prompt, metadata: {}
         else:
-            services.classify_refusal, services.reask = current_detectors
+            services.classify_refusal, services.reask = current_detectors[:2]
+            services.event_features = timed_features
 
     runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
                                        for detectors in (("previous", "current") if previous else ("current",))]
     bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
-    for run in runs:  # distinct ids per run: the same traffic, stored again
-        for batch in bodies[run]:
-            for event in batch:
+    for n, run in enumerate(runs):  # distinct ids per run: the same traffic, stored again
+        for k, batch in enumerate(bodies[run]):
+            for i, event in enumerate(batch):
                 event["event_id"] += f"-{run[1]}"
                 event["session_id"] += f"-{run[1]}"
+                if "prompt" in event:  # unique texts: no per-text cache answers for real traffic
+                    event["prompt"] += f" ({n}.{k}.{i})"
     events_ingest(events=events("warm", 0))  # imports, connection, caches outside the timed runs
     seconds = dict.fromkeys(runs, 0.0)
+    feature_seconds[0] = 0.0
     per_round: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
     try:
         # Interleaved rounds, so load from other processes on the machine falls on every run alike.
@@ -183,6 +200,9 @@ def throughput(labelled: list[dict], batches: int) -> None:
                                                         strict=True))
         print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
               f"ratio {now / before:.2f} (median of per-round ratios {paired:.2f})  target ≥ {TARGET_THROUGHPUT_RATIO}")
+    with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "current")
+    print(f"derive_features: {feature_seconds[0] / (2 * total) * 1e6:.1f} µs per event (unique prompts), "
+          f"{feature_seconds[0] / with_text:.0%} of this code's ingest time with text")
 
 
 def main() -> None:
