@@ -226,8 +226,16 @@ def _has_select(text: str) -> bool:
     return False
 
 
+# Every alternative of _CODE needs one of these characters or words: prose without any of them (most
+# prompts) skips the regex, which costs about as much as the keyword flags together.
+_CODE_CHARS = frozenset("`~;{}()=:<>$")
+_CODE_WORDS = ("import", "#include", "using", "package", "System.out", "INTO", "SET", "TABLE", "FROM")
+
+
 def contains_code(prompt: str) -> bool:
     text = prompt[:SCAN_CHARS]
+    if _CODE_CHARS.isdisjoint(text) and not any(word in text for word in _CODE_WORDS):
+        return _has_select(text)
     return _CODE.search(text) is not None or _has_select(text)
 
 

@@ -249,3 +249,13 @@ def test_fast_path_margin(votes, decided):
 def test_each_function_word_votes_for_one_language():
     listed = [word for words in features._FUNCTION_WORDS.values() for word in words.split()]
     assert len(listed) == len(set(listed))
+
+
+def test_prose_without_code_characters_skips_the_code_regex(monkeypatch):
+    class Unused:
+        def search(self, text):
+            raise AssertionError("the code regex ran")
+
+    monkeypatch.setattr(features, "_CODE", Unused())
+    assert features.contains_code("What is the capital of Australia? Tell me why it is not Sydney.") is False
+    assert features.contains_code("Why does select name from users return nothing") is True
