@@ -160,7 +160,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
                 event["event_id"] += f"-{run[1]}"
                 event["session_id"] += f"-{run[1]}"
                 if "prompt" in event:  # unique texts: no per-text cache answers for real traffic
-                    event["prompt"] += f" ({n}.{k}.{i})"
+                    event["prompt"] += f" #{n}.{k}.{i}"
     events_ingest(events=events("warm", 0))  # imports, connection, caches outside the timed runs
     seconds = dict.fromkeys(runs, 0.0)
     feature_seconds[0] = 0.0
