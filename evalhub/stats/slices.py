@@ -315,6 +315,10 @@ def rank_slices(
 ) -> list[SliceResult]:
     """Compare every slice, BH-adjust across the tested ones, flag failure modes, worst first.
 
+    Order: flagged slices, then the other tested ones, then the untested; within each, by excess harm
+    (how much worse than the variant's overall gap on that metric, from the dimension's slices
+    weighted by n), then by harm.
+
     ``min_n``: both sides need at least this many observations for a slice to be tested.
     ``min_effect``: the smallest harmful effect flagged (absolute for bounded metrics, relative
     otherwise). See the module docstring for the methods and their references.
@@ -344,6 +348,21 @@ def rank_slices(
     def harm_of(r: SliceResult) -> float:
         return -r.effect if r.higher_is_better else r.effect
 
-    return sorted(results, key=lambda r: (not r.significant, not r.tested, -harm_of(r), r.source, r.dimension,
-                                          r.value, r.metric))
+    # A variant worse than its baseline everywhere is worse in every slice; what a reader needs first is
+    # where it is worse *than its usual gap*. Each slice's excess harm: its harm minus the n-weighted
+    # harm of all the slices of its dimension (for the same source and metric), which partition the
+    # rows — the variant's overall gap on that metric.
+    totals: dict[tuple[str, str, str], list[float]] = {}
+    for r in results:
+        if math.isfinite(r.effect):
+            acc = totals.setdefault((r.source, r.metric, r.dimension), [0.0, 0.0])
+            acc[0] += r.n * harm_of(r)
+            acc[1] += r.n
+
+    def excess_of(r: SliceResult) -> float:
+        weighted, n = totals.get((r.source, r.metric, r.dimension), (0.0, 0.0))
+        return harm_of(r) - (weighted / n if n else 0.0)
+
+    return sorted(results, key=lambda r: (not r.significant, not r.tested, -excess_of(r), -harm_of(r), r.source,
+                                          r.dimension, r.value, r.metric))
 

@@ -164,3 +164,23 @@ def test_simulation_recovers_planted_failures_first_and_controls_false_flags() -
         assert set(planted) <= set(flagged)
         false_share.append(len(set(flagged) - set(planted)) / len(flagged))
     assert float(np.mean(false_share)) <= 0.05
+
+
+def test_a_slice_worse_than_the_overall_gap_comes_before_one_that_repeats_it() -> None:
+    """On suite X the variant is 40 points worse everywhere; on suite Y it is 30 points worse on long prompts
+    only. The long-prompt slice of Y leads although X's slices are worse in raw points: they repeat the
+    variant's overall gap on X, Y's long prompts do not."""
+    def scores(n: int, gap: float) -> PairedSlice:
+        variant = [1.0] * round(n * (0.8 - gap)) + [0.0] * (n - round(n * (0.8 - gap)))
+        baseline = [1.0] * round(n * 0.8) + [0.0] * (n - round(n * 0.8))
+        return PairedSlice.from_scores(variant, baseline)
+
+    inputs = [SliceInput("suites", "length", "short", "score:x", scores(300, 0.4)),
+              SliceInput("suites", "length", "long", "score:x", scores(100, 0.4)),
+              SliceInput("suites", "length", "short", "score:y", scores(300, 0.0)),
+              SliceInput("suites", "length", "long", "score:y", scores(100, 0.3))]
+    out = rank_slices(inputs)
+    flagged = [(r.metric, r.value) for r in out if r.significant]
+    assert set(flagged) == {("score:x", "short"), ("score:x", "long"), ("score:y", "long")}
+    assert flagged[0] == ("score:y", "long")
+    assert max(r.difference for r in out if r.metric == "score:y") == pytest.approx(0.0)
