@@ -27,3 +27,15 @@ def test_planted_failure_comes_out_first_and_alone(demo_world, planted) -> None:
     same_rows = {(planted.dimension, planted.value), *planted.also}
     flagged = {(r["slice"]["dimension"], r["slice"]["value"]) for r in rows if r["significant"]}
     assert flagged <= same_rows, f"flagged beyond the planted failure: {flagged - same_rows}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("planted", [p for p in PLANTED_FAILURES if p.source == "suites"],
+                         ids=lambda p: f"{p.variant}-{p.dimension}-{p.value}")
+def test_planted_failure_leads_the_default_page(demo_world, planted) -> None:
+    """The page as it opens (default baseline, every suite and source): the variant may trail that baseline
+    everywhere, yet the planted slice, worse than its usual gap, leads."""
+    rows = analyse(Params(variant=planted.variant))["slices"]
+    lead = rows[0]
+    assert lead["significant"]
+    assert (lead["slice"]["dimension"], lead["slice"]["value"]) in {(planted.dimension, planted.value), *planted.also}
