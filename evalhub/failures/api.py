@@ -9,9 +9,16 @@ from ninja import Query, Router, Status
 from evalhub.core.auth import ENGINEER_AUTH, READ_AUTH
 from evalhub.core.errors import DomainError, Invalid, NotFound
 from evalhub.core.schemas import ErrorOut
-from evalhub.failures import selectors, services
+from evalhub.failures import confidence, selectors, services
 from evalhub.failures.models import Dimension
-from evalhub.failures.schemas import DimensionIn, DimensionOut, FailuresOut, SliceActionIn, SliceActionOut
+from evalhub.failures.schemas import (
+    ConfidentWrongOut,
+    DimensionIn,
+    DimensionOut,
+    FailuresOut,
+    SliceActionIn,
+    SliceActionOut,
+)
 
 router = Router(tags=["failures"])
 
@@ -45,17 +52,13 @@ def failures(request: HttpRequest, variant: str, baseline: str | None = None, su
     return answer(params_from(variant, baseline, suite, source, days), refresh=request.GET.get("refresh") == "1")
 
 
-@router.get("/confident-wrong", response={200: dict, 404: ErrorOut}, auth=READ_AUTH)
+@router.get("/confident-wrong", response={200: ConfidentWrongOut, 404: ErrorOut}, auth=READ_AUTH)
 def confident_wrong(request: HttpRequest, variant: str, suite: str | None = None) -> dict:
     """Among the variant's wrong answers to items with a right answer, the share that expresses no uncertainty
     (overall and per slice, Wilson 95% intervals), and the calibration of stated confidences (ECE). 404 for an
-    unknown variant, or when this build has no hedging detector."""
-    from evalhub.failures import confidence
-
+    unknown variant."""
     try:
         return confidence.confident_and_wrong(variant=variant, suite=suite or None)
-    except confidence.Unavailable:
-        raise NotFound("the hedging detector is not installed in this build", "confident-and-wrong") from None
     except selectors.AnalysisError as err:
         raise _domain(err) from None
 

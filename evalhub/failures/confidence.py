@@ -6,30 +6,15 @@ Wilson intervals; and, where the model states a confidence ("Confidence: 80%"), 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from evalhub.core.models import ModelVariant
 from evalhub.failures.selectors import AnalysisError, _specs, dimensions_active
 from evalhub.stats.agreement import wilson_interval
+from evalhub.stats.calibration import expected_calibration_error
+from evalhub.text.hedging import expresses_uncertainty, stated_confidence
 from experiments.suites import selectors as suites_selectors
 
-# "Confidence: 80%", "confidence 0.8", "I am 90% confident", "(confidence = 75 %)".
-_STATED = re.compile(
-    r"(?:confidence\s*(?:level)?\s*[:=]?\s*(?P<a>\d{1,3}(?:\.\d+)?)\s*(?P<pa>%)?)|"
-    r"(?:(?P<b>\d{1,3}(?:\.\d+)?)\s*%\s*(?:confident|sure|certain))", re.IGNORECASE)
 MIN_CALIBRATION_ANSWERS = 20
-
-
-def stated_confidence(text: str) -> float | None:
-    """The confidence an answer states, in [0, 1], or None (the last statement counts)."""
-    value = None
-    for match in _STATED.finditer(text or ""):
-        raw, percent = (match.group("a"), bool(match.group("pa"))) if match.group("a") else (match.group("b"), True)
-        number = float(raw)
-        number = number / 100 if percent or number > 1 else number
-        if 0 <= number <= 1:
-            value = number
-    return value
 
 
 def _slice_values(answer: suites_selectors.GradedAnswer, spec: tuple[str, str, str]) -> list[str]:
@@ -69,23 +54,9 @@ def _jsonable(result: object) -> object:
     return result
 
 
-class Unavailable(Exception):
-    """The hedging detector or the calibration statistics are not part of this build."""
-
-
-def _tools():
-    try:
-        from evalhub.stats.calibration import expected_calibration_error
-        from evalhub.text.hedging import expresses_uncertainty
-    except ImportError as exc:
-        raise Unavailable(str(exc)) from None
-    return expresses_uncertainty, expected_calibration_error
-
-
 def confident_and_wrong(*, variant: str, suite: str | None = None) -> dict:
-    """The "confident and wrong" payload of one variant (see the module docstring). Raises ``Unavailable``
-    when the detector is not installed, ``AnalysisError`` for an unknown variant."""
-    expresses_uncertainty, expected_calibration_error = _tools()
+    """The "confident and wrong" payload of one variant (see the module docstring). Raises
+    ``AnalysisError`` for an unknown variant."""
     found = ModelVariant.objects.filter(slug=variant).first()
     if found is None:
         raise AnalysisError("variant", f"unknown variant '{variant}'", status=404)

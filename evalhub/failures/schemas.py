@@ -95,3 +95,55 @@ class SliceActionOut(Schema):
     slug: str
     count: int
     url: str
+
+
+class ShareOut(Schema):
+    """Confident wrong answers among wrong ones, with the Wilson 95% interval (null with no wrong answer)."""
+
+    n_wrong: int
+    confident: int
+    share: float | None
+    lower: float | None
+    upper: float | None
+
+
+class ConfidentSliceOut(ShareOut):
+    slice: SliceKey
+
+
+class ReliabilityBinOut(Schema):
+    lower: float
+    upper: float
+    n: int
+    mean_confidence: float | None
+    accuracy: float | None = Field(description="null for an empty bin")
+    accuracy_lower: float | None
+    accuracy_upper: float | None
+
+
+class CalibrationOut(Schema):
+    """``evalhub.stats.calibration.expected_calibration_error`` of the stated confidences."""
+
+    n: int
+    binning: str
+    level: float
+    ece: float
+    ece_lower: float
+    ece_upper: float
+    ece_if_calibrated: float
+    p_calibrated: float
+    rmsce: float
+    rmsce_lower: float
+    rmsce_upper: float
+    mean_confidence: float
+    accuracy: float
+    bins: list[ReliabilityBinOut]
+
+
+class ConfidentWrongOut(ShareOut):
+    variant: VariantRef
+    suite: str | None
+    n_answers: int
+    by_slice: list[ConfidentSliceOut]
+    n_stated_confidence: int = Field(description="answers that state a confidence (\"Confidence: 80%\")")
+    calibration: CalibrationOut | None = Field(description="null below 20 answers stating a confidence")

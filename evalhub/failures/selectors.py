@@ -348,15 +348,12 @@ def analyse(params: Params) -> dict:
 
 
 def _confident_wrong(params: Params) -> dict | None:
-    """The variant's "confident and wrong" figures, when suites are analysed and the detector is installed."""
-    from evalhub.failures import confidence
+    """The variant's "confident and wrong" figures, when suites are analysed."""
+    from evalhub.failures import confidence  # confidence reads this module's dimension specs
 
     if params.source not in (None, "suites"):
         return None
-    try:
-        return confidence.confident_and_wrong(variant=params.variant, suite=params.suite)
-    except confidence.Unavailable:
-        return None
+    return confidence.confident_and_wrong(variant=params.variant, suite=params.suite)
 
 
 def cache_seconds() -> int:
