@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from evalhub.core.models import ModelVariant, Role
 from evalhub.core.render import render_markdown
 from evalhub.core.roles import has_role, role_required
-from evalhub.failures import selectors, services
+from evalhub.failures import charts, selectors, services
 from evalhub.failures.forms import DimensionForm
 from evalhub.failures.models import SOURCES, Dimension
 
@@ -51,8 +51,10 @@ def variant(request: HttpRequest, slug: str) -> HttpResponse:
         examples = [{**e, "prompt_html": render_markdown(e["prompt"]), "output_html": render_markdown(e["output"]),
                      "baseline_html": render_markdown(e["baseline_output"])} for e in row["examples"]]
         slices.append({**row, "examples": examples})
+    calibration = (payload.get("confident_wrong") or {}).get("calibration")
     return render(request, "failures/variant.html", {
         "payload": payload, "slices": slices, "params": params, "slug": slug, "variants": _variant_choices(),
+        "reliability": charts.reliability_figure(calibration) if calibration else None,
         "n_more": max(0, len(payload["slices"]) - SHOWN), "can_write": has_role(request.user, Role.ENGINEER)
         or has_role(request.user, Role.ADMIN), "sources": SOURCES,
     })

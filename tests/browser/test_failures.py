@@ -6,6 +6,7 @@ import pytest
 
 from evalhub.core.demo import DemoWorld, build_core
 from experiments.suites import demo as suites_demo
+from experiments.suites.models import RunResult
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, UserFactory
 
@@ -16,6 +17,12 @@ def test_viewer_reads_failure_modes_and_opens_an_example(page, settings):
     world = DemoWorld(seed=7, scale=0.1)
     build_core(world)
     suites_demo.build(world)
+    # Forty answers state a confidence, so the page draws the reliability diagram.
+    results = RunResult.objects.filter(run__variant__slug="acme-7b-dpo", run__version__suite__slug="assistant") \
+        .exclude(item__category="current_events")  # the examples read below stay as the demo wrote them
+    for score, text in ((0, "It was the green party. Confidence: 90%"), (1, "ok Confidence: 95%")):
+        chosen = list(results.filter(score=score).order_by("item__position").values_list("pk", flat=True)[:20])
+        RunResult.objects.filter(pk__in=chosen).update(output=text)
     UserFactory(username="lead", role="viewer")
     login(page, "lead", PASSWORD)
 
@@ -26,7 +33,8 @@ def test_viewer_reads_failure_modes_and_opens_an_example(page, settings):
     page.select_option("select[name=source]", "suites")
     page.fill("input[name=suite]", "assistant")
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url("**/failures/acme-7b-dpo/?*suite=assistant*")
+    page.wait_for_selector("li.failure-slice")
 
     first = page.locator("li.failure-slice").first
     assert first.get_attribute("data-value") == "current_events"
@@ -42,3 +50,8 @@ def test_viewer_reads_failure_modes_and_opens_an_example(page, settings):
     assert "Prompt" in body.inner_text()
     assert "I am not sure." in body.inner_text()
     assert page.locator("form.slice-actions").count() == 0  # viewers read; engineers act
+
+    chart = page.locator("#chart-reliability")
+    chart.locator(".main-svg").first.wait_for()  # plotly drew it, from static/
+    assert "Expected calibration error" in chart.get_attribute("aria-label")
+    assert page.locator('a.chart-download[data-figure="fig-reliability"]').count() == 1

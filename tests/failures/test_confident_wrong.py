@@ -3,6 +3,7 @@ calibration, with the real hedging detector (``evalhub.text.hedging``) and ECE (
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 
 from evalhub.core.models import Role
@@ -40,7 +41,16 @@ def test_share_of_confident_wrong_answers_overall_per_slice_and_calibration(demo
     assert body["confident"] == 10
     assert body["calibration"]["ece"] == pytest.approx(result["calibration"]["ece"])
     page = client.get("/failures/acme-7b-dpo/?baseline=acme-70b&source=suites&suite=assistant&refresh=1")
-    assert "Confident and wrong" in page.content.decode()
+    html = page.content.decode()
+    assert "Confident and wrong" in html
+    assert f'<strong id="ece">{result["calibration"]["ece"]:.3f}</strong>' in html
+    assert 'id="chart-reliability"' in html
+    # The reliability diagram is a valid plotly figure with the one non-empty bin at its mean confidence.
+    figure = page.context["reliability"]
+    go.Figure(figure)
+    [points] = [t for t in figure["data"] if t["mode"] == "markers"]
+    assert points["x"] == [pytest.approx((10 * 0.9 + 30 * 0.95) / 40)]
+    assert points["y"] == [pytest.approx(0.75)]
 
 
 @pytest.mark.django_db
