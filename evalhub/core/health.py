@@ -8,6 +8,10 @@ that failed to load ``evalhub.celery`` shows Celery's default ``amqp://guest@loc
 Worker liveness: beat schedules ``core.heartbeat`` every ``HEARTBEAT_SECONDS``; the worker that runs it
 stamps ``ServiceHeartbeat('worker')``. A stamp older than ``HEARTBEAT_STALE_SECONDS`` means no worker is
 consuming the queue (or beat is not scheduling): background jobs would wait.
+
+A broker connection is opened at most once per ``BROKER_CHECK_TTL_SECONDS`` per process for callers that
+accept a recent answer (``/healthz`` polled by a load balancer every second); a failed check is never
+reused, and ``manage.py healthcheck`` always connects.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from evalhub.core.models import ServiceHeartbeat
 
 HEARTBEAT_SECONDS = 15.0
 HEARTBEAT_STALE_SECONDS = 90.0
+BROKER_CHECK_TTL_SECONDS = 5.0
+
+# (broker URL, monotonic time, check) of this process's last successful broker check.
+_last_broker_ok: tuple[str, float, Check] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,22 @@ def _worker() -> tuple[bool, str, dict]:
     return True, f"heartbeat {age:.0f} s ago", extra
 
 
-def health_check() -> Health:
-    checks = {"database": _timed(_database), "broker": _timed(_broker)}
+def _broker_check(*, fresh: bool) -> Check:
+    global _last_broker_ok
+    now, url = time.monotonic(), str(app.conf.broker_url or "")
+    if not fresh and _last_broker_ok is not None:
+        checked_url, checked_at, check = _last_broker_ok
+        if checked_url == url and now - checked_at < BROKER_CHECK_TTL_SECONDS:
+            return Check(check.ok, check.detail, 0.0, {**check.extra, "checked_seconds_ago": round(now - checked_at, 1)})
+    check = _timed(_broker)
+    _last_broker_ok = (url, now, check) if check.ok else None
+    return check
+
+
+def health_check(*, fresh: bool = False) -> Health:
+    """Every check; ``fresh`` connects to the broker even if this process did within the last
+    ``BROKER_CHECK_TTL_SECONDS``."""
+    checks = {"database": _timed(_database), "broker": _broker_check(fresh=fresh)}
     checks["worker"] = _timed(_worker) if checks["database"].ok else Check(False, "database down", 0.0)
     if not (checks["database"].ok and checks["broker"].ok):
         status = "down"

@@ -99,3 +99,39 @@ def test_api_docs_load_their_assets_from_this_app(admin_client_):
     html = admin_client_.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_healthz_reuses_a_recent_broker_check_and_the_command_never_does(client, monkeypatch):
+    """A load balancer polling /healthz every second opens one broker connection per
+    BROKER_CHECK_TTL_SECONDS, not one per call; a failed check is never reused."""
+    from evalhub.core import health
+
+    opened = []
+    real = health._broker
+
+    def counting():
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(health, "_broker", counting)
+    monkeypatch.setattr(health, "_last_broker_ok", None)
+    heartbeat_record()
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    assert len(opened) == 1
+    call_command("healthcheck", "--no-worker")
+    assert len(opened) == 2
+    monkeypatch.setattr(health, "BROKER_CHECK_TTL_SECONDS", 0.0)
+    client.get("/healthz")
+    assert len(opened) == 3
+
+    def failing():
+        opened.append(1)
+        return False, "refused", {}
+
+    monkeypatch.setattr(health, "_broker", failing)
+    monkeypatch.setattr(health, "BROKER_CHECK_TTL_SECONDS", 60.0)
+    monkeypatch.setattr(health, "_last_broker_ok", None)
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").status_code == 503
+    assert len(opened) == 5

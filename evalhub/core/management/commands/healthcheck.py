@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the checks as JSON")
 
     def handle(self, *args, no_worker: bool = False, as_json: bool = False, **options) -> None:
-        health = health_check()
+        health = health_check(fresh=True)
         checks = {name: check for name, check in health.checks.items() if not (no_worker and name == "worker")}
         if as_json:
             self.stdout.write(json.dumps(health.as_dict(detailed=True), indent=2))
