@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from evalhub.core.read_models import mean_estimate
-from evalhub.stats import MeanStat, StatsError, evalscores
+from evalhub.stats import Estimate, MeanStat, StatsError, evalscores
 from experiments.suites.models import HumanGrade, Run, RunResult, RunSource, RunStatus, Suite, SuiteItem, SuiteVersion
 from experiments.suites.read_models import (
     ErrorCount,
@@ -320,8 +320,28 @@ def latest_done_runs() -> dict[tuple[int, int], tuple[int, int]]:
     return {(v, s): (r, ver) for v, s, r, ver in rows}
 
 
+def _clustered_scores(run_ids: list[int]) -> dict[int, Estimate]:
+    """The overall score of each run whose items are grouped, clustered by item group exactly as the run
+    page computes it (``run_summary``): every page shows one interval for one run."""
+    grouped = set(RunResult.objects.filter(run_id__in=run_ids, score__isnull=False).exclude(item__group="")
+                  .values_list("run_id", flat=True).distinct())
+    rows: dict[int, list[tuple[float, str]]] = {run_id: [] for run_id in grouped}
+    for run_id, score, group, item_id in RunResult.objects.filter(run_id__in=grouped, score__isnull=False) \
+            .values_list("run_id", "score", "item__group", "item_id"):
+        rows[run_id].append((float(score), group or f"item:{item_id}"))
+    out = {}
+    for run_id, scored in rows.items():
+        try:
+            est = evalscores.mean_score([x for x, _ in scored], clusters=[g for _, g in scored], bounds=(0.0, 1.0))
+        except StatsError:
+            continue
+        out[run_id] = Estimate(est.mean, est.lower, est.upper, est.se, est.n)
+    return out
+
+
 def suite_scores_latest() -> list[SuiteScore]:
-    """Each variant's mean score ± t interval on each suite, from its latest completed run (3 queries)."""
+    """Each variant's mean score and 95% interval on each suite, from its latest completed run: clustered by
+    item group where items are grouped (as on the run page), else the bounded t / Wilson interval (5 queries)."""
     runs = latest_done_runs()
     if not runs:
         return []
@@ -334,10 +354,11 @@ def suite_scores_latest() -> list[SuiteScore]:
         .annotate(n=Count("id"), s=Sum("score"), ss=Sum(F("score") * F("score")),
                   c=Sum(cost), cc=Sum(cost * cost), lat=Sum("latency_ms"))
     }
+    clustered = _clustered_scores([r for r, _ in runs.values()])
     out = []
     for (variant_id, suite_id), (run_id, version_id) in sorted(runs.items()):
         row = aggregates.get(run_id)
-        score = mean_estimate(row["n"], row["s"], row["ss"], bounds=(0.0, 1.0)) if row else None
+        score = clustered.get(run_id) or (mean_estimate(row["n"], row["s"], row["ss"], bounds=(0.0, 1.0)) if row else None)
         if row is None or score is None:
             continue
         suite = suites[suite_id]

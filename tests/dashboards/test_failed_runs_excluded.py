@@ -40,3 +40,20 @@ def test_a_variant_whose_only_run_failed_has_no_suite_score():
     variant = VariantFactory()
     finish(version, variant, errors=4)
     assert [s for s in selectors.suite_scores_latest() if s.variant_id == variant.pk] == []
+
+
+def test_leadership_suite_score_is_the_run_pages_clustered_interval():
+    """Items grouped in pairs: the scorecard's interval for the run is the run page's clustered one, not an
+    independent-items interval over the same scores."""
+    version = make_version(40, slug="grouped", groups=True)
+    variant = VariantFactory()
+    run = finish(version, variant, errors=0)
+    # Both items of a group scored alike, so clustering widens the interval.
+    RunResult.objects.filter(run=run, item__position__in=[p for p in range(40) if p % 8 in (0, 1, 2, 3)]).update(score=0.0)
+    summary = selectors.run_summary(run)
+    assert summary.clustered
+    [score] = [s for s in selectors.suite_scores_latest() if s.variant_id == variant.pk]
+    assert score.score.value == pytest.approx(summary.overall.mean)
+    assert (score.score.lower, score.score.upper) == pytest.approx((summary.overall.lower, summary.overall.upper))
+    independent = selectors.mean_estimate(40, 20.0, 20.0, bounds=(0.0, 1.0))
+    assert score.score.upper - score.score.lower > independent.upper - independent.lower
