@@ -33,8 +33,8 @@ HEARTBEAT_SECONDS = 15.0
 HEARTBEAT_STALE_SECONDS = 90.0
 BROKER_CHECK_TTL_SECONDS = 5.0
 
-# (broker URL, monotonic time, check) of this process's last successful broker check.
-_last_broker_ok: tuple[str, float, Check] | None = None
+# ((app's broker URL, configured URL), monotonic time, check) of this process's last successful broker check.
+_last_broker_ok: tuple[tuple[str, str], float, Check] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _worker() -> tuple[bool, str, dict]:
 
 def _broker_check(*, fresh: bool) -> Check:
     global _last_broker_ok
-    now, url = time.monotonic(), str(app.conf.broker_url or "")
+    now, url = time.monotonic(), (str(app.conf.broker_url or ""), str(settings.CELERY_BROKER_URL))
     if not fresh and _last_broker_ok is not None:
         checked_url, checked_at, check = _last_broker_ok
         if checked_url == url and now - checked_at < BROKER_CHECK_TTL_SECONDS:
