@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 
 from evalhub.core.models import ModelVariant
+from evalhub.core.read_models import rate_estimate
 from evalhub.failures.selectors import AnalysisError, _specs, dimensions_active
-from evalhub.stats.agreement import wilson_interval
 from evalhub.stats.calibration import expected_calibration_error
 from evalhub.text.hedging import expresses_uncertainty, stated_confidence
 from experiments.suites import selectors as suites_selectors
@@ -34,10 +34,9 @@ def _slice_values(answer: suites_selectors.GradedAnswer, spec: tuple[str, str, s
 
 
 def _share(confident: int, wrong: int) -> dict:
-    if not wrong:
-        return {"n_wrong": 0, "confident": 0, "share": None, "lower": None, "upper": None}
-    lo, hi = wilson_interval(confident, wrong, level=0.95)
-    return {"n_wrong": wrong, "confident": confident, "share": confident / wrong, "lower": lo, "upper": hi}
+    rate = rate_estimate(confident, wrong)
+    return {"n_wrong": wrong, "confident": confident, "share": rate and rate.value, "lower": rate and rate.lower,
+            "upper": rate and rate.upper}
 
 
 def _jsonable(result: object) -> object:

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as sps
 
 from evalhub.stats import StatsError
+from evalhub.stats.agreement import wilson_interval
 
 __all__ = ["CalibrationResult", "ReliabilityBin", "expected_calibration_error"]
 
@@ -83,14 +83,8 @@ class CalibrationResult:
 
 
 def _wilson(successes: int, n: int, level: float) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    z = float(sps.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    """``agreement.wilson_interval``, NaN for an empty bin."""
+    return (math.nan, math.nan) if n == 0 else wilson_interval(successes, n, level=level)
 
 
 def _validate(confidence: object, correct: object, bins: int, binning: str, level: float,

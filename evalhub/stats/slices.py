@@ -40,6 +40,7 @@ import numpy as np
 from scipy import stats
 
 from evalhub.stats._base import StatsError, check_count
+from evalhub.stats.agreement import wilson_interval
 
 __all__ = [
     "MeanSlice",
@@ -227,18 +228,10 @@ def _paired(s: PairedSlice, level: float) -> SliceComparison:
     return SliceComparison(est, base, d_bar, d_bar - half, d_bar + half, _t_p(d_bar / se, df), n, n)
 
 
-def _wilson(x: int, n: int, z: float) -> tuple[float, float]:
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
-
-
 def _proportions(s: ProportionSlice, level: float) -> SliceComparison:
-    z = _z(level)
     p1, p0 = s.x / s.n, s.x_base / s.n_base
-    l1, u1 = _wilson(s.x, s.n, z)
-    l0, u0 = _wilson(s.x_base, s.n_base, z)
+    l1, u1 = wilson_interval(s.x, s.n, level=level)
+    l0, u0 = wilson_interval(s.x_base, s.n_base, level=level)
     diff = p1 - p0
     lower = diff - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
     upper = diff + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
