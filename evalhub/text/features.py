@@ -40,6 +40,7 @@ import functools
 import re
 import threading
 import unicodedata
+from collections import Counter
 from typing import Any
 
 import ahocorasick
@@ -107,6 +108,8 @@ _WORD_LANGUAGE = {word: code for code, words in _FUNCTION_WORDS.items() for word
 _LETTER_LANGUAGE = {"ñ": "es", "¿": "es", "¡": "es", "ß": "de", "ä": "de", "ã": "pt", "õ": "pt", "œ": "fr",
                     "ù": "fr", "û": "fr", "î": "fr", "ğ": "tr", "ş": "tr", "ı": "tr", "İ": "tr"}
 _WORD = re.compile(r"[^\W\d_]+")
+# English function words that are also words of another Latin-script product language: alone, they decide nothing.
+_SHARED_ENGLISH = frozenset(("we", "i", "do", "all", "had", "has", "will"))
 FAST_CHARS = 200
 # Clear evidence: at least FAST_MIN_VOTES votes, and the runner-up (another language's words in the same
 # text) at most (votes - FAST_MIN_VOTES) / 2, i.e. 2 votes against 0, 4 against 1, 6 against 2.
@@ -118,15 +121,20 @@ def _function_word_language(text: str) -> str | None:
     """The Latin-script language whose function words and letters clearly dominate the first
     ``FAST_CHARS`` characters, or ``None`` when the evidence is thin or split (lingua decides)."""
     head = text[:FAST_CHARS]
-    votes = dict.fromkeys(LATIN_LANGUAGES, 0)
-    for letter in set(head).intersection(_LETTER_LANGUAGE):
-        votes[_LETTER_LANGUAGE[letter]] += 1
-    for word in _WORD.findall(head.lower()):
-        code = _WORD_LANGUAGE.get(word)
-        if code is not None:
-            votes[code] += 1
-    (best, first), (_, second) = sorted(votes.items(), key=lambda item: item[1], reverse=True)[:2]
+    words = _WORD.findall(head.lower())
+    votes = Counter(filter(None, map(_WORD_LANGUAGE.get, words)))
+    if not head.isascii():
+        votes.update(map(_LETTER_LANGUAGE.__getitem__, _LETTER_LANGUAGE.keys() & set(head)))
+    if not votes:
+        return None
+    ranked = votes.most_common(2)
+    best, first = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0
     if first >= FAST_MIN_VOTES and first - FAST_MIN_VOTES >= 2 * second:
+        return best
+    if best == "en" and first == 1 and not second and head.isascii() and not _SHARED_ENGLISH.intersection(words):
+        # One English word and nothing else in plain ASCII ("What is 17 * 23 + 5?"): English, unless the
+        # word is also a word of another of the languages ("we" in Dutch, "i" in Italian, "do" in Portuguese).
         return best
     return None
 
@@ -134,7 +142,12 @@ def _function_word_language(text: str) -> str | None:
 _FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
 
 
+_NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]+")
+
+
 def _script_counts(text: str) -> tuple[int, dict[str, int]]:
+    if text.isascii():  # the common case, without a Python step per character
+        return len(_NOT_ASCII_LETTER.sub("", text)), {}
     latin = 0
     other: dict[str, int] = {}
     for ch in text:
@@ -373,25 +386,44 @@ _SAFETY_PATTERNS = re.compile(
 )
 
 
+# Each alternative of the two pattern sets needs one of these (case-folded) strings: text without any
+# of them, most prompts, skips the regex, which tries every position of the text.
+_RECENT_NEEDS = ("20", "who")
+_SAFETY_NEEDS = ("die", "where does", "how much", "push", "set", "why")
+
+
+def _asks_recent(text: str, folded: str) -> bool:
+    if _RECENT_KEYWORDS.found_in(folded):
+        return True
+    return any(need in folded for need in _RECENT_NEEDS) and _RECENT_PATTERNS.search(text) is not None
+
+
+def _safety_sensitive(text: str, folded: str) -> bool:
+    if _SAFETY_KEYWORDS.found_in(folded):
+        return True
+    return any(need in folded for need in _SAFETY_NEEDS) and _SAFETY_PATTERNS.search(text) is not None
+
+
 def asks_recent(prompt: str) -> bool:
     prompt = prompt[:SCAN_CHARS]
-    return _RECENT_KEYWORDS.found_in(_fold(prompt)) or _RECENT_PATTERNS.search(prompt) is not None
+    return _asks_recent(prompt, _fold(prompt))
 
 
 def safety_sensitive(prompt: str) -> bool:
     prompt = prompt[:SCAN_CHARS]
-    return _SAFETY_KEYWORDS.found_in(_fold(prompt)) or _SAFETY_PATTERNS.search(prompt) is not None
+    return _safety_sensitive(prompt, _fold(prompt))
 
 
 def derive_features(prompt: str, *, turns: int | None = None) -> dict[str, str]:
     """The derived slice dimensions of one prompt (see the module docstring for each)."""
     prompt = prompt or ""
     text = unicodedata.normalize("NFC", prompt[:SCAN_CHARS])
+    folded = _fold(text)
     return {
         "language": detect_language(text),
         "turns": turns_bucket(turns),
         "prompt_length": length_bucket(prompt),
         "contains_code": "yes" if contains_code(text) else "no",
-        "recent_events": "yes" if asks_recent(text) else "no",
-        "safety_sensitive": "yes" if safety_sensitive(text) else "no",
+        "recent_events": "yes" if _asks_recent(text, folded) else "no",
+        "safety_sensitive": "yes" if _safety_sensitive(text, folded) else "no",
     }

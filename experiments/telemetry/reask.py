@@ -120,14 +120,13 @@ def _grams(run: str) -> list[str]:
 
 def _gram_hashes(runs: list[str], ascii_only: bool) -> set[int]:
     """CRC-32 of each run's n-grams (of their UTF-8 bytes). ASCII text, the common case, hashes
-    slices of one padded byte string per run: the same values, without a str and an encode per gram."""
+    slices of one byte string holding every run padded by a space on each side (" run1  run2 "): a
+    slice whose middle byte is a space spans two runs and is skipped; the rest are exactly each run's
+    padded trigrams — the same values, without a str and an encode per gram or a loop per run."""
     crc32 = zlib.crc32
     if ascii_only:
-        values = set()
-        for run in set(runs):
-            padded = b" " + run.encode() + b" "
-            values.update(crc32(padded[i:i + 3]) for i in range(len(padded) - 2))
-        return values
+        joined = b" " + "  ".join(runs).encode() + b" "
+        return {crc32(joined[i:i + 3]) for i in range(len(joined) - 2) if joined[i + 1] != 32}
     return {crc32(gram.encode()) for run in set(runs) for gram in _grams(run)}
 
 

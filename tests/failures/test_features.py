@@ -220,14 +220,26 @@ def fake_lingua(monkeypatch):
 @pytest.mark.parametrize(
     "prompt",
     [
-        "Plan a three-day trip to Lisbon on a budget.",  # one function word ("to"): too little evidence
+        "Planea un viaje a Lisboa",  # no listed word: "a" and "un" belong to several languages
         "Lisbon Porto Madrid Sevilla",  # no function word at all
         "Der Bericht and the summary",  # German and English words: split evidence
+        "Wij gaan we morgen",  # "we": English and Dutch alike, so one vote for English decides nothing
+        "Dove vai i ragazzi",  # "i": an English word and an Italian article
+        "Plan a trip to Lisbon, ¿vale?",  # one English word, but not plain ASCII
     ],
 )
 def test_thin_or_split_evidence_falls_back_to_lingua(fake_lingua, prompt):
     assert features.detect_language(prompt) == "nl"
     assert fake_lingua.texts == [prompt]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["Plan a three-day trip to Lisbon on a budget.", "What is 17 * 23 + 5?", "Write a SQL query counting orders."],
+)
+def test_one_english_word_in_plain_ascii_is_english_without_lingua(fake_lingua, prompt):
+    assert features.detect_language(prompt) == "en"
+    assert fake_lingua.texts == []
 
 
 def test_lingua_reads_at_most_lingua_chars(fake_lingua):
@@ -238,11 +250,12 @@ def test_lingua_reads_at_most_lingua_chars(fake_lingua):
 
 @pytest.mark.parametrize(
     ("votes", "decided"),
-    [("the", None), ("the and", "en"), ("the and der", None), ("the and what how der", "en"),
-     ("the and what der ist", None)],
+    [("der", None), ("the and", "en"), ("the and der", None), ("the and what how der", "en"),
+     ("the and what der ist", None), ("the", "en"), ("the ñ", None), ("we", None), ("ist", None)],
 )
 def test_fast_path_margin(votes, decided):
-    """At least two votes, and the runner-up at most (votes − 2) / 2: 2–0 and 4–1 decide, 2–1 and 3–2 do not."""
+    """At least two votes, and the runner-up at most (votes − 2) / 2: 2–0 and 4–1 decide, 2–1 and 3–2 do not.
+    One vote decides only for English in plain ASCII, with a word no other language shares."""
     assert features._function_word_language(votes) == decided
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.telemetry.reask import fingerprint, is_reask, similarity
 
@@ -94,3 +97,14 @@ def test_fingerprint_keeps_no_text():
     fp = fingerprint("my password is hunter2")
     assert all(isinstance(h, int) for h in fp)
     assert "hunter2" not in repr(fp)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=120))
+def test_ascii_fast_path_hashes_exactly_each_runs_padded_trigrams(text):
+    """The ASCII path hashes slices of one joined byte string; the general path hashes each run's grams."""
+    from experiments.telemetry import reask
+
+    runs = reask._RUN.findall(reask.normalise(text))
+    general = {zlib.crc32(gram.encode()) for run in set(runs) for gram in reask._grams(run)}
+    assert reask._gram_hashes(runs, ascii_only=True) == general
