@@ -126,6 +126,7 @@ def production_get(request: HttpRequest, period: str = selectors.DEFAULT_PERIOD,
             "cost_total_usd": r.cost_total, "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
             "reasoning_tokens": r.reasoning_tokens, "refusal_rate": _estimate(r.refusal_rate),
             "refusals_by_signal": r.refusal_sources, "reask_rate": _estimate(r.reask_rate),
+            "judge_calls": r.judge_calls, "judge_cost_usd": r.judge_cost,
             "thumbs_up_rate": _estimate(r.thumbs_up_rate), "success_rate": _estimate(r.success_rate),
         } for r in rows],
     })

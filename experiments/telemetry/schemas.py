@@ -147,7 +147,10 @@ class ProductionVariantOut(Schema):
     output_tokens: int = Field(description="visible answer tokens; reasoning tokens counted apart")
     reasoning_tokens: int
     refusal_rate: EstimateOut = Field(description="refused / successful calls (Wilson)")
-    refusals_by_signal: dict[str, int] = Field(description="client, api_refusal, finish_reason, text")
+    refusals_by_signal: dict[str, int] = Field(description="client, api_refusal, finish_reason, text, judge")
+    judge_calls: int = Field(0, description="answers the optional refusal judge read (TELEMETRY_REFUSAL_JUDGE)")
+    judge_cost_usd: float = Field(0.0, description="what the judge's calls cost at the judging variant's prices; "
+                                                   "not part of cost per request")
     reask_rate: EstimateOut = Field(description="answers re-asked / answers where a re-ask was detectable: followed by "
                                             "a call of the same user (or session) within the re-ask window (Wilson)")
     thumbs_up_rate: EstimateOut

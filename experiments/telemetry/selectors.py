@@ -54,6 +54,8 @@ class VariantMetrics:
     output_tokens: int  # visible answer; reasoning tokens apart (one convention everywhere)
     reasoning_tokens: int
     refusal_sources: dict[str, int]  # refusals by the signal that decided: client, api_refusal, finish_reason, text
+    judge_calls: int = 0  # answers the optional refusal judge read (TELEMETRY_REFUSAL_JUDGE)
+    judge_cost: float = 0.0  # what those calls cost (USD): monitoring overhead, not in cost per request
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ _SUM_COLUMNS = (
     "output_tokens", "reasoning_tokens", "cost_sum", "cost_sum_sq", "refusals", "reasks", "feedback_n", "thumbs_up",
     "success_n", "successes", "errors", "refusals_client", "refusals_api", "refusals_finish_reason", "refusals_text",
     "refusals_judge",
-    "reask_detectable",
+    "reask_detectable", "judge_calls", "judge_cost_sum",
 )
 _SUMS = ", ".join(f"sum({column})" for column in _SUM_COLUMNS)
 _AT = {column: i for i, column in enumerate(_SUM_COLUMNS)}
@@ -185,6 +187,7 @@ def _metrics_from(scan: list[tuple], variants: dict[int, ModelVariant]) -> list[
             refusal_sources={"client": int(v["refusals_client"]), "api_refusal": int(v["refusals_api"]),
                              "finish_reason": int(v["refusals_finish_reason"]), "text": int(v["refusals_text"]),
                              "judge": int(v["refusals_judge"])},
+            judge_calls=int(v["judge_calls"]), judge_cost=v["judge_cost_sum"],
         ))
     return sorted(out, key=lambda m: m.slug)
 

@@ -40,7 +40,7 @@ CSV_COLUMNS = (
     "reask_detectable", "thumbs_up_rate", "thumbs_up_lower", "thumbs_up_upper", "feedback_n", "success_rate", "success_lower",
     "success_upper", "success_n", "error_rate", "error_lower", "error_upper", "errors", "input_tokens", "output_tokens",
     "reasoning_tokens", "refusals_client", "refusals_api_refusal", "refusals_finish_reason", "refusals_text",
-    "refusals_judge",
+    "refusals_judge", "judge_calls", "judge_cost_usd",
 )
 
 
@@ -62,6 +62,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             r.success_rate.upper, r.success_rate.n, r.error_rate.value, r.error_rate.lower, r.error_rate.upper, r.errors,
             r.input_tokens, r.output_tokens, r.reasoning_tokens, r.refusal_sources["client"],
             r.refusal_sources["api_refusal"], r.refusal_sources["finish_reason"], r.refusal_sources["text"],
-            r.refusal_sources["judge"],
+            r.refusal_sources["judge"], r.judge_calls, r.judge_cost,
         ])
     return response

@@ -134,3 +134,25 @@ def test_a_large_batch_is_judged_in_several_tasks_carrying_only_what_the_judge_r
                                django_capture_on_commit_callbacks, monkeypatch)
     assert [len(chunk) for chunk in sent] == [JUDGE_TASK_SIZE, 10]
     assert all(len(item["response"]) == MAX_ANSWER_CHARS for chunk in sent for item in chunk)
+
+
+def test_the_judges_reads_and_cost_show_on_the_production_page_csv_and_api(
+        variant, judge_variant, django_capture_on_commit_callbacks, monkeypatch, viewer_client, read_client):
+    sent = _ingest_and_capture(variant, [event(variant.slug, response=MISSED, tag="m"), event(variant.slug, tag="p")],
+                               django_capture_on_commit_callbacks, monkeypatch)
+    tasks.refusal_judge_task.apply(args=[sent[0]]).get()
+    cost = _rollup(variant)["judge_cost_sum"]
+    assert cost > 0
+
+    page = viewer_client.get("/production/").content.decode()
+    assert f"judge read 1 · ${cost:,.4f}" in page
+    rows = viewer_client.get("/production/export.csv").content.decode().splitlines()
+    header, line = rows[0].split(","), dict(zip(rows[0].split(","), rows[1].split(","), strict=True))
+    assert header[-2:] == ["judge_calls", "judge_cost_usd"]
+    assert (int(line["judge_calls"]), float(line["judge_cost_usd"])) == (1, pytest.approx(cost))
+    body = read_client.get("/api/v1/production").json()
+    mine = next(v for v in body["variants"] if v["variant"] == variant.slug)
+    assert (mine["judge_calls"], mine["judge_cost_usd"]) == (1, pytest.approx(cost))
+    # Monitoring cost is not the product's: cost per request is the answers' own cost.
+    assert mine["cost_per_request_usd"]["value"] == pytest.approx(
+        sum(e.cost_usd for e in Event.objects.filter(variant=variant)) / 2)
