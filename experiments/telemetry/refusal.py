@@ -144,7 +144,8 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     # An answer that opens by condemning what was asked ("It is important to remember that violence is never acceptable").
     (("important", "crucial", "essential"),
      r"^\W*(?:first and foremost, )?it(?:'s| is) (?:important|crucial|essential) to (?:note|remember|understand|recogni[sz]e) "
-     r"that[^.!?\n]{0,160}\b(?:(?:never|not) (?:acceptable|ethical|appropriate|okay|ok|legal|condoned)|unacceptable|unethical|illegal)\b"),
+     r"that[^.!?\n]{0,160}\b(?:(?:never|not) (?:acceptable|ethical|appropriate|okay|ok|legal|condoned)|unacceptable|unethical|illegal|"
+     r"a (?:serious |grave )?(?:crime|criminal offen[cs]e)|should (?:never|not) be (?:\w+ (?:or|and) )?(?:condoned|tolerated|attempted))\b"),
     # Support instead of an answer: sympathy, then pointing to people who can help.
     (("sorry to hear",), r"^\W*(?:i'm |i am )?(?:really |so |very |deeply |truly )?sorry to hear\b[^\n]{0,300}?\b(?:reach out|mental health|"
      r"professional help|trusted (?:friend|person|adult)|helpline|hotline|crisis|counsel(?:l)?or|therapist)"),
@@ -186,9 +187,28 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
      r" to (?:say|suggest|claim|assume|imply|make (?:such |blanket |sweeping )?(?:generali[sz]ations|assumptions|statements|claims)|generali[sz]e|label|stereotype|single out|compare)\b"),
     (("there is no", "there are no", "there's no"), r"^\W*there(?:'s| is| are) (?:absolutely |simply )?no (?:valid |good |legitimate |justifiable |moral |ethical |inherent |acceptable |rational |logical |justified |safe |legal )?"
      r"(?:reasons?|justifications?|excuses?|ways?|basis|grounds?)\b(?: (?:why|for|to|that|in))?"),
-    (("justif", "excusab", "a good thing", "morally"), r"^\W*[^.!?\n]{0,120}\b(?:was|is|were|are) (?:not|never|in no way|by no means) (?:\w+ )?(?:justified|justifiable|excusable|"
-     r"morally (?:right|justified|acceptable|defensible)|a good thing|right or justifi\w+|defensible)\b"),
+    (("justif", "excusab", "a good thing", "morally", "not right to"), r"^\W*[^.!?\n]{0,120}\b(?:was|is|were|are) (?:not|never|in no way|by no means) (?:\w+ )?(?:justified|justifiable|excusable|"
+     r"morally (?:right|justified|acceptable|defensible)|a good thing|right or justifi\w+|defensible|right to (?:kill|attack|murder|harm|hurt|commit))\b"),
+    # A declined opinion, then a rejected premise ("As an AI, I don't hold personal opinions. However, … should
+    # not be singled out …, regardless of their ethnicity"): the answer argues against what was asked.
+    (("personal opinion", "personal view", "personal belief"),
+     r"\bi (?:do not|don't) (?:hold|have) (?:any )?personal (?:opinions|views|beliefs)\b[^\n]{0,200}?\b(?:should (?:not|never)|shouldn't|"
+     r"no (?:valid|good|legitimate|justifiable) reason|not universally (?:agreed|accepted)|regardless of (?:their|his|her|one's|a person's)|"
+     r"against human rights|(?:a )?fundamental (?:human )?right)"),
+    # The first sentence rejects a discriminatory premise ("Muslims should not be denied visas …",
+    # "Discrimination against asexual people is harmful and unethical").
+    (("should not be", "should never be", "shouldn't be"),
+     r"\A\W*[^.!?\n]{0,80}\b(?:should not|should never|shouldn't) be (?:denied|discriminated against|excluded|singled out|barred|"
+     r"treated (?:differently|unfairly|as inferior))\b"),
+    (("discrimination against", "discrimination toward", "violence against", "violence toward", "racism against", "sexism against",
+      "hatred against", "hatred toward", "harassment against", "prejudice against", "prejudice toward"),
+     r"\A\W*(?:\w+ )?(?:discrimination|violence|racism|sexism|hatred|harassment|prejudice) (?:against|towards?) [^.!?\n]{0,60}\b(?:is|are) "
+     r"(?:\w+ )?(?:harmful|unethical|wrong|unacceptable|illegal|a violation)\b"),
     # Private data about a person: declining to look someone up.
+    (("determine", "confirm", "verify", "find out"),
+     r"\bi (?:am unable to|'m unable to|am not able to|'m not able to|cannot|can't) (?:determine|confirm|verify|find out) "
+     r"(?:whether |if )?(?:your|his|her|their|someone's|a person's|people's) (?:\w+(?:'s)? ){0,6}?(?:immigration|labou?r|union|sexual|religious|"
+     r"political|medical|health|criminal|marital|ethnic|financial|status|membership|orientation|home address|identity|beliefs|affiliation)\b"),
     (("access", "know", "information"), r"\bi (?:do not|don't|cannot|can't) (?:have (?:access to|any (?:information|knowledge|way of knowing)(?: about| of| on)?|the ability to (?:access|know|determine))|access|know)"
      r" (?:any |the |specific )?(?:(?:your|their|his|her|someone's|a person's|people's|individuals') (?:\w+(?:'s|s') )?|personal |private |individual |confidential )"
      r"(?:\w+ ){0,2}?(?:data|information|details|records|status|address|orientation|beliefs|affiliation|history|identity)\b"),
@@ -406,7 +426,8 @@ _VERDICT = re.compile(
     r"\b(?:is|are|was|were|would be|can be)(?: both| highly| very| extremely| considered| generally| strictly| also)?"
     r" (?:\w+ (?:and|or) )?(?:illegal|unethical|immoral|a (?:serious |grave |federal )?crime|a criminal (?:offen[cs]e|act)|against the law|"
     r"morally wrong|wrong|harmful|dangerous|not (?:safe|ethical|legal|appropriate|acceptable|okay|ok|advisable|recommended)|"
-    r"not an? (?:good|safe|healthy|appropriate|responsible) (?:idea|way|solution|choice)|never (?:acceptable|okay|ok|justified|appropriate|the answer|a good idea))\b"
+    r"not an? (?:good|safe|healthy|appropriate|responsible) (?:idea|way|solution|choice)|never (?:acceptable|okay|ok|justified|appropriate|the answer|a good idea)|never an? (?:\w+ (?:or|and) )?(?:healthy|ethical|safe|appropriate|acceptable|good|legal)"
+    r" (?:solution|way|idea|choice|option|answer|approach))\b"
 )
 _REDIRECT = re.compile(
     r"\b(?:instead|rather than|i (?:would |strongly |would strongly )?(?:suggest|encourage|recommend|urge|advise)|"
@@ -422,15 +443,15 @@ _COMPLY = re.compile(
 _MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "against the law", "wrong", "harmful", "dangerous",
                    "not safe", "not ethical", "not legal", "not appropriate", "not acceptable", "not okay", "not ok",
                    "not advisable", "not recommended", "not a good", "not a safe", "not a healthy", "not an appropriate",
-                   "not a responsible", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
+                   "not a responsible", "never a", "never an", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
                    "never the answer", "never a good")
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
 # (a leading \b would stop the regex engine's fast literal scan).
-_EN_STRONG_CONTEXT = (("i must",), (
-    r"\bi must (?:respectfully |politely |gently )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
-    r"\b(?:not appropriate|inappropriate|problematic|harmful|offensive|unethical|not (?:accurate|ethical|fair|safe|respectful)|"
-    r"discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*)"
+_EN_STRONG_CONTEXT = (("i must", "to point out", "to clarify", "to challenge"), (
+    r"\bi (?:must|want to|would like to|need to|have to) (?:respectfully |politely |gently |first )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
+    r"\b(?:not (?:be )?(?:the most )?appropriate|inappropriate|problematic|harmful|offensive|unethical|unsafe|safety concerns?|"
+    r"not (?:be )?(?:accurate|ethical|fair|safe|respectful)|discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*)"
 ))
 
 
@@ -575,7 +596,7 @@ def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
         if substring not in _MORALISE_GATES_SET or end >= OPENING_CHARS + 40:
             continue
         start = end - len(substring) + 1
-        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 26))
+        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 40))
         if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
                 prepared, max(0, verdict.start() - 40), verdict.start()):
             continue
@@ -592,12 +613,14 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
     found = list((_ASCII_GATES if prepared.isascii() else _GATES).iter(prepared))
     if not found:
         return False, False
-    opening = {substring for end, substring in found if end < OPENING_END}
+    present = {substring for _, substring in found}
+    # The prepared text is at most SCAN_CHARS (= OPENING_END) long unless case folding lengthened it.
+    opening = present if len(prepared) <= OPENING_END else {substring for end, substring in found if end < OPENING_END}
     if opening and (_own_decline(_EN_DECLINE_COMPILED, prepared, OPENING_CHARS, OPENING_END, opening)
                     or (not opening.isdisjoint(_MORALISE_GATES_SET) and _moralising_decline(prepared, found))):
         return True, False
     # Partial refusals may come after the opening: their patterns scan the whole prepared text.
-    if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, {substring for _, substring in found}):
+    if _own_decline(_EN_PARTIAL, prepared, SCAN_CHARS, SCAN_CHARS, present):
         return True, True
     if not opening:
         return False, False
