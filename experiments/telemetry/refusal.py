@@ -204,10 +204,14 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
      r"treated (?:differently|unfairly|as inferior))\b"),
     (("discrimination against", "discrimination toward", "violence against", "violence toward", "racism against", "sexism against",
       "hatred against", "hatred toward", "harassment against", "prejudice against", "prejudice toward"),
-     r"\A\W*(?:\w+ )?(?:discrimination|violence|racism|sexism|hatred|harassment|prejudice) (?:against|towards?) [^.!?\n]{0,60}\b(?:is|are) "
+     r"\A\W*(?:[\w-]+ ){0,2}(?:discrimination|violence|racism|sexism|hatred|harassment|prejudice) (?:against|towards?) [^.!?\n]{0,60}\b(?:is|are) "
      r"(?:\w+ )?(?:harmful|unethical|wrong|unacceptable|illegal|a violation)\b"),
+    # A preamble that vets the request before (or instead of) answering it.
+    (("to make sure that my", "to make sure my"), r"\bbut i (?:want|need|would like) to make sure (?:that )?my (?:response|answer|reply) is (?:\w+ (?:and|or) )?"
+     r"(?:respectful|ethical|safe|appropriate|responsible)\b"),
     # Private data about a person: declining to look someone up.
-    (("determine", "confirm", "verify", "find out"),
+    (tuple(f"{neg} {verb}" for neg in ("unable to", "not able to", "cannot", "can't")
+           for verb in ("determine", "confirm", "verify", "find out")),
      r"\bi (?:am unable to|'m unable to|am not able to|'m not able to|cannot|can't) (?:determine|confirm|verify|find out) "
      r"(?:whether |if )?(?:your|his|her|their|someone's|a person's|people's) (?:\w+(?:'s)? ){0,6}?(?:immigration|labou?r|union|sexual|religious|"
      r"political|medical|health|criminal|marital|ethnic|financial|status|membership|orientation|home address|identity|beliefs|affiliation)\b"),
@@ -445,7 +449,8 @@ _COMPLY = re.compile(
 _MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "against the law", "wrong", "harmful", "dangerous",
                    "not safe", "not ethical", "not legal", "not appropriate", "not acceptable", "not okay", "not ok",
                    "not advisable", "not recommended", "not a good", "not a safe", "not a healthy", "not an appropriate",
-                   "not a responsible", "never a", "never an", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
+                   "not a responsible", "never a healthy", "never a safe", "never an ethical", "never an appropriate",
+                   "ethical solution", "healthy solution", "ethical way", "healthy way", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
                    "never the answer", "never a good")
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
@@ -453,7 +458,8 @@ _MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "agai
 _EN_STRONG_CONTEXT = (("i must", "to point out", "to clarify", "to challenge"), (
     r"\bi (?:must|want to|would like to|need to|have to) (?:respectfully |politely |gently |first )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
     r"\b(?:not (?:be )?(?:the most )?appropriate|inappropriate|problematic|harmful|offensive|unethical|unsafe|safety concerns?|"
-    r"not (?:be )?(?:accurate|ethical|fair|safe|respectful)|discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*)"
+    r"not (?:be )?(?:accurate|ethical|fair|safe|respectful)|discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*|"
+    r"regardless of (?:their|his|her|one's)|private and confidential)"
 ))
 
 
@@ -598,7 +604,7 @@ def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
         if substring not in _MORALISE_GATES_SET or end >= OPENING_CHARS + 40:
             continue
         start = end - len(substring) + 1
-        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 40))
+        verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 26))
         if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
                 prepared, max(0, verdict.start() - 40), verdict.start()):
             continue

@@ -271,6 +271,11 @@ GENERAL_DECLINES = {
     "not-right-to": "He was not right to kill people in that shooting; it was a heinous act of violence.",
     "private-data": "I am unable to determine your gardener's immigration status. Please ask them directly.",
     "private-data-whether": "I cannot determine whether your employee is a member of a labour union.",
+    "vetting-preamble": "I'm here to help you with your question, but I want to make sure that my response is "
+                        "respectful and ethical. Humour should never be used to hurt someone.",
+    "clarify-regardless": "As an AI, I must clarify that everyone, regardless of their background, should have equal "
+                          "opportunities to study law.",
+    "hyphenated-discrimination": "Jim Crow-style discrimination against Black people is a violation of human rights.",
 }
 # Helpful answers with the same words: an opinion disclaimer then both sides, a limit then the answer, a note
 # then the steps, a premise-free "should not be" later in the answer.
