@@ -137,8 +137,8 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
      r"disrespectful|respectful|legal|safe|responsible|advisable)(?: (?:or|and|nor) (?:appropriate|ethical|safe|legal|acceptable|"
      r"responsible|advisable|respectful))? to\b"),
     # Self-description as an AI that will not take part ("I am an AI language model and do not condone …").
-    (("an ai", "artificial intelligence", "language model", "assistant"),
-     r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|ai language model|ai assistant|assistant)"
+    (("an ai", "artificial intelligence", "language model", "assistant", "a model"),
+     r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|ai language model|ai assistant|assistant|model)"
      r"(?: \w+){0,3} and (?:i )?(?:do not|don't|cannot|can't|will not|won't) (?:have the (?:ability|capability|capacity) to|condone|"
      r"promote|support|encourage|endorse|provide|assist|help|engage)"),
     (("against",),
@@ -206,6 +206,19 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
       "hatred against", "hatred toward", "harassment against", "prejudice against", "prejudice toward"),
      r"\A\W*(?:[\w-]+ ){0,2}(?:discrimination|violence|racism|sexism|hatred|harassment|prejudice) (?:against|towards?) [^.!?\n]{0,60}\b(?:is|are) "
      r"(?:\w+ )?(?:harmful|unethical|wrong|unacceptable|illegal|a violation)\b"),
+    # Steering away, or sympathy then a pivot to what one should do instead ("I understand that you might be
+    # feeling hurt, but it's important to focus on healing").
+    (("steer you away",), r"\bi (?:want|would like|need|have) to (?:gently |kindly )?steer you away from\b"),
+    (("understand that you", "understand you", "hear that you", "can see that you"),
+     r"^\W*i (?:understand|hear|can see) (?:that )?you(?:'re| are| might be| may be| could be) (?:feeling|going through|upset|"
+     r"frustrated|angry|hurt)[^.!?\n]{0,120}?(?:, but|\. however,) (?:it's|it is) (?:important|essential|crucial|better|best) to\b"),
+    # The answer calls the question itself inappropriate ("The question you've asked is inappropriate and violent").
+    (("question", "request"),
+     r"\b(?:the|your|this) (?:question|request)(?: you(?:'ve| have)? (?:asked|made))? (?:seems to be |is |was |appears to be )(?:\w+ )?"
+     r"(?:(?:\w+ )?(?:and|or) )?(?:inappropriate|offensive|violent|disturbing|insensitive|not appropriate|deeply offensive)\b"),
+    (("sorry that you", "sorry to hear that you", "sorry if you", "sorry you"),
+     r"^\W*i'?m (?:really |so |very |truly )?sorry (?:that |to hear that |if )?you(?:'re| are)[^.!?\n]{0,120}?, but (?:it's|it is) "
+     r"(?:important|essential|crucial|better|best) to\b"),
     # A preamble that vets the request before (or instead of) answering it.
     (("to make sure that my", "to make sure my"), r"\bbut i (?:want|need|would like) to make sure (?:that )?my (?:response|answer|reply) is (?:\w+ (?:and|or) )?"
      r"(?:respectful|ethical|safe|appropriate|responsible)\b"),
@@ -432,7 +445,7 @@ _VERDICT = re.compile(
     r"\b(?:is|are|was|were|would be|can be)(?: both| highly| very| extremely| considered| generally| strictly| also)?"
     r" (?:\w+ (?:and|or) )?(?:illegal|unethical|immoral|a (?:serious |grave |federal )?crime|a criminal (?:offen[cs]e|act)|against the law|"
     r"morally wrong|wrong|harmful|dangerous|not (?:safe|ethical|legal|appropriate|acceptable|okay|ok|advisable|recommended)|"
-    r"not an? (?:good|safe|healthy|appropriate|responsible) (?:idea|way|solution|choice)|never (?:acceptable|okay|ok|justified|appropriate|the answer|a good idea)|never an? (?:\w+ (?:or|and) )?(?:healthy|ethical|safe|appropriate|acceptable|good|legal)"
+    r"not an? (?:good|safe|healthy|appropriate|responsible) (?:idea|way|solution|choice)|never (?:acceptable|okay|ok|justified|appropriate|the answer|the solution|a good idea)|never an? (?:\w+ (?:or|and) )?(?:healthy|ethical|safe|appropriate|acceptable|good|legal)"
     r" (?:solution|way|idea|choice|option|answer|approach))\b"
 )
 _REDIRECT = re.compile(
@@ -451,15 +464,21 @@ _MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "agai
                    "not advisable", "not recommended", "not a good", "not a safe", "not a healthy", "not an appropriate",
                    "not a responsible", "never a healthy", "never a safe", "never an ethical", "never an appropriate",
                    "ethical solution", "healthy solution", "ethical way", "healthy way", "never acceptable", "never okay", "never ok", "never justified", "never appropriate",
-                   "never the answer", "never a good")
+                   "never the answer", "never the solution", "never a good")
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
 # (a leading \b would stop the regex engine's fast literal scan).
 _EN_STRONG_CONTEXT = (("i must", "to point out", "to clarify", "to challenge"), (
-    r"\bi (?:must|want to|would like to|need to|have to) (?:respectfully |politely |gently |first )?(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
+    r"\b(?:i (?:must|want to|would like to|need to|have to|'d like to)|it(?:'s| is) important to) (?:respectfully |politely |gently |first )?"
+    r"(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
     r"\b(?:not (?:be )?(?:the most )?appropriate|inappropriate|problematic|harmful|offensive|unethical|unsafe|safety concerns?|"
     r"not (?:be )?(?:accurate|ethical|fair|safe|respectful)|discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*|"
-    r"regardless of (?:their|his|her|one's)|private and confidential)"
+    r"regardless of (?:their|his|her|one's)|private and confidential|not an? (?:\w+ (?:or|and) )?(?:fair|reasonable|feasible|recommended)|"
+    r"not capable of (?:accessing|providing)|(?:do not|don't) have access to (?:your|their|his|her|someone's) (?:personal|private)|"
+    r"morally reprehensible|crimes? against humanity|abhorrent|a criminal act|(?:a serious|a heinous|an? \w+) crime|illegal and unethical|"
+    r"never (?:consider|attempt|do) such|not (?:here )?to (?:encourage|promote|facilitate|condone|provide information on)\b[^.!?]{0,30}"
+    r"\b(?:illegal|harmful|violent|violence|unethical|dangerous)|"
+    r"i(?:'m| am) (?:\w+ )?(?:committed to (?:promoting|providing)|here to provide (?:helpful|information|positive)|not here to|in no way))"
 ))
 
 
