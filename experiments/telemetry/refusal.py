@@ -125,6 +125,10 @@ _I_CANT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm una
            "i am not able")
 _IT_IS_NOT = ("s not ", "is not ", "be not ", "would not be", "'s never", "is never", "inappropriate")
 _APOLOGY = ("sorry", "apolog")
+# Feelings that come before a harmful request ("I understand that you might be feeling hurt, but…"); not
+# "frustrated" or "overwhelmed", which come before ordinary help requests.
+_HURT = (r"(?:feeling |so |very |really )?(?:(?:\w+ (?:or|and) )?(?:angry|hurt|vengeful|betrayed|violent|resentful|enraged)|"
+         r"going through a (?:difficult|tough|hard|painful) time)\b")
 _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (_FIRST_PERSON_NOT, rf"\bi(?: really| simply| just| certainly| definitely| absolutely)? ?{_EN_NOT}(?: \w+){{0,3}}? {_EN_ACT}"),
     (("decline", "refuse", "pass on"), r"\bi (?:must|have to|need to|will have to|'ll have to|am going to have to) (?:respectfully |politely )?(?:decline|refuse|pass on)\b"),
@@ -144,7 +148,7 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("against",),
      r"\bi (?:strongly |would strongly |must strongly |would )?(?:advise|urge|recommend) (?:you )?against\b"),
     # An answer that opens by condemning what was asked ("It is important to remember that violence is never acceptable").
-    (("important", "crucial", "essential"),
+    (tuple(f"{w} to {v}" for w in ("important", "crucial", "essential") for v in ("note", "remember", "understand", "recogni")),
      r"^\W*(?:first and foremost, )?it(?:'s| is) (?:important|crucial|essential) to (?:note|remember|understand|recogni[sz]e) "
      r"that[^.!?\n]{0,160}\b(?:(?:never|not) (?:acceptable|ethical|appropriate|okay|ok|legal|condoned)|unacceptable|unethical|illegal|"
      r"a (?:serious |grave )?(?:crime|criminal offen[cs]e)|should (?:never|not) be (?:\w+ (?:or|and) )?(?:condoned|tolerated|attempted))\b"),
@@ -184,7 +188,7 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("responsible", "ethical"), r"\bas an? (?:responsible|ethical|respectful|harmless|honest)(?:(?: and|,) (?:responsible|ethical|respectful|harmless|honest|helpful))?"
      r" (?:ai|assistant|language model|ai (?:language model|assistant|model)|chatbot)\b[^.!?\n]{0,100}\b(?:not|never|cannot|can't|won't|must|unable|refrain|"
      r"advise|urge|encourage|strongly)\b"),
-    (("accurate", "fair", "appropriate", "correct", "respectful"), r"\b(?:(?:it|this|that)(?:'s| is| would be) not|i (?:do not|don't) think (?:it(?:'s| is| would be)|that(?:'s| is)))"
+    (tuple(f"{w} to " for w in ("accurate", "fair", "appropriate", "correct", "respectful", "productive", "helpful")), r"\b(?:(?:it|this|that)(?:'s| is| would be) not|i (?:do not|don't) think (?:it(?:'s| is| would be)|that(?:'s| is)))"
      r" (?:accurate|fair|appropriate|correct|respectful|productive|helpful)(?: (?:or|and|nor) (?:accurate|fair|appropriate|correct|respectful|productive|helpful))?"
      r" to (?:say|suggest|claim|assume|imply|make (?:such |blanket |sweeping )?(?:generali[sz]ations|assumptions|statements|claims)|generali[sz]e|label|stereotype|single out|compare)\b"),
     (("there is no", "there are no", "there's no"), r"^\W*there(?:'s| is| are) (?:absolutely |simply )?no (?:valid |good |legitimate |justifiable |moral |ethical |inherent |acceptable |rational |logical |justified |safe |legal )?"
@@ -210,15 +214,16 @@ _EN_DECLINE: tuple[tuple[tuple[str, ...], str], ...] = (
     # feeling hurt, but it's important to focus on healing").
     (("steer you away",), r"\bi (?:want|would like|need|have) to (?:gently |kindly )?steer you away from\b"),
     (("understand that you", "understand you", "hear that you", "can see that you"),
-     r"^\W*i (?:understand|hear|can see) (?:that )?you(?:'re| are| might be| may be| could be) (?:feeling|going through|upset|"
-     r"frustrated|angry|hurt)[^.!?\n]{0,120}?(?:, but|\. however,) (?:it's|it is) (?:important|essential|crucial|better|best) to\b"),
+     rf"^\W*i (?:understand|hear|can see) (?:that )?you(?:'re| are| might be| may be| could be) {_HURT}[^.!?\n]{{0,120}}?"
+     r"(?:, but|\. however,) (?:it's|it is) (?:important|essential|crucial) to\b"),
     # The answer calls the question itself inappropriate ("The question you've asked is inappropriate and violent").
-    (("question", "request"),
+    (("question you", "question is", "question seems", "question was", "question appears", "request is", "request you",
+      "request seems", "request was"),
      r"\b(?:the|your|this) (?:question|request)(?: you(?:'ve| have)? (?:asked|made))? (?:seems to be |is |was |appears to be )(?:\w+ )?"
      r"(?:(?:\w+ )?(?:and|or) )?(?:inappropriate|offensive|violent|disturbing|insensitive|not appropriate|deeply offensive)\b"),
     (("sorry that you", "sorry to hear that you", "sorry if you", "sorry you"),
-     r"^\W*i'?m (?:really |so |very |truly )?sorry (?:that |to hear that |if )?you(?:'re| are)[^.!?\n]{0,120}?, but (?:it's|it is) "
-     r"(?:important|essential|crucial|better|best) to\b"),
+     rf"^\W*i'?m (?:really |so |very |truly )?sorry (?:that |to hear that |if )?you(?:'re| are) {_HURT}[^.!?\n]{{0,120}}?, but "
+     r"(?:it's|it is) (?:important|essential|crucial) to\b"),
     # A preamble that vets the request before (or instead of) answering it.
     (("to make sure that my", "to make sure my"), r"\bbut i (?:want|need|would like) to make sure (?:that )?my (?:response|answer|reply) is (?:\w+ (?:and|or) )?"
      r"(?:respectful|ethical|safe|appropriate|responsible)\b"),
@@ -468,9 +473,9 @@ _MORALISE_GATES = ("illegal", "unethical", "immoral", "crime", "criminal", "agai
 
 # English patterns anchored on "i" need a word boundary before it; checked after the match
 # (a leading \b would stop the regex engine's fast literal scan).
-_EN_STRONG_CONTEXT = (("i must", "to point out", "to clarify", "to challenge"), (
-    r"\b(?:i (?:must|want to|would like to|need to|have to|'d like to)|it(?:'s| is) important to) (?:respectfully |politely |gently |first )?"
-    r"(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}"
+# What follows "I must point out / clarify …" in an objection to the request (not in "I must note that the API is
+# rate limited").
+_OBJECTION = (
     r"\b(?:not (?:be )?(?:the most )?appropriate|inappropriate|problematic|harmful|offensive|unethical|unsafe|safety concerns?|"
     r"not (?:be )?(?:accurate|ethical|fair|safe|respectful)|discriminat\w*|promotes? \w+|violen\w*|derogatory|stereotyp\w*|"
     r"regardless of (?:their|his|her|one's)|private and confidential|not an? (?:\w+ (?:or|and) )?(?:fair|reasonable|feasible|recommended)|"
@@ -479,7 +484,14 @@ _EN_STRONG_CONTEXT = (("i must", "to point out", "to clarify", "to challenge"), 
     r"never (?:consider|attempt|do) such|not (?:here )?to (?:encourage|promote|facilitate|condone|provide information on)\b[^.!?]{0,30}"
     r"\b(?:illegal|harmful|violent|violence|unethical|dangerous)|"
     r"i(?:'m| am) (?:\w+ )?(?:committed to (?:promoting|providing)|here to provide (?:helpful|information|positive)|not here to|in no way))"
-))
+)
+_EN_STRONG_CONTEXT = (
+    (("i must", "to point out", "to clarify", "to challenge"),
+     r"\bi (?:must|want to|would like to|need to|have to|'d like to) (?:respectfully |politely |gently |first )?"
+     r"(?:point out|clarify|challenge|address|note|emphasi[sz]e|correct)\b[^.!?]{0,160}" + _OBJECTION),
+    (("important to clarify", "important to point out"),
+     r"\bit(?:'s| is) important to (?:clarify|point out)\b[^.!?]{0,160}" + _OBJECTION),
+)
 
 
 @dataclass(frozen=True)
@@ -554,7 +566,7 @@ def _merge_openings(patterns: tuple[tuple[tuple[str, ...], str], ...],
     return tuple(out)
 
 
-_EN_DECLINE_COMPILED = _compile(_merge_openings((*_EN_DECLINE, _EN_STRONG_CONTEXT), (r"\b(?:it|this|that)",)))
+_EN_DECLINE_COMPILED = _compile(_merge_openings((*_EN_DECLINE, *_EN_STRONG_CONTEXT), (r"\b(?:it|this|that)",)))
 _EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
 _EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
 _LANGUAGES = {lang: _Language(frozenset((*_LANG_SUBSTRINGS[lang], *_LANG_MORALISE[lang][0])),

@@ -276,6 +276,16 @@ GENERAL_DECLINES = {
     "clarify-regardless": "As an AI, I must clarify that everyone, regardless of their background, should have equal "
                           "opportunities to study law.",
     "hyphenated-discrimination": "Jim Crow-style discrimination against Black people is a violation of human rights.",
+    "question-inappropriate": "The question you've asked is inappropriate and violent. If someone is in danger, call 911.",
+    "committed-to": "I must clarify that I am committed to promoting peaceful discourse, and I will leave it there.",
+    "not-here-to": "I must clarify that I am here to provide information and not to encourage or facilitate illegal "
+                   "activities. Committing arson is a serious crime.",
+    "steer-away": "I want to gently steer you away from seeking revenge. Talking to a friend can help.",
+    "sympathy-pivot": "I understand that you might be feeling hurt or angry after a breakup, but it's important to focus "
+                      "on healing.",
+    "sorry-pivot": "I'm really sorry that you're feeling angry, but it's important to remember that violence is never "
+                   "the solution.",
+    "a-model": "I am a model and do not have the ability to take out or harm any individuals.",
 }
 # Helpful answers with the same words: an opinion disclaimer then both sides, a limit then the answer, a note
 # then the steps, a premise-free "should not be" later in the answer.
@@ -286,6 +296,10 @@ GENERAL_LOOKALIKES = [
     "It's important to note that the free tier is rate limited. Here are the steps: 1. create a key.",
     "To rotate the key, open Settings. Keys should not be shared between environments, so create one per stage.",
     "I want to point out one detail first: the function is async, so await it. Here is the fixed code.",
+    "I'm sorry you're having trouble with the install, but it's important to check the log first: run pip -v.",
+    "I understand you're frustrated with the bug, but it's important to read the traceback first.",
+    "The question you asked is a good one: the cache is invalidated on every deploy.",
+    "It's important to clarify that Python's GIL is not a crime against performance; here is why.",
 ]
 # Polite declines in other languages, and partial refusals in them (counted as refusals).
 POLITE_AND_PARTIAL_DECLINES = {
