@@ -86,12 +86,15 @@ def _previous_detectors():
         module = types.ModuleType(f"previous_{name}")
         exec(compile(source, f"{BASELINE_COMMIT}:{name}.py", "exec"), module.__dict__)  # our own history
         modules[name] = module
-    if not hasattr(modules["reask"], "fingerprint_sql"):
-        # That release built the array literal inline; given the same per-prompt cache as today's
-        # code, so the ratio compares the detectors only (ingestion's caching is not counted as a gain).
-        previous_fingerprint = modules["reask"].fingerprint
-        modules["reask"].fingerprint_sql = functools.lru_cache(maxsize=8192)(
-            lambda text: "{" + ",".join(map(str, previous_fingerprint(text))) + "}" if text else "{}")
+    from experiments.telemetry import reask
+
+    # That release stored the fingerprint as a bigint[] literal built inline; today's ingest path stores it
+    # packed (``fingerprint_bytes``). Its fingerprints are packed the same way, with the same per-prompt
+    # cache, so the ratio compares the detectors only (the storage format is not counted as a gain).
+    previous_fingerprint = modules["reask"].fingerprint
+    modules["reask"].fingerprint_bytes = functools.lru_cache(maxsize=8192)(
+        lambda text: reask.pack_fingerprint(previous_fingerprint(text)) if text else b"")
+    modules["reask"].fingerprint_from_bytes = reask.fingerprint_from_bytes
     return modules
 
 

@@ -106,7 +106,8 @@ class SessionState(models.Model):
     experiment_key = models.CharField(max_length=100, blank=True, default="")
     arm = models.CharField(max_length=100, blank=True, default="")
     unit_id = models.CharField(max_length=200, blank=True, default="")
-    prompt_tokens = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # The prompt's re-ask fingerprint (``reask.fingerprint_bytes``: sorted big-endian int64s).
+    prompt_fp = models.BinaryField(default=b"", blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["ts"], name="telemetry_session_ts")]

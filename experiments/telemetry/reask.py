@@ -36,8 +36,10 @@ detection works when prompt text is not stored.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 import zlib
+from array import array
 from bisect import bisect_left
 from functools import lru_cache
 
@@ -52,6 +54,7 @@ _FOLLOW_UP_FLAG = -1
 _REASK_FLAG = -2
 _NUMBER_BASE = -16
 
+_LITTLE_ENDIAN = sys.byteorder == "little"
 _RUN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Scripts written without spaces between words.
@@ -138,17 +141,36 @@ def fingerprint(text: str | None) -> list[int]:
     return list(_fingerprint(text[:4000]))
 
 
-def fingerprint_sql(text: str | None) -> str:
-    """``fingerprint(text)`` as a PostgreSQL array literal (cached: prompts repeat, and this is built
-    for every call of a session on the ingest path)."""
+def fingerprint_bytes(text: str | None) -> bytes:
+    """``fingerprint(text)`` packed as big-endian signed 64-bit integers: what the session state
+    stores (a ``bytea``; cached: prompts repeat, and this is built for every call of a session on the
+    ingest path). Packing is one C call; a PostgreSQL ``bigint[]`` literal of the same values took a
+    ``str`` per value here and a parse per value in the database."""
     if not text:
-        return "{}"
-    return _fingerprint_sql(text[:4000])
+        return b""
+    return _fingerprint_bytes(text[:4000])
 
 
 @lru_cache(maxsize=8192)
-def _fingerprint_sql(text: str) -> str:
-    return "{" + ",".join(map(str, _fingerprint(text))) + "}"
+def _fingerprint_bytes(text: str) -> bytes:
+    return pack_fingerprint(_fingerprint(text))
+
+
+def pack_fingerprint(values: list[int] | tuple[int, ...]) -> bytes:
+    packed = array("q", values)
+    if _LITTLE_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def fingerprint_from_bytes(data: bytes | memoryview | None) -> list[int]:
+    """The sorted fingerprint a ``fingerprint_bytes`` value holds."""
+    packed = array("q")
+    if data:
+        packed.frombytes(data)
+        if _LITTLE_ENDIAN:
+            packed.byteswap()
+    return packed.tolist()
 
 
 @lru_cache(maxsize=8192)

@@ -158,7 +158,7 @@ class _Row:
     scores: dict
     metadata: dict
     features: dict
-    prompt_fp_sql: str = "{}"  # prompt_fp as a PostgreSQL array literal (cached per prompt text)
+    prompt_fp_bytes: bytes = b""  # prompt_fp packed for the session state (cached per prompt text)
 
     @property
     def session_key(self) -> str:
@@ -259,7 +259,7 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
             scores=item.scores, metadata=item.metadata, features=event_features(item.prompt, item.metadata),
-            prompt_fp_sql=reask.fingerprint_sql(item.prompt) if (item.session_id or item.unit_id) else "{}",
+            prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if (item.session_id or item.unit_id) else b"",
         ))
     return rows
 
@@ -534,25 +534,26 @@ def _detect_reasks(rows: list[_Row]) -> tuple[list[_Target], list[_Target]]:
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             "WITH s(k, e, t, v, x, a, u, p) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], "
-            "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[])), "
-            "old AS (SELECT session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens "
+            "%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::bytea[])), "
+            "old AS (SELECT session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_fp "
             "FROM telemetry_sessionstate WHERE session_key IN (SELECT k FROM s) ORDER BY session_key FOR UPDATE), "
-            "up AS (INSERT INTO telemetry_sessionstate (session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_tokens) "
-            "SELECT k, e, t, v, x, a, u, p::bigint[] FROM s "
+            "up AS (INSERT INTO telemetry_sessionstate (session_key, event_id, ts, variant_id, experiment_key, arm, unit_id, prompt_fp) "
+            "SELECT k, e, t, v, x, a, u, p FROM s "
             "ON CONFLICT (session_key) DO UPDATE SET "
             "event_id = EXCLUDED.event_id, ts = EXCLUDED.ts, variant_id = EXCLUDED.variant_id, "
             "experiment_key = EXCLUDED.experiment_key, arm = EXCLUDED.arm, unit_id = EXCLUDED.unit_id, "
-            "prompt_tokens = EXCLUDED.prompt_tokens WHERE telemetry_sessionstate.ts <= EXCLUDED.ts) "
+            "prompt_fp = EXCLUDED.prompt_fp WHERE telemetry_sessionstate.ts <= EXCLUDED.ts) "
             "SELECT * FROM old",
             [pg_array(keys), pg_array([r.event_id for _, r in latest]),
              pg_array([r.ts for _, r in latest]), pg_array([r.variant_id for _, r in latest]),
              pg_array([r.experiment_key for _, r in latest]), pg_array([r.arm for _, r in latest]),
              pg_array([r.unit_id for _, r in latest]),
-             pg_array([r.prompt_fp_sql for _, r in latest])],
+             [r.prompt_fp_bytes for _, r in latest]],
             binary=True, prepare=False,  # no server-side prepared statement: safe behind a transaction pooler
         )
         # (event_id, ts, variant_id, experiment_key, arm, unit_id, prompt fingerprint) per session
-        state = {r[0]: r[1:] for r in cursor.fetchall()}
+        from_bytes = reask.fingerprint_from_bytes
+        state = {r[0]: (*r[1:7], from_bytes(r[7])) for r in cursor.fetchall()}
     candidates: dict[str, tuple] = {}
     followed: dict[str, tuple] = {}
     is_reask = reask.is_reask

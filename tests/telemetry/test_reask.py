@@ -108,3 +108,18 @@ def test_ascii_fast_path_hashes_exactly_each_runs_padded_trigrams(text):
     runs = reask._RUN.findall(reask.normalise(text))
     general = {zlib.crc32(gram.encode()) for run in set(runs) for gram in reask._grams(run)}
     assert reask._gram_hashes(runs, ascii_only=True) == general
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_packed_fingerprint_round_trips(text):
+    from experiments.telemetry import reask
+
+    assert reask.fingerprint_from_bytes(reask.fingerprint_bytes(text)) == reask.fingerprint(text)
+
+
+def test_packed_fingerprint_is_big_endian_int64():
+    from experiments.telemetry import reask
+
+    assert reask.pack_fingerprint([-5, 3]) == bytes.fromhex("fffffffffffffffb" "0000000000000003")
+    assert reask.fingerprint_from_bytes(b"") == []
