@@ -7,7 +7,7 @@ import uuid
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from evalhub.core.auth import ENGINEER_AUTH, READ_AUTH
 from evalhub.core.errors import Invalid, NotFound
@@ -80,12 +80,12 @@ def policy_get(request: HttpRequest) -> PolicyOut:
 
 
 @router.post("/policy", response={201: PolicyOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut}, auth=ENGINEER_AUTH)
-def policy_post(request: HttpRequest, body: PolicyIn) -> tuple[int, PolicyOut]:
+def policy_post(request: HttpRequest, body: PolicyIn) -> Status:
     """Save a new version of the decision policy (engineers and admins). Errors name the field:
     ``weights.<key>`` for an unknown quality or a negative weight, ``weights`` when all are zero."""
     services.policy_save(weights=body.weights, user=request.user, note=body.note)
     payload = services.report_current(selectors.DEFAULT_DAYS).payload
-    return 201, PolicyOut(**as_json(selectors.policy_active(payload)))
+    return Status(201, PolicyOut(**as_json(selectors.policy_active(payload))))
 
 
 @router.get("/reports/{report_uuid}", response={200: ReportOut, 404: ErrorOut}, auth=READ_AUTH)

@@ -5,13 +5,12 @@ the apps' data is read through ``selectors.build_payload``."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-
-import math
 
 from evalhub.core.errors import FieldError, Forbidden, Invalid
 from evalhub.core.models import Role

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from evalhub.core.errors import DomainError, Forbidden
 from evalhub.core.models import Role
 from evalhub.core.roles import has_role, role_required
 from evalhub.dashboards import charts, dollars, pages, selectors, services
-from evalhub.core.errors import DomainError, Forbidden
 from evalhub.dashboards.models import Report, ReportKind
 from evalhub.failures.selectors import top_failure_modes
 
