@@ -300,12 +300,16 @@ def num(x: float) -> str:
     elif a >= 10:
         s = f"{a:.1f}"
     else:
-        s = f"{a:.{max(1 - math.floor(math.log10(a)), 2 if a >= 0.1 else 0)}f}"
+        a = float(f"{a:.2g}")  # round to two significant figures first, so 0.00999 reads 0.010, not 0.0100
+        s = f"{a:.{max(1 - math.floor(math.log10(a)), 0)}f}"
     return ("−" if x < 0 else "") + s
 
 
 def money(x: float) -> str:
-    return ("−" if x < 0 else "") + "$" + num(abs(x))
+    """Dollars: cents from $1 up ($1.10, $15.00), two significant figures below ($0.024)."""
+    a = abs(x)
+    body = f"{a:,.2f}" if 1 <= a < 1000 else num(a)
+    return ("−" if x < 0 else "") + "$" + body
 
 
 def interval(lo: float, hi: float, fmt=num) -> str:

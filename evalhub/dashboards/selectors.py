@@ -157,3 +157,12 @@ def policy_active(payload: dict | None = None) -> PolicyView:
 
 def policy_history(limit: int = 20) -> list[DecisionPolicy]:
     return list(DecisionPolicy.objects.select_related("created_by").order_by("-version")[:limit])
+
+
+def policy_for(payload: dict) -> PolicyView:
+    """The policy a page shows ``payload`` under: the one frozen into a saved report, else the active one."""
+    frozen = payload.get("policy")
+    if frozen:
+        return PolicyView(int(frozen["version"]), dict(frozen["weights"]), frozen.get("note", ""),
+                          frozen.get("saved_by"), frozen.get("saved_at"))
+    return policy_active(payload)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from evalhub.core.errors import FieldError, Forbidden, Invalid
 from evalhub.core.models import Role
+from evalhub.core.read_models import as_json
 from evalhub.core.roles import has_role
 from evalhub.dashboards import dollars, selectors, sources
 from evalhub.dashboards.models import DecisionPolicy, Report, ReportKind
@@ -68,11 +69,13 @@ def report_cache_refresh(days: int = selectors.DEFAULT_DAYS) -> Report:
 
 @transaction.atomic
 def report_save(*, kind: str, params: dict, user, title: str = "") -> Report:
-    """Freeze the payload the pages currently show; the report keeps its own ``computed_at``."""
+    """Freeze the payload the pages currently show, with the decision policy active now (so the report's
+    overall answer stays as seen); the report keeps its own ``computed_at``."""
     current = report_current(int(params.get("days", selectors.DEFAULT_DAYS)))
+    payload = {**current.payload, "policy": as_json(selectors.policy_active(current.payload))}
     report = Report(kind=kind if kind in ReportKind.values else ReportKind.SCORECARD, title=title[:200],
                     params=params, cache_key=current.cache_key, saved=True, computed_at=current.computed_at,
-                    payload=current.payload, created_by=user if getattr(user, "is_authenticated", False) else None)
+                    payload=payload, created_by=user if getattr(user, "is_authenticated", False) else None)
     report.full_clean()
     report.save()
     return report

@@ -73,7 +73,7 @@ def frontier(request: HttpRequest) -> HttpResponse:
 
 
 def _with_policy(build: Callable[..., object]) -> Callable[[dict, pages.Params], object]:
-    return lambda payload, params: build(payload, params, selectors.policy_active(payload))
+    return lambda payload, params: build(payload, params, selectors.policy_for(payload))
 
 
 @role_required(*READERS)
@@ -118,7 +118,7 @@ def report(request: HttpRequest, report_uuid) -> HttpResponse:
     payload = saved.payload
     context = {"source": saved, "params": params, "scorecard": pages.scorecard(payload, params),
                "frontier": pages.frontier(payload, params),
-               "verdict": pages.verdict(payload, params, selectors.policy_active(payload)),
+               "verdict": pages.verdict(payload, params, selectors.policy_for(payload)),
                "plot_config": charts.plot_config(f"evalhub-report-{saved.uuid}")}
     return render(request, "dashboards/report.html", context)
 

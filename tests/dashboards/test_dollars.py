@@ -158,3 +158,28 @@ def test_the_fitted_curve_of_a_score_never_rises_above_one():
     assert all(0.0 <= p["lower"] <= p["value"] <= p["upper"] <= 1.0 for p in curve)
     assert fit.predict(1000.0).score > 1.0  # unclipped, the line would have gone past a perfect score
     assert max(p["compute"] for p in curve) < 1000.0
+
+
+def test_without_production_the_cost_comes_from_suite_token_costs(db):
+    from tests.dashboards.factories import build_world
+
+    build_world(with_production=False, with_experiment=False)
+    payload = services.report_current(7).payload
+    (section,) = dollars.dollar_verdict(payload, {"suite:arith": 1.0})
+    rows = {r["slug"]: r for r in section["rows"]}
+    assert "t-7b-rag" not in {s for s, r in rows.items() if r["cost"]}  # it ran no suite: no cost either
+    dpo = rows["t-7b-dpo"]
+    assert dpo["cost"]["source"] == "suite token cost per item (Arithmetic)"
+    by = {v["slug"]: v for v in payload["variants"]}
+    want = 1000 * (by["t-7b-dpo"]["suites"]["arith"]["cost"]["value"] - by["t-7b"]["suites"]["arith"]["cost"]["value"])
+    assert dpo["cost"]["value"] == pytest.approx(want, rel=1e-12)
+    assert dpo["latency"]["source"] == "suite mean latency"
+
+
+def test_a_saved_report_keeps_the_policy_it_was_saved_under(world, engineer, viewer, viewer_client):
+    services.policy_save(weights={"success": 1.0}, user=engineer)
+    report = services.report_save(kind="verdict", params={"days": 7}, user=viewer)
+    services.policy_save(weights={"bt": 1.0}, user=engineer)
+    html = viewer_client.get(reverse("dashboards:report", args=[report.uuid])).content.decode()
+    assert "Decision policy version 1" in html
+    assert "Decision policy version 2" in viewer_client.get(reverse("dashboards:verdict")).content.decode()
