@@ -113,13 +113,14 @@ def _cost(v: dict, base: dict) -> dict | None:
     """Extra dollars per 1,000 requests: production cost per request, else suite token cost per item."""
     cv, cb = (v.get("production") or {}).get("cost_per_request"), (base.get("production") or {}).get("cost_per_request")
     if cv and cb:
-        return {"source": "production cost per request", "value": 1000 * cv["value"],
+        return {"source": "production cost per request", "unit": "requests", "value": 1000 * cv["value"],
                 "base_value": 1000 * cb["value"], "diff": Difference(1000 * (cv["value"] - cb["value"]),
                                                                      1000 * math.hypot(_se(cv), _se(cb)), LEVEL)}
     for slug in sorted(set(v.get("suites") or {}) & set(base.get("suites") or {})):
         sv, sb = v["suites"][slug].get("cost"), base["suites"][slug].get("cost")
         if sv and sb and sv.get("value") is not None and sb.get("value") is not None:
             return {"source": f"suite token cost per item ({v['suites'][slug].get('suite_name', slug)})",
+                    "unit": "suite items",
                     "value": 1000 * sv["value"], "base_value": 1000 * sb["value"],
                     "diff": Difference(1000 * (sv["value"] - sb["value"]),
                                        1000 * math.hypot(_se(sv) if sv.get("lower") is not None else 0.0,
@@ -179,8 +180,8 @@ def variant_row(v: dict, base: dict, lever: str, weights: dict[str, float], suit
     cost, latency = _cost(v, base), _latency(v, base)
     if cost is not None:
         # "value" is the difference (variant − base); "variant_value"/"base_value" the two levels.
-        row["cost"] = {"source": cost["source"], "variant_value": cost["value"], "base_value": cost["base_value"],
-                       **_diff_json(cost["diff"])}
+        row["cost"] = {"source": cost["source"], "unit": cost["unit"], "variant_value": cost["value"],
+                       "base_value": cost["base_value"], **_diff_json(cost["diff"])}
         row["per_dollar"] = _per_json(value_per_cost(gain, cost["diff"]))
     if latency is not None:
         row["latency"] = {"source": latency["source"], "variant_value": latency["value"],
@@ -308,7 +309,7 @@ def num(x: float) -> str:
 def money(x: float) -> str:
     """Dollars: cents from $1 up ($1.10, $15.00), two significant figures below ($0.024)."""
     a = abs(x)
-    body = f"{a:,.2f}" if 1 <= a < 1000 else num(a)
+    body = f"{a:,.2f}" if 0.995 <= a < 1000 else num(a)
     return ("−" if x < 0 else "") + "$" + body
 
 
@@ -329,17 +330,17 @@ def phrase(row: dict) -> str:
     g = f"{signed(gain['value'])} quality (95% CI {interval(gain['lower'], gain['upper'])})"
     if not pd or not cost:
         return f"{name} changes quality by {g}; its cost is not measured"
-    kind = pd["kind"]
+    kind, unit = pd["kind"], cost.get("unit", "requests")
     if kind == "ratio":
-        return (f"{name} adds {num(pd['ratio'])} quality per extra $1 per 1,000 requests "
+        return (f"{name} adds {num(pd['ratio'])} quality per extra $1 per 1,000 {unit} "
                 f"(95% CI {interval(pd['lower'], pd['upper'])})")
     if kind == "dominates":
-        return (f"{name} is better by {g} and cheaper by {money(-cost['value'])} per 1,000 requests "
+        return (f"{name} is better by {g} and cheaper by {money(-cost['value'])} per 1,000 {unit} "
                 f"(95% CI {interval(-cost['upper'], -cost['lower'], money)})")
     if kind == "free":
         return f"{name} adds {g} at no measurable extra cost"
     if kind == "cheaper":
-        return (f"{name} saves {money(-cost['value'])} per 1,000 requests "
+        return (f"{name} saves {money(-cost['value'])} per 1,000 {unit} "
                 f"(95% CI {interval(-cost['upper'], -cost['lower'], money)}) and changes quality by {g}")
     return f"{name} shows no measurable quality gain ({g}) and no measurable extra cost"
 

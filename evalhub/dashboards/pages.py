@@ -152,7 +152,8 @@ def overall(payload: dict, policy: PolicyView) -> list[dict]:
                                          if cost else "not measured",
                          "latency_display": f"{dollars.signed(lat['value'])} s (95% CI "
                                             f"{dollars.interval(lat['lower'], lat['upper'])})" if lat else "not measured",
-                         "per_dollar_display": dollars.per_cell(r.get("per_dollar"), "$1 per 1,000 requests"),
+                         "per_dollar_display": dollars.per_cell(r.get("per_dollar"), "$1 per 1,000 "
+                                                                f"{(cost or {}).get('unit', 'requests')}"),
                          "per_second_display": dollars.per_cell(r.get("per_second"), "second"),
                          "components": [{**c, "diff_display": f"{dollars.signed(c['diff'])} (95% CI "
                                                               f"{dollars.interval(c['lower'], c['upper'])})",

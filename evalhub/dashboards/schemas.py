@@ -90,6 +90,12 @@ class ComponentOut(Schema):
     n: int | None
 
 
+class CostDiffOut(LevelDiffOut):
+    """Extra dollars per 1,000 ``unit`` (requests from production, suite items from suite token costs)."""
+
+    unit: str
+
+
 class OverallRowOut(Schema):
     slug: str
     name: str
@@ -97,7 +103,7 @@ class OverallRowOut(Schema):
     components: list[ComponentOut]
     missing: list[str]
     gain: IntervalOut | None
-    cost: LevelDiffOut | None
+    cost: CostDiffOut | None
     latency: LevelDiffOut | None
     per_dollar: PerCostOut | None
     per_second: PerCostOut | None

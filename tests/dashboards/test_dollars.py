@@ -174,6 +174,8 @@ def test_without_production_the_cost_comes_from_suite_token_costs(db):
     want = 1000 * (by["t-7b-dpo"]["suites"]["arith"]["cost"]["value"] - by["t-7b"]["suites"]["arith"]["cost"]["value"])
     assert dpo["cost"]["value"] == pytest.approx(want, rel=1e-12)
     assert dpo["latency"]["source"] == "suite mean latency"
+    assert dpo["cost"]["unit"] == "suite items"
+    assert "per extra $1 per 1,000 suite items" in dollars.phrase(dpo)
 
 
 def test_a_saved_report_keeps_the_policy_it_was_saved_under(world, engineer, viewer, viewer_client):
