@@ -404,6 +404,10 @@ def headline(section: dict) -> dict:
         return {"lever": lever, "text": f"{text} {tail}".strip()}
     only = next((rows[s] for s in section["best"].values() if s), None)
     if only is None or not only.get("gain"):
+        if any(r.get("gain") for r in rows.values()):
+            return {"lever": "not enough evidence",
+                    "text": f"On {base} quality gains are measured, but no cost for them yet (neither production "
+                            f"cost per request nor suite token cost): see the table."}
         return {"lever": "not enough evidence",
                 "text": f"On {base} no variant has a quality of the decision policy measured against the base yet."}
     missing = POST if only["lever"] != POST else TEST_TIME

@@ -94,3 +94,10 @@ def test_policy_page_form_saves_a_version_and_viewers_only_read(world, engineer_
     assert DecisionPolicy.objects.count() == 1
     verdict = viewer_client.get(reverse("dashboards:verdict")).content.decode()
     assert "Decision policy version 1" in verdict
+
+
+def test_api_refuses_a_weight_that_is_not_a_number(world, engineer_client):
+    r = engineer_client.post("/api/v1/dashboards/policy", {"weights": {"bt": "high"}}, content_type="application/json")
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"].endswith("weights.bt")
+    assert not DecisionPolicy.objects.exists()
