@@ -7,14 +7,15 @@ import uuid
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
-from evalhub.core.auth import READ_AUTH
+from evalhub.core.auth import ENGINEER_AUTH, READ_AUTH
 from evalhub.core.errors import Invalid, NotFound
+from evalhub.core.read_models import as_json
 from evalhub.core.schemas import ErrorOut
-from evalhub.dashboards import pages, services
+from evalhub.dashboards import pages, selectors, services
 from evalhub.dashboards.models import Report
-from evalhub.dashboards.schemas import FrontierOut, ReportOut, ScorecardOut, VerdictOut
+from evalhub.dashboards.schemas import FrontierOut, PolicyIn, PolicyOut, ReportOut, ScorecardOut, VerdictOut
 
 router = Router(tags=["dashboards"])
 
@@ -59,12 +60,32 @@ def frontier(request: HttpRequest, quality: str = "bt", axis: str = "cost", days
 @router.get("/verdict", response={200: VerdictOut, 400: ErrorOut}, auth=READ_AUTH)
 def verdict(request: HttpRequest, quality: str = "bt", days: int = DAYS) -> VerdictOut:
     payload, params = _load(request)
-    page = _checked(pages.verdict, payload, params)
+    policy = selectors.policy_active(payload)
+    page = _checked(lambda p, q: pages.verdict(p, q, policy), payload, params)
     sections = [{"base_model": s["base_model"], "headline": s["headline"], "caption": s["caption"],
                  "head_to_head_caption": s["h2h_caption"], "points": s["points"], "fit": s["fit"],
                  "fit_problem": s["fit_problem"], "gains": s["gains"], "head_to_head": s["head_to_head"]}
                 for s in page["sections"]]
-    return VerdictOut(computed_at=payload["computed_at"], quality=params.quality, sections=sections)
+    overall = [{k: o[k] for k in ("base_model", "base_slug", "headline", "rows", "comparison", "evidence")}
+               for o in page["overall"]]
+    return VerdictOut(computed_at=payload["computed_at"], quality=params.quality, policy=policy, overall=overall,
+                      sections=sections)
+
+
+@router.get("/policy", response={200: PolicyOut}, auth=READ_AUTH)
+def policy_get(request: HttpRequest) -> PolicyOut:
+    """The active decision policy (the built-in default, version 0, until one is saved)."""
+    payload = services.report_current(selectors.DEFAULT_DAYS).payload
+    return PolicyOut(**as_json(selectors.policy_active(payload)))
+
+
+@router.post("/policy", response={201: PolicyOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut}, auth=ENGINEER_AUTH)
+def policy_post(request: HttpRequest, body: PolicyIn) -> Status:
+    """Save a new version of the decision policy (engineers and admins). Errors name the field:
+    ``weights.<key>`` for an unknown quality or a negative weight, ``weights`` when all are zero."""
+    services.policy_save(weights=body.weights, user=request.user, note=body.note)
+    payload = services.report_current(selectors.DEFAULT_DAYS).payload
+    return Status(201, PolicyOut(**as_json(selectors.policy_active(payload))))
 
 
 @router.get("/reports/{report_uuid}", response={200: ReportOut, 404: ErrorOut}, auth=READ_AUTH)

@@ -47,3 +47,22 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} report {self.uuid} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class DecisionPolicy(models.Model):
+    """Which qualities the overall verdict weighs, and how much. Versioned: a save adds a row with the
+    next ``version`` (rows are never edited); the highest version is the active policy."""
+
+    version = models.PositiveIntegerField(unique=True)
+    weights = models.JSONField(help_text="quality key (bt, suite:<slug>, success, thumbs_up, refusal, reask) → weight ≥ 0")
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"decision policy v{self.version}"

@@ -9,8 +9,8 @@ import csv
 import io
 
 from evalhub.core.csvsafe import SafeWriter
-from evalhub.dashboards import captions, charts, selectors
-from evalhub.dashboards.read_models import ReportParams
+from evalhub.dashboards import captions, charts, dollars, selectors
+from evalhub.dashboards.read_models import PolicyView, ReportParams
 from judging import selectors as judging_selectors
 
 
@@ -136,8 +136,36 @@ def frontier_csv(payload: dict, params: Params) -> str:
 # ---------------------------------------------------------------- verdict
 
 
-def verdict(payload: dict, params: Params) -> dict:
+def overall(payload: dict, policy: PolicyView) -> list[dict]:
+    """The overall answer per base model under the decision policy, with every figure's display text."""
+    out = []
+    for section in dollars.dollar_verdict(payload, policy.weights):
+        rows = []
+        for r in section["rows"]:
+            gain, cost, lat = r.get("gain"), r.get("cost"), r.get("latency")
+            rows.append({**r,
+                         "gain_display": f"{dollars.signed(gain['value'])} (95% CI "
+                                         f"{dollars.interval(gain['lower'], gain['upper'])})" if gain else "—",
+                         "cost_display": f"{dollars.money(cost['variant_value'])} vs {dollars.money(cost['base_value'])}: "
+                                         f"{'+' if cost['value'] > 0 else ''}{dollars.money(cost['value'])} (95% CI "
+                                         f"{dollars.interval(cost['lower'], cost['upper'], dollars.money)})"
+                                         if cost else "not measured",
+                         "latency_display": f"{dollars.signed(lat['value'])} s (95% CI "
+                                            f"{dollars.interval(lat['lower'], lat['upper'])})" if lat else "not measured",
+                         "per_dollar_display": dollars.per_cell(r.get("per_dollar"), "$1 per 1,000 "
+                                                                f"{(cost or {}).get('unit', 'requests')}"),
+                         "per_second_display": dollars.per_cell(r.get("per_second"), "second"),
+                         "components": [{**c, "diff_display": f"{dollars.signed(c['diff'])} (95% CI "
+                                                              f"{dollars.interval(c['lower'], c['upper'])})",
+                                         "value_display": f"{c['value']:.3f} vs {c['base_value']:.3f}"}
+                                        for c in r["components"]]})
+        out.append({**section, "rows": rows, "headline": dollars.headline(section)})
+    return out
+
+
+def verdict(payload: dict, params: Params, policy: PolicyView | None = None) -> dict:
     check_quality(payload, params.quality)
+    policy = policy or PolicyView(0, dollars.default_weights(payload), "built-in default", None, None)
     name = captions.quality_label(params.quality, payload)
     sections = []
     for i, section in enumerate(payload.get("verdict", {}).get(params.quality, [])):
@@ -153,7 +181,8 @@ def verdict(payload: dict, params: Params) -> dict:
             "h2h_caption": captions.head_to_head_caption(section.get("head_to_head")),
             "headline": captions.headline(section),
         })
-    return {"sections": sections, "quality_name": name, "qualities": selectors.quality_options(payload)}
+    return {"sections": sections, "quality_name": name, "qualities": selectors.quality_options(payload),
+            "overall": overall(payload, policy), "policy": policy}
 
 
 def _h2h_display(h2h: dict | None) -> dict | None:
@@ -175,18 +204,36 @@ def _h2h_display(h2h: dict | None) -> dict | None:
     return {**h2h, "rows": rows}
 
 
-def verdict_csv(payload: dict, params: Params) -> str:
-    page = verdict(payload, params)
+def verdict_csv(payload: dict, params: Params, policy: PolicyView | None = None) -> str:
+    page = verdict(payload, params, policy)
     out = io.StringIO()
     w = SafeWriter(csv.writer(out))  # names are free text: no cell may run as a formula
     w.writerow(["base_model", "table", "variant", "kind_or_evidence", "metric", "value", "lower", "upper",
                 "compute_multiple", "multiple_lower", "multiple_upper", "p_value", "favours"])
     g6 = lambda x: "" if x is None else f"{x:.6g}"  # noqa: E731
+    for o in page["overall"]:
+        for r in o["rows"]:
+            for c in r["components"]:
+                w.writerow([o["base_model"], f"overall: quality (weight {c['share']:.4g})", r["slug"], r["lever"],
+                            c["label"], g6(c["diff"]), g6(c["lower"]), g6(c["upper"]), "", "", "", "", ""])
+            for label, key in (("overall: weighted quality gain", "gain"),
+                               ("overall: extra $ per 1,000 requests", "cost"),
+                               ("overall: extra seconds of latency", "latency")):
+                if r.get(key):
+                    w.writerow([o["base_model"], label, r["slug"], r["lever"], r[key].get("source", "policy v"
+                                f"{page['policy'].version}"), g6(r[key]["value"]), g6(r[key]["lower"]), g6(r[key]["upper"]),
+                                "", "", "", "", ""])
+            for label, key in (("overall: quality per extra $1 per 1,000 requests", "per_dollar"),
+                               ("overall: quality per extra second", "per_second")):
+                p = r.get(key)
+                if p:
+                    w.writerow([o["base_model"], label, r["slug"], r["lever"], p["kind"], g6(p["ratio"]),
+                                g6(p["lower"]), g6(p["upper"]), "", "", "", "", ""])
     for s in page["sections"]:
         for g in s["gains"]:
             w.writerow([s["base_model"], "compute-equivalent gain", g["slug"], g["kind"], page["quality_name"],
-                        g6(g["value"]), g6(g["lower_q"]), g6(g["upper_q"]), g6(g["multiple"]) or "inf",
-                        g6(g["lower"]) or "inf", g6(g["upper"]) or "inf", "", ""])
+                        g6(g["value"]), g6(g["lower_q"]), g6(g["upper_q"]), g6(g["multiple"]) or "unbounded",
+                        g6(g["lower"]) or "unbounded", g6(g["upper"]) or "unbounded", "", ""])
         for r in (s.get("head_to_head") or {}).get("rows", []):
             w.writerow([s["base_model"], "head-to-head", f"{s['head_to_head']['post']['slug']} vs "
                         f"{s['head_to_head']['compute']['slug']}", r["evidence"], r["metric"], g6(r["diff"]),

@@ -207,3 +207,18 @@ class HeadToHead:
     compute: VariantRef
     post: VariantRef
     rows: tuple[HeadToHeadRow, ...] = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------- decision policy
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """The active decision policy: quality key → weight, its version and who saved it when
+    (``version`` 0 and no saver: the built-in default, used until a policy is saved)."""
+
+    version: int
+    weights: dict[str, float]
+    note: str
+    saved_by: str | None
+    saved_at: str | None

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from evalhub.core.read_models import as_json
-from evalhub.dashboards import sources, verdict
-from evalhub.dashboards.models import Report
+from evalhub.dashboards import dollars, sources, verdict
+from evalhub.dashboards.models import DecisionPolicy, Report
+from evalhub.dashboards.read_models import PolicyView
 from evalhub.stats import StatsError
 from evalhub.stats.scaling import Point, pareto_frontier
 
@@ -139,3 +140,29 @@ def _frontier(points: Iterable[dict]) -> tuple[list[str], dict[str, str]]:
     except StatsError:
         return [], {}
     return list(result.frontier), dict(result.dominated_by)
+
+
+# ---------------------------------------------------------------- decision policy
+
+
+def policy_active(payload: dict | None = None) -> PolicyView:
+    """The newest saved decision policy (1 query); the built-in default when none is saved."""
+    p = DecisionPolicy.objects.select_related("created_by").order_by("-version").first()
+    if p is None:
+        return PolicyView(0, dollars.default_weights(payload or {}), "built-in default: every measured quality, equal weights",
+                          None, None)
+    return PolicyView(p.version, dict(p.weights), p.note, p.created_by.get_username() if p.created_by else None,
+                      p.created_at.isoformat())
+
+
+def policy_history(limit: int = 20) -> list[DecisionPolicy]:
+    return list(DecisionPolicy.objects.select_related("created_by").order_by("-version")[:limit])
+
+
+def policy_for(payload: dict) -> PolicyView:
+    """The policy a page shows ``payload`` under: the one frozen into a saved report, else the active one."""
+    frozen = payload.get("policy")
+    if frozen:
+        return PolicyView(int(frozen["version"]), dict(frozen["weights"]), frozen.get("note", ""),
+                          frozen.get("saved_by"), frozen.get("saved_at"))
+    return policy_active(payload)

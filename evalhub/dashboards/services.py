@@ -5,14 +5,19 @@ the apps' data is read through ``selectors.build_payload``."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from evalhub.dashboards import selectors
-from evalhub.dashboards.models import Report, ReportKind
+from evalhub.core.errors import FieldError, Forbidden, Invalid
+from evalhub.core.models import Role
+from evalhub.core.read_models import as_json
+from evalhub.core.roles import has_role
+from evalhub.dashboards import dollars, selectors, sources
+from evalhub.dashboards.models import DecisionPolicy, Report, ReportKind
 from evalhub.dashboards.tasks import dashboards_refresh_task
 
 
@@ -64,11 +69,58 @@ def report_cache_refresh(days: int = selectors.DEFAULT_DAYS) -> Report:
 
 @transaction.atomic
 def report_save(*, kind: str, params: dict, user, title: str = "") -> Report:
-    """Freeze the payload the pages currently show; the report keeps its own ``computed_at``."""
+    """Freeze the payload the pages currently show, with the decision policy active now (so the report's
+    overall answer stays as seen); the report keeps its own ``computed_at``."""
     current = report_current(int(params.get("days", selectors.DEFAULT_DAYS)))
+    payload = {**current.payload, "policy": as_json(selectors.policy_active(current.payload))}
     report = Report(kind=kind if kind in ReportKind.values else ReportKind.SCORECARD, title=title[:200],
                     params=params, cache_key=current.cache_key, saved=True, computed_at=current.computed_at,
-                    payload=current.payload, created_by=user if getattr(user, "is_authenticated", False) else None)
+                    payload=payload, created_by=user if getattr(user, "is_authenticated", False) else None)
     report.full_clean()
     report.save()
     return report
+
+
+POLICY_WRITERS = (Role.ENGINEER, Role.ADMIN)
+
+
+def _policy_errors(weights: object, suites: set[str]) -> list[FieldError]:
+    if not isinstance(weights, dict) or not weights:
+        return [FieldError("weights", "must map at least one quality to a weight")]
+    errors = []
+    for key, w in weights.items():
+        field = f"weights.{key}"
+        known = key in dollars.QUALITY_KEYS or (isinstance(key, str) and key.startswith("suite:")
+                                                 and key.removeprefix("suite:") in suites)
+        if not known:
+            errors.append(FieldError(field, f"unknown quality {key!r}: use one of {', '.join(dollars.QUALITY_KEYS)} "
+                                            f"or suite:<slug> of an existing suite"))
+        elif isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
+            errors.append(FieldError(field, f"must be a number, got {w!r}"))
+        elif w < 0:
+            errors.append(FieldError(field, f"must not be negative, got {w!r}"))
+    if not errors and not any(w > 0 for w in weights.values()):
+        errors.append(FieldError("weights", "at least one weight must be positive (all are zero)"))
+    return errors
+
+
+@transaction.atomic
+def policy_save(*, weights: dict, user, note: str = "") -> DecisionPolicy:
+    """Save a new version of the decision policy (the previous versions stay as they were).
+
+    Engineers and admins only; every key must be a known quality, every weight a non-negative number,
+    and at least one positive."""
+    if not any(has_role(user, role) for role in POLICY_WRITERS):
+        raise Forbidden("saving the decision policy needs the engineer or admin role")
+    errors = _policy_errors(weights, sources.suite_slugs())
+    if errors:
+        raise Invalid(errors[0].message, errors[0].field, errors=errors)
+    # The newest row is locked so concurrent saves queue for the next number; two first saves that
+    # race are separated by the unique version (one fails, nothing is overwritten).
+    newest = DecisionPolicy.objects.select_for_update().order_by("-version").first()
+    last = newest.version if newest else 0
+    policy = DecisionPolicy(version=last + 1, weights={k: float(w) for k, w in weights.items()}, note=note[:500],
+                            created_by=user)
+    policy.full_clean()
+    policy.save()
+    return policy

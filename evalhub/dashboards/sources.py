@@ -50,6 +50,11 @@ def _suites(query: EvidenceQuery) -> Evidence:
     return Evidence(by_variant, [{"slug": k, "name": v} for k, v in sorted(names.items())])
 
 
+def suite_slugs() -> set[str]:
+    """Every suite's slug (what a decision policy may weigh as ``suite:<slug>``)."""
+    return {s.slug for s in suites_selectors.suites_list()}
+
+
 def paired_item_scores(run_a: int, run_b: int) -> tuple[list[float], list[float]]:
     """Scores of two runs on the items both graded, aligned by item (the verdict's paired tests)."""
     paired = suites_selectors.paired_item_scores(run_a, run_b)

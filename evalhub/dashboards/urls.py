@@ -12,6 +12,7 @@ urlpatterns = [
     path("frontier.csv", views.frontier_csv, name="frontier_csv"),
     path("verdict/", views.verdict, name="verdict"),
     path("verdict.csv", views.verdict_csv, name="verdict_csv"),
+    path("policy/", views.policy, name="policy"),
     path("reports/", views.reports, name="reports"),
     path("reports/<uuid:report_uuid>/", views.report, name="report"),
 ]

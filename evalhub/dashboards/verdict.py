@@ -50,13 +50,15 @@ def quality_of(variant: dict, quality: str) -> dict | None:
     return None
 
 
-def _se(est: dict) -> float:
-    # BT snapshots may carry only a (bootstrap) interval; its half-width over z is the SE the
-    # weighted fit and the gain simulation need.
+def _se(est: dict) -> float | None:
+    """The estimate's SE: its own, else (BT snapshots carry only a bootstrap interval) the interval's
+    half-width over z. ``None`` when neither has width: such a point is left out of the weighted fit
+    rather than given a tiny SE that would let it dominate (suite intervals are bounded with non-zero
+    width, so a perfect score keeps its honest SE)."""
     if est.get("se") is not None and est["se"] > 0:
         return float(est["se"])
     half = (float(est["upper"]) - float(est["lower"])) / 2.0
-    return max(half / float(stats.norm.ppf(0.5 + LEVEL / 2.0)), 1e-9)
+    return half / float(stats.norm.ppf(0.5 + LEVEL / 2.0)) if half > 0 else None
 
 
 def _finite(x: float) -> float | None:
@@ -80,6 +82,8 @@ def verdict_for(payload: dict, quality: str, paired: PairedLoader | None = None)
                    "gains": [], "head_to_head": None}
         for v in sorted(curve_vs, key=lambda v: (v["compute_multiplier"], v["slug"])):
             q = quality_of(v, quality)
+            if _se(q) is None:
+                continue
             section["points"].append({"slug": v["slug"], "name": v["name"], "compute": v["compute_multiplier"],
                                       "value": q["value"], "lower": q["lower"], "upper": q["upper"], "se": _se(q)})
         fit = _fit(section)
@@ -90,11 +94,12 @@ def verdict_for(payload: dict, quality: str, paired: PairedLoader | None = None)
             others += [v for v in variants if v["base_model"] != base and v["family"] == family and _is_base(v)]
             for v in others:
                 q = quality_of(v, quality)
-                if q is not None:
+                if q is not None and _se(q) is not None:
                     section["gains"].append(_gain(fit, v, q))
             # Draw the curve far enough right to meet the level of each placed variant (capped).
             reach = [g["multiple"] * 1.2 for g in section["gains"] if g["multiple"]]
-            section["fit"]["curve"] = _curve(fit, min(max([section["fit"]["max_compute"] * 4.0, *reach]), 1e4))
+            section["fit"]["curve"] = _curve(fit, min(max([section["fit"]["max_compute"] * 4.0, *reach]), 1e4),
+                                             bounded=quality != "bt")
         section["head_to_head"] = head_to_head(payload, own, quality, paired)
         sections.append(section)
     return sections
@@ -115,17 +120,23 @@ def _fit(section: dict):
     section["fit"] = {
         "a": fit.a, "b": fit.b, "se_b": fit.se_b, "n": fit.n, "df": fit.df,
         "per_doubling": fit.b * math.log(2.0), "slope_distinguishable": fit.slope_distinguishable(),
-        "max_compute": top, "curve": _curve(fit, max(top, 2.0) * 4.0),
+        "max_compute": top, "curve": _curve(fit, max(top, 2.0) * 4.0, bounded=section["quality"] != "bt"),
     }
     return fit
 
 
-def _curve(fit, right: float) -> list[dict]:
-    # 16 points give a smooth band on a log axis; each costs a t quantile.
+def _curve(fit, right: float, *, bounded: bool = False) -> list[dict]:
+    """The fitted line and band from compute 1 to ``right``. For a 0–1 score (``bounded``) the line is
+    cut where it reaches 1 and the band is clipped to [0, 1]: a straight line in log(compute) cannot
+    go on rising past a perfect score, so no point past that is drawn or quoted."""
     out = []
+    # 16 points give a smooth band on a log axis; each costs a t quantile.
     for c in np.geomspace(1.0, max(right, 2.0), 16):
         pred = fit.predict(float(c))
-        out.append({"compute": float(c), "value": pred.score, "lower": pred.lower, "upper": pred.upper})
+        if bounded and pred.score > 1.0:
+            break
+        clip = (lambda x: min(max(x, 0.0), 1.0)) if bounded else (lambda x: x)
+        out.append({"compute": float(c), "value": clip(pred.score), "lower": clip(pred.lower), "upper": clip(pred.upper)})
     return out
 
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from evalhub.core.errors import DomainError, Forbidden
 from evalhub.core.models import Role
-from evalhub.core.roles import role_required
-from evalhub.dashboards import charts, pages, selectors, services
+from evalhub.core.roles import has_role, role_required
+from evalhub.dashboards import charts, dollars, pages, selectors, services
 from evalhub.dashboards.models import Report, ReportKind
 from evalhub.failures.selectors import top_failure_modes
 
@@ -71,9 +72,13 @@ def frontier(request: HttpRequest) -> HttpResponse:
     return _page(request, "frontier", pages.frontier)
 
 
+def _with_policy(build: Callable[..., object]) -> Callable[[dict, pages.Params], object]:
+    return lambda payload, params: build(payload, params, selectors.policy_for(payload))
+
+
 @role_required(*READERS)
 def verdict(request: HttpRequest) -> HttpResponse:
-    return _page(request, "verdict", pages.verdict)
+    return _page(request, "verdict", _with_policy(pages.verdict))
 
 
 @role_required(*READERS)
@@ -88,7 +93,7 @@ def frontier_csv(request: HttpRequest) -> HttpResponse:
 
 @role_required(*READERS)
 def verdict_csv(request: HttpRequest) -> HttpResponse:
-    return _csv(request, "verdict", pages.verdict_csv)
+    return _csv(request, "verdict", _with_policy(pages.verdict_csv))  # type: ignore[arg-type]
 
 
 @role_required(*READERS)
@@ -112,6 +117,48 @@ def report(request: HttpRequest, report_uuid) -> HttpResponse:
     params = pages.Params(**{k: v for k, v in saved.params.items() if k in pages.Params.__dataclass_fields__})
     payload = saved.payload
     context = {"source": saved, "params": params, "scorecard": pages.scorecard(payload, params),
-               "frontier": pages.frontier(payload, params), "verdict": pages.verdict(payload, params),
+               "frontier": pages.frontier(payload, params),
+               "verdict": pages.verdict(payload, params, selectors.policy_for(payload)),
                "plot_config": charts.plot_config(f"evalhub-report-{saved.uuid}")}
     return render(request, "dashboards/report.html", context)
+
+
+def _policy_form(request: HttpRequest) -> tuple[dict, str]:
+    """The form's rows: ``weight:<key>`` fields (blank = 0) and any ``new_key``/``new_weight`` pair."""
+    weights: dict = {}
+    for name, raw in request.POST.items():
+        if name.startswith("weight:"):
+            weights[name.removeprefix("weight:")] = raw.strip()
+    if request.POST.get("new_key", "").strip():
+        weights[request.POST["new_key"].strip()] = request.POST.get("new_weight", "").strip()
+    parsed: dict = {}
+    for key, raw in weights.items():
+        try:
+            parsed[key] = float(raw) if raw else 0.0
+        except ValueError:
+            parsed[key] = raw  # the service names the field and the problem
+    return parsed, request.POST.get("note", "")
+
+
+@role_required(*READERS)
+def policy(request: HttpRequest) -> HttpResponse:
+    """GET: the active decision policy and its versions (every reader). POST: save a new version
+    (engineers and admins; the service checks the role and the weights)."""
+    status, error = 200, None
+    if request.method == "POST":
+        weights, note = _policy_form(request)
+        try:
+            services.policy_save(weights=weights, user=request.user, note=note)
+        except DomainError as err:
+            status, error = (403 if isinstance(err, Forbidden) else 400), err
+        else:
+            return redirect("dashboards:policy")
+    payload = services.report_current(selectors.DEFAULT_DAYS).payload
+    active = selectors.policy_active(payload)
+    keys = dict.fromkeys([*dollars.default_weights(payload), *active.weights])
+    suite_names = {s["slug"]: s["name"] for s in payload.get("suites", [])}
+    rows = [{"key": k, "label": dollars.quality_label(k, suite_names) if k in dollars.QUALITY_KEYS or
+             k.startswith("suite:") else k, "weight": active.weights.get(k, 0.0)} for k in keys]
+    return render(request, "dashboards/policy.html",
+                  {"active": active, "rows": rows, "history": selectors.policy_history(), "error": error,
+                   "can_edit": any(has_role(request.user, r) for r in services.POLICY_WRITERS)}, status=status)

@@ -7,7 +7,7 @@ or Celery: ``tests/stats/test_purity.py`` imports it with both absent.
 
 Public subpackages and modules: ``ab`` (online A/B experiments), ``ratings`` (Elo, Bradley–Terry,
 style control), ``agreement`` (inter-rater reliability), ``evalscores`` (eval-suite scores),
-``scaling`` (cost-quality frontier and compute-equivalent gain). The common types are re-exported
+``scaling`` (cost-quality frontier and compute-equivalent gain), ``marginal`` (quality per extra dollar). The common types are re-exported
 here: ``StatsError``, ``Estimate``, ``MeanStat``, ``ProportionStat``, ``RatioStat``. Modules whose
 name starts with ``_`` are private: the apps import only public names (an import-linter contract).
 """

@@ -20,7 +20,7 @@ def test_viewer_sees_verdict_and_frontier_but_not_engineer_pages(page, settings)
     login(page, "lead", PASSWORD)
 
     page.goto("/dashboards/verdict/")
-    assert "Where the next dollar goes: post-training." in page.locator(".verdict-headline").first.inner_text()
+    assert "alone: post-training." in page.locator(".verdict-headline").first.inner_text()
     page.wait_for_selector("#verdict-chart-0 .main-svg")
 
     page.goto("/dashboards/frontier/")

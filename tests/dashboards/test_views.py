@@ -75,7 +75,8 @@ def test_frontier_page_embeds_the_figure_and_download_buttons(world, viewer_clie
 
 def test_verdict_page_states_the_lever(world, viewer_client):
     html = viewer_client.get(reverse("dashboards:verdict")).content.decode()
-    assert "Where the next dollar goes: post-training." in html
+    assert "Where the next dollar goes: post-training." in html  # the overall answer
+    assert "On human preference (BT score) alone: post-training." in html  # the drill-down
     assert 'id="verdict-chart-0"' in html
     assert "Head-to-head" in html
     assert "human preference" in html
