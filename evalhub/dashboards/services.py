@@ -9,7 +9,7 @@ import math
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from evalhub.core.errors import FieldError, Forbidden, Invalid
@@ -104,6 +104,9 @@ def _policy_errors(weights: object, suites: set[str]) -> list[FieldError]:
     return errors
 
 
+POLICY_SAVE_LOCK = 0x45564C50  # "EVLP": the advisory lock key that serialises policy saves
+
+
 @transaction.atomic
 def policy_save(*, weights: dict, user, note: str = "") -> DecisionPolicy:
     """Save a new version of the decision policy (the previous versions stay as they were).
@@ -115,9 +118,11 @@ def policy_save(*, weights: dict, user, note: str = "") -> DecisionPolicy:
     errors = _policy_errors(weights, sources.suite_slugs())
     if errors:
         raise Invalid(errors[0].message, errors[0].field, errors=errors)
-    # The newest row is locked so concurrent saves queue for the next number; two first saves that
-    # race are separated by the unique version (one fails, nothing is overwritten).
-    newest = DecisionPolicy.objects.select_for_update().order_by("-version").first()
+    # Saves queue on one transaction-scoped advisory lock (a row lock cannot hold back two first saves:
+    # there is no row yet), so each takes the next number and none fails on the unique version.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POLICY_SAVE_LOCK])
+    newest = DecisionPolicy.objects.order_by("-version").first()
     last = newest.version if newest else 0
     policy = DecisionPolicy(version=last + 1, weights={k: float(w) for k, w in weights.items()}, note=note[:500],
                             created_by=user)

@@ -101,3 +101,33 @@ def test_api_refuses_a_weight_that_is_not_a_number(world, engineer_client):
     assert r.status_code == 400
     assert r.json()["errors"][0]["field"].endswith("weights.bt")
     assert not DecisionPolicy.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_saves_each_get_their_own_version(engineer):
+    """Two engineers saving at once, before any policy exists: both saves land, numbered 1 and 2."""
+    import threading
+
+    from django.db import connection
+
+    from tests.dashboards.factories import build_world
+
+    build_world()
+    barrier, errors = threading.Barrier(4), []
+
+    def save(i: int) -> None:
+        try:
+            barrier.wait()
+            services.policy_save(weights={"bt": 1 + i}, user=engineer, note=f"save {i}")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(DecisionPolicy.objects.values_list("version", flat=True)) == [1, 2, 3, 4]
