@@ -21,7 +21,7 @@ def fmt_quality(value: float | None, quality: str) -> str:
 def fmt_axis(value: float | None, axis: str) -> str:
     if value is None:
         return "—"
-    return f"${value:.5f}" if axis == "cost" else f"{value:,.0f} ms"
+    return f"${value:.6f}" if axis == "cost" else f"{value:,.0f} ms"
 
 
 def fmt_multiple(value: float | None) -> str:

@@ -286,7 +286,8 @@ class FrontierPoint:
 
 
 def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
-    """The newest finished run per variant on this version: mean score (CI) against cost per item."""
+    """The newest finished run per variant on this version: mean score (CI) against cost per item. The interval is
+    the run page's (``run_summary``): clustered by item group where items are grouped."""
     score = Cast("score", FloatField())
     runs = (Run.objects.filter(version=version, status=RunStatus.DONE).select_related("variant")
             .order_by("variant_id", "-finished_at", "-id").distinct("variant_id"))
@@ -294,13 +295,19 @@ def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
              .values("run_id").annotate(n=Count("id"), s=Sum(score), ss=Sum(score * score),
                                         cost=Sum("cost_usd"), tokens=Sum("input_tokens") + Sum("output_tokens"))}
     points = []
+    clustered = _clustered_scores([r.pk for r in runs])  # one interval per run, as on the run page
     for run in runs:
         agg = stats.get(run.pk)
         if not agg:
             continue
-        row = _row(run.variant.slug, agg["n"], agg["s"] or 0.0, agg["ss"] or 0.0, 0)
-        points.append(FrontierPoint(run.pk, run.variant.slug, run.variant.test_time_strategy, row.mean, row.lower,
-                                    row.upper, float(agg["cost"] or 0) / agg["n"], float(agg["tokens"] or 0) / agg["n"]))
+        est = clustered.get(run.pk)
+        if est is not None and est.value is not None:
+            mean, lower, upper = est.value, est.lower, est.upper
+        else:
+            row = _row(run.variant.slug, agg["n"], agg["s"] or 0.0, agg["ss"] or 0.0, 0)
+            mean, lower, upper = row.mean, row.lower, row.upper
+        points.append(FrontierPoint(run.pk, run.variant.slug, run.variant.test_time_strategy, mean, lower,
+                                    upper, float(agg["cost"] or 0) / agg["n"], float(agg["tokens"] or 0) / agg["n"]))
     return sorted(points, key=lambda p: p.cost_per_item)
 
 
