@@ -65,3 +65,20 @@ def test_a_perfect_suite_run_has_the_wilson_interval_of_its_items_or_groups(view
     # The run page's interval is the same one.
     overall = viewer_client.get(f"/api/v1/suites/runs/{run.pk}").json()["overall"]
     assert (overall["lower"], overall["upper"]) == pytest.approx((entry["lower"], entry["upper"]), abs=1e-12)
+
+
+@pytest.mark.parametrize(("groups", "units"), [(False, 10), (True, 5)])
+@pytest.mark.parametrize("passed", [True, False])
+def test_suite_pass_rates_at_none_and_all_have_the_wilson_interval(viewer_client, groups, units, passed):
+    """The run page's and run API's pass rates: 10 items (or 5 groups of 2) all passed or all failed."""
+    version = make_version(10, slug="passes", groups=groups)
+    run = RunFactory(version=version, finished_at=timezone.now(), n_items=10)
+    for item in version.items.all():
+        ResultFactory(run=run, item=item, score=1.0 if passed else 0.0, passed=passed)
+    overall = viewer_client.get(f"/api/v1/suites/runs/{run.pk}").json()["overall"]
+    lower, upper = _wilson(units if passed else 0, units)
+    assert overall["pass_rate"] == (1.0 if passed else 0.0)
+    assert (overall["pass_lower"], overall["pass_upper"]) == pytest.approx((lower, upper), abs=1e-12)
+    assert 0.0 <= overall["pass_lower"] < overall["pass_upper"] <= 1.0
+    page = viewer_client.get(f"/suites/runs/{run.pk}/").content.decode()
+    assert f"95% CI [{lower:.3f}, {upper:.3f}]" in page
