@@ -201,6 +201,17 @@ def test_leaderboard_page_and_api_show_the_scorecard_bt_and_vote_counts(site):
     assert f"from {body['n_votes']} votes counted" in scorecard
     assert f"from {body['n_votes']} votes counted ({body['n_judgments']} judgments in campaigns" in leaderboard
     assert body["definitions"]["votes"] in scorecard
+    # A campaign's judgment count: its board's "judgments in the campaign" and its reviewer-quality page.
+    from judging.models import Campaign
+
+    campaign = Campaign.objects.order_by("pk").first()
+    assert campaign is not None
+    board = client.get(f"/api/v1/judging/leaderboard?campaign={campaign.slug}").json()
+    quality = client.get(f"/judge/campaigns/{campaign.slug}/quality/").content.decode()
+    total = re.search(r'id="judgments-total">(\d+)<', quality)
+    assert total is not None
+    assert int(total.group(1)) == board["n_judgments"]
+    assert f'title="{html.escape(body["definitions"]["judgments"])}"' in quality
 
 
 class _Estimate:
