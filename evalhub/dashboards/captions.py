@@ -82,7 +82,10 @@ def frontier_caption(data: dict, quality_name: str) -> str:
     text = f"Against {AXES[data['axis']]}, the frontier runs {' → '.join(front)} ({order} first); "
     best, tied = tied_with_best(points)
     q = data["quality"]
-    if tied:
+    if len(tied) >= 2 and len(tied) == len(points) - 1:
+        text += (f"no variant is better than the others on {quality_name} beyond the error bars: every one "
+                 f"overlaps the highest point estimate, {best['name']} at {fmt_quality(best['y'], q)}.")
+    elif tied:
         names = _join([best["name"], *[p["name"] for p in sorted(tied, key=lambda p: -p["y"])]])
         text += (f"{names} cannot be told apart on {quality_name}: their error bars overlap, and the highest "
                  f"point estimate, {best['name']} at {fmt_quality(best['y'], q)}, is not beyond them.")

@@ -155,6 +155,12 @@ def test_frontier_caption_says_best_only_beyond_the_error_bars():
     text = captions.frontier_caption(separated, "BT")
     assert "the best is A at 1100, beyond the error bars" in text
     assert "cannot be told apart" not in text
+    all_tied = {"quality": "bt", "axis": "cost", "frontier": ["c", "b", "a"],
+                "points": [*overlapping["points"], _point("c", 1040, 1010, 1070, 0.5)]}
+    text = captions.frontier_caption(all_tied, "BT")
+    assert "no variant is better than the others on BT beyond the error bars" in text
+    assert "the highest point estimate, A at 1053" in text
+    assert "the best is" not in text
 
 
 def test_frontier_against_latency_and_a_suite(payload):
