@@ -181,6 +181,8 @@ def test_production_page_csv_and_api_show_the_scorecard_rates_and_cost(site):
             assert pct_ci(_Estimate(mine)) in cells
             short = api_key.removesuffix("_rate")
             assert _close(float(lines[slug][f"{short}_lower"]), mine["lower"])
+        p95 = prod["latency_p95_ms"]
+        assert _est(api[slug]["latency_p95_ms"]) == pytest.approx(_est(p95), rel=1e-12)
         cost = prod["cost_per_request"]
         assert _est(api[slug]["cost_per_request_usd"]) == pytest.approx(_est(cost), rel=1e-12)
         assert usd_ci(_Estimate(cost)) in cells
