@@ -42,8 +42,16 @@ def _heatmap(board: dict, key: str, title: str, colorbar: str) -> go.Figure:
 
 
 def win_rate_heatmap(board: dict) -> go.Figure:
-    """Observed share of battles the row variant won against the column variant (ties as ½)."""
-    return _heatmap(board, "win_rate", "Observed win rate (row beats column)", "win rate")
+    """Observed share of battles the row variant won against the column variant (ties as ½), with its 95% Wilson
+    interval and the number of battles in the hover text (where the snapshot carries them)."""
+    fig = _heatmap(board, "win_rate", "Observed win rate (row beats column)", "win rate")
+    lower, upper, met = board.get("win_rate_lower"), board.get("win_rate_upper"), board.get("win_rate_n")
+    if lower and upper and met:
+        fig.update_traces(
+            customdata=[[[lo, hi, n] for lo, hi, n in zip(*cells, strict=True)] for cells in zip(lower, upper, met, strict=True)],
+            hovertemplate="%{y} vs %{x}: %{z:.2f} [95% CI %{customdata[0]:.2f}, %{customdata[1]:.2f}], "
+                          "%{customdata[2]} battles<extra></extra>")
+    return fig
 
 
 def predicted_heatmap(board: dict) -> go.Figure:

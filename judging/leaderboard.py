@@ -61,7 +61,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evalhub.core.models import ModelVariant
-from evalhub.stats import StatsError, ratings
+from evalhub.stats import StatsError, evalscores, ratings
 from judging.models import Campaign, LeaderboardSnapshot, SnapshotKind
 
 BOOTSTRAP_ROUNDS = 1000
@@ -286,6 +286,20 @@ class Cells:
         return int(self.count.sum())
 
 
+def _win_rate_intervals(win_rate: np.ndarray, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 95% Wilson interval of each observed win rate at its number of battles (NaN where a pair never met).
+
+    A tie counts ½, so the rate is a mean of scores in {0, ½, 1} whose variance is at most the Bernoulli one:
+    ``evalscores.bounded_interval`` at se = 0 gives the Wilson interval at p̂ and n (exactly statsmodels'
+    ``proportion_confint(w + t/2, n, method="wilson")``), never zero width and never outside [0, 1]."""
+    met = np.rint(wins + wins.T).astype(int)
+    lower = np.full(win_rate.shape, np.nan)
+    upper = np.full(win_rate.shape, np.nan)
+    for i, j in zip(*np.nonzero(met > 0), strict=True):
+        lower[i, j], upper[i, j] = evalscores.bounded_interval(float(win_rate[i, j]), 0.0, int(met[i, j]))
+    return lower, upper, met
+
+
 def _nan_to_none(matrix: np.ndarray) -> list[list[float | None]]:
     return [[None if not math.isfinite(v) else round(float(v), 6) for v in row] for row in matrix]
 
@@ -396,6 +410,10 @@ def compute_board(cells: Cells, variants: dict[int, dict], *, label: str, rounds
         })
         board["variants"].append({"id": vid, "slug": meta["slug"], "name": meta["name"]})
     board["win_rate"] = _nan_to_none(win_rate[np.ix_(order, order)])
+    lower, upper, met = _win_rate_intervals(win_rate, wins)
+    board["win_rate_lower"] = _nan_to_none(lower[np.ix_(order, order)])
+    board["win_rate_upper"] = _nan_to_none(upper[np.ix_(order, order)])
+    board["win_rate_n"] = [[int(x) for x in row] for row in met[np.ix_(order, order)]]
     board["predicted"] = _nan_to_none(predicted[np.ix_(order, order)])
     board["bootstrap_dropped"] = int(boot.n_dropped)
     return board

@@ -67,6 +67,10 @@ class Board:
     rows: tuple[BoardRow, ...] = ()
     variants: tuple[BoardVariant, ...] = ()
     win_rate: tuple[tuple[float | None, ...], ...] = ()
+    # The observed win rate's 95% Wilson interval and battles per pair (empty on snapshots computed before them).
+    win_rate_lower: tuple[tuple[float | None, ...], ...] = ()
+    win_rate_upper: tuple[tuple[float | None, ...], ...] = ()
+    win_rate_n: tuple[tuple[int, ...], ...] = ()
     predicted: tuple[tuple[float | None, ...], ...] = ()
     error: str | None = None
     regularised: bool = False

@@ -120,6 +120,7 @@ def _board(data: dict | None) -> Board | None:
         "rows": tuple(BoardRow(**_fields(BoardRow, r)) for r in data.get("rows") or []),
         "variants": tuple(BoardVariant(**_fields(BoardVariant, v)) for v in data.get("variants") or []),
         "win_rate": tuple(tuple(r) for r in data.get("win_rate") or []),
+        **{k: tuple(tuple(r) for r in data.get(k) or []) for k in ("win_rate_lower", "win_rate_upper", "win_rate_n")},
         "predicted": tuple(tuple(r) for r in data.get("predicted") or []),
         "groups": tuple(b for b in (_board(g) for g in data.get("groups") or []) if b is not None),
     })

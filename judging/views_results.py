@@ -12,6 +12,7 @@ from evalhub.core.models import Role
 from evalhub.core.roles import has_role, role_required
 from judging import charts, exports, results
 from judging.importers import ArenaImportError, arena_import
+from judging.leaderboard import COUNT_DEFINITIONS
 from judging.models import Campaign
 from judging.quality import campaign_quality
 
@@ -59,7 +60,7 @@ def quality(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     return render(request, "judging/quality.html", {
         "quality": campaign_quality(campaign), "campaign": campaign,
-        "can_exclude": has_role(request.user, Role.ENGINEER),
+        "can_exclude": has_role(request.user, Role.ENGINEER), "definitions": COUNT_DEFINITIONS,
     })
 
 

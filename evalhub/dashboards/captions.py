@@ -21,7 +21,7 @@ def fmt_quality(value: float | None, quality: str) -> str:
 def fmt_axis(value: float | None, axis: str) -> str:
     if value is None:
         return "—"
-    return f"${value:.5f}" if axis == "cost" else f"{value:,.0f} ms"
+    return f"${value:.6f}" if axis == "cost" else f"{value:,.0f} ms"
 
 
 def fmt_multiple(value: float | None) -> str:
@@ -61,6 +61,15 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def tied_with_best(points: list[dict]) -> tuple[dict, list[dict]]:
+    """The point with the highest quality, and the others whose quality interval overlaps its own.
+
+    The frontier's rule (``evalhub.stats.scaling.pareto_frontier``): one variant is better than another
+    only when their intervals are separated, so an overlap means the two cannot be told apart."""
+    best = max(points, key=lambda p: (p["y"], -p["x"]))
+    return best, [p for p in points if p is not best and p["y_upper"] >= best["y_lower"]]
+
+
 def frontier_caption(data: dict, quality_name: str) -> str:
     points = data["points"]
     if not points:
@@ -69,10 +78,20 @@ def frontier_caption(data: dict, quality_name: str) -> str:
     front = [by_slug[s]["name"] for s in data["frontier"]]
     if not front:
         return f"The frontier of {quality_name} against {AXES[data['axis']]} could not be computed."
-    best = max((by_slug[s] for s in data["frontier"]), key=lambda p: p["y"])
     order = "cheapest" if data["axis"] == "cost" else "fastest"
-    text = (f"Against {AXES[data['axis']]}, the frontier runs {' → '.join(front)} ({order} first); "
-            f"the best on it is {best['name']} at {fmt_quality(best['y'], data['quality'])}.")
+    text = f"Against {AXES[data['axis']]}, the frontier runs {' → '.join(front)} ({order} first); "
+    best, tied = tied_with_best(points)
+    q = data["quality"]
+    if len(tied) >= 2 and len(tied) == len(points) - 1:
+        text += (f"no variant is better than the others on {quality_name} beyond the error bars: every one "
+                 f"overlaps the highest point estimate, {best['name']} at {fmt_quality(best['y'], q)}.")
+    elif tied:
+        names = _join([best["name"], *[p["name"] for p in sorted(tied, key=lambda p: -p["y"])]])
+        text += (f"{names} cannot be told apart on {quality_name}: their error bars overlap, and the highest "
+                 f"point estimate, {best['name']} at {fmt_quality(best['y'], q)}, is not beyond them.")
+    else:
+        text += (f"the best is {best['name']} at {fmt_quality(best['y'], q)}, beyond the error bars of every "
+                 f"other variant.")
     dominated = [p for p in points if p["dominated_by"]]
     if dominated:
         text += " " + "; ".join(f"{p['name']} is dominated by {p['dominated_by_name']}" for p in dominated) + \

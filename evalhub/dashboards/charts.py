@@ -43,38 +43,45 @@ def _err(points: list[dict], lo: str, mid: str, hi: str) -> dict:
             "arrayminus": [max(p[mid] - p[lo], 0.0) for p in points], "thickness": 1}
 
 
+def _n(n: int | None, what: str) -> str:
+    return "" if n is None else f" (n = {n:,} {what})"
+
+
 def frontier_figure(data: dict, quality_name: str) -> dict:
     """Quality against cost (or latency) with CI bars on both axes; frontier highlighted, dominated named."""
     q, axis = data["quality"], data["axis"]
     traces = []
     layout = _layout(f"{quality_name} vs {AXES[axis]}", AXES[axis], quality_name)
     pts = data["points"]
-    groups = (("on the frontier", [p for p in pts if p["on_frontier"]], FRONTIER_COLOR, 13),
-              ("dominated", [p for p in pts if not p["on_frontier"]], DOMINATED_COLOR, 9))
-    for label, group, color, size in groups:
-        if not group:
-            continue
-        traces.append({
-            "type": "scatter", "name": label, "x": [p["x"] for p in group], "y": [p["y"] for p in group],
-            "mode": "markers+text", "text": [p["name"] for p in group], "textposition": "top center",
-            "marker": {"color": color, "size": size, "symbol": [KIND_SYMBOL.get(p["kind"], "circle") for p in group]},
-            "error_x": _err(group, "x_lower", "x", "x_upper"), "error_y": _err(group, "y_lower", "y", "y_upper"),
-            "hovertext": [f"{p['name']} ({p['kind']})<br>{quality_name}: {fmt_quality(p['y'], q)} "
-                          f"[{fmt_quality(p['y_lower'], q)}, {fmt_quality(p['y_upper'], q)}]<br>"
-                          f"{AXES[axis]}: {fmt_axis(p['x'], axis)}" for p in group],
-            "hoverinfo": "text",
-        })
-    # The interval-aware frontier can hold points that zigzag (overlapping intervals), so the line
-    # follows only its upper envelope: the best quality reachable at each cost.
-    envelope, best = [], float("-inf")
-    for p in sorted((p for p in pts if p["on_frontier"]), key=lambda p: (p["x"], -p["y"])):
-        if p["y"] > best:
-            envelope.append(p)
-            best = p["y"]
-    if len(envelope) > 1:
-        traces.append({"type": "scatter", "name": "frontier (best quality at each cost)",
-                       "x": [p["x"] for p in envelope], "y": [p["y"] for p in envelope], "mode": "lines",
-                       "line": {"color": FRONTIER_COLOR, "dash": "dot", "shape": "hv"}, "hoverinfo": "skip"})
+    by_slug = {p["slug"]: p for p in pts}
+    # One trace per (frontier status, improvement kind): each trace draws one marker symbol in one
+    # colour, so its legend entry is exactly the marker drawn for its points.
+    for on_frontier, status, color, size in ((True, "on the frontier", FRONTIER_COLOR, 13),
+                                             (False, "dominated", DOMINATED_COLOR, 9)):
+        kinds = [*KIND_SYMBOL, *sorted({p["kind"] for p in pts} - set(KIND_SYMBOL))]
+        for kind in kinds:
+            group = [p for p in pts if p["on_frontier"] is on_frontier and p["kind"] == kind]
+            symbol = KIND_SYMBOL.get(kind, "x")
+            if not group:
+                continue
+            traces.append({
+                "type": "scatter", "name": f"{kind}, {status}", "x": [p["x"] for p in group],
+                "y": [p["y"] for p in group], "mode": "markers+text", "text": [p["name"] for p in group],
+                "textposition": "top center", "marker": {"color": color, "size": size, "symbol": symbol},
+                "error_x": _err(group, "x_lower", "x", "x_upper"), "error_y": _err(group, "y_lower", "y", "y_upper"),
+                "hovertext": [f"{p['name']} ({p['kind']})<br>{quality_name}: {fmt_quality(p['y'], q)} "
+                              f"[{fmt_quality(p['y_lower'], q)}, {fmt_quality(p['y_upper'], q)}]"
+                              f"{_n(p.get('y_n'), 'votes counted' if q == 'bt' else 'items')}<br>"
+                              f"{AXES[axis]}: {fmt_axis(p['x'], axis)}{_n(p.get('x_n'), 'requests')}" for p in group],
+                "hoverinfo": "text",
+            })
+    # The line joins exactly the variants the table marks "on the frontier" (``data["frontier"]``,
+    # cheapest first): where their quality intervals overlap it may fall as cost rises.
+    line = [by_slug[s] for s in data["frontier"] if s in by_slug]
+    if len(line) > 1:
+        traces.append({"type": "scatter", "name": "frontier: not dominated beyond the error bars",
+                       "x": [p["x"] for p in line], "y": [p["y"] for p in line], "mode": "lines",
+                       "line": {"color": FRONTIER_COLOR, "dash": "dot"}, "hoverinfo": "skip"})
     for p in pts:
         if p["dominated_by"]:
             layout["annotations"].append({"x": p["x"], "y": p["y"], "text": f"dominated by {p['dominated_by_name']}",

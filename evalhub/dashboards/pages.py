@@ -125,11 +125,13 @@ def frontier_csv(payload: dict, params: Params) -> str:
     out = io.StringIO()
     w = SafeWriter(csv.writer(out))  # names are free text: no cell may run as a formula
     w.writerow(["variant", "name", "improvement_kind", params.axis, f"{params.axis}_lower", f"{params.axis}_upper",
-                "quality", "quality_lower", "quality_upper", "on_frontier", "dominated_by"])
+                "quality", "quality_lower", "quality_upper", "on_frontier", "dominated_by", f"{params.axis}_n",
+                "quality_n"])
     for p in page["data"]["points"]:
         w.writerow([p["slug"], p["name"], p["kind"], f"{p['x']:.6g}", f"{p['x_lower']:.6g}", f"{p['x_upper']:.6g}",
                     f"{p['y']:.6g}", f"{p['y_lower']:.6g}", f"{p['y_upper']:.6g}", p["on_frontier"],
-                    p["dominated_by"] or ""])
+                    p["dominated_by"] or "", "" if p["x_n"] is None else p["x_n"],
+                    "" if p["y_n"] is None else p["y_n"]])
     return out.getvalue()
 
 

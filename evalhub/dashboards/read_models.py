@@ -93,7 +93,8 @@ class ExperimentEntry:
 @dataclass(frozen=True, slots=True)
 class FrontierPoint:
     """A variant on the quality-vs-cost (or latency) plane with both intervals; ``dominated_by`` names
-    the variant that beats it on both axes beyond the intervals, if any."""
+    the variant that beats it on both axes beyond the intervals, if any. ``x_n`` is the number of
+    production requests behind the axis, ``y_n`` the votes counted (BT) or items graded (suite)."""
 
     slug: str
     name: str
@@ -101,9 +102,11 @@ class FrontierPoint:
     x: float
     x_lower: float
     x_upper: float
+    x_n: int | None
     y: float
     y_lower: float
     y_upper: float
+    y_n: int | None
     on_frontier: bool
     dominated_by: str | None
     dominated_by_name: str | None

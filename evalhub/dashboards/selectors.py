@@ -108,7 +108,11 @@ def axis_of(variant: dict, axis: str) -> dict | None:
 
 
 def frontier_data(payload: dict, quality: str, axis: str) -> dict:
-    """Points with both axes measured, the interval-aware Pareto frontier, and what is missing."""
+    """Points with both axes measured, the interval-aware Pareto frontier, and what is missing.
+
+    ``frontier`` (cheapest first) is the one computation the table's "on the frontier / dominated by"
+    column, the chart's frontier line and the caption all read. ``x_n``/``y_n`` are the sample sizes
+    behind each axis (requests; votes counted or items graded)."""
     points, missing = [], []
     for v in payload["variants"]:
         q, x = verdict.quality_of(v, quality), axis_of(v, axis)
@@ -116,8 +120,8 @@ def frontier_data(payload: dict, quality: str, axis: str) -> dict:
             missing.append(v["name"])
             continue
         points.append({"slug": v["slug"], "name": v["name"], "kind": v["improvement_kind"],
-                       "x": x["value"], "x_lower": x["lower"], "x_upper": x["upper"],
-                       "y": q["value"], "y_lower": q["lower"], "y_upper": q["upper"]})
+                       "x": x["value"], "x_lower": x["lower"], "x_upper": x["upper"], "x_n": x.get("n"),
+                       "y": q["value"], "y_lower": q["lower"], "y_upper": q["upper"], "y_n": q.get("n")})
     frontier, dominated_by = _frontier(points)
     names = {p["slug"]: p["name"] for p in points}
     for p in points:

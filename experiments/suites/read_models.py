@@ -35,7 +35,9 @@ class PairedItemScores:
 
 @dataclass(frozen=True, slots=True)
 class ScoreRow:
-    """Mean score of a run overall or in one category, with its t interval (``None`` below 2 items)."""
+    """Mean score of a run overall or in one category, with its 95% interval (``None`` below 2 items), and the
+    pass rate with an interval computed the same way (clustered by item group for a grouped run's overall row;
+    bounded in [0, 1], the Wilson interval at 0% and 100%)."""
 
     label: str
     n: int
@@ -43,6 +45,8 @@ class ScoreRow:
     lower: float | None
     upper: float | None
     pass_rate: float
+    pass_lower: float | None = None
+    pass_upper: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,13 +141,18 @@ class RunSummary:
     cost_per_item: Decimal
 
 
-def _row(label: str, n: int, total: float, total_sq: float, passes: int) -> ScoreRow:
+def _bounded(n: int, total: float, total_sq: float) -> tuple[float | None, float | None]:
     try:
         est = evalscores.mean_score_from_stat(MeanStat(n, total, total_sq), bounds=(0.0, 1.0))
-        lower, upper = est.lower, est.upper
     except StatsError:  # fewer than 2 items: a mean without an interval
-        lower = upper = None
-    return ScoreRow(label, n, total / n, lower, upper, passes / n)
+        return None, None
+    return est.lower, est.upper
+
+
+def _row(label: str, n: int, total: float, total_sq: float, passes: int) -> ScoreRow:
+    lower, upper = _bounded(n, total, total_sq)
+    pass_lower, pass_upper = _bounded(n, float(passes), float(passes))  # a pass is 1, so Σx² = Σx
+    return ScoreRow(label, n, total / n, lower, upper, passes / n, pass_lower, pass_upper)
 
 
 def _score_aggregates() -> dict:
@@ -170,12 +175,14 @@ def run_summary(run: Run) -> RunSummary:
     if n_graded:
         has_groups = graded.exclude(item__group="").exists()
         if has_groups:
-            rows = list(graded.values_list("score", "item__group", "item_id"))
+            rows = list(graded.values_list("score", "item__group", "item_id", "passed"))
+            clusters = [r[1] or f"item:{r[2]}" for r in rows]
             try:
-                est = evalscores.mean_score([r[0] for r in rows], clusters=[r[1] or f"item:{r[2]}" for r in rows],
-                                            bounds=(0.0, 1.0))
-                passes = sum(c.pass_rate * c.n for c in categories)
-                overall = ScoreRow("overall", est.n, est.mean, est.lower, est.upper, passes / n_graded)
+                est = evalscores.mean_score([r[0] for r in rows], clusters=clusters, bounds=(0.0, 1.0))
+                passed = evalscores.mean_score([1.0 if r[3] else 0.0 for r in rows], clusters=clusters,
+                                               bounds=(0.0, 1.0))
+                overall = ScoreRow("overall", est.n, est.mean, est.lower, est.upper, passed.mean, passed.lower,
+                                   passed.upper)
                 clustered = True
             except StatsError:
                 has_groups = False
@@ -286,7 +293,8 @@ class FrontierPoint:
 
 
 def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
-    """The newest finished run per variant on this version: mean score (CI) against cost per item."""
+    """The newest finished run per variant on this version: mean score (CI) against cost per item. The interval is
+    the run page's (``run_summary``): clustered by item group where items are grouped."""
     score = Cast("score", FloatField())
     runs = (Run.objects.filter(version=version, status=RunStatus.DONE).select_related("variant")
             .order_by("variant_id", "-finished_at", "-id").distinct("variant_id"))
@@ -294,13 +302,19 @@ def version_frontier(version: SuiteVersion) -> list[FrontierPoint]:
              .values("run_id").annotate(n=Count("id"), s=Sum(score), ss=Sum(score * score),
                                         cost=Sum("cost_usd"), tokens=Sum("input_tokens") + Sum("output_tokens"))}
     points = []
+    clustered = _clustered_scores([r.pk for r in runs])  # one interval per run, as on the run page
     for run in runs:
         agg = stats.get(run.pk)
         if not agg:
             continue
-        row = _row(run.variant.slug, agg["n"], agg["s"] or 0.0, agg["ss"] or 0.0, 0)
-        points.append(FrontierPoint(run.pk, run.variant.slug, run.variant.test_time_strategy, row.mean, row.lower,
-                                    row.upper, float(agg["cost"] or 0) / agg["n"], float(agg["tokens"] or 0) / agg["n"]))
+        est = clustered.get(run.pk)
+        if est is not None and est.value is not None:
+            mean, lower, upper = est.value, est.lower, est.upper
+        else:
+            row = _row(run.variant.slug, agg["n"], agg["s"] or 0.0, agg["ss"] or 0.0, 0)
+            mean, lower, upper = row.mean, row.lower, row.upper
+        points.append(FrontierPoint(run.pk, run.variant.slug, run.variant.test_time_strategy, mean, lower,
+                                    upper, float(agg["cost"] or 0) / agg["n"], float(agg["tokens"] or 0) / agg["n"]))
     return sorted(points, key=lambda p: p.cost_per_item)
 
 

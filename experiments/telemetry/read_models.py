@@ -25,7 +25,8 @@ class VariantProduction:
 
 @dataclass(frozen=True, slots=True)
 class ProductionWindow:
-    """The last ``days`` days of production data present (``start``/``end`` None when there is none)."""
+    """The last ``days`` days up to the next full hour, as the production page's periods (``start``/``end``
+    None when the window holds no data)."""
 
     start: dt.datetime | None
     end: dt.datetime | None

@@ -68,9 +68,13 @@ class Period:
 def period_for(key: str | None, *, now: datetime | None = None) -> Period:
     """A preset period ending at the next full hour (unknown keys fall back to the default)."""
     key = key if key in PERIODS else DEFAULT_PERIOD
-    now = now or datetime.now(UTC)
-    until = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    until = _period_end(now or datetime.now(UTC))
     return Period(key, until - PERIODS[key], until)
+
+
+def _period_end(now: datetime) -> datetime:
+    """Where every production window ends: the next full hour (the current hour's rollup included)."""
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
 def rate(successes: int, n: int) -> Estimate:
@@ -261,19 +265,22 @@ _PRODUCTION_COLUMNS = ("n", "cost_sum", "cost_sum_sq", "refusals", "reasks", "fe
                        "successes", "errors", "reask_detectable")
 
 
-def production_by_variant(*, days: int) -> ProductionWindow:
-    """Per-variant production quality over the last ``days`` days of data present (2 queries)."""
+def production_by_variant(*, days: int, now: datetime | None = None) -> ProductionWindow:
+    """Per-variant production quality over the last ``days`` days (1 query).
+
+    The window is the production page's for the same length (``period_for``): it ends at the next full
+    hour, so "7 days" on the leadership pages and the ``7d`` period of the production page and
+    ``/api/v1/production`` hold the same requests. ``start``/``end`` are None when the window holds no data.
+    """
+    until = _period_end(now or datetime.now(UTC))
+    start, end = until - timedelta(days=days), until
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(hour) FROM telemetry_hourlyrollup")
-        last = cursor.fetchone()[0]
-        if last is None:
-            return ProductionWindow(None, None, days)
-        end = last + timedelta(hours=1)
-        start = end - timedelta(days=days)
         sums = ", ".join(f"sum({column})" for column in _PRODUCTION_COLUMNS)
         cursor.execute(f"SELECT variant_id, {sums}, {_HIST_SUMS} FROM telemetry_hourlyrollup "
                        "WHERE hour >= %s AND hour < %s GROUP BY variant_id ORDER BY variant_id", [start, end])
         rows = cursor.fetchall()
+    if not rows:
+        return ProductionWindow(None, None, days)
     out = []
     k = len(_PRODUCTION_COLUMNS)
     for row in rows:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
 import plotly.graph_objects as go
 import pytest
 
-from evalhub.dashboards import captions, pages, selectors
+from evalhub.dashboards import captions, charts, pages, selectors
 from evalhub.stats import ProportionStat
 from evalhub.stats.ab import compare_proportions
 from evalhub.stats.evalscores import mcnemar, paired_difference
@@ -96,13 +98,69 @@ def test_frontier_names_the_dominator(payload):
     go.Figure(fig)  # a valid plotly figure
     notes = [a["text"] for a in fig["layout"]["annotations"]]
     assert "dominated by Test 7B-DPO" in notes
-    scatter = next(t for t in fig["data"] if t["name"] == "dominated")
-    assert scatter["error_x"]["array"]
-    assert scatter["error_y"]["arrayminus"]
+    dominated = [t for t in fig["data"] if t["name"].endswith(", dominated")]
+    assert dominated
+    for scatter in dominated:
+        assert scatter["error_x"]["array"]
+        assert scatter["error_y"]["arrayminus"]
     assert "Test 7B-SFT is dominated by Test 7B-DPO" in page["caption"]
+
+
+def test_frontier_line_joins_exactly_the_variants_the_table_marks_on_the_frontier(payload):
+    page = pages.frontier(payload, pages.Params())
+    data, fig = page["data"], page["figure"]
+    on_table = [p for p in sorted(data["points"], key=lambda p: p["x"]) if p["on_frontier"]]
+    assert len(on_table) > 1
     line = next(t for t in fig["data"] if t["name"].startswith("frontier"))
-    assert line["y"] == sorted(line["y"])
-    assert line["x"] == sorted(line["x"])  # upper envelope, no zigzag
+    assert line["x"] == [p["x"] for p in on_table]
+    assert line["y"] == [p["y"] for p in on_table]
+    # The CSV (the table's download) marks the same variants.
+    rows = list(csv.DictReader(io.StringIO(pages.frontier_csv(payload, pages.Params()))))
+    assert {r["variant"] for r in rows if r["on_frontier"] == "True"} == {p["slug"] for p in on_table}
+
+
+def test_frontier_legend_entries_are_the_markers_drawn(payload):
+    page = pages.frontier(payload, pages.Params())
+    fig = page["figure"]
+    markers = [t for t in fig["data"] if "markers" in t["mode"]]
+    drawn = 0
+    for t in markers:
+        # One symbol per trace (a list would draw several shapes under one legend entry).
+        assert isinstance(t["marker"]["symbol"], str), t["name"]
+        kind, status = t["name"].rsplit(", ", 1)
+        assert t["marker"]["symbol"] == charts.KIND_SYMBOL[kind]
+        colour = charts.FRONTIER_COLOR if status == "on the frontier" else charts.DOMINATED_COLOR
+        assert t["marker"]["color"] == colour
+        by_name = {p["name"]: p for p in page["data"]["points"]}
+        for name in t["text"]:
+            assert by_name[name]["kind"] == kind
+            assert by_name[name]["on_frontier"] is (status == "on the frontier")
+        drawn += len(t["x"])
+    assert drawn == len(page["data"]["points"])
+
+
+def _point(slug: str, y: float, lo: float, hi: float, x: float, on: bool = True) -> dict:
+    return {"slug": slug, "name": slug.upper(), "kind": "post-training", "x": x, "x_lower": x, "x_upper": x,
+            "y": y, "y_lower": lo, "y_upper": hi, "on_frontier": on, "dominated_by": None, "dominated_by_name": None}
+
+
+def test_frontier_caption_says_best_only_beyond_the_error_bars():
+    overlapping = {"quality": "bt", "axis": "cost", "frontier": ["b", "a"],
+                   "points": [_point("a", 1053, 1023, 1085, 2.0), _point("b", 1044, 1015, 1075, 1.0)]}
+    text = captions.frontier_caption(overlapping, "BT")
+    assert "A and B cannot be told apart" in text
+    assert "the best is" not in text
+    separated = {"quality": "bt", "axis": "cost", "frontier": ["b", "a"],
+                 "points": [_point("a", 1100, 1080, 1120, 2.0), _point("b", 1044, 1015, 1075, 1.0)]}
+    text = captions.frontier_caption(separated, "BT")
+    assert "the best is A at 1100, beyond the error bars" in text
+    assert "cannot be told apart" not in text
+    all_tied = {"quality": "bt", "axis": "cost", "frontier": ["c", "b", "a"],
+                "points": [*overlapping["points"], _point("c", 1040, 1010, 1070, 0.5)]}
+    text = captions.frontier_caption(all_tied, "BT")
+    assert "no variant is better than the others on BT beyond the error bars" in text
+    assert "the highest point estimate, A at 1053" in text
+    assert "the best is" not in text
 
 
 def test_frontier_against_latency_and_a_suite(payload):

@@ -45,15 +45,20 @@ def test_latency_histograms_sum_the_rollups_element_wise_per_group():
         selectors.latency_histograms(group_by="variant_id; DROP TABLE x", where="true", params=[])
 
 
-def test_production_by_variant_reads_the_last_days_of_data_present():
-    assert selectors.production_by_variant(days=7) == ProductionWindow(None, None, 7)
+def test_production_by_variant_reads_the_production_pages_window():
+    now = HOUR + dt.timedelta(minutes=30)
+    assert selectors.production_by_variant(days=7, now=now) == ProductionWindow(None, None, 7)
     v = VariantFactory()
     latencies = [100.0 + i for i in range(200)]
     _rollup(v, HOUR, latencies[:120])
     _rollup(v, HOUR - dt.timedelta(hours=5), latencies[120:])
     _rollup(v, HOUR - dt.timedelta(days=8), [9_000.0] * 50)  # before the window
-    window = selectors.production_by_variant(days=7)
+    window = selectors.production_by_variant(days=7, now=now)
+    period = selectors.period_for("7d", now=now)
+    assert (window.start, window.end) == (period.since, period.until)
     assert (window.start, window.end) == (HOUR + dt.timedelta(hours=1) - dt.timedelta(days=7), HOUR + dt.timedelta(hours=1))
+    # Data that stopped more than a window ago is not shown as current (the production page shows none either).
+    assert selectors.production_by_variant(days=7, now=now + dt.timedelta(days=8)) == ProductionWindow(None, None, 7)
     (prod,) = window.variants
     assert prod.n == 200
     assert prod.success is None

@@ -63,3 +63,11 @@ def _interval(est: dict | None, fmt) -> str:
     if not est:
         return "—"
     return f"{fmt(est['value'])} [{fmt(est['lower'])}, {fmt(est['upper'])}]"
+
+
+@register.filter
+def n_of(est: dict | None, what: str) -> str:
+    """The sample size behind an estimate, for a cell's tooltip: "n = 4,193 re-ask-detectable answers"."""
+    if not est or est.get("n") is None:
+        return ""
+    return f"n = {int(est['n']):,} {what}"

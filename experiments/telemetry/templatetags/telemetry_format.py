@@ -36,6 +36,16 @@ def usd(value: float | None, digits: int = 4) -> str:
 
 
 @register.filter
+def usd_ci(estimate, digits: int = 6) -> str:
+    """'$0.000175 [$0.000174–$0.000176]' for a cost Estimate (dollars at the leadership pages' precision)."""
+    if estimate is None or estimate.value is None:
+        return "—"
+    if estimate.lower is None:
+        return usd(estimate.value, digits)
+    return f"{usd(estimate.value, digits)} [{usd(estimate.lower, digits)}–{usd(estimate.upper, digits)}]"
+
+
+@register.filter
 def intcomma_plain(value: int | None) -> str:
     return "—" if value is None else f"{int(value):,}"
 
