@@ -332,7 +332,8 @@ def phrase(row: dict) -> str:
         return f"{name} changes quality by {g}; its cost is not measured"
     kind, unit = pd["kind"], cost.get("unit", "requests")
     if kind == "ratio":
-        return (f"{name} adds {num(pd['ratio'])} quality per extra $1 per 1,000 {unit} "
+        return (f"{name} adds {signed(gain['value'])} quality for {money(cost['value'])} more per 1,000 {unit}, "
+                f"that is {num(pd['ratio'])} quality per extra $1 per 1,000 {unit} "
                 f"(95% CI {interval(pd['lower'], pd['upper'])})")
     if kind == "dominates":
         return (f"{name} is better by {g} and cheaper by {money(-cost['value'])} per 1,000 {unit} "
