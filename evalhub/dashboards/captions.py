@@ -36,6 +36,12 @@ def fmt_multiple(value: float | None) -> str:
 
 
 def fmt_gain(g: dict) -> str:
+    """"12× (95% CI 4.1×–60×)"; with no finite upper bound (a flat compute curve) "134× (95% CI: at least
+    7.8×, no upper bound)" — never an infinity sign a reader has to interpret."""
+    if g["upper"] is None or not math.isfinite(g["upper"]):
+        if g["lower"] is None or not math.isfinite(g["lower"]):
+            return f"{fmt_multiple(g['multiple'])} (95% CI: no finite bound)"
+        return f"{fmt_multiple(g['multiple'])} (95% CI: at least {fmt_multiple(g['lower'])}, no upper bound)"
     return f"{fmt_multiple(g['multiple'])} (95% CI {fmt_multiple(g['lower'])}–{fmt_multiple(g['upper'])})"
 
 
