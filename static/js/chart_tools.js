@@ -30,6 +30,10 @@
     var out = Object.assign({}, layout || {});
     delete out.width;
     out.autosize = true;
+    if (width && width < 500 && out.annotations) {
+      // Point callouts (arrows to a marker) crowd a phone-sized plot like the point labels do.
+      out.annotations = out.annotations.filter(function (a) { return !a.showarrow; });
+    }
     var text = titleText(out);
     if (text && width) {
       var lines = wrap(text, Math.max(12, Math.floor((width - 40) / CHAR_PX)));
@@ -42,6 +46,22 @@
       out.margin = margin;
     }
     return out;
+  }
+
+  // On a phone, point labels printed beside markers overlap one another and run off the plot: draw the markers
+  // alone (each label moves into its hover text; the table under the chart names every point).
+  function fitData(data, width) {
+    if (!width || width >= 500) { return data; }
+    return (data || []).map(function (trace) {
+      var mode = typeof trace.mode === "string" ? trace.mode : "";
+      if (mode.indexOf("text") < 0) { return trace; }
+      var fitted = Object.assign({}, trace);
+      var kept = mode.split("+").filter(function (part) { return part !== "text"; });
+      if (!kept.length) { fitted.visible = false; return fitted; }
+      fitted.mode = kept.join("+");
+      if (!fitted.hovertext && fitted.text) { fitted.hovertext = fitted.text; }
+      return fitted;
+    });
   }
 
   function traceSummary(trace) {
@@ -150,5 +170,5 @@
 
   function track(div, fig) { drawn.push({ div: div, fig: fig }); }
 
-  window.EvalHubCharts = { fitLayout: fitLayout, enhance: enhance, toCsv: toCsv, summary: summary, track: track };
+  window.EvalHubCharts = { fitLayout: fitLayout, fitData: fitData, enhance: enhance, toCsv: toCsv, summary: summary, track: track };
 })();

@@ -13,7 +13,8 @@
     var config = Object.assign({ responsive: true }, readJson(div.dataset.config) || {});
     var tools = window.EvalHubCharts;
     var layout = tools ? tools.fitLayout(fig.layout || {}, div.clientWidth) : fig.layout || {};
-    Plotly.newPlot(div, fig.data || [], layout, config);
+    var data = tools && tools.fitData ? tools.fitData(fig.data || [], div.clientWidth) : fig.data || [];
+    Plotly.newPlot(div, data, layout, config);
     if (tools) { tools.enhance(div, fig, "evalhub-" + div.id); tools.track(div, fig); }
   }
 
