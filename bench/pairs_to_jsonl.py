@@ -17,8 +17,10 @@ Formats (``--format``):
   two human judges, a third on disagreement): TSV ``Quality, #1 ID, #2 ID, #1 String, #2 String`` with
   Quality 1 = paraphrase.
 * ``bq`` — BQ Corpus (Chen et al., EMNLP 2018; Chinese customer-service questions of a bank, labelled by
-  people) and LCQMC (Liu et al., COLING 2018), which share the layout: TSV without a header
-  ``text1, text2, label`` with label 1 = the same intent.
+  people) and LCQMC's original files, which share the layout: TSV without a header ``text1, text2, label``
+  with label 1 = the same intent.
+* ``lcqmc`` — LCQMC (Liu et al., COLING 2018; Chinese questions from Baidu Knows, labelled by people) as
+  CSV or TSV with a header ``sentence1, sentence2, label``, label 1 = the same intent.
 * ``afqmc`` — AFQMC (Ant Financial question matching, CLUE benchmark; Chinese customer-service questions):
   JSON lines ``{"sentence1", "sentence2", "label"}`` with label "1" = the same question.
 
@@ -86,6 +88,13 @@ def convert(path: Path, fmt: str, language: str, part: str = "all") -> list[dict
             name = "BQ Corpus" if fmt == "bq" else "AFQMC"
             source = f"{name} ({path.name}{'' if part == 'all' else ', ' + part}), human labels"
             case_id = f"{fmt}-{path.stem}-{row['id'] or number}"
+        elif fmt == "lcqmc":
+            first, second, label = row.get("sentence1"), row.get("sentence2"), (row.get("label") or "").strip()
+            if label not in {"0", "1"} or not first or not second:
+                continue
+            same = label == "1"
+            source = f"LCQMC ({path.name}), human labels"
+            case_id = f"lcqmc-{path.stem}-{number}"
         elif fmt == "mrpc":
             first, second, label = row.get("#1 String"), row.get("#2 String"), (row.get("Quality") or "").strip()
             if label not in {"0", "1"} or not first or not second:
@@ -115,14 +124,14 @@ def convert(path: Path, fmt: str, language: str, part: str = "all") -> list[dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--format", choices=("pawsx", "kor-qp", "mrpc", "bq", "afqmc"), required=True)
+    parser.add_argument("--format", choices=("pawsx", "kor-qp", "mrpc", "bq", "lcqmc", "afqmc"), required=True)
     parser.add_argument("--language", default="", help="ISO code written on every line (default: ko for kor-qp, "
-                        "en for mrpc, zh for bq and afqmc)")
+                        "en for mrpc, zh for bq, lcqmc and afqmc)")
     parser.add_argument("--part", choices=("all", "dev", "held-out"), default="all",
                         help="the fixed split of a file without a published one (default: every pair)")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
-    language = args.language or {"kor-qp": "ko", "mrpc": "en", "bq": "zh", "afqmc": "zh"}.get(args.format, "")
+    language = args.language or {"kor-qp": "ko", "mrpc": "en", "bq": "zh", "lcqmc": "zh", "afqmc": "zh"}.get(args.format, "")
     if not language:
         raise SystemExit("--language is required for pawsx")
     for path in args.files:

@@ -67,3 +67,12 @@ def test_the_fixed_split_puts_every_pair_in_exactly_one_part(tmp_path):
     assert dev | held_out == every
     assert 20 <= len(dev) <= 60  # about a fifth of 200 (binomial sd 5.7)
     assert dev == {c["id"] for c in pairs_to_jsonl.convert(path, "bq", "zh", "dev")}  # the same on every run
+
+
+def test_lcqmc_csv_with_a_header_label_1_is_the_same_question(tmp_path):
+    path = tmp_path / "LCQMC_test.csv"
+    path.write_text("sentence1,sentence2,label\n英雄联盟什么英雄最好,英雄联盟最好英雄是什么,1\n谁有狂三这张高清的,\"这张高清图，谁有\",0\n",
+                    encoding="utf-8")
+    cases = pairs_to_jsonl.convert(path, "lcqmc", "zh")
+    assert [(c["id"], c["reask"]) for c in cases] == [("lcqmc-LCQMC_test-1", True), ("lcqmc-LCQMC_test-2", False)]
+    assert cases[1]["prompt"] == "这张高清图，谁有"
