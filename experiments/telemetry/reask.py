@@ -243,7 +243,7 @@ def similarity(previous_fp: list[int], fp: list[int], threshold: float) -> bool:
             return False
         if marked_a and marked_b:
             shared_mark = 1
-            if needed != FOLLOW_UP_SIMILARITY:
+            if _FOLLOW_UP_FLAG not in fp[:start_b]:  # a follow-up still needs a near-verbatim repeat
                 needed *= UNSPACED_FACTOR
     # The Jaccard similarity is at most shorter / longer. Hash the shorter list into a set and probe it
     # with the longer one (building a set costs more than probing it).

@@ -188,3 +188,16 @@ def test_fingerprint_is_sorted_ints_with_the_cjk_mark_last():
 
 def _similar_at(a: str, b: str, threshold: float) -> bool:
     return similarity(fingerprint(a), fingerprint(b), threshold)
+
+
+def test_a_cjk_follow_up_needs_the_follow_up_similarity_whatever_the_threshold():
+    from experiments.telemetry.reask import FOLLOW_UP_SIMILARITY
+
+    previous, follow_up = "如何把我的数据导出为CSV文件", "那如何把我的数据导出为CSV文件呢"
+    assert 0.45 <= _jaccard(previous, follow_up) < FOLLOW_UP_SIMILARITY
+    for threshold in (0.3, 0.9):  # 0.9 equals the follow-up similarity: still not halved
+        assert not _similar_at(previous, follow_up, threshold)
+    # Without the opener the same threshold is halved, also when it equals the follow-up similarity.
+    again = "怎么把我的数据导出成CSV文件"
+    assert 0.45 <= _jaccard(previous, again) < FOLLOW_UP_SIMILARITY
+    assert _similar_at(previous, again, FOLLOW_UP_SIMILARITY)
