@@ -15,7 +15,8 @@ interleaved (every other round in the opposite order): with this code's detector
 features, and with the previous release's (``refusal.py`` and ``reask.py`` of commit
 ``BASELINE_COMMIT``, read with ``git show``, and no derived features: that release had none) — the
 ratio is the throughput kept, printed as the ratio of total times and as the median of per-round
-paired ratios. Every event's prompt is made unique (its run and index appended), as in real traffic:
+paired ratios; a third arm runs this code's detectors without the derived slice features, so the detectors'
+share and the features' share of the cost are printed apart. Every event's prompt is made unique (its run and index appended), as in real traffic:
 repeated texts would be answered by the per-text caches of language detection and re-ask
 fingerprints. The share of this code's ingest time spent in ``derive_features`` is printed. Also
 without any prompt or response text (no detection at all), for scale.
@@ -142,7 +143,10 @@ def throughput(labelled: list[dict], batches: int) -> None:
             feature_seconds[0] += time.perf_counter() - started
 
     def use(detectors: str) -> None:
-        if detectors == "previous" and previous is not None:
+        if detectors == "detectors only":  # this release's detectors, no slice features: what issue 13 changed
+            services.classify_refusal, services.reask = current_detectors[:2]
+            services.event_features = lambda prompt, metadata: {}
+        elif detectors == "previous" and previous is not None:
             def classify(**kwargs):
                 kwargs.pop("refusal_message", None)
                 refused, source = previous["refusal"].classify_refusal(**kwargs)
@@ -155,7 +159,8 @@ def throughput(labelled: list[dict], batches: int) -> None:
             services.event_features = timed_features
 
     runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
-                                       for detectors in (("previous", "current") if previous else ("current",))]
+                                       for detectors in (("previous", "current", "detectors only") if previous
+                                                         else ("current",))]
     bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
     for n, run in enumerate(runs):  # distinct ids per run: the same traffic, stored again
         for k, batch in enumerate(bodies[run]):
@@ -203,6 +208,11 @@ def throughput(labelled: list[dict], batches: int) -> None:
                                                         strict=True))
         print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
               f"ratio {now / before:.2f} (median of per-round ratios {paired:.2f})  target ≥ {TARGET_THROUGHPUT_RATIO}")
+        alone = rate[(text, "detectors only")]
+        paired_alone = statistics.median(b / a for a, b in zip(per_round[(text, "detectors only")],
+                                                              per_round[(text, "previous")], strict=True))
+        print(f"  … the detectors alone (no slice features): {alone:>9,.0f} events/s; ratio {alone / before:.2f} "
+              f"(median of per-round ratios {paired_alone:.2f})")
     with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "current")
     print(f"derive_features: {feature_seconds[0] / (2 * total) * 1e6:.1f} µs per event (unique prompts), "
           f"{feature_seconds[0] / with_text:.0%} of this code's ingest time with text")

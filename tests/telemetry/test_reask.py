@@ -123,3 +123,96 @@ def test_packed_fingerprint_is_big_endian_int64():
 
     assert reask.pack_fingerprint([-5, 3]) == bytes.fromhex("fffffffffffffffb" "0000000000000003")
     assert reask.fingerprint_from_bytes(b"") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("abcé жд 数据导出如何怎么 데이터내보 データを ,?!7"), max_size=60))
+def test_unicode_path_hashes_exactly_each_runs_grams(text):
+    """The non-ASCII path slices the UTF-8 bytes of all-3-byte runs; it must give ``_grams``' hashes."""
+    from experiments.telemetry import reask
+
+    runs = reask._RUN.findall(reask.normalise(text))
+    general = {zlib.crc32(gram.encode()) for run in set(runs) for gram in reask._grams(run)}
+    assert reask._unicode_gram_hashes(runs)[0] == general
+
+
+def _jaccard(a: str, b: str) -> float:
+    """Reference: the Jaccard similarity of the two prompts' n-gram sets, from ``_grams`` directly."""
+    from experiments.telemetry import reask
+
+    def grams(text: str) -> set[str]:
+        return {gram for run in reask._RUN.findall(reask.normalise(text)) for gram in reask._grams(run)}
+
+    set_a, set_b = grams(a), grams(b)
+    return len(set_a & set_b) / len(set_a | set_b)
+
+
+# Pairs without numbers or markers, so only the threshold decides; Jaccard spread between 0.1 and 0.5.
+CJK_PAIRS = [
+    ("如何把我的数据导出为CSV", "怎么把数据导出成表格文件"),
+    ("怎么修改绑定的手机号码", "如何更改预留手机号"),
+    ("为什么我的借款申请没有通过", "借款申请为啥被拒绝了"),
+    ("데이터를 CSV로 내보내려면 어떻게 하나요", "데이터 내보내기 방법 알려줘"),
+    ("비밀번호를 잊어버렸어요", "비밀번호 재설정은 어떻게 해요"),
+    ("データをエクスポートする方法", "データの書き出し方を教えて"),
+]
+LATIN_PAIRS = [
+    ("How do I export my data to CSV", "export data as a spreadsheet file"),
+    ("Why was my loan application rejected", "loan application declined reason"),
+    ("Как экспортировать мои данные", "экспорт данных в таблицу"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), CJK_PAIRS)
+def test_chinese_japanese_korean_pairs_use_half_the_threshold(a, b):
+    from experiments.telemetry.reask import UNSPACED_FACTOR
+
+    for threshold in (0.2, 0.3, 0.4):
+        assert _similar_at(a, b, threshold) == (_jaccard(a, b) >= threshold * UNSPACED_FACTOR - 1e-12)
+
+
+@pytest.mark.parametrize(("a", "b"), LATIN_PAIRS + [(CJK_PAIRS[0][0], LATIN_PAIRS[0][0])])
+def test_other_scripts_and_mixed_pairs_use_the_threshold(a, b):
+    for threshold in (0.1, 0.2, 0.3):
+        assert _similar_at(a, b, threshold) == (_jaccard(a, b) >= threshold - 1e-12)
+
+
+def test_the_cjk_half_threshold_separates_some_pairs():
+    """The rule above is not vacuous: some CJK pairs fall between half the threshold and the threshold."""
+    from experiments.telemetry.reask import UNSPACED_FACTOR
+
+    between = [pair for pair in CJK_PAIRS if THRESHOLD * UNSPACED_FACTOR <= _jaccard(*pair) < THRESHOLD]
+    assert between
+    assert all(_similar(*pair) for pair in between)
+
+
+def test_cjk_follow_ups_still_need_a_near_verbatim_repeat():
+    assert not _similar("如何把我的数据导出为CSV", "那如何把我的数据导出为JSON")
+    assert not _similar("데이터를 CSV로 내보내려면 어떻게 하나요", "그럼 데이터를 JSON으로 내보내려면 어떻게 하나요")
+    assert _similar("如何把我的数据导出为CSV", "那如何把我的数据导出为CSV")
+
+
+def test_fingerprint_is_sorted_ints_with_the_cjk_mark_last():
+    fp = fingerprint("怎么修改绑定的手机号码")
+    assert fp == sorted(fp)
+    assert all(isinstance(value, int) for value in fp)
+    assert fp[-1] == 2**32
+    assert fingerprint("How do I change my phone number")[-1] < 2**32
+    assert fingerprint("Как изменить номер телефона")[-1] < 2**32
+
+
+def _similar_at(a: str, b: str, threshold: float) -> bool:
+    return similarity(fingerprint(a), fingerprint(b), threshold)
+
+
+def test_a_cjk_follow_up_needs_the_follow_up_similarity_whatever_the_threshold():
+    from experiments.telemetry.reask import FOLLOW_UP_SIMILARITY
+
+    previous, follow_up = "如何把我的数据导出为CSV文件", "那如何把我的数据导出为CSV文件呢"
+    assert 0.45 <= _jaccard(previous, follow_up) < FOLLOW_UP_SIMILARITY
+    for threshold in (0.3, 0.9):  # 0.9 equals the follow-up similarity: still not halved
+        assert not _similar_at(previous, follow_up, threshold)
+    # Without the opener the same threshold is halved, also when it equals the follow-up similarity.
+    again = "怎么把我的数据导出成CSV文件"
+    assert 0.45 <= _jaccard(previous, again) < FOLLOW_UP_SIMILARITY
+    assert _similar_at(previous, again, FOLLOW_UP_SIMILARITY)
