@@ -15,8 +15,9 @@ interleaved (every other round in the opposite order): with this code's detector
 features, and with the previous release's (``refusal.py`` and ``reask.py`` of commit
 ``BASELINE_COMMIT``, read with ``git show``, and no derived features: that release had none) — the
 ratio is the throughput kept, printed as the ratio of total times and as the median of per-round
-paired ratios; a third arm runs this code's detectors without the derived slice features, so the detectors'
-share and the features' share of the cost are printed apart. Every event's prompt is made unique (its run and index appended), as in real traffic:
+paired ratios. This code runs as the events API runs it by default (``TELEMETRY_FEATURES_DEFERRED``: each
+batch's prompts are saved in one pending-features row in the ingest transaction, and the worker derives their
+slice features) and, in a third arm, with the features derived in the request (the setting off). Every event's prompt is made unique (its run and index appended), as in real traffic:
 repeated texts would be answered by the per-text caches of language detection and re-ask
 fingerprints. The share of this code's ingest time spent in ``derive_features`` is printed. Also
 without any prompt or response text (no detection at all), for scale.
@@ -142,11 +143,14 @@ def throughput(labelled: list[dict], batches: int) -> None:
         finally:
             feature_seconds[0] += time.perf_counter() - started
 
+    defer = [False]
+
     def use(detectors: str) -> None:
-        if detectors == "detectors only":  # this release's detectors, no slice features: what issue 13 changed
-            services.classify_refusal, services.reask = current_detectors[:2]
-            services.event_features = lambda prompt, metadata: {}
-        elif detectors == "previous" and previous is not None:
+        # "current": as the events API ingests by default (TELEMETRY_FEATURES_DEFERRED): the batch's prompts saved
+        # in one pending-features row in the ingest transaction, for the worker to derive (its cost is printed below);
+        # "features inline": the same detectors with the features derived in the request (the setting off).
+        defer[0] = detectors == "current"
+        if detectors == "previous" and previous is not None:
             def classify(**kwargs):
                 kwargs.pop("refusal_message", None)
                 refused, source = previous["refusal"].classify_refusal(**kwargs)
@@ -159,8 +163,8 @@ def throughput(labelled: list[dict], batches: int) -> None:
             services.event_features = timed_features
 
     runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
-                                       for detectors in (("previous", "current", "detectors only") if previous
-                                                         else ("current",))]
+                                       for detectors in (("previous", "current", "features inline") if previous
+                                                         else ("current", "features inline"))]
     bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
     for n, run in enumerate(runs):  # distinct ids per run: the same traffic, stored again
         for k, batch in enumerate(bodies[run]):
@@ -169,7 +173,8 @@ def throughput(labelled: list[dict], batches: int) -> None:
                 event["session_id"] += f"-{run[1]}"
                 if "prompt" in event:  # unique texts: no per-text cache answers for real traffic
                     event["prompt"] += f" #{n}.{k}.{i}"
-    events_ingest(events=events("warm", 0))  # imports, connection, caches outside the timed runs
+    use("current")  # imports, connection, caches outside the timed runs
+    events_ingest(events=events("warm", 0), defer_features=True)
     seconds = dict.fromkeys(runs, 0.0)
     feature_seconds[0] = 0.0
     per_round: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
@@ -181,7 +186,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
             for run in (runs if k % 2 == 0 else list(reversed(runs))):
                 use(run[1])
                 started = time.perf_counter()
-                events_ingest(events=bodies[run][k])
+                events_ingest(events=bodies[run][k], defer_features=defer[0])
                 elapsed = time.perf_counter() - started
                 seconds[run] += elapsed
                 per_round[run].append(elapsed)
@@ -192,6 +197,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
             cursor.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-det-{run_id}%"])
             cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
             cursor.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
+            cursor.execute("DELETE FROM telemetry_pendingfeatures WHERE events LIKE %s", [f'[["bench-det-{run_id}%'])
         variant.delete()
     total = batches * BATCH
     rate = {run: total / seconds[run] for run in runs}
@@ -208,14 +214,15 @@ def throughput(labelled: list[dict], batches: int) -> None:
                                                         strict=True))
         print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
               f"ratio {now / before:.2f} (median of per-round ratios {paired:.2f})  target ≥ {TARGET_THROUGHPUT_RATIO}")
-        alone = rate[(text, "detectors only")]
-        paired_alone = statistics.median(b / a for a, b in zip(per_round[(text, "detectors only")],
-                                                              per_round[(text, "previous")], strict=True))
-        print(f"  … the detectors alone (no slice features): {alone:>9,.0f} events/s; ratio {alone / before:.2f} "
-              f"(median of per-round ratios {paired_alone:.2f})")
-    with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "current")
+        inline = rate[(text, "features inline")]
+        paired_inline = statistics.median(b / a for a, b in zip(per_round[(text, "features inline")],
+                                                               per_round[(text, "previous")], strict=True))
+        print(f"  … with slice features derived in the request (TELEMETRY_FEATURES_DEFERRED=false): {inline:>9,.0f} "
+              f"events/s; ratio {inline / before:.2f} (median of per-round ratios {paired_inline:.2f})")
+    with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "features inline")
     print(f"derive_features: {feature_seconds[0] / (2 * total) * 1e6:.1f} µs per event (unique prompts), "
-          f"{feature_seconds[0] / with_text:.0%} of this code's ingest time with text")
+          f"{feature_seconds[0] / with_text:.0%} of the ingest time with text when derived in the request "
+          f"(the worker's cost when deferred)")
 
 
 def main() -> None:

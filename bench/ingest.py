@@ -78,6 +78,7 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
     """Wall time per event of each stage of ``events_ingest`` (its steps, called one by one with a
     clock between them), in this one process with the database on the same machine: where a
     request's time goes, to set beside the COPY figure."""
+    from django.conf import settings
     from django.db import transaction
 
     from evalhub.heap import freeze_startup_heap
@@ -92,11 +93,16 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
         t0 = time.perf_counter()
         items = services.events_validate(EventBatchIn.model_validate_json(body).events, check_nul=False)
         t1 = time.perf_counter()
-        rows = services.derive_rows(items, variants)
+        # As the events API derives: slice features left to the worker when TELEMETRY_FEATURES_DEFERRED is on.
+        deferred = settings.TELEMETRY_FEATURES_DEFERRED
+        rows = services.derive_rows(items, variants, features=not deferred)
+        pending = services._to_derive(items, rows) if deferred else {}
         t2 = time.perf_counter()
         with transaction.atomic():
             ids = set(services._insert_new(rows, "api"))
             new = [r for r in rows if r.event_id in ids]
+            if [r for r in new if r.event_id in pending]:
+                services._insert_pending([pending[r.event_id] for r in new if r.event_id in pending])
             t3 = time.perf_counter()
             targets, detectable = services._detect_reasks(new)
             t4 = time.perf_counter()
@@ -240,6 +246,7 @@ def main() -> None:
         conn.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-{run}%"])
         conn.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
         conn.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
+        conn.execute("DELETE FROM telemetry_pendingfeatures WHERE events LIKE %s", [f'[["bench-{run}%'])
         conn.commit()
     owner.delete()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import ValidationError
@@ -91,7 +92,8 @@ def events_post(request: HttpRequest) -> Status:
     each bad event by index and field). Events already stored (same event_id) are skipped and
     counted as duplicates, so retrying a batch is always safe."""
     body = read_body(request)
-    result = services.events_ingest(events=parse_batch(body), source="api", check_nul=b"\\u0000" in body)
+    result = services.events_ingest(events=parse_batch(body), source="api", check_nul=b"\\u0000" in body,
+                                    defer_features=settings.TELEMETRY_FEATURES_DEFERRED)
     out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks}
     # Reported only when the batch had such events, so the usual answer stays three counts.
     if result.unknown_experiments:

@@ -41,6 +41,7 @@ from pydantic import ValidationError as PydanticValidationError
 from evalhub.core.connector import EndpointError
 from evalhub.core.errors import FieldError, Invalid
 from evalhub.core.models import ModelVariant
+from evalhub.text.features import SCAN_CHARS as FEATURE_SCAN_CHARS
 from evalhub.text.features import derive_features
 from experiments.telemetry import reask
 from experiments.telemetry.buckets import N_LATENCY_BUCKETS, bucket_index
@@ -222,9 +223,10 @@ def _variants_for(slugs: set[str]) -> dict[str, ModelVariant]:
         "id", "slug", "price_input_per_mtok", "price_output_per_mtok")}
 
 
-def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list[_Row]:
+def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, features: bool = True) -> list[_Row]:
     """Validated events → rows to store, with what the client left out derived: cost, refusal
-    (signal and classifier), the prompt's re-ask fingerprint. Pure: reads no table."""
+    (signal and classifier), the prompt's re-ask fingerprint and (unless ``features`` is False: derived
+    after commit, see ``events_ingest``) the prompt's slice features. Pure: reads no table."""
     store_text = settings.EVENTS_STORE_TEXT
     prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
               for slug, v in variants.items()}
@@ -258,10 +260,16 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant]) -> list
             task_success=item.task_success, regenerate=item.regenerate,
             prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
-            scores=item.scores, metadata=item.metadata, features=event_features(item.prompt, item.metadata),
+            scores=item.scores, metadata=item.metadata,
+            features=event_features(item.prompt, item.metadata) if features else {},
             prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if (item.session_id or item.unit_id) else b"",
         ))
     return rows
+
+
+def _turns(metadata: dict) -> int | None:
+    turns = metadata.get("turns")
+    return turns if isinstance(turns, int) and not isinstance(turns, bool) else None
 
 
 def event_features(prompt: str | None, metadata: dict) -> dict[str, str]:
@@ -269,12 +277,59 @@ def event_features(prompt: str | None, metadata: dict) -> dict[str, str]:
     user turns comes from ``metadata.turns`` when the client sends it. No prompt: no derived features."""
     if not prompt:
         return {}
-    turns = metadata.get("turns")
-    return derive_features(prompt, turns=turns if isinstance(turns, int) and not isinstance(turns, bool) else None)
+    return derive_features(prompt, turns=_turns(metadata))
 
 
-def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", check_nul: bool = True) -> IngestResult:
-    """Validate, dedupe and store a batch, detect re-asks and update rollups — all or nothing."""
+def _to_derive(items: list[EventIn], rows: list[_Row]) -> dict[str, list]:
+    """What deriving each event's features later needs, by event id: ``[event_id, ts, prompt, turns]`` with only
+    the part of the prompt ``derive_features`` reads."""
+    return {row.event_id: [row.event_id, row.ts.isoformat(), item.prompt[:FEATURE_SCAN_CHARS], _turns(item.metadata)]
+            for item, row in zip(items, rows, strict=True) if item.prompt}
+
+
+def _insert_pending(pending: list[list]) -> None:
+    """One pending-features row for the batch's new events, in the ingest transaction (``PendingFeatures``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO telemetry_pendingfeatures (created_at, events) VALUES (now(), %s)",
+                       [json.dumps(pending, ensure_ascii=False)])
+
+
+FEATURES_DRAIN_BATCHES = 5  # pending batches (up to 5 × 5,000 events) derived per transaction
+
+
+def features_drain(*, limit: int = FEATURES_DRAIN_BATCHES) -> int:
+    """Derive and store the slice features of up to ``limit`` pending batches (oldest first) and delete their
+    rows, in one transaction; concurrent drains skip each other's rows. Returns how many events were drained."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM telemetry_pendingfeatures WHERE id IN (SELECT id FROM telemetry_pendingfeatures "
+            "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING events", [limit],
+        )
+        pending = [(event_id, datetime.fromisoformat(ts), prompt, turns)
+                   for (batch,) in cursor.fetchall() for event_id, ts, prompt, turns in json.loads(batch)]
+        if not pending:
+            return 0
+        stamps = [row[1] for row in pending]
+        # An event dropped by retention meanwhile matches nothing: its pending row just goes.
+        cursor.execute(
+            "UPDATE telemetry_event e SET features = v.f::jsonb "
+            "FROM unnest(%s::varchar[], %s::timestamptz[], %s::text[]) AS v(event_id, ts, f) "
+            "WHERE e.event_id = v.event_id AND e.ts = v.ts AND e.ts >= %s AND e.ts <= %s",
+            [[row[0] for row in pending], stamps,
+             [json.dumps(derive_features(prompt, turns=turns)) for _, _, prompt, turns in pending],
+             min(stamps), max(stamps)],
+        )
+    return len(pending)
+
+
+def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", check_nul: bool = True,
+                  defer_features: bool = False) -> IngestResult:
+    """Validate, dedupe and store a batch, detect re-asks and update rollups — all or nothing.
+
+    ``defer_features`` (the HTTP and OTLP endpoints, with ``TELEMETRY_FEATURES_DEFERRED``): the prompts' slice
+    features are not derived in the request; the new events are stored with empty features and a
+    ``PendingFeatures`` row each, in the same transaction, and a worker fills them in within seconds
+    (``features_drain``)."""
     items = events_validate(events, check_nul=check_nul)
     slugs = {item.variant for item in items}
     variants = _variants_for(slugs)
@@ -284,8 +339,9 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             {"index": i, "field": "variant", "message": f"unknown variant '{item.variant}'"}
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
-    rows = derive_rows(items, variants)
+    rows = derive_rows(items, variants, features=not defer_features)
     judged = _to_judge(items, rows)
+    to_derive = _to_derive(items, rows) if defer_features else {}
     unknown_experiments, after_stop = _check_experiments(rows)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
@@ -298,6 +354,9 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
         _apply_rollups(new_rows, reask_targets, detectable)
         if judged:
             _schedule_judge([judged[r.event_id] for r in new_rows if r.event_id in judged])
+        pending = [to_derive[r.event_id] for r in new_rows if r.event_id in to_derive]
+        if pending:
+            _insert_pending(pending)
     return IngestResult(
         accepted=len(new_rows), duplicates=len(rows) - len(new_rows),
         invalid_arm=sum(1 for r in new_rows if r.experiment_key and not r.arm),

@@ -33,3 +33,18 @@ def refusal_judge_task(payload: list[dict]) -> dict:
     """Ask the refusal judge (TELEMETRY_REFUSAL_JUDGE) about answers ingested just before; store its verdicts."""
     result = services.refusal_judge(payload)
     return {"judged": result.judged, "changed": result.changed, "failed": result.failed, "cost_usd": result.cost_usd}
+
+
+DRAIN_ROUNDS = 40  # per run: up to 200 ingested batches; the rest waits for the next run, seconds later
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def features_drain_task() -> int:
+    """Derive the slice features of events the API stored with ``defer_features`` (beat, every few seconds)."""
+    drained = 0
+    for _ in range(DRAIN_ROUNDS):
+        n = services.features_drain()
+        if not n:
+            break
+        drained += n
+    return drained
