@@ -141,3 +141,13 @@ class Estimate:
     upper: float | None = None
     se: float | None = None
     n: int | None = None
+
+
+def wilson_bounds(p: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson score interval's bounds at proportion ``p`` and (possibly effective, non-integer) sample
+    size ``n``: (p + z²/2n ± z √(p(1 − p)/n + z²/4n²)) / (1 + z²/n), clipped to [0, 1] (Wilson 1927,
+    JASA 22:209-212). The one formula behind ``agreement.wilson_interval`` and ``evalscores.bounded_interval``."""
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import StatsError, check_count
+from evalhub.stats._base import StatsError, check_count, wilson_bounds
 
 __all__ = [
     "ReviewerAgreement",
@@ -232,12 +232,7 @@ def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[flo
     successes = check_count("successes", successes)
     if not (0 <= successes <= n):
         raise StatsError("successes", f"must be within 0..n ({n}), got {successes}")
-    z = float(stats.norm.ppf(0.5 + level / 2.0))
-    p = successes / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return wilson_bounds(successes / n, n, float(stats.norm.ppf(0.5 + level / 2.0)))
 
 
 def consensus_agreement(

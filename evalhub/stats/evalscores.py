@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import MeanStat, StatsError
+from evalhub.stats._base import MeanStat, StatsError, wilson_bounds
 
 __all__ = [
     "McNemarResult",
@@ -157,11 +157,8 @@ def bounded_interval(mean: float, se: float, n: int, *, bounds: tuple[float, flo
         n_eff = min(float(n), p * (1.0 - p) / (se_unit * se_unit))
     else:
         n_eff = float(n if n_clusters is None else n_clusters)
-    z = float(stats.norm.ppf(0.5 + level / 2.0))
-    denom = 1.0 + z * z / n_eff
-    centre = (p + z * z / (2.0 * n_eff)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / n_eff + z * z / (4.0 * n_eff * n_eff)) / denom
-    return lo + width * max(0.0, centre - half), lo + width * min(1.0, centre + half)
+    p_lower, p_upper = wilson_bounds(p, n_eff, float(stats.norm.ppf(0.5 + level / 2.0)))
+    return lo + width * p_lower, lo + width * p_upper
 
 
 def _estimate(mean: float, se: float, n: int, n_clusters: int | None, df: int, level: float,
