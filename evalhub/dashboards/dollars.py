@@ -29,6 +29,7 @@ import math
 
 from scipy import stats
 
+from evalhub.dashboards.verdict import LEVEL, POST, PRETRAIN, TEST_TIME, TOOLS, estimate_se, is_base
 from evalhub.stats import StatsError
 from evalhub.stats.marginal import (
     Component,
@@ -39,9 +40,7 @@ from evalhub.stats.marginal import (
     weighted_difference,
 )
 
-LEVEL = 0.95
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2.0))
-TEST_TIME, POST, PRETRAIN, TOOLS = "test-time compute", "post-training", "pretraining scale", "retrieval/tools"
 LEVERS = (POST, TEST_TIME, PRETRAIN, TOOLS)
 LEVER_WORDS = {POST: "Post-training", TEST_TIME: "More test-time compute", PRETRAIN: "A larger pretrained model",
                TOOLS: "Retrieval/tools"}
@@ -68,13 +67,8 @@ def default_weights(payload: dict) -> dict[str, float]:
 
 
 def _se(est: dict) -> float:
-    if est.get("se") is not None and est["se"] > 0:
-        return float(est["se"])
-    return max((float(est["upper"]) - float(est["lower"])) / (2 * Z), 0.0)
-
-
-def _is_base(v: dict) -> bool:
-    return v["improvement_kind"] == PRETRAIN and v["compute_multiplier"] == 1.0 and v["post_training"] == "none"
+    """The verdict's SE rule (``verdict.estimate_se``), 0 for an estimate without width."""
+    return estimate_se(est) or 0.0
 
 
 # ---------------------------------------------------------------- components on the [0, 1] scale
@@ -263,10 +257,10 @@ def dollar_verdict(payload: dict, weights: dict[str, float]) -> list[dict]:
     variants = payload["variants"]
     suite_names = {s["slug"]: s["name"] for s in payload.get("suites", [])}
     sections = []
-    for base in sorted((v for v in variants if _is_base(v)), key=lambda v: v["slug"]):
+    for base in sorted((v for v in variants if is_base(v)), key=lambda v: v["slug"]):
         own = [v for v in variants if v["base_model"] == base["base_model"] and v["slug"] != base["slug"]]
         levers = [(v, v["improvement_kind"]) for v in own if v["improvement_kind"] in (TEST_TIME, POST, TOOLS)]
-        levers += [(v, PRETRAIN) for v in variants if _is_base(v) and v["family"] == base["family"]
+        levers += [(v, PRETRAIN) for v in variants if is_base(v) and v["family"] == base["family"]
                    and v["parameter_count"] > base["parameter_count"]]
         if not levers:
             continue

@@ -50,7 +50,7 @@ def quality_of(variant: dict, quality: str) -> dict | None:
     return None
 
 
-def _se(est: dict) -> float | None:
+def estimate_se(est: dict) -> float | None:
     """The estimate's SE: its own, else (BT snapshots carry only a bootstrap interval) the interval's
     half-width over z. ``None`` when neither has width: such a point is left out of the weighted fit
     rather than given a tiny SE that would let it dominate (suite intervals are bounded with non-zero
@@ -65,7 +65,7 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def _is_base(v: dict) -> bool:
+def is_base(v: dict) -> bool:
     return v["improvement_kind"] == PRETRAIN and v["compute_multiplier"] == 1.0 and v["post_training"] == "none"
 
 
@@ -75,26 +75,26 @@ def verdict_for(payload: dict, quality: str, paired: PairedLoader | None = None)
     sections = []
     for base in sorted({v["base_model"] for v in variants}):
         own = [v for v in variants if v["base_model"] == base]
-        curve_vs = [v for v in own if (v["improvement_kind"] == TEST_TIME or _is_base(v)) and quality_of(v, quality)]
+        curve_vs = [v for v in own if (v["improvement_kind"] == TEST_TIME or is_base(v)) and quality_of(v, quality)]
         if not any(v["improvement_kind"] in (TEST_TIME, POST) for v in own):
             continue
         section = {"base_model": base, "quality": quality, "points": [], "fit": None, "fit_problem": None,
                    "gains": [], "head_to_head": None}
         for v in sorted(curve_vs, key=lambda v: (v["compute_multiplier"], v["slug"])):
             q = quality_of(v, quality)
-            if _se(q) is None:
+            if estimate_se(q) is None:
                 continue
             section["points"].append({"slug": v["slug"], "name": v["name"], "compute": v["compute_multiplier"],
-                                      "value": q["value"], "lower": q["lower"], "upper": q["upper"], "se": _se(q)})
+                                      "value": q["value"], "lower": q["lower"], "upper": q["upper"], "se": estimate_se(q)})
         fit = _fit(section)
         if fit is not None:
-            base_variant = next((v for v in own if _is_base(v)), None)
+            base_variant = next((v for v in own if is_base(v)), None)
             family = base_variant["family"] if base_variant else own[0]["family"]
             others = [v for v in own if v["improvement_kind"] in (POST, TOOLS)]
-            others += [v for v in variants if v["base_model"] != base and v["family"] == family and _is_base(v)]
+            others += [v for v in variants if v["base_model"] != base and v["family"] == family and is_base(v)]
             for v in others:
                 q = quality_of(v, quality)
-                if q is not None and _se(q) is not None:
+                if q is not None and estimate_se(q) is not None:
                     section["gains"].append(_gain(fit, v, q))
             # Draw the curve far enough right to meet the level of each placed variant (capped).
             reach = [g["multiple"] * 1.2 for g in section["gains"] if g["multiple"]]
@@ -141,7 +141,7 @@ def _curve(fit, right: float, *, bounded: bool = False) -> list[dict]:
 
 
 def _gain(fit, v: dict, q: dict) -> dict:
-    se = _se(q)
+    se = estimate_se(q)
     g = compute_equivalent_gain(fit, float(q["value"]), se, base_compute=1.0, level=LEVEL)
     return {
         "slug": v["slug"], "name": v["name"], "kind": v["improvement_kind"],

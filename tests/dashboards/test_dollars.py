@@ -147,8 +147,8 @@ def test_cheaper_and_better_dominates_and_an_unmeasurable_cost_is_unbounded_in_w
 
 
 def test_a_zero_width_interval_is_not_floored_into_dominating_the_fit():
-    assert verdict._se({"value": 1.0, "lower": 1.0, "upper": 1.0, "se": 0.0}) is None
-    assert verdict._se({"value": 1.0, "lower": 0.96, "upper": 1.0, "se": None}) == pytest.approx(0.02 / 1.959964, rel=1e-5)
+    assert verdict.estimate_se({"value": 1.0, "lower": 1.0, "upper": 1.0, "se": 0.0}) is None
+    assert verdict.estimate_se({"value": 1.0, "lower": 0.96, "upper": 1.0, "se": None}) == pytest.approx(0.02 / 1.959964, rel=1e-5)
 
 
 def test_the_fitted_curve_of_a_score_never_rises_above_one():
