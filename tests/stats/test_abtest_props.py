@@ -399,3 +399,11 @@ def test_decide_requires_a_direction_for_every_metric() -> None:
             reached_sample=True,
         )
     assert excinfo.value.field == "higher_is_better"
+
+
+def test_welch_df_survives_denormal_variances():
+    """Hypothesis found it: 5e-324 / 2 underflows to 0; the shares must not divide by that zero."""
+    from evalhub.stats.ab._core import welch_df
+
+    assert welch_df(5e-324, 2, 5e-324, 2) == pytest.approx(2.0)
+    assert welch_df(1.0, 10, 1.0, 10) == pytest.approx(18.0)

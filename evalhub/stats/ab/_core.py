@@ -152,7 +152,10 @@ def welch_df(var_c: float, n_c: int, var_t: float, n_t: int, lost: int = 1) -> f
     """Welch–Satterthwaite ν = (v_C + v_T)² / (v_C²/(n_C−d) + v_T²/(n_T−d)), v = s²/n, d = ``lost``
     degrees of freedom per arm (1 for a mean; 2 when a slope was fitted too, as in CUPED), written
     with shares of v_C + v_T so tiny variances cannot underflow to 0 (GrowthBook's ``dof``)."""
-    v_c, v_t = var_c / n_c, var_t / n_t
+    # The shares are scale-free: divide by the larger variance first, so denormal variances (5e-324)
+    # cannot underflow to 0 when divided by n.
+    scale = max(var_c, var_t) or 1.0
+    v_c, v_t = var_c / scale / n_c, var_t / scale / n_t
     v = v_c + v_t
     a, b = v_c / v, v_t / v
     return 1.0 / (a * a / (n_c - lost) + b * b / (n_t - lost))
