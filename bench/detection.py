@@ -15,9 +15,11 @@ interleaved (every other round in the opposite order): with this code's detector
 features, and with the previous release's (``refusal.py`` and ``reask.py`` of commit
 ``BASELINE_COMMIT``, read with ``git show``, and no derived features: that release had none) — the
 ratio is the throughput kept, printed as the ratio of total times and as the median of per-round
-paired ratios. This code runs as the events API runs it by default (``TELEMETRY_FEATURES_DEFERRED``: each
-batch's prompts are saved in one pending-features row in the ingest transaction, and the worker derives their
-slice features) and, in a third arm, with the features derived in the request (the setting off). Every event's prompt is made unique (its run and index appended), as in real traffic:
+paired ratios. This code runs as the events API runs it by default (``TELEMETRY_DEFERRED``: each batch's
+prompts and re-ask scopes are saved in one pending row in the ingest transaction, and the worker detects the
+re-asks and derives the slice features) and, in a third arm, with both done in the request (the setting off).
+The worker's cost is measured too (``pending_drain`` over the deferred arm's rows), and printed per event beside
+the request's, so the work moved off the request path is counted. Every event's prompt is made unique (its run and index appended), as in real traffic:
 repeated texts would be answered by the per-text caches of language detection and re-ask
 fingerprints. The share of this code's ingest time spent in ``derive_features`` is printed. Also
 without any prompt or response text (no detection at all), for scale.
@@ -109,7 +111,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
     from ingest import make_events
 
     from evalhub.core.models import ModelVariant
-    from experiments.telemetry.services import events_ingest, partitions_ensure
+    from experiments.telemetry.services import events_ingest, partitions_ensure, pending_drain
 
     call_command("migrate", verbosity=0)
     partitions_ensure(start=(datetime.now(UTC) - timedelta(days=1)).date())
@@ -146,9 +148,9 @@ def throughput(labelled: list[dict], batches: int) -> None:
     defer = [False]
 
     def use(detectors: str) -> None:
-        # "current": as the events API ingests by default (TELEMETRY_FEATURES_DEFERRED): the batch's prompts saved
-        # in one pending-features row in the ingest transaction, for the worker to derive (its cost is printed below);
-        # "features inline": the same detectors with the features derived in the request (the setting off).
+        # "current": as the events API ingests by default (TELEMETRY_DEFERRED): the batch's prompts and re-ask
+        # scopes saved in one pending row in the ingest transaction, for the worker (its cost is printed below);
+        # "inline": the same detectors with re-asks and features derived in the request (the setting off).
         defer[0] = detectors == "current"
         if detectors == "previous" and previous is not None:
             def classify(**kwargs):
@@ -163,8 +165,8 @@ def throughput(labelled: list[dict], batches: int) -> None:
             services.event_features = timed_features
 
     runs = [("no text", "current")] + [(text, detectors) for text in ("short answers", "long answers")
-                                       for detectors in (("previous", "current", "features inline") if previous
-                                                         else ("current", "features inline"))]
+                                       for detectors in (("previous", "current", "inline") if previous
+                                                         else ("current", "inline"))]
     bodies = {run: [events(run[0], k) for k in range(batches)] for run in runs}
     for n, run in enumerate(runs):  # distinct ids per run: the same traffic, stored again
         for k, batch in enumerate(bodies[run]):
@@ -174,10 +176,12 @@ def throughput(labelled: list[dict], batches: int) -> None:
                 if "prompt" in event:  # unique texts: no per-text cache answers for real traffic
                     event["prompt"] += f" #{n}.{k}.{i}"
     use("current")  # imports, connection, caches outside the timed runs
-    events_ingest(events=events("warm", 0), defer_features=True)
+    events_ingest(events=events("warm", 0), defer=True)
+    pending_drain()
     seconds = dict.fromkeys(runs, 0.0)
     feature_seconds[0] = 0.0
     per_round: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
+    worker_seconds, drained = 0.0, 0
     try:
         # Interleaved rounds, so load from other processes on the machine falls on every run alike.
         for k in range(batches):
@@ -186,10 +190,16 @@ def throughput(labelled: list[dict], batches: int) -> None:
             for run in (runs if k % 2 == 0 else list(reversed(runs))):
                 use(run[1])
                 started = time.perf_counter()
-                events_ingest(events=bodies[run][k], defer_features=defer[0])
+                events_ingest(events=bodies[run][k], defer=defer[0])
                 elapsed = time.perf_counter() - started
                 seconds[run] += elapsed
                 per_round[run].append(elapsed)
+        # The worker's share: drain what the deferred rounds left (re-asks and features of their events).
+        use("current")
+        started = time.perf_counter()
+        while n := pending_drain():
+            drained += n
+        worker_seconds = time.perf_counter() - started
     finally:
         use("current")
         with connection.cursor() as cursor:
@@ -197,7 +207,7 @@ def throughput(labelled: list[dict], batches: int) -> None:
             cursor.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-det-{run_id}%"])
             cursor.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
             cursor.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
-            cursor.execute("DELETE FROM telemetry_pendingfeatures WHERE events LIKE %s", [f'[["bench-det-{run_id}%'])
+            cursor.execute("DELETE FROM telemetry_pendingbatch WHERE events LIKE %s", [f'[["bench-det-{run_id}%'])
         variant.delete()
     total = batches * BATCH
     rate = {run: total / seconds[run] for run in runs}
@@ -214,15 +224,22 @@ def throughput(labelled: list[dict], batches: int) -> None:
                                                         strict=True))
         print(f"ingestion, {text:13}: {now:>9,.0f} events/s; with the previous release's detectors {before:>9,.0f}; "
               f"ratio {now / before:.2f} (median of per-round ratios {paired:.2f})  target ≥ {TARGET_THROUGHPUT_RATIO}")
-        inline = rate[(text, "features inline")]
-        paired_inline = statistics.median(b / a for a, b in zip(per_round[(text, "features inline")],
+        inline = rate[(text, "inline")]
+        paired_inline = statistics.median(b / a for a, b in zip(per_round[(text, "inline")],
                                                                per_round[(text, "previous")], strict=True))
-        print(f"  … with slice features derived in the request (TELEMETRY_FEATURES_DEFERRED=false): {inline:>9,.0f} "
+        print(f"  … with re-asks and slice features derived in the request (TELEMETRY_DEFERRED=0): {inline:>9,.0f} "
               f"events/s; ratio {inline / before:.2f} (median of per-round ratios {paired_inline:.2f})")
-    with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "features inline")
+    with_text = sum(seconds[run] for run in runs if run[0] != "no text" and run[1] == "inline")
     print(f"derive_features: {feature_seconds[0] / (2 * total) * 1e6:.1f} µs per event (unique prompts), "
-          f"{feature_seconds[0] / with_text:.0%} of the ingest time with text when derived in the request "
-          f"(the worker's cost when deferred)")
+          f"{feature_seconds[0] / with_text:.0%} of the ingest time with text when derived in the request")
+    request = sum(seconds[run] for run in runs if run[1] == "current" and run[0] != "no text") / (2 * total)
+    worker = worker_seconds / max(drained, 1)
+    line = (f"the worker (pending_drain: re-asks and features of the deferred events): {worker * 1e6:.1f} µs per event "
+            f"({drained:,} events); request + worker {(request + worker) * 1e6:.1f} µs per event with text")
+    if previous is not None:
+        before = sum(seconds[run] for run in runs if run[1] == "previous") / (2 * total)
+        line += f", the previous release {before * 1e6:.1f} µs (all in the request): ratio {before / (request + worker):.2f}"
+    print(line)
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 Starts gunicorn (sync workers) on 127.0.0.1 against the database in DATABASE_URL (or the embedded
 one), creates an ingest key and a bench variant, then N client threads post pre-encoded batches of
 1,000 events in time order (20,000 sessions with prompts and responses, 8–9% of calls re-asking the
-previous question, so refusal and re-ask detection run). Baselines in the same run: ``COPY`` of the
+previous question, so refusal detection runs in the request and re-ask detection in the worker's drain, which the
+bench runs itself after the timed window and times apart). Baselines in the same run: ``COPY`` of the
 same rows into a TEMP and into a regular table shaped like ``telemetry_event``, from one process (no HTTP, no validation, no dedupe, no rollups). Then the wall time per event of
 each stage of ``events_ingest``, measured in-process, against the per-event budget the 0.5 target
 leaves. Cleans up everything it made.
@@ -93,9 +94,9 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
         t0 = time.perf_counter()
         items = services.events_validate(EventBatchIn.model_validate_json(body).events, check_nul=False)
         t1 = time.perf_counter()
-        # As the events API derives: slice features left to the worker when TELEMETRY_FEATURES_DEFERRED is on.
-        deferred = settings.TELEMETRY_FEATURES_DEFERRED
-        rows = services.derive_rows(items, variants, features=not deferred)
+        # As the events API derives: re-asks and slice features left to the worker when TELEMETRY_DEFERRED is on.
+        deferred = settings.TELEMETRY_DEFERRED
+        rows = services.derive_rows(items, variants, defer=deferred)
         pending = services._to_derive(items, rows) if deferred else {}
         t2 = time.perf_counter()
         with transaction.atomic():
@@ -104,7 +105,7 @@ def stage_breakdown(variant_slug: str, run: str, batches: int = 10) -> dict[str,
             if [r for r in new if r.event_id in pending]:
                 services._insert_pending([pending[r.event_id] for r in new if r.event_id in pending])
             t3 = time.perf_counter()
-            targets, detectable = services._detect_reasks(new)
+            targets, detectable = ([], []) if deferred else services._detect_reasks(new)
             t4 = time.perf_counter()
             services._apply_rollups(new, targets, detectable)
             t5 = time.perf_counter()
@@ -186,7 +187,6 @@ def main() -> None:
         lock = threading.Lock()
         failures: list[str] = []
         accepted = [0]
-        reasks = [0]
 
         def client() -> None:
             with httpx.Client(timeout=120) as http:
@@ -201,7 +201,6 @@ def main() -> None:
                         continue
                     with lock:
                         accepted[0] += response.json()["accepted"]
-                        reasks[0] += response.json()["reasks"]
 
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         started = time.perf_counter()
@@ -215,6 +214,16 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # The worker's share (TELEMETRY_DEFERRED): re-asks and slice features of what the API stored, drained here.
+    from experiments.telemetry.models import HourlyRollup
+    from experiments.telemetry.services import pending_drain
+
+    started = time.perf_counter()
+    drained = 0
+    while n := pending_drain():
+        drained += n
+    drain_seconds = time.perf_counter() - started
+    reasks = sum(HourlyRollup.objects.filter(variant=variant).values_list("reasks", flat=True))
 
     # Baseline: raw COPY of the same rows (as the API would store them) into a same-shaped table.
     rows = [(e["event_id"], e["timestamp"], datetime.now(UTC), "api", variant.id, "", "", e["unit_id"], e["session_id"],
@@ -246,7 +255,7 @@ def main() -> None:
         conn.execute("DELETE FROM telemetry_event_key WHERE event_id LIKE %s", [f"bench-{run}%"])
         conn.execute("DELETE FROM telemetry_hourlyrollup WHERE variant_id = %s", [variant.id])
         conn.execute("DELETE FROM telemetry_sessionstate WHERE variant_id = %s", [variant.id])
-        conn.execute("DELETE FROM telemetry_pendingfeatures WHERE events LIKE %s", [f'[["bench-{run}%'])
+        conn.execute("DELETE FROM telemetry_pendingbatch WHERE events LIKE %s", [f'[["bench-{run}%'])
         conn.commit()
     owner.delete()
 
@@ -255,8 +264,11 @@ def main() -> None:
     logged_rate = len(rows) / copy_seconds["logged"]
     print(f"events: {accepted[0]:,} accepted of {len(events):,} in batches of {BATCH} "
           f"({args.clients} clients, {args.workers} gunicorn workers, {os.cpu_count()} CPUs); "
-          f"{reasks[0]:,} of them re-asked an earlier answer (each flagged in the same request)")
+          f"{reasks:,} of them re-asked an earlier answer (flagged by the worker's drain)")
     print(f"HTTP API ingestion : {api_rate:>10,.0f} events/s  ({api_seconds:.2f} s)   target ≥ {TARGET_EVENTS_PER_S:,}")
+    if drained:
+        print(f"worker's drain     : {drained / drain_seconds:>10,.0f} events/s  ({drain_seconds:.2f} s, one process)   "
+              f"re-asks and slice features of the {drained:,} events the API left to it")
     print(f"raw COPY baseline  : {copy_rate:>10,.0f} events/s  ({copy_seconds['temp']:.2f} s)   into a TEMP table (no WAL)")
     print(f"ratio API / COPY   : {api_rate / copy_rate:>10.2f}                     target ≥ {TARGET_RATIO}")
     print(f"raw COPY, logged   : {logged_rate:>10,.0f} events/s  ({copy_seconds['logged']:.2f} s)   into a regular table; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
@@ -29,3 +30,24 @@ def _freeze_startup_heap(**_: object) -> None:
     """``worker_ready`` covers the threads and solo pools (tasks run in this process),
     ``worker_process_init`` each prefork child (see ``evalhub.heap``)."""
     freeze_startup_heap()
+
+
+# Beat tasks that run every few seconds: their INFO lines ("Sending due task", "received", "succeeded") would
+# fill the console of `make run` and the worker's log every few seconds. Warnings and failures still show.
+QUIET_TASKS = frozenset({"experiments.telemetry.tasks.pending_drain_task", "telemetry-pending-drain"})
+
+
+class QuietFrequentTasks(logging.Filter):
+    """Drops INFO records about the tasks in ``QUIET_TASKS`` (Celery logs a task's name as a format argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        args = record.args
+        if isinstance(args, dict):
+            return args.get("name") not in QUIET_TASKS
+        return not any(isinstance(arg, str) and arg in QUIET_TASKS for arg in args or ())
+
+
+for _name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
+    logging.getLogger(_name).addFilter(QuietFrequentTasks())

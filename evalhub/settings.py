@@ -262,14 +262,14 @@ TELEMETRY_REASK_SCOPE = env_str("TELEMETRY_REASK_SCOPE", "user")
 if TELEMETRY_REASK_SCOPE not in {"user", "session"}:
     raise ImproperlyConfigured("TELEMETRY_REASK_SCOPE must be 'user' or 'session'")
 TELEMETRY_PARTITION_DAYS_AHEAD = env_int("TELEMETRY_PARTITION_DAYS_AHEAD", 7)
-# The events API and the OTLP receiver store events at once and leave the prompts' slice features (language,
-# length, code, recency, safety: evalhub.text.features) to the worker: a pending row per event, written in the
-# ingest transaction and drained by a beat task every TELEMETRY_FEATURES_DRAIN_SECONDS.
-TELEMETRY_FEATURES_DEFERRED = env_bool("TELEMETRY_FEATURES_DEFERRED", True)
-TELEMETRY_FEATURES_DRAIN_SECONDS = float(env_str("TELEMETRY_FEATURES_DRAIN_SECONDS", "5"))
-CELERY_BEAT_SCHEDULE["telemetry-features-drain"] = {
-    "task": "experiments.telemetry.tasks.features_drain_task", "schedule": TELEMETRY_FEATURES_DRAIN_SECONDS,
-    "options": {"expires": TELEMETRY_FEATURES_DRAIN_SECONDS},
+# The events API and the OTLP receiver store and count events at once and leave re-ask detection and the prompts'
+# slice features (language, length, code, recency, safety: evalhub.text.features) to the worker: one pending row
+# per batch, written in the ingest transaction and drained by a beat task every TELEMETRY_DRAIN_SECONDS.
+TELEMETRY_DEFERRED = env_bool("TELEMETRY_DEFERRED", True)
+TELEMETRY_DRAIN_SECONDS = float(env_str("TELEMETRY_DRAIN_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["telemetry-pending-drain"] = {
+    "task": "experiments.telemetry.tasks.pending_drain_task", "schedule": TELEMETRY_DRAIN_SECONDS,
+    "options": {"expires": TELEMETRY_DRAIN_SECONDS},
 }
 # Optional LLM-as-judge refusal classifier (experiments/telemetry/judge.py): the slug of an existing
 # variant that reads answers after ingestion (a Celery task) and decides refusal; "" = off.

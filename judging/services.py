@@ -403,12 +403,18 @@ def _locked_assignment(token: Any, reviewer: User) -> Assignment:
     return assignment
 
 
+# The campaign row is updated by every vote (the flag kept when set), not only by the one that sets the flag: the
+# row lock, held until the vote commits, makes the refresh task's flag-clearing UPDATE wait for votes in flight, so
+# the snapshot it then computes counts them. (Matching only a clear flag took no lock: a vote that found the flag
+# set could commit after the task had cleared it, counted and checked for recent votes — and wait for the next
+# vote.) The vote set the flag iff it now holds this vote's timestamp.
 _VOTE_COUNT_SQL = """
 WITH judged AS (UPDATE judging_assignment SET status = %(judged)s WHERE id = %(assignment)s),
      counted AS (UPDATE judging_comparison SET judgments_done = judgments_done + 1 WHERE id = %(comparison)s)
-UPDATE judging_campaign SET leaderboard_refresh_pending_since = %(now)s
-WHERE id = %(campaign)s AND leaderboard_refresh_pending_since IS NULL
-RETURNING id
+UPDATE judging_campaign
+SET leaderboard_refresh_pending_since = COALESCE(leaderboard_refresh_pending_since, %(now)s)
+WHERE id = %(campaign)s
+RETURNING leaderboard_refresh_pending_since = %(now)s
 """
 
 
@@ -494,7 +500,7 @@ def judgment_record(*, assignment_token: Any, reviewer: User, choice: str, crite
     with connection.cursor() as cursor:
         cursor.execute(_VOTE_COUNT_SQL, {"judged": AssignmentStatus.JUDGED, "assignment": assignment.pk,
                                          "comparison": comparison.pk, "campaign": campaign.pk, "now": now})
-        flipped = cursor.fetchone() is not None
+        flipped = cursor.fetchone()[0]
     if flipped:
         _enqueue_refresh(campaign.pk)
     return judgment

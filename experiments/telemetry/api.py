@@ -93,9 +93,11 @@ def events_post(request: HttpRequest) -> Status:
     counted as duplicates, so retrying a batch is always safe."""
     body = read_body(request)
     result = services.events_ingest(events=parse_batch(body), source="api", check_nul=b"\\u0000" in body,
-                                    defer_features=settings.TELEMETRY_FEATURES_DEFERRED)
-    out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "reasks": result.reasks}
-    # Reported only when the batch had such events, so the usual answer stays three counts.
+                                    defer=settings.TELEMETRY_DEFERRED)
+    out: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates}
+    if result.reasks is not None:  # detected in the request only with TELEMETRY_DEFERRED off
+        out["reasks"] = result.reasks
+    # Reported only when the batch had such events, so the usual answer stays two counts.
     if result.unknown_experiments:
         out["unknown_experiments"] = list(result.unknown_experiments)
     if result.after_stop:

@@ -232,19 +232,20 @@ class UnitRollup(RollupSums):
         return f"{self.experiment_key}/{self.arm}/{self.unit_id}"
 
 
-class PendingFeatures(models.Model):
-    """An ingested batch's events whose prompts' slice features are still to be derived
-    (``TELEMETRY_FEATURES_DEFERRED``): one row per batch, ``events`` a JSON list of ``[event_id, ts, prompt,
-    turns]``.
+class PendingBatch(models.Model):
+    """An ingested batch whose derived fields are still to come (``TELEMETRY_DEFERRED``): re-asks and the
+    prompts' slice features. One row per batch; ``events`` is a JSON list of ``[event_id, ts, prompt, turns,
+    scope]`` (``services._to_derive``).
 
     Written in the ingest transaction (one INSERT, no broker message per request) and drained by
-    ``services.features_drain`` from a Celery beat task: a drain derives, stores the features on the events and
-    deletes its rows in one transaction, so a killed worker leaves them for the next drain. The prompt's first
-    ``evalhub.text.features.SCAN_CHARS`` characters wait here (seconds) even when ``EVENTS_STORE_TEXT`` is off.
+    ``services.pending_drain`` from a Celery beat task: a drain detects the re-asks, derives the features,
+    updates events and rollups and deletes its rows in one transaction, so a killed worker leaves them for the
+    next drain. The prompt's first ``evalhub.text.features.SCAN_CHARS`` characters wait here (seconds) even
+    when ``EVENTS_STORE_TEXT`` is off.
     """
 
     created_at = models.DateTimeField(auto_now_add=True)
     events = models.TextField()
 
     def __str__(self) -> str:
-        return f"pending features #{self.pk}"
+        return f"pending batch #{self.pk}"

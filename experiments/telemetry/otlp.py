@@ -478,7 +478,7 @@ def traces_post(request: HttpRequest) -> HttpResponse:
         valid = _valid_events(batch)
         for start in range(0, len(valid), MAX_BATCH_EVENTS):
             services.events_ingest(events=valid[start:start + MAX_BATCH_EVENTS], source="otlp",
-                                   defer_features=settings.TELEMETRY_FEATURES_DEFERRED)
+                                   defer=settings.TELEMETRY_DEFERRED)
     except services.IngestValidationError as exc:
         return _error(content_type, http_status(exc), f"invalid spans, nothing stored: {exc}")
     except DomainError as exc:  # answered in OTLP's own format (a google.rpc.Status), not ErrorOut

@@ -115,7 +115,9 @@ EVENT_LIST = TypeAdapter(list[EventIn])
 class IngestOut(Schema):
     accepted: int = Field(description="events stored now")
     duplicates: int = Field(description="events whose event_id was already stored (or repeated in the batch)")
-    reasks: int = Field(0, description="earlier answers newly found re-asked by this batch")
+    reasks: int | None = Field(None, description="earlier answers newly found re-asked by this batch — only when "
+                                                 "re-asks are detected in the request (TELEMETRY_DEFERRED off); by "
+                                                 "default the worker detects them within seconds")
     unknown_experiments: list[str] | None = Field(
         None, description="experiment keys in the batch that no registered experiment has "
                                           "(stored as sent; check the key the service sends)")

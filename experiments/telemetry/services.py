@@ -19,6 +19,12 @@ call it). In ONE transaction it:
 5. adds the NEW events' sums to ``HourlyRollup`` / ``UnitRollup`` with one sorted
    ``INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n …`` each.
 
+The events API and the OTLP receiver ingest with ``defer`` (``TELEMETRY_DEFERRED``, on by default): step 4 and
+the prompts' slice features are then left to the worker — the batch's prompts and re-ask scopes wait in one
+``PendingBatch`` row written in the same transaction, and ``pending_drain`` (a beat task, every few seconds)
+detects the re-asks and derives the features, updating events and rollups, in one transaction that deletes
+the row. A request then does the work that must be done before the client is told "stored".
+
 Because rollups change in the same transaction as the events, they are exactly-once by
 construction: a crash before commit leaves neither. ``rollups_refresh`` rebuilds them from raw
 events (a repair / reconciliation path run nightly by Celery, and callable synchronously).
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -122,7 +129,7 @@ class IngestResult:
     accepted: int
     duplicates: int
     invalid_arm: int = 0  # events with an experiment but no arm (stored; the A/B app ignores them)
-    reasks: int = 0  # earlier answers newly flagged as re-asked by this batch
+    reasks: int | None = 0  # earlier answers newly flagged as re-asked by this batch (None: left to the worker)
     priced: int = 0  # events whose cost EvalHub computed
     unknown_experiments: tuple[str, ...] = ()  # experiment keys no experiment is registered under
     after_stop: int = 0  # events timed after their experiment stopped: stored without the experiment tag
@@ -223,11 +230,12 @@ def _variants_for(slugs: set[str]) -> dict[str, ModelVariant]:
         "id", "slug", "price_input_per_mtok", "price_output_per_mtok")}
 
 
-def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, features: bool = True) -> list[_Row]:
+def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, defer: bool = False) -> list[_Row]:
     """Validated events → rows to store, with what the client left out derived: cost, refusal
-    (signal and classifier), the prompt's re-ask fingerprint and (unless ``features`` is False: derived
-    after commit, see ``events_ingest``) the prompt's slice features. Pure: reads no table."""
+    (signal and classifier) and — unless ``defer`` (derived by the worker, see ``events_ingest``) — the
+    prompt's re-ask fingerprint and slice features. Pure: reads no table."""
     store_text = settings.EVENTS_STORE_TEXT
+    fingerprinted = not defer
     prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
               for slug, v in variants.items()}
     rows = []
@@ -258,11 +266,11 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, feat
             refused=decision.refused,
             refusal_source=decision.source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
             task_success=item.task_success, regenerate=item.regenerate,
-            prompt_fp=reask.fingerprint(item.prompt) if (item.session_id or item.unit_id) else [],
+            prompt_fp=reask.fingerprint(item.prompt) if fingerprinted and (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
             scores=item.scores, metadata=item.metadata,
-            features=event_features(item.prompt, item.metadata) if features else {},
-            prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if (item.session_id or item.unit_id) else b"",
+            features={} if defer else event_features(item.prompt, item.metadata),
+            prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if fingerprinted and (item.session_id or item.unit_id) else b"",
         ))
     return rows
 
@@ -281,55 +289,82 @@ def event_features(prompt: str | None, metadata: dict) -> dict[str, str]:
 
 
 def _to_derive(items: list[EventIn], rows: list[_Row]) -> dict[str, list]:
-    """What deriving each event's features later needs, by event id: ``[event_id, ts, prompt, turns]`` with only
-    the part of the prompt ``derive_features`` reads."""
-    return {row.event_id: [row.event_id, row.ts.isoformat(), item.prompt[:FEATURE_SCAN_CHARS], _turns(item.metadata)]
-            for item, row in zip(items, rows, strict=True) if item.prompt}
+    """What deriving each event's fields later needs, by event id: ``[event_id, ts, prompt, turns, scope]`` —
+    the part of the prompt ``derive_features`` reads (None without a prompt) and, for a call with a re-ask
+    scope (``reask_scope_key``), ``[scope key, variant_id, experiment_key, arm, unit_id, regenerate]`` (else
+    None). Events with neither a prompt nor a scope derive nothing and are left out."""
+    pending = {}
+    for item, row in zip(items, rows, strict=True):
+        key = row.session_key
+        if item.prompt or key:
+            pending[row.event_id] = [
+                row.event_id, row.ts.isoformat(), item.prompt[:FEATURE_SCAN_CHARS] if item.prompt else None,
+                _turns(item.metadata),
+                [key, row.variant_id, row.experiment_key, row.arm, row.unit_id, row.regenerate] if key else None,
+            ]
+    return pending
 
 
 def _insert_pending(pending: list[list]) -> None:
-    """One pending-features row for the batch's new events, in the ingest transaction (``PendingFeatures``)."""
+    """One pending row for the batch's new events, in the ingest transaction (``PendingBatch``)."""
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO telemetry_pendingfeatures (created_at, events) VALUES (now(), %s)",
+        cursor.execute("INSERT INTO telemetry_pendingbatch (created_at, events) VALUES (now(), %s)",
                        [json.dumps(pending, ensure_ascii=False)])
 
 
-FEATURES_DRAIN_BATCHES = 5  # pending batches (up to 5 × 5,000 events) derived per transaction
+PENDING_DRAIN_BATCHES = 5  # pending batches (up to 5 × 5,000 events) derived per transaction
 
 
-def features_drain(*, limit: int = FEATURES_DRAIN_BATCHES) -> int:
-    """Derive and store the slice features of up to ``limit`` pending batches (oldest first) and delete their
-    rows, in one transaction; concurrent drains skip each other's rows. Returns how many events were drained."""
+def pending_drain(*, limit: int = PENDING_DRAIN_BATCHES) -> int:
+    """Derive what ingestion left to the worker (``events_ingest(defer=True)``) for up to ``limit`` pending
+    batches, oldest first, and delete their rows — in one transaction: the prompts' slice features, stored on
+    the events, and the re-asks among the calls (against each scope's stored previous call, as
+    ``events_ingest`` does inline), flagged and added to the rollups. A killed worker leaves the rows for the
+    next drain; concurrent drains skip each other's rows. Returns how many events were drained."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM telemetry_pendingfeatures WHERE id IN (SELECT id FROM telemetry_pendingfeatures "
+            "DELETE FROM telemetry_pendingbatch WHERE id IN (SELECT id FROM telemetry_pendingbatch "
             "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING events", [limit],
         )
-        pending = [(event_id, datetime.fromisoformat(ts), prompt, turns)
-                   for (batch,) in cursor.fetchall() for event_id, ts, prompt, turns in json.loads(batch)]
-        if not pending:
+        # Rows written before re-asks were deferred hold [event_id, ts, prompt, turns]: no scope.
+        entries = [(event_id, datetime.fromisoformat(ts), prompt, turns, rest[0] if rest else None)
+                   for (batch,) in cursor.fetchall() for event_id, ts, prompt, turns, *rest in json.loads(batch)]
+        if not entries:
             return 0
-        stamps = [row[1] for row in pending]
-        # An event dropped by retention meanwhile matches nothing: its pending row just goes.
-        cursor.execute(
-            "UPDATE telemetry_event e SET features = v.f::jsonb "
-            "FROM unnest(%s::varchar[], %s::timestamptz[], %s::text[]) AS v(event_id, ts, f) "
-            "WHERE e.event_id = v.event_id AND e.ts = v.ts AND e.ts >= %s AND e.ts <= %s",
-            [[row[0] for row in pending], stamps,
-             [json.dumps(derive_features(prompt, turns=turns)) for _, _, prompt, turns in pending],
-             min(stamps), max(stamps)],
-        )
-    return len(pending)
+        featured = [entry for entry in entries if entry[2]]
+        if featured:
+            stamps = [entry[1] for entry in featured]
+            # An event dropped by retention meanwhile matches nothing: its pending entry just goes. The rows go
+            # as ONE JSON parameter (parsed by the server): psycopg's adaptation of three lists cost more per
+            # event than the update itself.
+            cursor.execute(
+                "UPDATE telemetry_event e SET features = v.f "
+                "FROM json_to_recordset(%s::json) AS v(i varchar, t timestamptz, f jsonb) "
+                "WHERE e.event_id = v.i AND e.ts = v.t AND e.ts >= %s AND e.ts <= %s",
+                [json.dumps([{"i": event_id, "t": ts.isoformat(), "f": derive_features(prompt, turns=turns)}
+                             for event_id, ts, prompt, turns, _ in featured], ensure_ascii=False),
+                 min(stamps), max(stamps)],
+            )
+        calls = [_Call(event_id, ts, variant_id, experiment_key, arm, unit_id, session_key=key, regenerate=regenerate,
+                       prompt_fp=reask.fingerprint(prompt), prompt_fp_bytes=reask.fingerprint_bytes(prompt))
+                 for event_id, ts, prompt, _, scope in entries if scope
+                 for key, variant_id, experiment_key, arm, unit_id, regenerate in (scope,)]
+        if calls:
+            targets, detectable = _detect_reasks(calls)
+            if targets or detectable:
+                _apply_rollups([], targets, detectable)
+    return len(entries)
 
 
 def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", check_nul: bool = True,
-                  defer_features: bool = False) -> IngestResult:
+                  defer: bool = False) -> IngestResult:
     """Validate, dedupe and store a batch, detect re-asks and update rollups — all or nothing.
 
-    ``defer_features`` (the HTTP and OTLP endpoints, with ``TELEMETRY_FEATURES_DEFERRED``): the prompts' slice
-    features are not derived in the request; the new events are stored with empty features and a
-    ``PendingFeatures`` row each, in the same transaction, and a worker fills them in within seconds
-    (``features_drain``)."""
+    ``defer`` (the HTTP and OTLP endpoints, with ``TELEMETRY_DEFERRED``): re-asks and the prompts' slice
+    features are not derived in the request. The new events are stored (with their cost and refusal) and
+    counted at once, and the batch's prompts and re-ask scopes saved in one ``PendingBatch`` row in the same
+    transaction; a worker derives the rest within seconds (``pending_drain``). ``IngestResult.reasks`` is then
+    None: the re-asks this batch reveals are not known yet."""
     items = events_validate(events, check_nul=check_nul)
     slugs = {item.variant for item in items}
     variants = _variants_for(slugs)
@@ -339,9 +374,9 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
             {"index": i, "field": "variant", "message": f"unknown variant '{item.variant}'"}
             for i, item in enumerate(items) if item.variant in unknown
         ][:100])
-    rows = derive_rows(items, variants, features=not defer_features)
+    rows = derive_rows(items, variants, defer=defer)
     judged = _to_judge(items, rows)
-    to_derive = _to_derive(items, rows) if defer_features else {}
+    to_derive = _to_derive(items, rows) if defer else {}
     unknown_experiments, after_stop = _check_experiments(rows)
     # Repeats inside one batch: keep the first, count the rest as duplicates.
     unique: dict[str, _Row] = {}
@@ -350,7 +385,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
     with transaction.atomic():
         new_ids = _insert_new(list(unique.values()), source)
         new_rows = [unique[event_id] for event_id in new_ids]
-        reask_targets, detectable = _detect_reasks(new_rows)
+        reask_targets, detectable = ([], []) if defer else _detect_reasks(new_rows)
         _apply_rollups(new_rows, reask_targets, detectable)
         if judged:
             _schedule_judge([judged[r.event_id] for r in new_rows if r.event_id in judged])
@@ -360,7 +395,7 @@ def events_ingest(*, events: list[dict] | list[EventIn], source: str = "api", ch
     return IngestResult(
         accepted=len(new_rows), duplicates=len(rows) - len(new_rows),
         invalid_arm=sum(1 for r in new_rows if r.experiment_key and not r.arm),
-        reasks=len(reask_targets), priced=sum(1 for r in new_rows if r.cost_priced),
+        reasks=None if defer else len(reask_targets), priced=sum(1 for r in new_rows if r.cost_priced),
         unknown_experiments=unknown_experiments, after_stop=after_stop,
     )
 
@@ -549,6 +584,16 @@ class _Target:
         return self.ts.replace(minute=0, second=0, microsecond=0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Call(_Target):
+    """A drained call with a re-ask scope: what ``_detect_reasks`` reads of an ingested ``_Row``."""
+
+    session_key: str
+    regenerate: bool
+    prompt_fp: list[int]
+    prompt_fp_bytes: bytes
+
+
 def reask_between(previous: _Row, row: _Row) -> bool:
     """Is ``row`` a re-ask of ``previous``, taken as the previous call of its scope? The decision
     ``_detect_reasks`` makes against the stored session state, with this deployment's settings."""
@@ -561,16 +606,16 @@ def reask_between(previous: _Row, row: _Row) -> bool:
                           threshold=settings.TELEMETRY_REASK_SIMILARITY)
 
 
-def _by_ts(row: _Row) -> datetime:
+def _by_ts(row: _Row | _Call) -> datetime:
     return row.ts
 
 
-def _detect_reasks(rows: list[_Row]) -> tuple[list[_Target], list[_Target]]:
+def _detect_reasks(rows: Sequence[_Row | _Call]) -> tuple[list[_Target], list[_Target]]:
     """Compare each new call with its session's previous call; flag re-asked answers once.
 
     Returns (newly re-asked answers, answers newly known to be re-ask detectable: followed by a
     call of their scope within the window, re-asked or not)."""
-    by_session: dict[str, list[_Row]] = defaultdict(list)
+    by_session: dict[str, list[_Row | _Call]] = defaultdict(list)
     for row in rows:
         key = row.session_key
         if key:

@@ -39,11 +39,12 @@ DRAIN_ROUNDS = 40  # per run: up to 200 ingested batches; the rest waits for the
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def features_drain_task() -> int:
-    """Derive the slice features of events the API stored with ``defer_features`` (beat, every few seconds)."""
+def pending_drain_task() -> int:
+    """Detect the re-asks and derive the slice features of events the API stored with ``defer`` (beat, every
+    few seconds)."""
     drained = 0
     for _ in range(DRAIN_ROUNDS):
-        n = services.features_drain()
+        n = services.pending_drain()
         if not n:
             break
         drained += n

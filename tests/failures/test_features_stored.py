@@ -52,12 +52,12 @@ def test_events_carry_their_prompts_features_and_metadata_turns() -> None:
 
 
 def test_the_api_stores_events_at_once_and_their_features_when_the_worker_drains(ingest_client, settings) -> None:
-    """The events API leaves slice features to the worker: a pending row per event with a prompt, written with the
-    events; the beat task derives them, and a drain that fails keeps its rows for the next one."""
+    """The events API leaves slice features to the worker: one pending row for the batch's events with a prompt,
+    written with the events; the beat task derives them, and a drain that fails keeps its rows for the next one."""
     from experiments.telemetry import services, tasks
-    from experiments.telemetry.models import PendingFeatures
+    from experiments.telemetry.models import PendingBatch
 
-    assert settings.TELEMETRY_FEATURES_DEFERRED
+    assert settings.TELEMETRY_DEFERRED
     assert not settings.EVENTS_STORE_TEXT
     variant = VariantFactory(slug="feat-api")
     partitions_ensure(start=BASE_TIME.date())
@@ -70,7 +70,7 @@ def test_the_api_stores_events_at_once_and_their_features_when_the_worker_drains
     assert len(stored) == 3
     assert all(e.features == {} for e in stored.values())  # answered before any feature was derived
     assert all(e.prompt_text is None for e in stored.values())
-    pending = [json.loads(p.events) for p in PendingFeatures.objects.all()]
+    pending = [json.loads(p.events) for p in PendingBatch.objects.all()]
     assert len(pending) == 1  # one row for the batch
     assert sorted(item[0] for item in pending[0]) == sorted(e["event_id"] for e in events[:2])
 
@@ -81,28 +81,28 @@ def test_the_api_stores_events_at_once_and_their_features_when_the_worker_drains
     services.derive_features = broken
     try:
         with pytest.raises(RuntimeError):
-            services.features_drain()
+            services.pending_drain()
     finally:
         services.derive_features = original
-    assert PendingFeatures.objects.count() == 1  # rolled back: nothing lost
+    assert PendingBatch.objects.count() == 1  # rolled back: nothing lost
 
-    assert tasks.features_drain_task.apply().get() == 2  # the beat task, run in this process
+    assert tasks.pending_drain_task.apply().get() == 2  # the beat task, run in this process
     stored = {e.event_id: e for e in Event.objects.filter(variant_id=variant.pk)}
     assert stored[events[0]["event_id"]].features == derive_features("¿Cómo exporto mis datos a CSV?", turns=2)
     assert stored[events[0]["event_id"]].features["language"] == "es"
     assert stored[events[1]["event_id"]].features["contains_code"] == "yes"
     assert stored[events[2]["event_id"]].features == {}
-    assert PendingFeatures.objects.count() == 0
-    assert tasks.features_drain_task.apply().get() == 0
+    assert PendingBatch.objects.count() == 0
+    assert tasks.pending_drain_task.apply().get() == 0
 
     # The same batch again (a client retry): duplicates, nothing pending.
     again = ingest_client.post("/api/v1/events", json.dumps({"events": events}), content_type="application/json")
     assert again.json()["duplicates"] == 3
-    assert PendingFeatures.objects.count() == 0
+    assert PendingBatch.objects.count() == 0
 
 
 def test_inline_features_when_deferral_is_off(ingest_client, settings) -> None:
-    settings.TELEMETRY_FEATURES_DEFERRED = False
+    settings.TELEMETRY_DEFERRED = False
     variant = VariantFactory(slug="feat-inline")
     partitions_ensure(start=BASE_TIME.date())
     response = ingest_client.post("/api/v1/events", json.dumps({"events": [event(variant.slug, prompt="What changed?")]}),

@@ -124,3 +124,50 @@ def test_a_skip_racing_a_vote_never_unjudges_it(live_server):
     assert judged in {0, 1}
     assert assignment.status == (AssignmentStatus.JUDGED if judged else AssignmentStatus.SKIPPED)
     assert Comparison.objects.get(campaign=campaign).judgments_done == judged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_waits_for_a_vote_in_flight_and_counts_it():
+    """A vote that finds a refresh already pending (so enqueues none) and commits while that refresh runs must be
+    in the refresh's snapshot: nothing else would refresh the board until the next vote."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from judging.leaderboard import latest_snapshot
+    from judging.services import judgment_record
+    from judging.tasks import leaderboard_refresh_task
+
+    campaign = active_campaign(n_variants=2, n_prompts=2, k=1, slug="inflight")
+    reviewer = UserFactory(role=Role.REVIEWER)
+    token = assignment_next(reviewer=reviewer, campaign=campaign).token
+    Campaign.objects.filter(pk=campaign.pk).update(leaderboard_refresh_pending_since=timezone.now())
+    voted, release = threading.Event(), threading.Event()
+
+    def vote() -> None:
+        try:
+            with transaction.atomic():
+                judgment_record(assignment_token=token, reviewer=reviewer, choice="left")
+                voted.set()
+                release.wait(30)  # the vote's transaction stays open
+        finally:
+            connection.close()
+
+    def refresh() -> None:
+        try:
+            leaderboard_refresh_task(campaign_id=campaign.pk)
+        finally:
+            connection.close()
+
+    voter = threading.Thread(target=vote)
+    voter.start()
+    assert voted.wait(30)
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    refresher.join(timeout=2)
+    assert refresher.is_alive()  # the refresh clears the flag only once the vote has committed
+    release.set()
+    voter.join(30)
+    refresher.join(60)
+    assert not refresher.is_alive()
+    assert Judgment.objects.filter(campaign=campaign).count() == 1
+    assert latest_snapshot(campaign.pk).payload["fingerprint"]["judgments"] == 1

@@ -47,6 +47,16 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.stack)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed stack test reports the tail of the stack's log (web, worker, beat): what the product did meanwhile."""
+    outcome = yield
+    report = outcome.get_result()
+    stack = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(stack, Stack):
+        report.sections.append(("stack log (last 30,000 characters)", stack.log_tail(30_000)))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
