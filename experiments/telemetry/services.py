@@ -23,7 +23,7 @@ The events API and the OTLP receiver ingest with ``defer`` (``TELEMETRY_DEFERRED
 the prompts' slice features are then left to the worker — the batch's prompts and re-ask scopes wait in one
 ``PendingBatch`` row written in the same transaction, and ``pending_drain`` (a beat task, every few seconds)
 detects the re-asks and derives the features, updating events and rollups, in one transaction that deletes
-the row. A request then does the work that must be done before the client is told "stored".
+the row (one drain at a time). A request then does the work that must be done before the client is told "stored".
 
 Because rollups change in the same transaction as the events, they are exactly-once by
 construction: a crash before commit leaves neither. ``rollups_refresh`` rebuilds them from raw
@@ -313,6 +313,7 @@ def _insert_pending(pending: list[list]) -> None:
 
 
 PENDING_DRAIN_BATCHES = 5  # pending batches (up to 5 × 5,000 events) derived per transaction
+PENDING_DRAIN_LOCK = 0x45564452  # "EVDR": the advisory lock key that lets one drain run at a time
 
 
 def pending_drain(*, limit: int = PENDING_DRAIN_BATCHES) -> int:
@@ -320,8 +321,13 @@ def pending_drain(*, limit: int = PENDING_DRAIN_BATCHES) -> int:
     batches, oldest first, and delete their rows — in one transaction: the prompts' slice features, stored on
     the events, and the re-asks among the calls (against each scope's stored previous call, as
     ``events_ingest`` does inline), flagged and added to the rollups. A killed worker leaves the rows for the
-    next drain; concurrent drains skip each other's rows. Returns how many events were drained."""
+    next drain. One drain runs at a time (a transaction-scoped advisory lock; a second one returns 0 at once):
+    two drains of different batches could each take a session's calls, and the one that stored a later call
+    first would leave the earlier calls compared with nothing. Returns how many events were drained."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [PENDING_DRAIN_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0  # another drain is running: it, or the next one, takes these rows
         cursor.execute(
             "DELETE FROM telemetry_pendingbatch WHERE id IN (SELECT id FROM telemetry_pendingbatch "
             "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING events", [limit],

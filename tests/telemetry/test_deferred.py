@@ -176,3 +176,27 @@ def test_the_worker_reaches_the_inline_paths_flags_and_rollups(seed, late) -> No
 
     assert units(inline) == units(deferred)
     assert PendingBatch.objects.count() == 0
+
+
+def test_one_drain_at_a_time(ingest_client) -> None:
+    """A drain started while another runs returns at once and leaves the rows for the next one."""
+    from django.db import connections
+
+    from experiments.telemetry.services import PENDING_DRAIN_LOCK
+
+    variant = VariantFactory(slug="defer-lock")
+    partitions_ensure(start=BASE_TIME.date())
+    post_events(ingest_client, [call(variant.slug, 0, "How do I export my data?"),
+                                call(variant.slug, 1, "how do i export my data")])
+    other = connections.create_connection("default")  # another worker's drain, holding the lock
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [PENDING_DRAIN_LOCK])
+        assert pending_drain() == 0
+        assert PendingBatch.objects.count() == 1
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PENDING_DRAIN_LOCK])
+    finally:
+        other.close()
+    assert pending_drain() == 2
+    assert hourly(variant) == (2, 1, 1)
