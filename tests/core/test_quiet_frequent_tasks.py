@@ -1,4 +1,4 @@
-"""The drain that runs every few seconds does not fill the worker's and beat's consoles; failures still show."""
+"""The drain and the heartbeat, which run every few seconds, do not fill the worker's and beat's consoles; failures still show."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ DRAIN = "experiments.telemetry.tasks.pending_drain_task"
 @pytest.mark.parametrize(("logger", "level", "message", "args", "shown"), [
     ("celery.beat", logging.INFO, "Scheduler: Sending due task %s (%s)", ("telemetry-pending-drain", DRAIN), False),
     ("celery.beat", logging.INFO, "Scheduler: Sending due task %s (%s)", ("judging-sweep", "judging.tasks.x"), True),
+    ("celery.beat", logging.INFO, "Scheduler: Sending due task %s (%s)", ("core-heartbeat", "core.heartbeat"), False),
     ("celery.worker.strategy", logging.INFO, "Task %(name)s[%(id)s] received", ({"name": DRAIN, "id": "1"},), False),
     ("celery.app.trace", logging.INFO, "Task %(name)s[%(id)s] succeeded", ({"name": DRAIN, "id": "1"},), False),
     ("celery.app.trace", logging.INFO, "Task %(name)s[%(id)s] succeeded", ({"name": "judging.tasks.x", "id": "2"},), True),
