@@ -120,8 +120,10 @@ def production_get(request: HttpRequest, period: str = selectors.DEFAULT_PERIOD,
         raise Invalid("1–100 characters", "experiment")
     span = selectors.period_for(period)
     rows = selectors.variant_metrics(period=span, experiment_key=experiment)
+    pending = selectors.pending_work()
     return Status(200, {
         "period": span.key, "since": span.since, "until": span.until, "experiment": experiment,
+        "pending": {"events": pending.events, "oldest_seconds": pending.oldest_seconds},
         "variants": [{
             "variant": r.slug, "name": r.name, "requests": r.n, "errors": r.errors, "error_rate": _estimate(r.error_rate),
             "latency_p50_ms": _estimate(r.latency_p50), "latency_p95_ms": _estimate(r.latency_p95),

@@ -159,9 +159,15 @@ class ProductionVariantOut(Schema):
     success_rate: EstimateOut
 
 
+class PendingOut(Schema):
+    events: int = Field(description="events stored whose re-asks and slice features the worker has not derived yet")
+    oldest_seconds: float | None = Field(description="how long the oldest of them has waited (null: none waits)")
+
+
 class ProductionOut(Schema):
     period: str
     since: datetime
     until: datetime
     experiment: str | None
     variants: list[ProductionVariantOut]
+    pending: PendingOut = Field(description="the worker's backlog: re-asks of these events are not counted yet")

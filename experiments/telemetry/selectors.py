@@ -238,6 +238,26 @@ def dashboard(*, period: Period, experiment_key: str | None = None) -> tuple[lis
     return _metrics_from(scan, variants), _series_from(scan, variants)
 
 
+@dataclass(frozen=True)
+class PendingWork:
+    """What ingestion left to the worker (``services.pending_drain``) and it has not done yet: events whose re-asks
+    and slice features are not counted, and how long the oldest has waited. Zero and None when none waits."""
+
+    events: int
+    oldest_seconds: float | None
+
+
+def pending_work(*, now: datetime | None = None) -> PendingWork:
+    """The drain's backlog, read from the pending rows (a handful of rows; each drain deletes its own)."""
+    now = now or datetime.now(UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(json_array_length(events::json)), 0), min(created_at) "
+                       "FROM telemetry_pendingbatch")
+        events, oldest = cursor.fetchone()
+    return PendingWork(events=int(events), oldest_seconds=None if oldest is None else
+                       max(0.0, (now - oldest).total_seconds()))
+
+
 def experiment_keys(*, period: Period) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -30,6 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "telemetry/dashboard.html", {
         "rows": rows, "figures": figures, "period": period, "periods": list(selectors.PERIODS),
         "experiment": experiment, "experiments": selectors.experiment_keys(period=period),
+        "pending": selectors.pending_work(),
     })
 
 

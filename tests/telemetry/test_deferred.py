@@ -200,3 +200,22 @@ def test_one_drain_at_a_time(ingest_client) -> None:
         other.close()
     assert pending_drain() == 2
     assert hourly(variant) == (2, 1, 1)
+
+
+def test_the_production_page_and_api_say_what_the_worker_has_not_counted_yet(ingest_client, read_client,
+                                                                             viewer_client) -> None:
+    variant = VariantFactory(slug="defer-backlog")
+    partitions_ensure(start=BASE_TIME.date())
+    assert read_client.get("/api/v1/production").json()["pending"] == {"events": 0, "oldest_seconds": None}
+    assert b'id="pending-work"' not in viewer_client.get("/production/").content
+    post_events(ingest_client, [call(variant.slug, n, f"Question {n}?") for n in range(3)])
+
+    pending = read_client.get("/api/v1/production").json()["pending"]
+    assert pending["events"] == 3
+    assert 0 <= pending["oldest_seconds"] < 60
+    page = viewer_client.get("/production/").content.decode()
+    assert "3 recent events wait for the worker" in page
+
+    assert pending_drain() == 3
+    assert read_client.get("/api/v1/production").json()["pending"] == {"events": 0, "oldest_seconds": None}
+    assert 'id="pending-work"' not in viewer_client.get("/production/").content.decode()
