@@ -24,6 +24,13 @@ def _check_finite(field: str, value: float) -> None:
         raise StatsError(field, f"must be finite, got {value!r}")
 
 
+def check_level(level: float) -> float:
+    """A confidence level strictly between 0 and 1 (every estimator's ``level`` argument)."""
+    if not 0.0 < level < 1.0:
+        raise StatsError("level", f"must be strictly between 0 and 1, got {level!r}")
+    return float(level)
+
+
 def check_count(field: str, value: object, *, minimum: int = 0) -> int:
     """An integral count ≥ ``minimum`` (ints, numpy ints, or floats with no fractional part)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import StatsError, check_count, wilson_bounds
+from evalhub.stats._base import StatsError, check_count, check_level, wilson_bounds
 
 __all__ = [
     "ReviewerAgreement",
@@ -26,11 +26,6 @@ __all__ = [
     "krippendorff_alpha_from_counts",
     "wilson_interval",
 ]
-
-
-def _check_level(level: float) -> None:
-    if not (0.0 < level < 1.0):
-        raise StatsError("level", f"must be strictly between 0 and 1, got {level!r}")
 
 
 def _is_missing(value: object) -> bool:
@@ -227,7 +222,7 @@ def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[flo
     the Wald interval it stays inside [0, 1] and keeps its coverage near p̂ = 0 or 1, which matters
     for reviewers with few overlapping items.
     """
-    _check_level(level)
+    check_level(level)
     n = check_count("n", n, minimum=1)
     successes = check_count("successes", successes)
     if not (0 <= successes <= n):
@@ -251,7 +246,7 @@ def consensus_agreement(
     ``labels_by_item`` holds ``(reviewer_id, item_id, label)`` triples; a reviewer labelling the
     same item twice is an error (the caller must pick which vote counts).
     """
-    _check_level(level)
+    check_level(level)
     if len(labels_by_item) == 0:
         raise StatsError("labels_by_item", "must not be empty")
     by_item: dict[Hashable, dict[Hashable, Hashable]] = defaultdict(dict)

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import MeanStat, StatsError, wilson_bounds
+from evalhub.stats._base import MeanStat, StatsError, check_level, wilson_bounds
 
 __all__ = [
     "McNemarResult",
@@ -89,11 +89,6 @@ class McNemarResult:
     statistic: float
     p_value: float
     exact: bool
-
-
-def _check_level(level: float) -> None:
-    if not (0.0 < level < 1.0):
-        raise StatsError("level", f"must be strictly between 0 and 1, got {level!r}")
 
 
 def _as_scores(field: str, values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -193,7 +188,7 @@ def mean_score(
     have zero width (every score equal, e.g. a perfect run) or reach outside the range, the interval is
     ``bounded_interval``'s Wilson interval instead (``interval == "wilson"``).
     """
-    _check_level(level)
+    check_level(level)
     x = _as_scores("scores", scores)
     n = x.size
     if bounds is not None:
@@ -222,7 +217,7 @@ def mean_score_from_stat(stat: MeanStat, *, level: float = 0.95,
     ``mean_score``; only the mean can be checked against them). Lets a selector aggregate in SQL and
     never ship per-item rows.
     """
-    _check_level(level)
+    check_level(level)
     if stat.n < 2:
         raise StatsError("n", f"need at least 2 items for a standard error, got {stat.n}")
     if bounds is not None:
@@ -362,7 +357,7 @@ def items_for_ci_width(
     _check_positive("sd", sd)
     _check_positive("width", width)
     _check_positive("design_effect", design_effect)
-    _check_level(level)
+    check_level(level)
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     # Round before ceil so an exact integer answer is not bumped up by floating-point noise.
     return max(1, math.ceil(round((2.0 * z * sd / width) ** 2 * design_effect, 9)))

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import StatsError
+from evalhub.stats._base import StatsError, _check_finite, check_level
 
 __all__ = [
     "FrontierResult",
@@ -40,16 +40,6 @@ _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
 
 SLOPE_NOT_DISTINGUISHABLE = "slope not distinguishable from zero"
-
-
-def _check_level(level: float) -> None:
-    if not (0.0 < level < 1.0):
-        raise StatsError("level", f"must be strictly between 0 and 1, got {level!r}")
-
-
-def _check_finite(field: str, value: float) -> None:
-    if not math.isfinite(value):
-        raise StatsError(field, f"must be finite, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -242,7 +232,7 @@ class LogFit:
                 raise StatsError(name, f"must be non-negative, got {getattr(self, name)!r}")
         if self.df < 1:
             raise StatsError("df", f"must be at least 1, got {self.df}")
-        _check_level(self.level)
+        check_level(self.level)
 
     @property
     def se_a(self) -> float:
@@ -268,7 +258,7 @@ class LogFit:
     def slope_distinguishable(self, level: float | None = None) -> bool:
         """Whether the two-sided ``level`` interval for b lies entirely above zero."""
         level = self.level if level is None else level
-        _check_level(level)
+        check_level(level)
         return self.b - self._t(level) * self.se_b > 0
 
     def prediction_se(self, log_compute: float) -> float:
@@ -330,7 +320,7 @@ def fit_log_compute(
     the scale, so lack of fit (curvature the log-linear model misses) widens the intervals instead
     of hiding behind small per-point SEs (Weisberg 2005, Applied Linear Regression, ch. 7).
     """
-    _check_level(level)
+    check_level(level)
     c = _as_vector("compute", compute)
     y = _as_vector("score", score)
     if y.size != c.size:
@@ -419,7 +409,7 @@ def compute_equivalent_gain(
     Var(log m) ≈ (post_trained_se² + Var(a + b·x*)) / b² with x* = (s_post − a)/b = log(c₀·m),
     which agrees with the simulation when b is well determined (checked in the tests).
     """
-    _check_level(level)
+    check_level(level)
     _check_finite("post_trained_score", post_trained_score)
     if not (math.isfinite(post_trained_se) and post_trained_se >= 0):
         raise StatsError("post_trained_se", f"must be a non-negative finite number, got {post_trained_se!r}")

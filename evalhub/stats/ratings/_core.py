@@ -89,12 +89,6 @@ def check_prior(prior: float) -> float:
     return float(prior)
 
 
-def check_level(level: float) -> float:
-    if not 0.0 < level < 1.0:
-        raise StatsError("level", f"must lie strictly between 0 and 1, got {level!r}")
-    return float(level)
-
-
 def check_rounds(rounds: int) -> int:
     """A bootstrap round count: an integer ≥ 2."""
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:

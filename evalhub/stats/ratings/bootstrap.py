@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from evalhub.stats._base import StatsError
+from evalhub.stats._base import StatsError, check_level
 from evalhub.stats.ratings._core import (
     Pairs,
     bt_information,
-    check_level,
     check_rounds,
     check_seed,
     check_table,

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import norm
 
-from evalhub.stats._base import StatsError
+from evalhub.stats._base import StatsError, check_level
 from evalhub.stats.ratings._core import (
     A_WINS,
     B_WINS,
@@ -28,7 +28,6 @@ from evalhub.stats.ratings._core import (
     bt_loglik,
     check_anchor,
     check_battles,
-    check_level,
     check_prior,
     check_scale,
     check_table,

@@ -15,14 +15,13 @@ from scipy.sparse import csr_matrix
 from scipy.special import expit
 from scipy.stats import norm
 
-from evalhub.stats._base import StatsError, check_count
+from evalhub.stats._base import StatsError, check_count, check_level
 from evalhub.stats.ratings._core import (
     A_WINS,
     B_WINS,
     TIE,
     check_anchor,
     check_battles,
-    check_level,
     check_prior,
     check_rounds,
     check_scale,
