@@ -167,7 +167,7 @@ def overall(payload: dict, policy: PolicyView) -> list[dict]:
 
 def verdict(payload: dict, params: Params, policy: PolicyView | None = None) -> dict:
     check_quality(payload, params.quality)
-    policy = policy or PolicyView(0, dollars.default_weights(payload), "built-in default", None, None)
+    policy = policy or selectors.default_policy(payload)
     name = captions.quality_label(params.quality, payload)
     sections = []
     for i, section in enumerate(payload.get("verdict", {}).get(params.quality, [])):

@@ -149,12 +149,17 @@ def _frontier(points: Iterable[dict]) -> tuple[list[str], dict[str, str]]:
 # ---------------------------------------------------------------- decision policy
 
 
+def default_policy(payload: dict) -> PolicyView:
+    """The built-in policy (version 0) used until one is saved: every quality the payload measures, equal weights."""
+    return PolicyView(0, dollars.default_weights(payload), "built-in default: every measured quality, equal weights",
+                      None, None)
+
+
 def policy_active(payload: dict | None = None) -> PolicyView:
     """The newest saved decision policy (1 query); the built-in default when none is saved."""
     p = DecisionPolicy.objects.select_related("created_by").order_by("-version").first()
     if p is None:
-        return PolicyView(0, dollars.default_weights(payload or {}), "built-in default: every measured quality, equal weights",
-                          None, None)
+        return default_policy(payload or {})
     return PolicyView(p.version, dict(p.weights), p.note, p.created_by.get_username() if p.created_by else None,
                       p.created_at.isoformat())
 

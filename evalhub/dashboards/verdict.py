@@ -82,10 +82,11 @@ def verdict_for(payload: dict, quality: str, paired: PairedLoader | None = None)
                    "gains": [], "head_to_head": None}
         for v in sorted(curve_vs, key=lambda v: (v["compute_multiplier"], v["slug"])):
             q = quality_of(v, quality)
-            if estimate_se(q) is None:
+            se = estimate_se(q)
+            if se is None:
                 continue
             section["points"].append({"slug": v["slug"], "name": v["name"], "compute": v["compute_multiplier"],
-                                      "value": q["value"], "lower": q["lower"], "upper": q["upper"], "se": estimate_se(q)})
+                                      "value": q["value"], "lower": q["lower"], "upper": q["upper"], "se": se})
         fit = _fit(section)
         if fit is not None:
             base_variant = next((v for v in own if is_base(v)), None)

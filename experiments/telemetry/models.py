@@ -246,6 +246,8 @@ class PendingBatch(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     events = models.TextField()
+    n_events = models.PositiveIntegerField(default=0, help_text="entries in ``events``: the backlog's size without "
+                                                                 "parsing them")
 
     def __str__(self) -> str:
         return f"pending batch #{self.pk}"

@@ -248,11 +248,10 @@ class PendingWork:
 
 
 def pending_work(*, now: datetime | None = None) -> PendingWork:
-    """The drain's backlog, read from the pending rows (a handful of rows; each drain deletes its own)."""
+    """The drain's backlog, from the pending rows' counts (their prompts are not read)."""
     now = now or datetime.now(UTC)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(json_array_length(events::json)), 0), min(created_at) "
-                       "FROM telemetry_pendingbatch")
+        cursor.execute("SELECT coalesce(sum(n_events), 0), min(created_at) FROM telemetry_pendingbatch")
         events, oldest = cursor.fetchone()
     return PendingWork(events=int(events), oldest_seconds=None if oldest is None else
                        max(0.0, (now - oldest).total_seconds()))

@@ -235,7 +235,6 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, defe
     (signal and classifier) and — unless ``defer`` (derived by the worker, see ``events_ingest``) — the
     prompt's re-ask fingerprint and slice features. Pure: reads no table."""
     store_text = settings.EVENTS_STORE_TEXT
-    fingerprinted = not defer
     prices = {slug: (float(v.price_input_per_mtok) / 1e6, float(v.price_output_per_mtok) / 1e6)
               for slug, v in variants.items()}
     rows = []
@@ -266,11 +265,11 @@ def derive_rows(items: list[EventIn], variants: dict[str, ModelVariant], *, defe
             refused=decision.refused,
             refusal_source=decision.source, feedback=None if item.feedback is None else (1 if item.feedback == "up" else -1),
             task_success=item.task_success, regenerate=item.regenerate,
-            prompt_fp=reask.fingerprint(item.prompt) if fingerprinted and (item.session_id or item.unit_id) else [],
+            prompt_fp=reask.fingerprint(item.prompt) if not defer and (item.session_id or item.unit_id) else [],
             prompt_text=item.prompt if store_text else None, response_text=item.response if store_text else None,
             scores=item.scores, metadata=item.metadata,
             features={} if defer else event_features(item.prompt, item.metadata),
-            prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if fingerprinted and (item.session_id or item.unit_id) else b"",
+            prompt_fp_bytes=reask.fingerprint_bytes(item.prompt) if not defer and (item.session_id or item.unit_id) else b"",
         ))
     return rows
 
@@ -308,8 +307,8 @@ def _to_derive(items: list[EventIn], rows: list[_Row]) -> dict[str, list]:
 def _insert_pending(pending: list[list]) -> None:
     """One pending row for the batch's new events, in the ingest transaction (``PendingBatch``)."""
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO telemetry_pendingbatch (created_at, events) VALUES (now(), %s)",
-                       [json.dumps(pending, ensure_ascii=False)])
+        cursor.execute("INSERT INTO telemetry_pendingbatch (created_at, events, n_events) VALUES (now(), %s, %s)",
+                       [json.dumps(pending, ensure_ascii=False), len(pending)])
 
 
 PENDING_DRAIN_BATCHES = 5  # pending batches (up to 5 × 5,000 events) derived per transaction
