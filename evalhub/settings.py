@@ -226,7 +226,7 @@ CELERY_BEAT_SCHEDULE["failures-refresh"] = {
     "task": "evalhub.failures.tasks.failures_refresh_task", "schedule": 240.0, "options": {"expires": 240.0},
 }
 CELERY_BEAT_SCHEDULE["judging-leaderboard-pending-sweep"] = {
-    "task": "judging.tasks.leaderboard_pending_sweep_task", "schedule": 60.0, "options": {"expires": 60.0},
+    "task": "judging.tasks.leaderboard_pending_sweep_task", "schedule": 30.0, "options": {"expires": 30.0},
 }
 # Eval runs: resume runs that stalled (a killed worker's task the broker did not redeliver). An
 # unprocessed pass expires rather than queueing behind busy workers: the next one does the same work.

@@ -27,9 +27,10 @@ changes the fingerprint (the excluded count), so ratings follow without a new vo
 Lost refresh messages: a vote sets ``Campaign.leaderboard_refresh_pending_since`` and enqueues the
 refresh only if the flag was clear (``judging.services._refresh_soon``); the task clears it. If that
 message is lost (a broker restart, a worker killed before it acked) the flag would stay set and no
-later vote would enqueue again. ``refresh_pending_sweep`` (on beat, every minute) treats a flag older
-than ``PENDING_EXPIRES_S`` as lost, sets it afresh and enqueues the refresh, so a lost message delays
-a board by at most a few minutes and never freezes it.
+later vote would enqueue again. ``refresh_pending_sweep`` (on beat, every 30 s) treats a flag older
+than ``PENDING_EXPIRES_S`` (60 s, twelve times the refresh countdown) as lost, sets it afresh and enqueues
+the refresh, so a lost message delays a board by at most about a minute and a half and never freezes it. A
+refresh that fails sets the flag again (the task cleared it first), so the sweep retries it too.
 
 Overall board: a campaign refresh enqueues an overall refresh after it commits; that one is
 debounced by its own fingerprint, so many campaign refreshes cost at most one overall recompute each.
@@ -75,7 +76,7 @@ WORK_MEM = "128MB"
 # A pending refresh normally runs within the vote countdown (5 s) plus its computation (~2 s at a
 # million votes); a flag this old means its message was lost. Generous, so a refresh merely queued
 # behind busy workers is rarely sent twice (a second one is cheap anyway: the fingerprint matches).
-PENDING_EXPIRES_S = 300
+PENDING_EXPIRES_S = 60
 T = TypeVar("T")
 
 # One sentence per count the judging and leadership pages show (same words everywhere).

@@ -23,7 +23,15 @@ def leaderboard_refresh_task(*, campaign_id: int | None = None) -> None:
     started = timezone.now()
     if campaign_id is not None:
         Campaign.objects.filter(pk=campaign_id).update(leaderboard_refresh_pending_since=None)
-    leaderboard.snapshot_refresh(campaign_id=campaign_id)
+    try:
+        leaderboard.snapshot_refresh(campaign_id=campaign_id)
+    except Exception:
+        # Set the flag again, so the pending sweep retries this refresh instead of leaving the board stale
+        # until the next vote.
+        if campaign_id is not None:
+            Campaign.objects.filter(pk=campaign_id, leaderboard_refresh_pending_since__isnull=True).update(
+                leaderboard_refresh_pending_since=timezone.now())
+        raise
     # A vote that saw the flag still set just before we cleared it, but committed after our counts,
     # would otherwise wait for the next vote: if any vote is that recent, schedule one more refresh
     # (the flag keeps it to one; the snapshot's fingerprint makes it free when nothing changed).

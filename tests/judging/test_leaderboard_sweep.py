@@ -45,7 +45,7 @@ def test_sweep_re_enqueues_a_lost_refresh_once_and_leaves_fresh_flags(django_cap
     lost.campaign.refresh_from_db()
     fresh.campaign.refresh_from_db()
     assert lost.campaign.leaderboard_refresh_pending_since == now  # renewed: votes stay debounced
-    assert fresh.campaign.leaderboard_refresh_pending_since < now - timedelta(seconds=200)
+    assert fresh.campaign.leaderboard_refresh_pending_since < now - timedelta(seconds=leaderboard.PENDING_EXPIRES_S - 31)
 
     # The next pass (a minute later) does not send it again; a flag that outlives another period does.
     with django_capture_on_commit_callbacks(execute=True):
@@ -78,3 +78,18 @@ def test_lost_refresh_is_recovered_by_the_sweep_on_a_real_worker(celery_worker_p
     wait_for(lambda: Campaign.objects.filter(pk=world.campaign.pk,
                                              leaderboard_refresh_pending_since__isnull=True).exists(),
              message="the refresh to clear the pending flag")
+
+
+@pytest.mark.django_db
+def test_a_failed_refresh_leaves_the_flag_for_the_sweep(monkeypatch):
+    world = make_world(n_variants=3, n_prompts=6, slug="failing")
+    add_votes(world, simulate_votes(world, TRUTH, 10, seed=3))
+
+    def broken(**kwargs):
+        raise RuntimeError("the computation failed")
+
+    monkeypatch.setattr(leaderboard, "snapshot_refresh", broken)
+    with pytest.raises(RuntimeError):
+        tasks.leaderboard_refresh_task(campaign_id=world.campaign.pk)
+    world.campaign.refresh_from_db()
+    assert world.campaign.leaderboard_refresh_pending_since is not None  # the sweep will retry it

@@ -47,14 +47,22 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.stack)
 
 
+# gunicorn's access log lines: '127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 …'
+_ACCESS_LINE = re.compile(r'^\S+ - \S+ \[[^\]]+\] "[A-Z]+ ')
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed stack test reports the tail of the stack's log (web, worker, beat): what the product did meanwhile."""
+    """A failed stack test reports the stack's log (web, worker, beat) without the web server's access lines (a
+    polling test fills the tail with them): what the product did meanwhile. The stack then keeps its data
+    directory and full log (``var/stack-*``) when it stops."""
     outcome = yield
     report = outcome.get_result()
     stack = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(stack, Stack):
-        report.sections.append(("stack log (last 30,000 characters)", stack.log_tail(30_000)))
+        stack.failed = True
+        lines = [line for line in stack.log_tail(5_000_000).splitlines() if not _ACCESS_LINE.search(line)]
+        report.sections.append(("stack log without access lines (last 40,000 characters)", "\n".join(lines)[-40_000:]))
 
 
 def _free_port() -> int:
@@ -89,6 +97,7 @@ class Stack:
     broker_url: str | None  # the CELERY_BROKER_URL given to the stack (external flavour), else None
     pid: int  # `python -m evalhub.run`
     var_dir: Path
+    failed: bool = False  # a test using this stack failed: keep its data and log
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
@@ -204,7 +213,7 @@ def stack() -> Iterator[Stack]:
         log.close()
         if drop_database is not None:
             drop_database()
-        if proc.returncode == 0:  # keep the data and log of a stack that did not stop cleanly
+        if proc.returncode == 0 and not stack.failed:  # keep the data and log of a failure or an unclean stop
             shutil.rmtree(var_dir, ignore_errors=True)
 
 
