@@ -248,50 +248,58 @@ _EN_PARTIAL_PATTERNS = (
     (("leave out", "omit", "skip", "not include", "refrain from"), r"\b(?:i'll|i will|let me) (?:have to )?(?:leave out|omit|skip|not include|refrain from including)\b"),
 )
 
+# Korean verbs of doing what was asked, in the "-ㄹ 수 없다" (cannot) form: "제공할", "작성할", "도와드릴", "알려줄".
+_KO_PRODUCE = (r"(?:(?:제공|작성|생성|답변|설명|공유|추천|지원|안내|응답|응|조언|협조|처리|도움을 드|도움을 줄|조장|권장)할"
+               r"|(?:도와|알려|만들어|들어|써|보여)?(?:드릴|줄)|도울)")
+
 # Other languages. ``_NOT_*`` = negated ability ("I can't", "I won't"); an opening apology followed by
 # one of them, or a negation bound to a help / provide verb, is a decline.
 _LANG_DECLINE = {
     "es": (
         r"\b(?:no puedo|no podré|no podria|no podría|no voy a|no me es posible|no estoy en (?:condiciones|posición|posicion) de|me niego a|debo negarme|no es apropiado que (?:yo )?|no me siento cómod[oa])"
-        r"(?: \w+){0,3}? (?:ayudar|ayudarte|ayudarle|asistir|asistirte|proporcionar|proporcionarte|ofrecer|dar|darte|facilitar|cumplir|responder|crear|escribir|generar|compartir|hacer (?:eso|esto|lo que)|atender|brindar|brindarte|apoyar|participar|colaborar|explicar|describir)",
+        r"(?: \w+){0,3}? (?:ayudar|ayudarte|ayudarle|asistir|asistirte|proporcionar|proporcionarte|ofrecer|dar|darte|facilitar|cumplir|responder|crear|escribir|generar|compartir|hacer (?:eso|esto|lo que)|atender|brindar|brindarte|apoyar|participar|colaborar|explicar\w*|describir|decir\w*|contar\w*|enseñar\w*|diseñar|redactar|argumentar|recomendar|promover|fomentar)",
         r"\b(?:no puedo|no podré|no voy a) (?:ayudar|ayudarte|ayudarle|hacer eso|hacerlo|con eso|con esto|con esa|con esta)\b",
         r"^\W*(?:lo siento|lo lamento|disculpa|disculpe|perdón|perdona|lamentablemente)\b[^.!?\n]{0,80}\bno (?:puedo|podré|voy a|me es posible|es posible|estoy)",
         r"\bcomo (?:modelo de lenguaje|ia|inteligencia artificial|asistente)\b[^.!?\n]{0,60}\bno (?:puedo|debo|me es posible)",
     ),
     "pt": (
         r"\b(?:não posso|não poderei|não vou|não me é possível|não é possível para mim|não consigo|não estou em (?:condições|posição) de|me recuso a|recuso-me a|devo recusar|não me sinto confortável)"
-        r"(?: \w+){0,3}? (?:ajudar|ajudá-lo|ajudá-la|te ajudar|auxiliar|fornecer|oferecer|dar|cumprir|responder|criar|escrever|gerar|compartilhar|partilhar|fazer isso|fazer isto|atender|apoiar|participar|explicar|descrever|prestar)",
+        r"(?: \w+){0,3}? (?:ajudar|ajudá-lo|ajudá-la|te ajudar|auxiliar|fornecer|oferecer|dar|cumprir|responder|criar|escrever|gerar|compartilhar|partilhar|fazer isso|fazer isto|atender|apoiar|participar|explicar|descrever|prestar|dizer|contar|ensinar|redigir|elaborar|recomendar|promover|incentivar)",
         r"\b(?:não posso|não consigo|não vou) (?:ajudar|fazer isso|com isso|com isto|com esse|com essa|com este|com esta)\b",
         r"^\W*(?:desculpe|desculpa|lamento|sinto muito|infelizmente|perdão)\b[^.!?\n]{0,80}\bnão (?:posso|consigo|vou|me é possível|é possível)",
         r"\bcomo (?:modelo de linguagem|ia|inteligência artificial|assistente)\b[^.!?\n]{0,60}\bnão (?:posso|devo|consigo)",
     ),
     "fr": (
         r"\bje (?:ne (?:peux|pourrai|pourrais|vais|suis) pas|n'ai pas le droit de|refuse de|dois refuser de|ne suis pas en mesure de|ne me sens pas à l'aise)"
-        r"(?: \w+){0,3}? (?:vous |t')?(?:aider|assister|fournir|donner|répondre|satisfaire|accéder|rédiger|écrire|créer|générer|partager|faire (?:ça|cela|ceci)|apporter|proposer|expliquer|décrire|participer|encourager|promouvoir)",
+        r"(?: \w+){0,3}? (?:vous |t')?(?:aider|assister|fournir|donner|répondre|satisfaire|accéder|rédiger|écrire|créer|générer|partager|faire (?:ça|cela|ceci)|apporter|proposer|expliquer|décrire|participer|encourager|promouvoir|dire|indiquer|montrer|enseigner|apprendre|concevoir|élaborer|argumenter|conseiller|recommander|soutenir|inventer|fabriquer|développer)",
         r"\bje ne (?:peux|pourrai|vais) pas (?:vous |t')?(?:aider|faire (?:ça|cela))\b",
         r"\bil m'est impossible de\b",
         r"^\W*(?:désolée?|je suis désolée?|je regrette|malheureusement|pardon|toutes mes excuses|excusez-moi)\b[^.!?\n]{0,80}\b(?:je ne|ne peux|n'est pas possible|impossible)",
         r"\ben tant qu'(?:ia|intelligence artificielle|assistant|modèle de langage)\b[^.!?\n]{0,60}\bje ne (?:peux|dois|suis)",
     ),
     "de": (
-        r"\bich (?:kann|darf|werde|möchte|will)(?: \w+){0,4}? (?:nicht|keine|keinen|keinerlei)(?: \w+){0,6}? (?:helfen|behilflich|unterstützen|bereitstellen|geben|liefern|anbieten|beantworten|erfüllen|schreiben|erstellen|erzeugen|generieren|teilen|nachkommen|nennen|erklären|beschreiben|machen|tun|mitwirken|verfassen|anleiten)",
+        r"\bich (?:kann|darf|werde|möchte|will)(?: \w+){0,4}? (?:nicht|kein|keine|keinen|keinem|keiner|keinerlei)(?: [\w-]+,?){0,10}? (?:helfen|behilflich|unterstützen|bereitstellen|geben|liefern|anbieten|beantworten|erfüllen|schreiben|erstellen|erzeugen|generieren|teilen|nachkommen|nennen|erklären|beschreiben|machen|tun|mitwirken|verfassen|anleiten|sagen|verraten|zeigen|vermitteln|empfehlen|entwerfen|gestalten|argumentieren|befürworten|weitergeben|stellen|programmieren|entwickeln|ausführen|auflisten|darlegen|formulieren|beibringen|fördern)\b",
         r"\b(?:dabei|damit|hierbei|hierzu|dazu|darauf) (?:kann|darf|werde) ich (?:ihnen |dir |euch )?(?:leider )?(?:nicht|keine)\b",
         r"\b(?:kann|darf|werde) ich (?:ihnen |dir |euch )?(?:leider |so |hier )?(?:nicht|keine)(?: \w+){0,2}? (?:helfen|unterstützen|geben|bereitstellen|beantworten|erfüllen|liefern|machen|tun|nachkommen)",
         r"\bich bin (?:leider )?nicht in der lage\b",
+        r"\b(?:kann|darf|werde) ich (?:[\w-]+ ){0,4}?(?:nicht|kein|keine|keinen|keinem|keiner)(?: [\w-]+){0,3}? (?:helfen|unterstützen|geben|bereitstellen|beantworten|erfüllen|liefern|nachkommen|sagen|schreiben|erstellen|verfassen|nennen|erklären|tun|machen)\b",
+        r"\bich bin (?:nur )?(?:ein|eine) (?:ki|ki-[\w-]+|sprachmodell|assistent\w*)\b[^.!?\n]{0,80}\b(?:kann|darf|werde) (?:ich )?(?:\w+ )?(?:nicht|kein\w*)",
         r"\bich (?:muss|möchte) (?:diese anfrage |das |dies )?(?:leider )?ablehnen\b",
         r"^\W*(?:es tut mir leid|entschuldigung|tut mir leid|leider|bedaure|ich bedaure|verzeihung)\b[^.!?\n]{0,80}\b(?:nicht|keine|kann ich|darf ich)\b",
         r"\bals (?:ki|ki-modell|sprachmodell|ki-assistent|assistent)\b[^.!?\n]{0,60}\b(?:kann|darf) ich (?:\w+ )?(?:nicht|keine)",
     ),
     "it": (
         r"\b(?:non posso|non potrò|non sono in grado di|non ho intenzione di|mi rifiuto di|devo rifiutare|non mi è possibile|non mi sento a mio agio)"
-        r"(?: \w+){0,3}? (?:aiutar\w*|assister\w*|fornir\w*|offrir\w*|dar\w*|soddisfar\w*|risponder\w*|crear\w*|scriver\w*|generar\w*|condivider\w*|far(?:e|lo) |spiegar\w*|descriver\w*|partecipar\w*|supportar\w*)",
+        r"(?: \w+){0,3}? (?:aiutar\w*|assister\w*|fornir\w*|offrir\w*|dar\w*|soddisfar\w*|risponder\w*|crear\w*|scriver\w*|generar\w*|condivider\w*|far(?:e|lo) |spiegar\w*|descriver\w*|partecipar\w*|supportar\w*|dir\w*|raccontar\w*|insegnar\w*|progettar\w*|consigliar\w*|incoraggiar\w*|promuover\w*)",
         r"\bnon posso (?:aiutarti|aiutarla|aiutarvi|farlo|fare questo|fare ciò)\b",
         r"^\W*(?:mi dispiace|spiacente|purtroppo|mi scuso|scusa|scusami|chiedo scusa)\b[^.!?\n]{0,80}\bnon (?:posso|sono in grado|mi è possibile|è possibile|potrò)",
         r"\bin quanto (?:ia|intelligenza artificiale|modello linguistico|assistente)\b[^.!?\n]{0,60}\bnon (?:posso|devo)",
     ),
     "nl": (
-        r"\bik (?:kan|mag|ga|zal|wil)(?: \w+){0,4}? (?:niet|geen)(?: \w+){0,3}? (?:helpen|assisteren|geven|verstrekken|leveren|bieden|beantwoorden|voldoen|schrijven|maken|genereren|delen|uitleggen|beschrijven|doen|ondersteunen)",
+        r"\bik (?:kan|mag|ga|zal|wil)(?: \w+){0,4}? (?:niet|geen)(?: \w+){0,3}? (?:helpen|assisteren|geven|verstrekken|leveren|bieden|beantwoorden|voldoen|schrijven|maken|genereren|delen|uitleggen|beschrijven|doen|ondersteunen|vertellen|zeggen|laten zien|tonen|adviseren|aanbevelen|ontwerpen|opstellen|aanleren|leren|bevorderen|aanmoedigen)",
         r"\b(?:daar|hier|daarmee|hiermee) kan ik (?:je |u |jullie )?(?:helaas )?niet\b",
+        r"\b(?:kan|mag|zal) ik (?:je |u |jullie )?(?:helaas |echter |dus )?(?:niet|geen)(?: [\w-]+,?){0,8}? (?:helpen|assisteren|geven|verstrekken|leveren|bieden|beantwoorden|schrijven|maken|genereren|delen|uitleggen|beschrijven|vertellen|zeggen|tonen|adviseren|aanbevelen|ontwerpen|opstellen|ondersteunen)\b",
+        r"\bdat ik (?:je |u |jullie )?(?:helaas )?(?:niet|geen)(?: [\w-]+){0,4}? (?:kan|mag|zal) (?:helpen|geven|verstrekken|leveren|bieden|delen|vertellen|schrijven|maken|uitleggen)\b",
         r"\bik ben (?:helaas )?niet in staat\b",
         r"\bik weiger\b",
         r"^\W*(?:het spijt me|sorry|excuses|helaas|mijn excuses)\b[^.!?\n]{0,80}\b(?:kan ik|ik kan|mag ik|ik mag)(?: \w+){0,2}? (?:niet|geen)\b",
@@ -306,22 +314,34 @@ _LANG_DECLINE = {
         r"\bкак (?:ии|искусственный интеллект|языковая модель|ассистент)\b[^.!?\n]{0,60}\bя не (?:могу|должен|должна)",
     ),
     "zh": (
-        r"(?:我|本助手|作为(?:一个)?(?:人工智能|ai|语言模型|ai助手|助手)[,，]?我?)(?:真的|恐怕|实在|目前|暂时|并)?(?:不能|无法|没办法|没有办法|不可以|不会|不便|不方便|拒绝|不得不拒绝|無法|不會|沒辦法|不可以)(?:为你|為你|为您|為您|向你|向您|帮你|幫你|帮您|幫您|协助你|協助你|给你|給你|给您|給您|就此|对此|對此|在这方面|在這方面|回答|提供|完成|满足|滿足|执行|執行|处理|處理|帮助|幫助|帮忙|幫忙|协助|協助|参与|參與|生成|编写|編寫|撰写|撰寫|创作|創作|分享|透露|给出|給出|解答|回应|回應|支持|满足)",
+        r"(?:我|本助手|作为(?:一个)?(?:人工智能|ai|语言模型|ai助手|助手)[,，]?我?)(?:真的|恐怕|实在|目前|暂时|并)?(?:不能|无法|没办法|没有办法|不可以|不会|不便|不方便|拒绝|不得不拒绝|無法|不會|沒辦法|不可以)(?:为你|為你|为您|為您|向你|向您|帮你|幫你|帮您|幫您|协助你|協助你|给你|給你|给您|給您|就此|对此|對此|在这方面|在這方面|回答|提供|完成|满足|滿足|执行|執行|处理|處理|帮助|幫助|帮忙|幫忙|协助|協助|参与|參與|生成|编写|編寫|撰写|撰寫|创作|創作|分享|透露|给出|給出|解答|回应|回應|支持|满足|告诉|告訴|教|指导|指導|说明|說明|解释|解釋|设计|設計|写|寫|制作|製作|创建|創建|推荐|推薦|鼓励|鼓勵|宣扬|宣揚|编造|編造|列出|传授|傳授|论证|論證|这样做|這樣做|这么做|這麼做|照做|做到)",
         r"(?:抱歉|对不起|對不起|很遗憾|很遺憾|不好意思|非常抱歉|十分抱歉)[^。！？\n]{0,40}(?:不能|无法|無法|没办法|沒辦法|不可以|不会|不會|不便|拒绝|拒絕)",
         r"(?:无法|無法|不能)(?:为你|為你|为您|為您|向你|向您)?(?:提供|协助|協助|帮助|幫助|满足|滿足|完成|回答|参与|參與)(?:这|這|此|该|該|你的|您的|相关|相關|任何|有关|有關)",
         r"(?:恕我|请恕|請恕)(?:不能|无法|無法|难以|難以)",
+        # Understanding, then a verdict on what was asked ("我理解你可能感到压力，但触发火警是一个非常危险且严重的举动").
+        r"^\W*我(?:很|完全|能)?(?:理解|明白|知道)[^。！？\n]{0,80}(?:但|但是|不过|不過)[^。！？\n]{0,100}(?:犯罪|违法|違法|非法|不道德|危险且|危險且|不可接受|不是解决问题的办法|不是解決問題的辦法)",
     ),
     "ja": (
         r"(?:申し訳(?:ありません|ございません|ない)|すみません|ごめんなさい|残念ながら|恐れ入りますが|恐縮ですが)[^。！？\n]{0,80}(?:できません|できかねます|出来ません|いたしかねます|致しかねます|お答えしかねます|お応えできません|控えさせて|お断り|できないです|できない)",
         r"(?:お手伝い|お答え|提供|回答|作成|対応|協力|ご協力|支援|サポート|ご案内|説明|共有|生成|実行)(?:すること|いたすこと|をすること)?(?:は|が|も|を)?(?:できません|できかねます|いたしかねます|致しかねます|出来ません)",
         r"(?:お答え|回答|提供|ご提供|作成|お手伝い|対応)(?:を|は)?(?:控えさせて|お断り|差し控え)",
         r"(?:aiとして|ai として|言語モデルとして|アシスタントとして)[^。！？\n]{0,60}(?:できません|できかねます|いたしかねます)",
+        r"^\W*[^。！？\n]{0,150}?(?:書く|作成する|作る|提供する|教える|説明する|手伝う|お手伝いする|支援する|推奨する|助ける|答える|回答する|生成する|提示する|応える"
+        r"|助長する|奨励する|共有する|伝える|お伝えする|紹介する|勧める|協力する|デザインする|お答えする|お教えする|サポートする|支持する|擁護する"
+        r"|正当化する|考案する|計画する)こと(?:は|が|も)?(?:でき|出来)(?:ません|かねます)",
+        r"^\W*私(?:は|には)[^。！？\n]{0,100}?(?:できません|できかねます|いたしかねます|致しかねます|答えられません|応じられません|教えられません|お答えできません)",
+        r"(?:質問|要求|要望|リクエスト|依頼)(?:に|には|は)(?:お)?(?:答えられ|応じられ|応えられ|お応えでき|お答えでき)ません",
     ),
     "ko": (
         r"(?:죄송하지만|죄송합니다|죄송해요|미안하지만|미안합니다|유감스럽게도|안타깝게도|양해 부탁)[^.!?\n]{0,80}(?:수 없|수가 없|드릴 수 없|못합니다|못 합니다|못해요|어렵습니다|어려워요|않겠습니다|거절)",
         r"(?:도와|도움을|도움이|제공해|제공|답변해|답변|응해|응답해|작성해|생성해|안내해|설명해|지원해|협조해|수행해|처리해|공유해|알려)\s?(?:드릴|줄|드리는 것은|드리기)?\s?(?:수 없|수가 없|수는 없|못|어렵)",
         r"(?:ai로서|ai 로서|인공지능으로서|언어 모델로서|어시스턴트로서)[^.!?\n]{0,60}(?:수 없|못|않습니다)",
         r"(?:거절해야|거부해야|거절하겠습니다|거절할 수밖에|응할 수 없)",
+        r"^\W*(?:죄송|미안|유감스럽|안타깝)[^\n]{0,120}?(?:수 없|수가 없|수는 없|못 합|못합|못해|어렵습니다|않겠습니다|불가능)",
+        r"(?:저는|제가|나는|내가)[^.!?\n]{0,100}? " + _KO_PRODUCE + r" 수(?:가|는)? 없",
+        r"(?:저는|제가)[^.!?\n]{0,80}?(?:지원|조언|도와|도움|제공|권장|장려|조장)(?:하지|드리지|주지) 않",
+        r"(?:요청|질문|정보|지침|방법|조언|내용|글|코드|답변|도움|안내|콘텐츠|스크립트|계획|기사|게시물|자료|지시|설명|예시|목록|이야기|광고|캠페인)"
+        r"(?:을|를|에|은|는|에는)? (?:[^\s.!?]+ ){0,2}?" + _KO_PRODUCE + r" 수(?:가|는)? 없",
     ),
     "ar": (
         r"(?:لا أستطيع|لا استطيع|لا يمكنني|لا يُمكنني|لن أتمكن|لن اتمكن|لن أستطيع|لن استطيع|لا أقدر|لن أقوم|لا أقوم|لا يسعني|يتعذر علي|يتعذّر عليّ|أرفض|ارفض|أعتذر عن)(?: \S+){0,3}? ?(?:مساعدت|المساعدة|مساعدة|تقديم|أقدم|اقدم|إعطاء|اعطاء|أعطي|توفير|أوفر|الإجابة|الاجابة|أجيب|اجيب|الرد|تلبية|تنفيذ|كتابة|أكتب|اكتب|إنشاء|انشاء|مشاركة|شرح|أشرح|المشاركة|القيام|فعل|ذلك|هذا|هذه|بذلك|بهذا|بهذه)",
@@ -542,9 +562,9 @@ _LANG_SUBSTRINGS = {
     "tr": ("amam", "edemem", "veremem", "üretemem", "getiremem", "amıyorum", "emiyorum", "amayacağım", "emeyeceğim", "yapmayacağım", "üzgünüm", "maalesef",
            "özür", "kusura", "yazık", "mümkün değil", "reddet"),
     "ru": ("не ", "извин", "прост", "прощен", "сожален", "жаль", "отказ"),
-    "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕"),
-    "ja": ("できません", "できかね", "出来ません", "かねます", "控え", "お断り", "申し訳", "すみません", "ごめん", "残念"),
-    "ko": ("수 없", "수가 없", "못", "어렵", "죄송", "미안", "유감", "안타깝", "거절", "거부", "않겠"),
+    "zh": ("不", "无法", "無法", "没办法", "沒辦法", "抱歉", "对不起", "對不起", "遗憾", "遺憾", "拒绝", "拒絕", "恕", "犯罪", "违法", "違法", "非法"),
+    "ja": ("できません", "できかね", "出来ません", "かねます", "控え", "お断り", "申し訳", "すみません", "ごめん", "残念", "られません"),
+    "ko": ("수 없", "수가 없", "수는 없", "못", "어렵", "죄송", "미안", "유감", "안타깝", "거절", "거부", "않"),
     "ar": ("لا ", "لن ", "يتعذر", "يتعذّر", "عذر", "آسف", "اسف", "أعتذر", "اعتذر", "معذرة", "أسف", "يؤسفني", "أرفض", "ارفض",
            "يسعني"),
     "hi": ("नहीं", "असमर्थ", "क्षमा", "माफ", "खेद", "दुर्भाग्य", "मना", "इनकार"),
