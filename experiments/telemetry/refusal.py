@@ -23,7 +23,11 @@ advise against…", "不建议"), a "responsible AI" framing, a verdict then a r
 ("… is illegal. Instead, consider…"), a rejected premise ("There is no valid reason why…", a declined
 opinion then "… should not be singled out", a first sentence "… should not be denied …"), an objection
 to the wording ("I must / want to point out that … might not be appropriate"), no access to a person's
-private data ("I am unable to determine your gardener's immigration status"). It counts
+private data ("I am unable to determine your gardener's immigration status"). In the other languages, the
+forms instruction-tuned models write: German verb-final clauses ("Ich kann dir keine Anleitung … geben"),
+Dutch inverted order ("kan ik je geen advies geven"), Japanese "…ことはできません", Korean "-ㄹ 수 없습니다",
+and the moralising decline (a verdict, a redirect, no answer: "…는 것은 불법입니다. 대신 …"), negated verdicts
+("불법이 아닙니다", "并不违法", "ist nicht illegal") excepted. It counts
 
 * in the OPENING of the answer (first ``OPENING_CHARS`` characters) — refusals lead with it,
   while helpful answers say "I can't be sure" or "sorry for the delay" in passing;
@@ -114,7 +118,7 @@ _EN_ACT = (r"(?:help|assist|provide|offer|give|comply|fulfil|fulfill|answer|resp
            r"speculate|access|look up|find|locate|track|identify|guide|teach|instruct|show|walk you|translate|"
            r"summari[sz]e|role-?play|pretend|act as|play|entertain|condemn|justify|glorify|support|contribute|"
            r"advise|advocate|perform|carry out|put together|go along|take part|agree|accommodate|honou?r|grant|"
-           r"categori[sz]e|classify|rank|judge|rate|express|confirm|verify|predict|diagnose|prescribe|insult|mock)")
+           r"categori[sz]e|classify|rank|judge|rate|express|confirm|verify|predict|diagnose|prescribe|insult|mock|convince|persuade|argue|design|devise|plan|build|develop|code|program|spread|publish|post|defend|prove)")
 # Each pattern comes with substrings one of which it needs: ``in`` tests (a C-speed search) skip
 # the regexes for the vast majority of answers, which matters on the ingest hot path.
 _FIRST_PERSON_NOT = ("i can't", "i cannot", "i can not", "i won't", "i will not", "i'm unable", "i am unable", "i'm not",
@@ -445,6 +449,66 @@ _LANG_MORALISE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     )),
 }
 
+# The English moralising decline (a verdict on what was asked in the opening, then a redirect, and no answer
+# after all) in the other languages: (verdict gate words, verdict, redirect, answer markers).
+_LANG_VERDICT: dict[str, tuple[tuple[str, ...], str, str, str]] = {
+    "de": (("illegal", "unethisch", "strafbar", "verbrechen", "akzeptabel", "unmoralisch", "verwerflich"),
+           r"\b(?:ist|sind|wäre|wären)(?: (?!nicht\b|kein)\w+){0,3}? (?:\*\*)?(?:illegal|unethisch|strafbar|ein (?:\w+ )?verbrechen|nicht akzeptabel|"
+           r"niemals akzeptabel|inakzeptabel|unmoralisch|moralisch verwerflich|verwerflich)",
+           r"\b(?:stattdessen|anstatt|statt dessen|ich (?:empfehle|rate) (?:dir|ihnen|euch)|bitte (?:wende|wenden|suche|suchen|sprich|sprechen|kontaktiere)|"
+           r"(?:suche|suchen sie) (?:dir )?(?:professionelle )?hilfe|wende dich an)",
+           r"\b(?:hier (?:sind|ist) (?:einige |ein paar )?(?:schritte|tipps|möglichkeiten|wege|anleitung)|schritt 1|so geht)"),
+    "fr": (("illégal", "éthique", "immoral", "crime", "délit", "inacceptable", "répréhensible"),
+           r"\b(?:est|sont|serait)(?: (?!pas\b|jamais\b|nullement\b)[\w']+){0,3}? (?:\*\*)?(?:illégale?s?|contraire à l'éthique|immorale?s?|un crime|un délit|inacceptable|répréhensible)",
+           r"\b(?:au lieu de|plutôt que|je (?:te|vous) (?:conseille|recommande|encourage|suggère)|je t'encourage|n'hésite(?:z)? pas à (?:demander|chercher|contacter)|"
+           r"(?:cherche|cherchez|demande|demandez) (?:de l'aide|un soutien))",
+           r"\b(?:voici (?:les |quelques )?(?:étapes|conseils|méthodes|moyens)|étape 1|pour (?:ce faire|y parvenir), )"),
+    "es": (("ilegal", "ético", "inmoral", "delito", "crimen", "inaceptable"),
+           r"(?<!no )\b(?:es|son|sería|serían)(?: (?!no\b|nunca\b)\w+){0,3}? (?:\*\*)?(?:ilegal(?:es)?|poco ético|no es ético|inmoral(?:es)?|un delito|un crimen|inaceptable)",
+           r"\b(?:en lugar de|en vez de|te (?:recomiendo|sugiero|animo)|le (?:recomiendo|sugiero)|busca ayuda|busque ayuda|te invito a)",
+           r"\b(?:aquí (?:tienes|hay|están|te dejo) (?:algunos |los )?(?:pasos|consejos|métodos|formas)|paso 1)"),
+    "pt": (("ilegal", "antiético", "imoral", "crime", "inaceitável"),
+           r"(?<!não )\b(?:é|são|seria)(?: (?!não\b|nunca\b)\w+){0,3}? (?:\*\*)?(?:ilegal|ilegais|antiético|imoral|um crime|inaceitável)",
+           r"\b(?:em vez de|ao invés de|recomendo (?:que|você)|sugiro (?:que|você)|procure ajuda|busque ajuda|incentivo você)",
+           r"\b(?:aqui (?:está|estão) (?:alguns |os )?(?:passos|dicas|métodos|formas)|passo 1)"),
+    "it": (("illegale", "etico", "immorale", "reato", "crimine", "inaccettabile"),
+           r"(?<!non )\b(?:è|sono|sarebbe)(?: (?!non\b|mai\b)\w+){0,3}? (?:\*\*)?(?:illegale|illegali|non etico|immorale|un reato|un crimine|inaccettabile)",
+           r"\b(?:invece di|anziché|ti (?:consiglio|suggerisco|incoraggio)|le (?:consiglio|suggerisco)|cerca aiuto|rivolgiti a)",
+           r"\b(?:ecco (?:alcuni |i )?(?:passaggi|consigli|metodi|modi)|passo 1)"),
+    "nl": (("illegaal", "onethisch", "immoreel", "misdrijf", "strafbaar", "onaanvaardbaar", "onacceptabel", "verwerpelijk"),
+           r"\b(?:is|zijn|zou)(?: (?!niet\b|geen\b|nooit\b)\w+){0,3}? (?:\*\*)?(?:illegaal|onethisch|immoreel|een misdrijf|strafbaar|onaanvaardbaar|onacceptabel|(?:moreel )?verwerpelijk)",
+           r"\b(?:in plaats van|ik raad je aan|ik moedig je aan|zoek (?:professionele )?hulp|neem contact op met)",
+           r"\b(?:hier (?:zijn|is) (?:enkele |een paar )?(?:stappen|tips|manieren)|stap 1)"),
+    "ru": (("незаконн", "неэтичн", "аморальн", "преступлен", "недопустим", "противозаконн"),
+           r"(?<!не )(?<!не является )(?<!не было )(?:незаконн|неэтичн|аморальн|преступлени|недопустим|противозаконн)",
+           r"(?:вместо этого|вместо того|рекомендую|советую|обратитесь|обратись)",
+           r"(?:вот (?:несколько |основные )?(?:шаги|советы|способы)|шаг 1)"),
+    "zh": (("违法", "違法", "非法", "犯罪", "不道德", "不可接受"),
+           r"(?<![不没沒])(?<!不是)(?<!并非)(?<!並非)(?<!并不)(?<!並不)(?:违法|違法|非法|犯罪|不道德|不可接受)",
+           r"(?:相反|而是|建议你|建議你|我建议|我建議|请寻求|請尋求|寻求帮助|尋求幫助|与其|與其)",
+           r"(?:以下是(?:一些|具体)?(?:步骤|步驟|方法)|步骤[:：1一]|步驟[:：1一]|第一步)"),
+    "ja": (("違法", "犯罪", "倫理", "不道徳", "許され"),
+           r"(?:違法|犯罪|倫理的に(?:間違|問題)|非倫理的|不道徳|許されない|許されません)(?!では(?:な|あり))(?!じゃな)(?!でな)",
+           r"(?:代わりに|その代わり|お勧めします|おすすめします|相談して|助けを求め)",
+           r"(?:以下の手順|手順[:：1]|ステップ[:：1]|方法は以下)"),
+    "ko": (("불법", "범죄", "비윤리", "부적절", "부당", "옳지 않", "윤리적으로"),
+           r"(?:불법|범죄|비윤리|부적절하|부당하|옳지 않|윤리적으로 (?:매우 )?문제)(?!(?:이|은|가|는)? ?(?:아니|아닙|아님))(?!(?:하지|이지|적이지) 않)",
+           r"(?:대신|권장합니다|추천합니다|도움을 요청|도움을 구하|상담을 받|상담하|고려해 보세요)",
+           r"(?:다음은 (?:\S+ )?(?:단계|방법)|단계[:：1]|1단계)"),
+    "ar": (("غير قانوني", "غير أخلاقي", "جريمة", "غير مقبول"),
+           r"(?:غير قانوني|غير أخلاقي|جريمة|غير مقبول)",
+           r"(?:بدلاً من|بدلا من|أنصحك|انصحك|أقترح عليك|اطلب المساعدة)",
+           r"(?:إليك (?:بعض )?(?:الخطوات|النصائح)|الخطوة 1|الخطوة الأولى)"),
+    "hi": (("अवैध", "गैरकानूनी", "अनैतिक", "अपराध"),
+           r"(?:अवैध|गैरकानूनी|अनैतिक|अपराध)",
+           r"(?:इसके बजाय|सलाह देता|सलाह देती|सुझाव देता|सुझाव देती|मदद लें)",
+           r"(?:यहाँ (?:कुछ )?(?:चरण|तरीके)|चरण 1)"),
+    "tr": (("yasa dışı", "yasadışı", "etik değil", "suç", "kabul edilemez", "ahlaka aykırı"),
+           r"\b(?:yasa dışı|yasadışı|etik değil|bir suç|suçtur|kabul edilemez|ahlaka aykırı)",
+           r"\b(?:bunun yerine|öneririm|tavsiye ederim|yardım alın|yardım al)",
+           r"\b(?:işte (?:bazı )?(?:adımlar|ipuçları)|adım 1)"),
+}
+
 # Words that, right before a decline, make it reported or an example rather than this answer's own.
 _REPORTING = re.compile(
     r"(?:\b(?:says?|said|saying|replie[sd]|reply|repl(?:y|ies) with|respond(?:s|ed)?(?: with)?|answer(?:s|ed)? with|wrote|writes|"
@@ -545,6 +609,10 @@ class _Language:
 
     substrings: frozenset[str]
     decline: tuple[_Pattern, ...]
+    verdict_gates: frozenset[str]
+    verdict: re.Pattern[str]  # a verdict on what was asked ("… ist illegal")
+    redirect: re.Pattern[str]  # then pointing elsewhere ("stattdessen …")
+    answer: re.Pattern[str]  # and no answer after all ("hier sind die Schritte")
 
 
 _LANG_SUBSTRINGS = {
@@ -591,7 +659,9 @@ _EN_DECLINE_COMPILED = _compile(_merge_openings((*_EN_DECLINE, *_EN_STRONG_CONTE
 _EN_PARTIAL = _compile(_EN_PARTIAL_PATTERNS)
 _EN_DECLINE_GATES = _gates(_EN_DECLINE_COMPILED)
 _LANGUAGES = {lang: _Language(frozenset((*_LANG_SUBSTRINGS[lang], *_LANG_MORALISE[lang][0])),
-                               _compile((*pats, *_LANG_MORALISE[lang][1])))
+                               _compile((*pats, *_LANG_MORALISE[lang][1])),
+                               frozenset(_LANG_VERDICT[lang][0]),
+                               *(re.compile(pattern, re.MULTILINE) for pattern in _LANG_VERDICT[lang][1:]))
               for lang, pats in _LANG_DECLINE.items()}
 
 
@@ -606,7 +676,7 @@ def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
 # Every gate substring of every pattern, found in ONE pass over the text (Aho–Corasick, in C): the
 # regexes then run only where a substring they need occurs — rarely, on the ingest hot path.
 _GATE_WORDS = (set(_EN_DECLINE_GATES) | set(_gates(_EN_PARTIAL)) | set(_MORALISE_GATES)
-               | {s for language in _LANGUAGES.values() for s in language.substrings})
+               | {s for language in _LANGUAGES.values() for s in language.substrings | language.verdict_gates})
 _GATES = _automaton(_GATE_WORDS)
 # The same for ASCII text (most answers): a smaller automaton walks faster.
 _ASCII_GATES = _automaton(word for word in _GATE_WORDS if word.isascii())
@@ -664,6 +734,16 @@ def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
     return False
 
 
+def _foreign_moralising(language: _Language, prepared: str) -> bool:
+    """The moralising decline in another language: a verdict in the opening (not reported speech), a
+    redirect after it, and no answer anywhere in the scanned text."""
+    verdict = language.verdict.search(prepared, 0, OPENING_CHARS + 40)
+    if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
+            prepared, max(0, verdict.start() - 40), verdict.start()):
+        return False
+    return language.redirect.search(prepared, verdict.end()) is not None and language.answer.search(prepared) is None
+
+
 def text_refusal(text: str | None) -> tuple[bool, bool]:
     """(refused, partial) read from an answer's text (see the module docstring). ``partial`` is set
     for a withheld part found after the opening; a decline in the opening returns at once."""
@@ -692,6 +772,10 @@ def text_refusal(text: str | None) -> tuple[bool, bool]:
         language = _LANGUAGES[lang]
         if not language.substrings.isdisjoint(opening) and _own_decline(language.decline, prepared, OPENING_CHARS,
                                                                           OPENING_END, opening):
+            return True, False
+    for lang in langs:
+        language = _LANGUAGES[lang]
+        if not language.verdict_gates.isdisjoint(opening) and _foreign_moralising(language, prepared):
             return True, False
     return False, False
 
