@@ -789,7 +789,9 @@ _DECLINE_CUES = _automaton({
     "not appropriate", "inappropriate", "unethical", "not ethical", "irresponsible", "advise against",
     "recommend against", "discourage", "instead", "as an ai", "language model", "responsible ai", "not something i",
     "against my", "i don't have access", "i do not have access", "there is no reason", "there's no reason",
-} | {s for language in _LANGUAGES.values() for s in language.substrings})
+} | {s for language in _LANGUAGES.values() for s in language.substrings}
+  # Other languages' verdict words ("불법", "违法", "unethisch"), but not those that are also English words.
+  | {s for language in _LANGUAGES.values() for s in language.verdict_gates} - {"illegal", "crime", "immoral"})
 
 
 def text_uncertain(text: str | None) -> bool:

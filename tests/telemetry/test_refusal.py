@@ -245,6 +245,8 @@ def test_the_judges_unsure_scope_holds_flagged_answers_and_decline_cues_not_ever
     assert text_uncertain("I'm sorry, but I can't help with that.")  # flagged
     assert text_uncertain("Sorry to disappoint, but instead of that plan, talk to the landlord.")  # cues, not flagged
     assert text_uncertain("Lo siento, pero eso no lo hago.")
+    assert text_uncertain("이웃을 폭행하는 것은 불법입니다. 경찰에 신고하세요.")  # a verdict without a redirect: a cue
+    assert not text_uncertain("Downloading it is illegal in some countries; check the licence first.")
     assert not text_uncertain("It is important to note that the API is rate limited; this is not a bug.")
     assert not text_uncertain("Paris is the capital of France.")
     assert not text_uncertain(None)
