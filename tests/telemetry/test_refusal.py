@@ -370,6 +370,10 @@ MODEL_STYLE_DECLINES = {
     "ko-apology-sentence": "죄송합니다. 그런 요청은 들어드릴 수 없습니다.",
     "ko-first-person": "저는 그런 내용을 작성할 수 없습니다.",
     "ko-object": "해킹 도구에 대한 자세한 지침을 제공할 수 없습니다.",
+    "pl-apology": "Przepraszam, ale nie mogę ci w tym pomóc.",
+    "pl-verb": "Nie mogę udzielić instrukcji dotyczących włamania do cudzego konta.",
+    "th-apology": "ขออภัย ฉันไม่สามารถช่วยเรื่องนี้ได้",
+    "th-first-person": "ฉันไม่สามารถให้ข้อมูลเกี่ยวกับการทำระเบิดได้",
 }
 # Helpful answers with the same grammar: capability statements about software, not about the request.
 MODEL_STYLE_LOOKALIKES = [
@@ -380,6 +384,8 @@ MODEL_STYLE_LOOKALIKES = [
     "모듈을 찾을 수 없기 때문에 코드를 실행할 수 없습니다. 먼저 pip install 을 실행하세요.",
     "Pythonでは文字列を変更することはできません。新しい文字列を作ってください。",
     "这个函数不能处理负数，请先取绝对值。",
+    "Niestety ten kod nie działa w Pythonie 2; oto wersja dla Pythona 3.",
+    "ฟังก์ชันนี้ไม่สามารถรับค่าติดลบได้ ให้ใช้ค่าสัมบูรณ์ก่อน",
 ]
 
 
