@@ -755,6 +755,16 @@ def _own_decline(patterns: tuple[_Pattern, ...], text: str, start_limit: int, en
     return False
 
 
+def _own_verdict(prepared: str, start: int) -> bool:
+    """A verdict starting at ``start`` counts when it is in the opening and not reported speech."""
+    return start < OPENING_CHARS and _REPORTING.search(prepared, max(0, start - 40), start) is None
+
+
+def _redirected_without_answer(prepared: str, after: int, redirect: re.Pattern[str], answer: re.Pattern[str]) -> bool:
+    """After the verdict, the answer points elsewhere and nowhere answers after all."""
+    return redirect.search(prepared, after) is not None and answer.search(prepared) is None
+
+
 def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
     """A verdict in the opening, then a redirect, and no answer after all (``found``: the gate
     substrings found, with their end positions). The verdict is searched only around the verdict
@@ -764,21 +774,18 @@ def _moralising_decline(prepared: str, found: list[tuple[int, str]]) -> bool:
             continue
         start = end - len(substring) + 1
         verdict = _VERDICT.search(prepared, max(0, start - 40), min(len(prepared), end + 26))
-        if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
-                prepared, max(0, verdict.start() - 40), verdict.start()):
+        if verdict is None or not _own_verdict(prepared, verdict.start()):
             continue
-        return _REDIRECT.search(prepared, verdict.end()) is not None and _COMPLY.search(prepared) is None
+        return _redirected_without_answer(prepared, verdict.end(), _REDIRECT, _COMPLY)
     return False
 
 
 def _foreign_moralising(language: _Language, prepared: str) -> bool:
-    """The moralising decline in another language: a verdict in the opening (not reported speech), a
-    redirect after it, and no answer anywhere in the scanned text."""
+    """The same decline in another language; its verdict patterns are searched over the whole opening (they
+    are fewer and rarer than English's "is / are / would be …")."""
     verdict = language.verdict.search(prepared, 0, OPENING_CHARS + 40)
-    if verdict is None or verdict.start() >= OPENING_CHARS or _REPORTING.search(
-            prepared, max(0, verdict.start() - 40), verdict.start()):
-        return False
-    return language.redirect.search(prepared, verdict.end()) is not None and language.answer.search(prepared) is None
+    return (verdict is not None and _own_verdict(prepared, verdict.start())
+            and _redirected_without_answer(prepared, verdict.end(), language.redirect, language.answer))
 
 
 def text_refusal(text: str | None) -> tuple[bool, bool]:
