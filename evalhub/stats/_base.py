@@ -17,7 +17,7 @@ class StatsError(ValueError):
         super().__init__(f"{field}: {problem}")
 
 
-def _check_finite(field: str, value: float) -> None:
+def check_finite(field: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise StatsError(field, f"must be a number, got {value!r}")
     if not math.isfinite(value):
@@ -78,11 +78,11 @@ class MeanStat:
 
     def __post_init__(self) -> None:
         check_count("n", self.n, minimum=1)
-        _check_finite("sum", self.sum)
-        _check_finite("sum_sq", self.sum_sq)
+        check_finite("sum", self.sum)
+        check_finite("sum_sq", self.sum_sq)
         for name in ("pre_sum", "pre_sum_sq", "pre_cross"):
             if getattr(self, name) is not None:
-                _check_finite(name, getattr(self, name))
+                check_finite(name, getattr(self, name))
         # Σx² ≥ (Σx)²/n by Cauchy-Schwarz; allow a relative rounding slack.
         floor = self.sum * self.sum / self.n
         if self.sum_sq < floor - 1e-9 * max(1.0, abs(floor)):
@@ -121,7 +121,7 @@ class RatioStat:
     def __post_init__(self) -> None:
         check_count("n", self.n, minimum=1)
         for name in ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den"):
-            _check_finite(name, getattr(self, name))
+            check_finite(name, getattr(self, name))
         if self.sum_den == 0:
             raise StatsError("sum_den", "must not be zero")
         if self.sum_num_sq < self.sum_num**2 / self.n - 1e-9 * max(1.0, self.sum_num_sq):

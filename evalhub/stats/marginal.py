@@ -34,7 +34,7 @@ from typing import Literal
 
 from scipy import stats
 
-from evalhub.stats._base import StatsError, _check_finite, check_level
+from evalhub.stats._base import StatsError, check_finite, check_level
 from evalhub.stats.ab import sample_size_means
 
 __all__ = [
@@ -64,8 +64,8 @@ class Difference:
     level: float = 0.95
 
     def __post_init__(self) -> None:
-        _check_finite("value", self.value)
-        _check_finite("se", self.se)
+        check_finite("value", self.value)
+        check_finite("se", self.se)
         if self.se < 0:
             raise StatsError("se", f"must be non-negative, got {self.se!r}")
         _z(self.level)
@@ -97,7 +97,7 @@ def fieller_interval(num: float, var_num: float, den: float, var_den: float, *, 
     """Fieller's interval for num/den; ``None`` when it is not a bounded interval (den not
     distinguishable from zero at ``level``)."""
     for field, value in (("num", num), ("var_num", var_num), ("den", den), ("var_den", var_den), ("cov", cov)):
-        _check_finite(field, value)
+        check_finite(field, value)
     if var_num < 0 or var_den < 0:
         raise StatsError("var_num" if var_num < 0 else "var_den", "must be non-negative")
     z2 = _z(level) ** 2
@@ -173,8 +173,8 @@ def evidence_multiplier(difference: float, se: float, *, alpha: float = 0.05, po
     units per arm needed, and the multiplier is that over n₀ — in closed form
     ``((z_{1−α/2} + z_{power})·se / difference)²`` (rounded up in units of 1/n₀).
     """
-    _check_finite("difference", difference)
-    _check_finite("se", se)
+    check_finite("difference", difference)
+    check_finite("se", se)
     if difference == 0:
         raise StatsError("difference", "must be non-zero: a zero difference needs unbounded evidence")
     if se <= 0:

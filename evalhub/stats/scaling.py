@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from evalhub.stats._base import StatsError, _check_finite, check_level
+from evalhub.stats._base import StatsError, check_finite, check_level
 
 __all__ = [
     "FrontierResult",
@@ -62,20 +62,20 @@ class Point:
     def __post_init__(self) -> None:
         if not self.name:
             raise StatsError("name", "must not be empty")
-        _check_finite("cost", self.cost)
+        check_finite("cost", self.cost)
         if self.cost < 0:
             raise StatsError("cost", f"must be non-negative, got {self.cost!r}")
-        _check_finite("quality", self.quality)
+        check_finite("quality", self.quality)
         lo, hi = self.cost_interval
         if lo < 0:
             raise StatsError("cost_lower", f"must be non-negative, got {lo!r}")
         for field, value in (("cost_lower", lo), ("cost_upper", hi)):
-            _check_finite(field, value)
+            check_finite(field, value)
         if not lo <= self.cost <= hi:
             raise StatsError("cost_lower", f"interval [{lo}, {hi}] must contain cost {self.cost}")
         qlo, qhi = self.quality_interval
         for field, value in (("quality_lower", qlo), ("quality_upper", qhi)):
-            _check_finite(field, value)
+            check_finite(field, value)
         if not qlo <= self.quality <= qhi:
             raise StatsError("quality_lower", f"interval [{qlo}, {qhi}] must contain quality {self.quality}")
 
@@ -226,7 +226,7 @@ class LogFit:
 
     def __post_init__(self) -> None:
         for name in ("a", "b", "var_a", "var_b", "cov_ab"):
-            _check_finite(name, getattr(self, name))
+            check_finite(name, getattr(self, name))
         for name in ("var_a", "var_b"):
             if getattr(self, name) < 0:
                 raise StatsError(name, f"must be non-negative, got {getattr(self, name)!r}")
@@ -282,7 +282,7 @@ class LogFit:
         Returns ``inf`` when that overflows; raises ``StatsError`` when b ≤ 0 (more compute never
         raises the fitted score, so there is no such compute level).
         """
-        _check_finite("score", score)
+        check_finite("score", score)
         if self.b <= 0:
             raise StatsError("b", f"fitted slope is {self.b:.3g} ≤ 0: no compute level reaches the score")
         return _exp((score - self.a) / self.b)
@@ -410,7 +410,7 @@ def compute_equivalent_gain(
     which agrees with the simulation when b is well determined (checked in the tests).
     """
     check_level(level)
-    _check_finite("post_trained_score", post_trained_score)
+    check_finite("post_trained_score", post_trained_score)
     if not (math.isfinite(post_trained_se) and post_trained_se >= 0):
         raise StatsError("post_trained_se", f"must be a non-negative finite number, got {post_trained_se!r}")
     if not (math.isfinite(base_compute) and base_compute > 0):

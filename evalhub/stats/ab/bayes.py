@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError, _check_finite, check_count
+from evalhub.stats._base import MeanStat, ProportionStat, RatioStat, StatsError, check_count, check_finite
 from evalhub.stats.ab._core import Scale, check_alpha, check_scale, relative_problem
 
 
@@ -62,8 +62,8 @@ class GaussianPrior:
     proper: bool = False
 
     def __post_init__(self) -> None:
-        _check_finite("mean", self.mean)
-        _check_finite("variance", self.variance)
+        check_finite("mean", self.mean)
+        check_finite("variance", self.variance)
         if self.variance <= 0:
             raise StatsError("variance", f"must be positive, got {self.variance!r}")
 

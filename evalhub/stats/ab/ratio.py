@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from evalhub.stats._base import MeanStat, RatioStat, _check_finite
+from evalhub.stats._base import MeanStat, RatioStat, check_finite
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class RatioSums(RatioStat):
         super().__post_init__()
         for name in ("pre_sum", "pre_sum_sq", "pre_num_cross", "pre_den_cross"):
             if getattr(self, name) is not None:
-                _check_finite(name, getattr(self, name))
+                check_finite(name, getattr(self, name))
 
 
 def linearized_mean(s: RatioSums, *, with_pre: bool = False) -> MeanStat:
