@@ -434,6 +434,12 @@ def compute_elo(battles: np.ndarray, variant_ids: list[int]) -> dict[int, float]
     return {int(vid): float(v) for vid, v in zip(ids, values)}
 
 
+def _finite(value: float, digits: int) -> float | None:
+    """A rounded float for a snapshot's JSON, or None for NaN / infinity (not an estimate)."""
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
 def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: int = 0) -> dict:
     """The style-controlled board (``ratings.style_board``) from ``_style_rows`` as JSON."""
     result: dict = {"rows": [], "coef": {}, "n_battles": 0, "subsampled": False, "n_fitted": 0, "error": None}
@@ -445,11 +451,13 @@ def compute_style_board(rows: list[tuple], variants: dict[int, dict], *, seed: i
     result["ci_error"] = board.ci_problem
     for rank, (vid, score) in enumerate(zip(board.variant_ids, board.scores), start=1):
         meta = variants.get(vid, {"slug": f"#{vid}", "name": f"variant {vid}"})
-        lower = None if board.lower is None else round(float(board.lower[rank - 1]), 2)
-        upper = None if board.upper is None else round(float(board.upper[rank - 1]), 2)
+        lower = None if board.lower is None else _finite(board.lower[rank - 1], 2)
+        upper = None if board.upper is None else _finite(board.upper[rank - 1], 2)
         result["rows"].append({"variant_id": vid, "slug": meta["slug"], "name": meta["name"],
-                               "score": round(float(score), 2), "rank": rank, "ci_lower": lower, "ci_upper": upper})
-    result["coef"] = {name: {"coef": round(float(c), 4), "se": round(float(se), 4)}
+                               "score": _finite(score, 2), "rank": rank, "ci_lower": lower, "ci_upper": upper})
+    # A coefficient's SE is NaN when its covariance estimate is not positive (a handful of battles): stored as
+    # null — PostgreSQL's json type has no NaN, and one NaN would fail the whole snapshot.
+    result["coef"] = {name: {"coef": _finite(c, 4), "se": _finite(se, 4)}
                       for name, c, se in zip(board.features, board.coef, board.coef_se)}
     return result
 

@@ -44,3 +44,14 @@ def test_style_board_with_only_ties_says_not_enough_data_for_intervals():
     assert "tie" in board["ci_error"]
     assert len(board["rows"]) == 3
     assert all(row["ci_lower"] is None for row in board["rows"])
+
+
+def test_a_coefficient_without_an_estimable_se_is_stored_as_null_not_nan():
+    """Three battles can leave a style coefficient's variance estimate non-positive (seed 37): its SE is NaN, and
+    a NaN in the snapshot's JSON made PostgreSQL reject the whole leaderboard, so the board was never computed."""
+    import json
+
+    board = compute_style_board(_rows(37, 3), VARIANTS)
+    assert board["coef"]["length"]["se"] is None
+    for seed in range(60):
+        json.dumps(compute_style_board(_rows(seed, 3), VARIANTS), allow_nan=False)  # what PostgreSQL accepts

@@ -254,7 +254,8 @@ def bradley_terry_style(
         scores=scores,
         theta=theta,
         coef=x[n:].copy(),
-        coef_se=np.sqrt(np.diag(cov)[n:]),
+        # NaN where the sandwich variance is not positive (a handful of battles): not estimable, not zero.
+        coef_se=np.sqrt(np.where(np.diag(cov)[n:] > 0, np.diag(cov)[n:], np.nan)),
         log_likelihood=value + 0.5 * prior * float(x[:n] @ x[:n]),
         iterations=iterations,
         converged=converged,
