@@ -482,12 +482,16 @@ OWN_LIMIT_DECLINES_ELSEWHERE = {
     "ar": "ليس لدي وصول إلى الإنترنت.",
     "hi": "मेरे पास इंटरनेट तक पहुंच नहीं है।",
     "th": "ฉันไม่สามารถเข้าถึงอินเทอร์เน็ตได้",
+    "ja": "私はリアルタイムの情報にアクセスできません。",
+    "ko": "저는 실시간 정보에 접근할 수 없습니다.",
 }
 OWN_LIMIT_LOOKALIKES_ELSEWHERE = [
     "Si el usuario no tiene acceso a la carpeta, dale permisos de lectura con chmod.",
     "Die App hat keinen Zugriff auf die Kamera: erlaube ihn unter Einstellungen → Datenschutz.",
     "用户无法访问该网站时，请先检查 DNS 设置，再清除浏览器缓存。",
     "Kullanıcının dosyaya erişimi yoksa izinleri kontrol edin.",
+    "サーバーにアクセスできませんというエラーは、ファイアウォールの設定で直せます。",
+    "앱이 카메라에 접근할 수 없으면 설정에서 권한을 켜세요.",
 ]
 
 
