@@ -458,34 +458,27 @@ OWN_LIMIT_LOOKALIKES = [
     "Most users should not need to change this setting. If you do, open config.toml and set workers = 4.",
 ]
 
-
-@pytest.mark.parametrize("case", sorted(OWN_LIMIT_DECLINES))
-def test_the_assistants_own_limit_in_the_opening_is_a_refusal(case):
-    assert text_is_refusal(OWN_LIMIT_DECLINES[case]), case
-
-
-@pytest.mark.parametrize("text", OWN_LIMIT_LOOKALIKES)
-def test_limits_of_someone_or_something_else_stay_helpful(text):
-    assert not text_is_refusal(text), text
-
-OWN_LIMIT_DECLINES_ELSEWHERE = {
-    "es": "No tengo acceso a internet, así que no puedo consultar el tiempo de hoy.",
-    "pt": "Não tenho acesso a bases de dados em tempo real.",
-    "fr": "Je n'ai pas accès à internet pour vérifier les horaires.",
-    "de": "Ich habe keinen Zugriff auf aktuelle Börsenkurse.",
-    "it": "Non ho accesso a internet, quindi non posso controllare.",
-    "nl": "Ik heb geen toegang tot actuele gegevens.",
-    "ru": "У меня нет доступа к интернету.",
-    "pl": "Nie mam dostępu do internetu.",
-    "tr": "İnternete erişimim yok.",
-    "zh": "我无法访问互联网，所以不能查看今天的新闻。",
-    "ar": "ليس لدي وصول إلى الإنترنت.",
-    "hi": "मेरे पास इंटरनेट तक पहुंच नहीं है।",
-    "th": "ฉันไม่สามารถเข้าถึงอินเทอร์เน็ตได้",
-    "ja": "私はリアルタイムの情報にアクセスできません。",
-    "ko": "저는 실시간 정보에 접근할 수 없습니다.",
-}
-OWN_LIMIT_LOOKALIKES_ELSEWHERE = [
+# In the other languages: the first person's missing access ("no tengo acceso a…"), whatever is out of reach.
+OWN_LIMIT_DECLINES.update({
+    f"{lang}-no-access": text for lang, text in {
+        "es": "No tengo acceso a internet, así que no puedo consultar el tiempo de hoy.",
+        "pt": "Não tenho acesso a bases de dados em tempo real.",
+        "fr": "Je n'ai pas accès à internet pour vérifier les horaires.",
+        "de": "Ich habe keinen Zugriff auf aktuelle Börsenkurse.",
+        "it": "Non ho accesso a internet, quindi non posso controllare.",
+        "nl": "Ik heb geen toegang tot actuele gegevens.",
+        "ru": "У меня нет доступа к интернету.",
+        "pl": "Nie mam dostępu do internetu.",
+        "tr": "İnternete erişimim yok.",
+        "zh": "我无法访问互联网，所以不能查看今天的新闻。",
+        "ar": "ليس لدي وصول إلى الإنترنت.",
+        "hi": "मेरे पास इंटरनेट तक पहुंच नहीं है।",
+        "th": "ฉันไม่สามารถเข้าถึงอินเทอร์เน็ตได้",
+        "ja": "私はリアルタイムの情報にアクセスできません。",
+        "ko": "저는 실시간 정보에 접근할 수 없습니다.",
+    }.items()
+})
+OWN_LIMIT_LOOKALIKES += [
     "Si el usuario no tiene acceso a la carpeta, dale permisos de lectura con chmod.",
     "Die App hat keinen Zugriff auf die Kamera: erlaube ihn unter Einstellungen → Datenschutz.",
     "用户无法访问该网站时，请先检查 DNS 设置，再清除浏览器缓存。",
@@ -495,11 +488,11 @@ OWN_LIMIT_LOOKALIKES_ELSEWHERE = [
 ]
 
 
-@pytest.mark.parametrize("lang", sorted(OWN_LIMIT_DECLINES_ELSEWHERE))
-def test_the_assistants_own_limit_is_a_refusal_in_every_language(lang):
-    assert text_is_refusal(OWN_LIMIT_DECLINES_ELSEWHERE[lang]), lang
+@pytest.mark.parametrize("case", sorted(OWN_LIMIT_DECLINES))
+def test_the_assistants_own_limit_in_the_opening_is_a_refusal(case):
+    assert text_is_refusal(OWN_LIMIT_DECLINES[case]), case
 
 
-@pytest.mark.parametrize("text", OWN_LIMIT_LOOKALIKES_ELSEWHERE)
-def test_someone_elses_missing_access_stays_helpful_in_other_languages(text):
+@pytest.mark.parametrize("text", OWN_LIMIT_LOOKALIKES)
+def test_limits_of_someone_or_something_else_stay_helpful(text):
     assert not text_is_refusal(text), text
