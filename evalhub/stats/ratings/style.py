@@ -250,12 +250,14 @@ def bradley_terry_style(
         problem = "a zero standard error: the data cannot tell the variants apart"
     half = float(norm.ppf(0.5 + level / 2)) * se
     nan = np.full(n, np.nan)
+    coef_var = np.diag(cov)[n:]
+    # NaN where the sandwich variance is not positive (a handful of battles): not estimable, not zero.
+    coef_se = np.sqrt(np.where(coef_var > 0, coef_var, np.nan))
     return StyleResult(
         scores=scores,
         theta=theta,
         coef=x[n:].copy(),
-        # NaN where the sandwich variance is not positive (a handful of battles): not estimable, not zero.
-        coef_se=np.sqrt(np.where(np.diag(cov)[n:] > 0, np.diag(cov)[n:], np.nan)),
+        coef_se=coef_se,
         log_likelihood=value + 0.5 * prior * float(x[:n] @ x[:n]),
         iterations=iterations,
         converged=converged,
