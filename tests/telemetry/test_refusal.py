@@ -446,6 +446,7 @@ OWN_LIMIT_DECLINES = {
     "not-enough-information": "I do not have enough specific information or context to provide an overview of that market.",
     "no-information": "I'm afraid I don't have any specific information about current supply chain attacks on the dark web.",
     "no-ability": "I do not actually have any ability to make a living or take actions in the world.",
+    "no-access-actually": "As an AI assistant, I do not actually have access to any confidential documents or data.",
 }
 # The same words about someone or something else, or in an answer that is already under way.
 OWN_LIMIT_LOOKALIKES = [
